@@ -1,0 +1,81 @@
+"""The app factory. ``core`` imports the feature packages only here."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, session
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from core import db, security
+from core.config import load_config
+from core.navigation import navigation_for
+from core.timeutil import format_date, format_datetime
+
+ROOT = Path(__file__).resolve().parent.parent
+csrf = CSRFProtect()
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder="static",
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.update(load_config(overrides))
+    if app.config["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"],
+                                x_proto=app.config["TRUSTED_PROXIES"])
+    logging.getLogger("sng").setLevel(logging.INFO)
+
+    # Our templates first, then the GOV.UK Frontend macros and the WTForms widgets' templates.
+    app.jinja_loader = ChoiceLoader([
+        app.jinja_loader,
+        PrefixLoader({
+            "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+            "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+        }),
+    ])
+    app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.filters["date"] = format_date
+    app.jinja_env.globals["navigation_for"] = navigation_for
+    app.jinja_env.globals["now"] = db.utcnow
+    WTFormsHelpers(app)
+
+    db.init_app(app)
+    csrf.init_app(app)
+    security.init_app(app)
+    _init_login(app)
+
+    from core import errors, views
+    from core.auth.views import bp as auth_bp
+    from core.cli import register_cli
+    from core.permissions import enforce_access
+
+    app.before_request(enforce_access)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(views.bp)
+    errors.init_app(app)
+    register_cli(app)
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    from core.auth import services
+    from core.auth.models import User
+    from core.auth.views import SESSION_TOKEN_KEY, session_policy
+
+    manager = LoginManager(app)
+    manager.login_view = "auth.sign_in"
+    manager.login_message = "Sign in to continue."
+    manager.login_message_category = "info"
+
+    @manager.user_loader
+    def _load_user(user_id: str) -> User | None:
+        return services.resume_session(db.get_session(), user_id, session.get(SESSION_TOKEN_KEY), session_policy())

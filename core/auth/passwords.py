@@ -1,0 +1,67 @@
+"""Password hashing (Argon2id) and the password policy.
+
+The policy follows NCSC guidance: a minimum length, a block-list of common passwords, and no
+composition rules (they push people towards "Password1!" and make nothing safer).
+"""
+
+from __future__ import annotations
+
+import functools
+import string
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+MIN_LENGTH = 12
+MAX_LENGTH = 256  # Argon2 copes with more; this stops a megabyte "password" being hashed per request.
+
+# argon2-cffi's defaults are Argon2id with RFC 9106's low-memory profile.
+_hasher = PasswordHasher()
+# Verified against when the email matches no account, so that a miss costs the same as a hit and
+# response times do not reveal which addresses have accounts.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-only-for-timing")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
+
+
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    path = Path(__file__).with_name("common_passwords.txt")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
+def password_problem(password: str) -> str | None:
+    """The reason a new password is not acceptable, in words for the person choosing it; or None."""
+    if len(password) < MIN_LENGTH:
+        return f"Password must be at least {MIN_LENGTH} characters long"
+    if len(password) > MAX_LENGTH:
+        return f"Password must be {MAX_LENGTH} characters or fewer"
+    lowered = password.lower()
+    # "password1234" and "qwerty!!!!!!" are as guessable as their stems.
+    stem = lowered.strip(string.digits + string.punctuation + " ")
+    common = _common_passwords()
+    if lowered in common or stem in common or len(set(lowered)) <= 2 or _is_repeat_of_common(lowered, common):
+        return "This password is too common and easy to guess. Try 3 unrelated words together"
+    return None
+
+
+def _is_repeat_of_common(lowered: str, common: frozenset[str]) -> bool:
+    for size in range(4, len(lowered) // 2 + 1):
+        if len(lowered) % size == 0 and lowered[:size] * (len(lowered) // size) == lowered:
+            return lowered[:size] in common or len(set(lowered[:size])) <= 2
+    return False

@@ -1,0 +1,104 @@
+"""Command-line tasks: `flask db …`, `flask geo …`, `flask demo …`, `flask accounts …`."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from core import migrate
+from core.db import get_session
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(db_cli)
+    app.cli.add_command(geo_cli)
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(accounts_cli)
+
+
+db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Migrate the database to REVISION (default: the latest)."""
+    migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"Database migrated to {revision}.")
+
+
+@db_cli.command("check")
+def db_check() -> None:
+    """Fail if the models and the migrations disagree."""
+    migrate.check(current_app.config["DATABASE_URL"])
+    click.echo("Models and migrations agree.")
+
+
+geo_cli = AppGroup("geo", help="Geography: BCUs, boroughs and wards.")
+
+
+@geo_cli.command("import-wards")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def geo_import_wards(path: Path) -> None:
+    """Load wards from a CSV file: ward code, ward name, borough name, latitude, longitude.
+
+    All or nothing: if any row is bad, nothing is imported and every bad row is listed.
+    """
+    from core.geography.services import import_wards_csv
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise click.ClickException("The file is not UTF-8 text; save it as CSV UTF-8 and try again.") from None
+    report = import_wards_csv(get_session(), text)
+    if not report.ok:
+        for error in report.errors:
+            click.echo(error, err=True)
+        raise click.ClickException(f"Nothing imported: {len(report.errors)} row(s) need fixing.")
+    click.echo(f"Imported wards: {report.created} new, {report.updated} updated.")
+
+
+demo_cli = AppGroup("demo", help="Demonstration data.")
+
+
+@demo_cli.command("load")
+@click.option("--scale", default=2000, show_default=True, type=click.IntRange(10, 200_000),
+              help="How many volunteers to create.")
+@click.option("--seed", default=2026, show_default=True, type=int)
+@click.option("--if-empty", is_flag=True, help="Do nothing if the database already has accounts.")
+def demo_load(scale: int, seed: int, if_empty: bool) -> None:
+    """Load deterministic, realistic demo data (refused in production)."""
+    from core.demo import DemoRefused, load_demo
+
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException("Demo data is never loaded into a production database.")
+    try:
+        summary = load_demo(get_session(), scale=scale, seed=seed, if_empty=if_empty)
+    except DemoRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(summary)
+
+
+accounts_cli = AppGroup("accounts", help="Accounts.")
+
+
+@accounts_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", "full_name", required=True)
+@click.option("--role", type=click.Choice(["coordinator", "vetting_officer", "sergeant"]), required=True)
+def accounts_create(email: str, full_name: str, role: str) -> None:
+    """Create a staff account (the first coordinator of a new deployment, say). Prompts for the password."""
+    from core.auth.models import Role
+    from core.auth.services import AccountError, create_account
+
+    password = getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    try:
+        user = create_account(get_session(), email=email, full_name=full_name, role=Role(role), password=password)
+    except AccountError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"Created {role} account {user.id}.")

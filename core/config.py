@@ -1,0 +1,130 @@
+"""Configuration, read from the environment.
+
+FLASK_ENV selects the profile: ``development`` (make run), ``testing`` (the test suite) or
+``production`` — the default, so a server started without it is never accidentally lax.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Clearly marked development default. ProductionConfig refuses to start with it.
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-do-not-use-in-production"  # noqa: S105
+DEV_AUDIT_KEY = "dev-only-insecure-audit-key-do-not-use-in-production"  # noqa: S105
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete for the selected environment."""
+
+
+def _default_sqlite_url() -> str:
+    return f"sqlite:///{ROOT / 'instance' / 'app.sqlite3'}"
+
+
+def _normalise_db_url(url: str) -> str:
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants an explicit driver (psycopg 3).
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def database_url_from_env() -> str:
+    """DATABASE_URL, or the SQLite file under instance/ when it is not set."""
+    return _normalise_db_url(os.environ.get("DATABASE_URL") or _default_sqlite_url())
+
+
+class BaseConfig:
+    """Constants shared by every profile; values that come from the environment are in _from_env()."""
+
+    ENV_NAME = "production"
+    DEBUG = False
+    TESTING = False
+    SESSION_COOKIE_NAME = "sng_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    # Flask-WTF: CSRF on every POST; a token lasts as long as the longest session.
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = 12 * 3600
+    SERVICE_NAME = "SNT volunteer matching"
+
+    @classmethod
+    def validate(cls, settings: dict) -> None:
+        """Refuse to start with settings that are unsafe for this environment."""
+
+
+def _from_env() -> dict:
+    env = os.environ
+    return {
+        "SECRET_KEY": env.get("SECRET_KEY", DEV_SECRET_KEY),
+        # Keys the vetting audit chain; kept out of the database on purpose.
+        "AUDIT_HMAC_KEY": env.get("AUDIT_HMAC_KEY", DEV_AUDIT_KEY),
+        "DATABASE_URL": database_url_from_env(),
+        # Sessions: a server-side session row is checked on every request (core.auth.services).
+        "SESSION_IDLE_MINUTES": int(env.get("SESSION_IDLE_MINUTES", "30")),
+        "SESSION_ABSOLUTE_HOURS": int(env.get("SESSION_ABSOLUTE_HOURS", "12")),
+        # Sign-in throttling, per account, counted in the database so it holds across processes.
+        "SIGN_IN_MAX_FAILURES": int(env.get("SIGN_IN_MAX_FAILURES", "10")),
+        "SIGN_IN_COOL_OFF_MINUTES": int(env.get("SIGN_IN_COOL_OFF_MINUTES", "15")),
+        # Mail over SMTP with the standard library.
+        "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME"),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD"),
+        "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "0") == "1",
+        "MAIL_SENDER": env.get("MAIL_SENDER", "SNT volunteer matching <no-reply@localhost>"),
+        # Behind a TLS-terminating proxy: how many proxies to trust for X-Forwarded-*.
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
+    }
+
+
+class DevelopmentConfig(BaseConfig):
+    ENV_NAME = "development"
+    SESSION_COOKIE_SECURE = False  # make run serves plain http on localhost
+
+
+class TestingConfig(BaseConfig):
+    ENV_NAME = "testing"
+    TESTING = True
+    SESSION_COOKIE_SECURE = False
+
+
+class ProductionConfig(BaseConfig):
+    ENV_NAME = "production"
+
+    @classmethod
+    def validate(cls, settings: dict) -> None:
+        problems = []
+        if settings["SECRET_KEY"] == DEV_SECRET_KEY or len(settings["SECRET_KEY"]) < 32:
+            problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
+        if settings["AUDIT_HMAC_KEY"] == DEV_AUDIT_KEY or len(settings["AUDIT_HMAC_KEY"]) < 32:
+            problems.append("AUDIT_HMAC_KEY must be set to a random value of at least 32 characters")
+        if problems:
+            raise ConfigError("Refusing to start in production: " + "; ".join(problems))
+
+
+PROFILES: dict[str, type[BaseConfig]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Return the settings for FLASK_ENV (or overrides["ENV_NAME"]), validated, overrides applied."""
+    overrides = overrides or {}
+    env_name = overrides.get("ENV_NAME") or os.environ.get("FLASK_ENV", "production")
+    try:
+        profile = PROFILES[env_name]
+    except KeyError:
+        raise ConfigError(f"FLASK_ENV must be one of {', '.join(PROFILES)}, not {env_name!r}") from None
+    settings = {key: getattr(profile, key) for key in dir(profile) if key.isupper()}
+    settings.update(_from_env())
+    settings.update(overrides)
+    settings["DATABASE_URL"] = _normalise_db_url(settings["DATABASE_URL"])
+    profile.validate(settings)
+    return settings

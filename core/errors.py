@@ -1,0 +1,41 @@
+"""Generic error pages in the service's style; refused access goes into the security log."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from core.auth.services import log_event
+from core.db import get_session
+
+_TITLES = {
+    400: "Sorry, there is a problem with that request",
+    403: "You do not have permission to see this page",
+    404: "Page not found",
+    405: "Sorry, there is a problem with that request",
+    500: "Sorry, there is a problem with the service",
+}
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(error: CSRFError):
+        return render_template("errors/error.html", code=400, title=_TITLES[400],
+                               message="The form had expired or was not sent from this service. "
+                                       "Go back, reload the page and try again."), 400
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        code = error.code or 500
+        if code == 403:
+            user_id = current_user.id if current_user.is_authenticated else None
+            log_event(get_session(), "access_refused", user_id, f"{request.method} {request.path}")
+        title = _TITLES.get(code, _TITLES[400] if code < 500 else _TITLES[500])
+        return render_template("errors/error.html", code=code, title=title, message=None), code
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return render_template("errors/error.html", code=500, title=_TITLES[500], message=None), 500

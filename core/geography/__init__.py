@@ -1,0 +1,1 @@
+"""Geography: BCUs, boroughs and wards."""

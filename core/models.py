@@ -1,0 +1,7 @@
+"""Imports every model module so that Base.metadata is complete (for Alembic and the tests)."""
+
+from core.auth import models as auth_models  # noqa: F401
+from core.db import Base
+from core.geography import models as geography_models  # noqa: F401
+
+metadata = Base.metadata
