@@ -106,11 +106,15 @@ def sergeant_wards(user_id: int):
     if user is None or user.role is not Role.SERGEANT:
         abort(404)
     boroughs = list(db.scalars(select(Borough).order_by(Borough.name)))
-    chooser = BoroughChoiceForm(request.args, meta={"csrf": False})
-    chooser.borough.choices = [SelectChoice(str(b.id), b.name) for b in boroughs]
-    default_borough = user.wards[0].borough_id if user.wards else boroughs[0].id
-    borough_id = chooser.borough.data if chooser.validate() else default_borough
-    chooser.borough.data = borough_id
+    choices = [SelectChoice(str(b.id), b.name) for b in boroughs]
+    borough_id = user.wards[0].borough_id if user.wards else boroughs[0].id
+    asked = BoroughChoiceForm(request.args, meta={"csrf": False})
+    asked.borough.choices = choices
+    if "borough" in request.args and asked.validate():
+        borough_id = asked.borough.data
+    # Re-built from the value in use: a tampered borough id just shows the default, with no error.
+    chooser = BoroughChoiceForm(formdata=None, data={"borough": borough_id}, meta={"csrf": False})
+    chooser.borough.choices = choices
     borough = db.get(Borough, borough_id)
     form = SergeantWardsForm()
     form.wards.choices = [

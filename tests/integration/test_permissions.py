@@ -1,0 +1,100 @@
+"""Every route states who may use it, and each role gets exactly what it may."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.auth.models import Role
+from core.geography.models import Ward
+from core.permissions import PUBLIC, access_of
+from tests.helpers import make_user
+
+C, V, S, O = Role.COORDINATOR, Role.VOLUNTEER, Role.SERGEANT, Role.VETTING_OFFICER
+ALL = frozenset(Role)
+
+# endpoint → who may use it. Adding a route without adding it here fails test_table_covers_every_route.
+EXPECTED: dict[str, frozenset[Role] | str] = {
+    "auth.sign_in": PUBLIC,
+    "auth.sign_out": ALL,
+    "auth.accounts": frozenset({C}),
+    "auth.new_account": frozenset({C}),
+    "auth.sergeant_wards": frozenset({C}),
+    "auth.disable_account": frozenset({C}),
+    "auth.enable_account": frozenset({C}),
+    "home.index": ALL,
+    "home.health": PUBLIC,
+}
+
+
+def test_every_route_declares_its_permission(app):
+    undeclared = [rule.endpoint for rule in app.url_map.iter_rules()
+                  if rule.endpoint != "static" and access_of_in(app, rule.endpoint) is None]
+    assert undeclared == [], f"routes without @allow/@public: {undeclared}"
+
+
+def access_of_in(app, endpoint):
+    with app.test_request_context():
+        return access_of(endpoint)
+
+
+def test_table_covers_every_route(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint != "static"}
+    assert endpoints == set(EXPECTED)
+    for endpoint, expected in EXPECTED.items():
+        assert access_of_in(app, endpoint) == expected, endpoint
+
+
+def _url_for_rule(rule, ids: dict[str, int]) -> str:
+    path = rule.rule
+    for argument in rule.arguments:
+        path = path.replace(f"<int:{argument}>", str(ids[argument]))
+    return path
+
+
+@pytest.mark.parametrize("role", [None, *Role], ids=lambda r: r.value if r else "anonymous")
+def test_role_by_route_table(app, db, role):
+    sergeant = make_user(db, Role.SERGEANT, wards=[db.query(Ward).first()] if db.query(Ward).first() else [])
+    target = make_user(db, Role.VOLUNTEER)
+    ids = {"user_id": sergeant.id}
+    client = app.test_client()
+    if role is not None:
+        user = make_user(db, role)
+        client.sign_in(user.email)
+        token = client.csrf_token("/")
+    else:
+        token = client.csrf_token("/sign-in")
+
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        expected = EXPECTED[rule.endpoint]
+        url = _url_for_rule(rule, ids)
+        if rule.endpoint in {"auth.disable_account", "auth.enable_account"}:
+            url = _url_for_rule(rule, {"user_id": target.id})
+        method = "GET" if "GET" in rule.methods else "POST"
+        if rule.endpoint == "auth.sign_out":
+            continue  # signing out would end the session the rest of the walk needs; see test_auth
+        response = client.open(url, method=method, data={"csrf_token": token} if method == "POST" else None)
+        if expected == PUBLIC:
+            assert response.status_code in (200, 302), (rule.endpoint, response.status_code)
+        elif role is None:
+            assert response.status_code == 302 and "/sign-in" in response.location, rule.endpoint
+        elif role in expected:
+            assert response.status_code in (200, 302), (rule.endpoint, role, response.status_code)
+        else:
+            assert response.status_code == 403, (rule.endpoint, role, response.status_code)
+
+
+def test_volunteer_gets_403_on_a_coordinator_page_and_it_is_logged(client, db):
+    from sqlalchemy import select
+
+    from core.auth.models import SecurityEvent
+
+    volunteer = make_user(db, Role.VOLUNTEER)
+    client.sign_in(volunteer.email)
+    response = client.get("/accounts")
+    assert response.status_code == 403
+    assert response.soup.select_one("h1").get_text(strip=True) == "You do not have permission to see this page"
+    db.expire_all()
+    event = db.scalars(select(SecurityEvent).where(SecurityEvent.event == "access_refused")).one()
+    assert event.user_id == volunteer.id and event.detail == "GET /accounts"
