@@ -1,0 +1,128 @@
+"""Browser tests: Debian's Chromium, driven by Playwright, against the app served by waitress.
+
+The server is a real WSGI server in its own process on 127.0.0.1, with a freshly migrated
+SQLite database and demo data. On failure a screenshot and the page HTML are kept in
+test-artifacts/ (ignored by git).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+DEMO_PASSWORD = "neighbourhood-demo-2026"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("e2e")
+    env = {**os.environ, "FLASK_ENV": "testing", "FLASK_APP": "wsgi:app",
+           "DATABASE_URL": f"sqlite:///{workdir / 'e2e.sqlite3'}", "SECRET_KEY": "e2e-secret-key-" + "x" * 32}
+    flask = [sys.executable, "-m", "flask"]
+    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run([*flask, "demo", "load", "--scale", "60"], cwd=ROOT, env=env, check=True, capture_output=True)
+    port = _free_port()
+    log = open(workdir / "server.log", "w")  # noqa: SIM115 - closed below, after the server stops
+    server = subprocess.Popen(
+        [sys.executable, "-m", "waitress", "--listen", f"127.0.0.1:{port}", "--threads", "4", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base_url}/health", timeout=2) as response:  # noqa: S310 - loopback
+                if response.status == 200:
+                    break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                log.close()
+                raise RuntimeError("the app server did not start:\n" + (workdir / "server.log").read_text()) from None
+            time.sleep(0.2)
+    yield base_url
+    server.terminate()
+    server.wait(timeout=10)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: `make install` installs Debian's chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture
+def new_page(browser, request):
+    """Open pages in fresh browser contexts (one per person in the journey); keep evidence on failure."""
+    contexts = []
+
+    def open_page(width: int = 1024) -> Page:
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    yield open_page
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        stem = re.sub(r"[^\w.-]+", "_", request.node.nodeid)
+        for index, context in enumerate(contexts):
+            for number, page in enumerate(context.pages):
+                name = f"{stem}-{index}-{number}"
+                page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+                (ARTIFACTS / f"{name}.html").write_text(page.content())
+    for context in contexts:
+        context.close()
+
+
+_axe = Axe()
+
+
+def check_page(page: Page) -> None:
+    """Run on every page a journey visits: axe (no serious or critical violation) and 375 px width."""
+    results = _axe.run(page)
+    bad = [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"] if v["impact"] in ("serious", "critical")
+    ]
+    assert not bad, f"{page.url}: accessibility violations:\n" + "\n".join(bad)
+    original = page.viewport_size
+    page.set_viewport_size({"width": 375, "height": 800})
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    page.set_viewport_size(original)
+    assert overflow <= 0, f"{page.url}: scrolls sideways by {overflow}px at 375px wide"
