@@ -63,8 +63,13 @@ def test_force_policy_defaults():
 
 def test_force_policy_rejects_nonsense_and_orders_reminders():
     assert ForcePolicy(reminder_days=(7, 90, 30)).reminder_days == (90, 30, 7)
-    for bad in ({"reminder_days": ()}, {"reminder_days": (30, 30)}, {"reminder_days": (0,)},
-                {"appeal_window_days": 0}, {"validity_overrides": (("SC", 0),)}):
+    for bad in (
+        {"reminder_days": ()},
+        {"reminder_days": (30, 30)},
+        {"reminder_days": (0,)},
+        {"appeal_window_days": 0},
+        {"validity_overrides": (("SC", 0),)},
+    ):
         with pytest.raises(ValueError):
             ForcePolicy(**bad)
 
@@ -106,6 +111,8 @@ def test_task_policy_invariants():
     with pytest.raises(ValueError):
         TaskPolicy("t", "T", "ts", clearance_groups=(("RV",),), minimum_patrol_status=PatrolStatus.DIRECTED)
     with pytest.raises(ValueError):
-        TaskPolicy("t", "T", "ts", clearance_groups=(("RV",),), unsupervised_clearance_groups=(("DBS_ENH_CHILD",),))
+        TaskPolicy(
+            "t", "T", "ts", clearance_groups=(("RV",),), unsupervised_clearance_groups=(("DBS_ENH_CHILD",),)
+        )
     with pytest.raises(ValueError):
         SkillRequirement(())

@@ -5,14 +5,12 @@ from itertools import product
 
 import pytest
 
-from vetting.catalogue import ForcePolicy
+from vetting.catalogue import DEFAULT_POLICY, ForcePolicy
 from vetting.lifecycle import (
     ACTIVE_STATES,
     REASON_REQUIRED,
     TRANSITIONS,
     TWO_OFFICER_EVENTS,
-    ClearanceEvent as E,
-    ClearanceState as S,
     SecondOfficerRequired,
     TransitionError,
     TransitionRecord,
@@ -23,6 +21,12 @@ from vetting.lifecycle import (
     propose,
     propose_refusal,
     propose_withdrawal,
+)
+from vetting.lifecycle import (
+    ClearanceEvent as E,
+)
+from vetting.lifecycle import (
+    ClearanceState as S,
 )
 
 T0 = datetime(2025, 6, 2, 10, 0, tzinfo=UTC)
@@ -70,10 +74,12 @@ def default_previous(state: S, event: E) -> TransitionRecord | None:
     return None
 
 
-def run(state, event, *, at=T0, reason="because", previous=None, policy=ForcePolicy()):
+def run(state, event, *, at=T0, reason="because", previous=None, policy=DEFAULT_POLICY):
     """Make the transition the way a service would: two officers where the rules need them."""
     if event in TWO_OFFICER_EVENTS:
-        pending = propose(state, event, actor_id="officer-a", at=at, reason=reason, previous=previous, policy=policy)
+        pending = propose(
+            state, event, actor_id="officer-a", at=at, reason=reason, previous=previous, policy=policy
+        )
         return confirm(pending, state, actor_id="officer-b", at=at, previous=previous, policy=policy)
     return apply(state, event, actor_id="officer-a", at=at, reason=reason, previous=previous, policy=policy)
 
@@ -111,7 +117,9 @@ def test_suspended_does_not_count_for_deployment():
 @pytest.mark.parametrize("before", ACTIVE)
 def test_reinstate_returns_to_the_state_before_suspension(before):
     suspended = run(before, E.SUSPEND, reason="adverse information received")
-    reinstated = run(S.SUSPENDED, E.REINSTATE, at=T0 + timedelta(days=10), reason="cleared", previous=suspended)
+    reinstated = run(
+        S.SUSPENDED, E.REINSTATE, at=T0 + timedelta(days=10), reason="cleared", previous=suspended
+    )
     assert reinstated.to_state is before
 
 
@@ -127,7 +135,11 @@ def test_previous_record_must_match_the_current_state():
     with pytest.raises(TransitionError, match="ends in"):
         run(S.GRANTED, E.SUSPEND, previous=record(S.IN_PROGRESS, S.REFUSED, E.REFUSE))
     with pytest.raises(TransitionError, match="before"):
-        run(S.GRANTED, E.SUSPEND, previous=record(S.IN_PROGRESS, S.GRANTED, E.GRANT, at=T0 + timedelta(hours=1)))
+        run(
+            S.GRANTED,
+            E.SUSPEND,
+            previous=record(S.IN_PROGRESS, S.GRANTED, E.GRANT, at=T0 + timedelta(hours=1)),
+        )
 
 
 @pytest.mark.parametrize("event", sorted(REASON_REQUIRED))
@@ -207,7 +219,9 @@ def test_appeal_needs_the_decision_record():
 def test_upheld_decision_stands_and_is_final():
     decision = refusal_on(T0)
     appeal = run(S.REFUSED, E.APPEAL, at=T0 + timedelta(days=3), previous=decision)
-    upheld = run(S.APPEALED, E.DECISION_UPHELD, at=T0 + timedelta(days=5), reason="panel agreed", previous=appeal)
+    upheld = run(
+        S.APPEALED, E.DECISION_UPHELD, at=T0 + timedelta(days=5), reason="panel agreed", previous=appeal
+    )
     assert upheld.to_state is S.REFUSED
     with pytest.raises(TransitionError, match="final"):
         run(S.REFUSED, E.APPEAL, at=T0 + timedelta(days=6), previous=upheld)
@@ -218,7 +232,9 @@ def test_upheld_withdrawal_stays_withdrawn_and_overturned_is_granted():
     withdrawn = confirm(pending, S.GRANTED, actor_id="officer-b", at=T0)
     appeal = run(S.WITHDRAWN, E.APPEAL, at=T0 + timedelta(days=2), previous=withdrawn)
     upheld = run(S.APPEALED, E.DECISION_UPHELD, at=T0 + timedelta(days=9), reason="r", previous=appeal)
-    overturned = run(S.APPEALED, E.DECISION_OVERTURNED, at=T0 + timedelta(days=9), reason="r", previous=appeal)
+    overturned = run(
+        S.APPEALED, E.DECISION_OVERTURNED, at=T0 + timedelta(days=9), reason="r", previous=appeal
+    )
     assert (upheld.to_state, overturned.to_state) == (S.WITHDRAWN, S.GRANTED)
 
 

@@ -28,10 +28,12 @@ from vetting.rules import (
     PersonFacts,
     PersonKind,
     Reason,
-    ReasonCode as R,
     SkillFact,
     check_eligibility,
     explain_clearances,
+)
+from vetting.rules import (
+    ReasonCode as R,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -46,8 +48,14 @@ CLEARANCE_CODE = re.compile(r"\b(" + "|".join(CLEARANCE_TYPES_BY_CODE) + r")\b")
 # --- factories -------------------------------------------------------------------------------
 
 
-def clearance(code="NPPV2A", *, state=ClearanceState.GRANTED, valid_from=date(2024, 1, 1),
-              expires_on=date(2026, 12, 31), restricted_from=()):
+def clearance(
+    code="NPPV2A",
+    *,
+    state=ClearanceState.GRANTED,
+    valid_from=date(2024, 1, 1),
+    expires_on=date(2026, 12, 31),
+    restricted_from=(),
+):
     return ClearanceFact(code, state, valid_from, expires_on, frozenset(restricted_from))
 
 
@@ -188,7 +196,9 @@ def test_restriction_that_excludes_this_task():
     assert codes(result) == [R.NO_CLEARANCE]
     assert "restrict" not in result.reasons[0].text.lower()
     assert "restricted from this task" in result.reasons[0].detail
-    other = clearance(state=ClearanceState.GRANTED_WITH_RESTRICTIONS, restricted_from={"youth_schools_liaison"})
+    other = clearance(
+        state=ClearanceState.GRANTED_WITH_RESTRICTIONS, restricted_from={"youth_schools_liaison"}
+    )
     assert check_eligibility(make_psv(clearances=(other,)), CYBER_VISIT, shift(DEC_3)).eligible
 
 
@@ -264,7 +274,12 @@ def test_warranted_only_task_for_a_psv():
 
 @pytest.mark.parametrize(
     ("status", "eligible"),
-    [(None, False), (PatrolStatus.ACCOMPANIED, False), (PatrolStatus.DIRECTED, True), (PatrolStatus.QUALIFIED, True)],
+    [
+        (None, False),
+        (PatrolStatus.ACCOMPANIED, False),
+        (PatrolStatus.DIRECTED, True),
+        (PatrolStatus.QUALIFIED, True),
+    ],
 )
 def test_minimum_patrol_status(status, eligible):
     result = check_eligibility(make_special(patrol_status=status), ESCORT, shift(DEC_3))
@@ -279,8 +294,11 @@ def test_patrol_status_ignored_where_the_task_sets_none():
 
 
 def test_desk_only_adjustment():
-    desk = make_psv(adjustments=frozenset({Adjustment.DESK_ONLY}),
-                    clearances=(clearance("NPPV3"),), skills=(skill("digital_evidence_triage"),))
+    desk = make_psv(
+        adjustments=frozenset({Adjustment.DESK_ONLY}),
+        clearances=(clearance("NPPV3"),),
+        skills=(skill("digital_evidence_triage"),),
+    )
     assert check_eligibility(desk, TRIAGE, shift(DEC_3)).eligible
     street = check_eligibility(replace(desk, skills=(skill(),)), CYBER_VISIT, shift(DEC_3))
     assert codes(street) == [R.DESK_ONLY]
@@ -288,9 +306,11 @@ def test_desk_only_adjustment():
 
 
 def test_remote_only_adjustment():
-    remote = make_psv(adjustments=frozenset({Adjustment.REMOTE_ONLY}),
-                      clearances=(clearance("NPPV3"), clearance("CTC")),
-                      skills=(skill("digital_evidence_triage"),))
+    remote = make_psv(
+        adjustments=frozenset({Adjustment.REMOTE_ONLY}),
+        clearances=(clearance("NPPV3"), clearance("CTC")),
+        skills=(skill("digital_evidence_triage"),),
+    )
     assert check_eligibility(remote, TRIAGE, shift(DEC_3)).eligible
     assert codes(check_eligibility(remote, CT, shift(DEC_3))) == [R.REMOTE_ONLY]
 
@@ -300,22 +320,34 @@ def test_mobilised_reservist():
     result = check_eligibility(mobilised, CYBER_VISIT, OVERNIGHT)
     assert codes(result) == [R.MOBILISED]
     assert "4 December 2025" in result.reasons[0].text
-    assert check_eligibility(mobilised, CYBER_VISIT, shift(DEC_3)).eligible  # mobilised only from the next day
+    assert check_eligibility(
+        mobilised, CYBER_VISIT, shift(DEC_3)
+    ).eligible  # mobilised only from the next day
 
 
 def test_all_reasons_are_returned_not_just_the_first():
-    nobody = PersonFacts(kind=PersonKind.PSV, warranted=False,
-                         adjustments=frozenset({Adjustment.DESK_ONLY}),
-                         mobilised=(DateRange(DEC_3, DEC_3),))
+    nobody = PersonFacts(
+        kind=PersonKind.PSV,
+        warranted=False,
+        adjustments=frozenset({Adjustment.DESK_ONLY}),
+        mobilised=(DateRange(DEC_3, DEC_3),),
+    )
     result = check_eligibility(nobody, ESCORT, shift(DEC_3))
     assert codes(result) == [R.NOT_WARRANTED, R.DESK_ONLY, R.MOBILISED, R.NO_CLEARANCE, R.SKILL_MISSING]
 
 
 def test_sergeant_text_never_names_a_clearance():
-    everyone_fails = make_psv(clearances=(
-        clearance("NPPV1", state=ClearanceState.SUSPENDED),
-        clearance("RV", state=ClearanceState.GRANTED_WITH_RESTRICTIONS, restricted_from={t.code for t in TASK_POLICIES}),
-    ), skills=())
+    everyone_fails = make_psv(
+        clearances=(
+            clearance("NPPV1", state=ClearanceState.SUSPENDED),
+            clearance(
+                "RV",
+                state=ClearanceState.GRANTED_WITH_RESTRICTIONS,
+                restricted_from={t.code for t in TASK_POLICIES},
+            ),
+        ),
+        skills=(),
+    )
     for task in TASK_POLICIES:
         for reason in check_eligibility(everyone_fails, task, OVERNIGHT).reasons:
             assert not CLEARANCE_CODE.search(reason.text), reason
@@ -327,7 +359,9 @@ def test_sergeant_text_never_names_a_clearance():
 
 def test_deployment_across_the_october_clock_change():
     # 25 Oct 2025 23:30 BST to 26 Oct 01:30 GMT (clocks go back at 02:00 BST on 26 Oct).
-    window = DeploymentWindow(datetime(2025, 10, 25, 22, 30, tzinfo=UTC), datetime(2025, 10, 26, 1, 30, tzinfo=UTC))
+    window = DeploymentWindow(
+        datetime(2025, 10, 25, 22, 30, tzinfo=UTC), datetime(2025, 10, 26, 1, 30, tzinfo=UTC)
+    )
     assert window.local_dates() == (date(2025, 10, 25), date(2025, 10, 26))
     person = make_psv(clearances=(clearance(expires_on=date(2025, 10, 25)),))
     result = check_eligibility(person, CYBER_VISIT, window)
@@ -336,7 +370,9 @@ def test_deployment_across_the_october_clock_change():
 
 def test_early_hours_in_summer_belong_to_the_london_date_not_the_utc_one():
     # 23:30 UTC on 25 Oct is 00:30 BST on the 26th: a clearance starting on the 26th covers it.
-    window = DeploymentWindow(datetime(2025, 10, 25, 23, 30, tzinfo=UTC), datetime(2025, 10, 26, 2, 0, tzinfo=UTC))
+    window = DeploymentWindow(
+        datetime(2025, 10, 25, 23, 30, tzinfo=UTC), datetime(2025, 10, 26, 2, 0, tzinfo=UTC)
+    )
     assert window.local_dates() == (date(2025, 10, 26), date(2025, 10, 26))
     person = make_psv(clearances=(clearance(valid_from=date(2025, 10, 26)),))
     assert check_eligibility(person, CYBER_VISIT, window).eligible
@@ -344,7 +380,9 @@ def test_early_hours_in_summer_belong_to_the_london_date_not_the_utc_one():
 
 def test_deployment_across_the_march_clock_change():
     # 28 Mar 2026 23:30 GMT to 29 Mar 02:30 BST (clocks go forward at 01:00 GMT on 29 Mar).
-    window = DeploymentWindow(datetime(2026, 3, 28, 23, 30, tzinfo=UTC), datetime(2026, 3, 29, 1, 30, tzinfo=UTC))
+    window = DeploymentWindow(
+        datetime(2026, 3, 28, 23, 30, tzinfo=UTC), datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+    )
     assert window.local_dates() == (date(2026, 3, 28), date(2026, 3, 29))
     person = make_psv(clearances=(clearance(expires_on=date(2026, 3, 28)),))
     assert codes(check_eligibility(person, CYBER_VISIT, window)) == [R.NO_CLEARANCE]
@@ -377,12 +415,16 @@ def test_facts_reject_impossible_combinations():
 
 
 def test_explain_clearances_for_the_volunteer():
-    person = make_psv(clearances=(
-        clearance("NPPV2A", expires_on=date(2027, 3, 14)),
-        clearance("DBS_ENH_CHILD", expires_on=date(2028, 1, 9)),
-    ))
+    person = make_psv(
+        clearances=(
+            clearance("NPPV2A", expires_on=date(2027, 3, 14)),
+            clearance("DBS_ENH_CHILD", expires_on=date(2028, 1, 9)),
+        )
+    )
     text = explain_clearances(person, [CYBER_VISIT, YOUTH, TRIAGE], date(2025, 12, 1))
-    assert text == "Cleared for cyber-crime victim visits and youth and schools liaison; renewal due March 2027."
+    assert (
+        text == "Cleared for cyber-crime victim visits and youth and schools liaison; renewal due March 2027."
+    )
 
 
 def test_explain_clearances_supervised_only_and_pending():
@@ -409,11 +451,14 @@ PROPERTY_TASK = TaskPolicy("t", "Task", "tasks", clearance_groups=(("NPPV2A",),)
     state=st.sampled_from(list(ClearanceState)),
     restricted=st.booleans(),
 )
-def test_eligibility_is_exactly_validity_on_every_local_date(start, minutes, valid_from, days_valid, state, restricted):
+def test_eligibility_is_exactly_validity_on_every_local_date(
+    start, minutes, valid_from, days_valid, state, restricted
+):
     expires_on = valid_from + timedelta(days=days_valid)
     window = DeploymentWindow(start, start + timedelta(minutes=minutes))
-    fact = clearance(state=state, valid_from=valid_from, expires_on=expires_on,
-                     restricted_from={"t"} if restricted else ())
+    fact = clearance(
+        state=state, valid_from=valid_from, expires_on=expires_on, restricted_from={"t"} if restricted else ()
+    )
     person = PersonFacts(kind=PersonKind.PSV, warranted=False, clearances=(fact,))
 
     first = start.astimezone(LONDON).date()

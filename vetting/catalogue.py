@@ -1,0 +1,536 @@
+"""The seeded vetting facts as plain data: clearance types, skills, task policy and force policy.
+
+Nothing here touches a database. The seed migration and the admin screens read these tuples; the
+rules and the matcher receive ``TaskPolicy`` values (from here or, later, from the database) and
+never look anything up themselves.
+
+Sources: College of Policing APP on vetting and the Vetting Code of Practice (police regime),
+Cabinet Office national security vetting guidance (CTC/SC/DV), DBS guidance (DBS regime). Values
+the product brief marks as force policy live in ``ForcePolicy`` and can be overridden per force.
+"""
+
+from __future__ import annotations
+
+import enum
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+__all__ = [
+    "CLEARANCE_TYPES",
+    "CLEARANCE_TYPES_BY_CODE",
+    "DEFAULT_POLICY",
+    "SKILLS",
+    "SKILLS_BY_CODE",
+    "TASK_POLICIES",
+    "TASK_POLICIES_BY_CODE",
+    "ClearanceType",
+    "ForcePolicy",
+    "PatrolStatus",
+    "Regime",
+    "Skill",
+    "SkillFamily",
+    "SkillLevel",
+    "SkillRequirement",
+    "TaskPolicy",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Ordered string enums
+# ---------------------------------------------------------------------------------------------
+
+
+class _OrderedStrEnum(enum.StrEnum):
+    """A string enum whose comparisons follow declaration order, not the alphabet.
+
+    The ORM stores the string value, but ``"expert" < "practitioner"`` alphabetically, so a
+    plain ``StrEnum`` would compare levels wrongly and silently. Comparing with a plain string
+    converts it first (so an unknown string raises ``ValueError`` rather than compare wrongly).
+    """
+
+    @property
+    def rank(self) -> int:
+        """Position in declaration order, starting at 0."""
+        return list(type(self)).index(self)
+
+    def _compare(self, other: object, op: Callable[[int, int], bool]) -> bool:
+        # Members are strings too, so this covers both; a different enum's value fails to convert.
+        if not isinstance(other, str):
+            return NotImplemented
+        return op(self.rank, type(self)(other).rank)
+
+    def __lt__(self, other: object) -> bool:
+        return self._compare(other, operator.lt)
+
+    def __le__(self, other: object) -> bool:
+        return self._compare(other, operator.le)
+
+    def __gt__(self, other: object) -> bool:
+        return self._compare(other, operator.gt)
+
+    def __ge__(self, other: object) -> bool:
+        return self._compare(other, operator.ge)
+
+
+class SkillLevel(_OrderedStrEnum):
+    """How well someone holds a skill. Ordered: aware < practitioner < expert."""
+
+    AWARE = "aware"
+    PRACTITIONER = "practitioner"
+    EXPERT = "expert"
+
+
+class PatrolStatus(_OrderedStrEnum):
+    """A special constable's patrol status. Ordered: accompanied < directed < qualified.
+
+    Accompanied: patrols with a regular or qualified officer. Directed: independent patrol, still
+    supervised and tasked. Qualified: fully independent. PSVs have no patrol status (``None``).
+    """
+
+    ACCOMPANIED = "accompanied"
+    DIRECTED = "directed"
+    QUALIFIED = "qualified"
+
+
+class Regime(enum.StrEnum):
+    """Which vetting regime issues a clearance type; they are separate and do not substitute."""
+
+    POLICE = "police"
+    NATIONAL_SECURITY = "national_security"
+    DBS = "dbs"
+
+
+class SkillFamily(enum.StrEnum):
+    CYBER = "cyber"
+    HEALTH = "health"
+    YOUTH = "youth"
+    LANGUAGE = "language"
+    OTHER = "other"
+
+
+# ---------------------------------------------------------------------------------------------
+# Force policy
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ForcePolicy:
+    """Values a force sets for itself (marked * in PRODUCT.md). Defaults are the Met's starting point.
+
+    ``validity_overrides`` replaces a clearance type's default validity in months, e.g.
+    ``(("SC", 60),)`` where the force issues shorter SC clearances to volunteers. DBS types take
+    their validity from ``dbs_recheck_months`` because a DBS certificate has no printed expiry:
+    the re-check interval is purely the force's choice.
+    """
+
+    reminder_days: tuple[int, ...] = (90, 30, 7)
+    renewal_review_lead_days: int = 90
+    appeal_window_days: int = 14
+    special_monthly_commitment_minutes: int = 16 * 60
+    dbs_recheck_months: int = 36
+    integrity_review_months: int = 12
+    validity_overrides: tuple[tuple[str, int], ...] = ()
+    # Every force in England and Wales works in UK local time; a parameter so tests can say so.
+    timezone: str = "Europe/London"
+
+    def __post_init__(self) -> None:
+        if not self.reminder_days or any(d <= 0 for d in self.reminder_days):
+            raise ValueError("reminder_days must be a non-empty tuple of positive day counts")
+        if len(set(self.reminder_days)) != len(self.reminder_days):
+            raise ValueError("reminder_days must not repeat a day count")
+        # Keep a canonical order (furthest first) so equal policies compare equal.
+        object.__setattr__(self, "reminder_days", tuple(sorted(self.reminder_days, reverse=True)))
+        for name in (
+            "renewal_review_lead_days",
+            "appeal_window_days",
+            "special_monthly_commitment_minutes",
+            "dbs_recheck_months",
+            "integrity_review_months",
+        ):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive")
+        for code, months in self.validity_overrides:
+            if months <= 0:
+                raise ValueError(f"validity override for {code} must be a positive number of months")
+
+    def validity_months(self, clearance_type: ClearanceType) -> int:
+        """How many months a clearance of this type stays valid under this force's policy."""
+        overrides = dict(self.validity_overrides)
+        if clearance_type.code in overrides:
+            return overrides[clearance_type.code]
+        if clearance_type.regime is Regime.DBS:
+            return self.dbs_recheck_months
+        return clearance_type.default_validity_months
+
+
+DEFAULT_POLICY = ForcePolicy()
+
+
+# ---------------------------------------------------------------------------------------------
+# Clearance types
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClearanceType:
+    code: str
+    name: str
+    regime: Regime
+    default_validity_months: int
+    description: str
+
+
+CLEARANCE_TYPES: tuple[ClearanceType, ...] = (
+    ClearanceType(
+        "RV",
+        "Recruitment Vetting",
+        Regime.POLICE,
+        120,
+        "Police officers, staff and special constables; renewed after 10 years. Broadly the "
+        "assurance of NPPV level 2 (full).",
+    ),
+    ClearanceType(
+        "MV",
+        "Management Vetting",
+        Regime.POLICE,
+        84,
+        "Designated posts with access to sensitive intelligence, finance or operational assets; "
+        "held on top of RV. Broadly the assurance of NPPV level 3.",
+    ),
+    # APP leaves NPPV1 renewal to the force; we assume 3 years, the same as NPPV2. To confirm with
+    # the force vetting manager, and overridable through ForcePolicy.validity_overrides.
+    ClearanceType(
+        "NPPV1",
+        "Non-police personnel vetting level 1",
+        Regime.POLICE,
+        36,
+        "Unescorted access to police premises; no access to police information or systems.",
+    ),
+    ClearanceType(
+        "NPPV2A",
+        "NPPV level 2 (abbreviated)",
+        Regime.POLICE,
+        36,
+        "Access to police information up to OFFICIAL-SENSITIVE; no access to police systems.",
+    ),
+    ClearanceType(
+        "NPPV2F",
+        "NPPV level 2 (full)",
+        Regime.POLICE,
+        36,
+        "Regular access to OFFICIAL-SENSITIVE and occasional SECRET information; no systems.",
+    ),
+    ClearanceType(
+        "NPPV3",
+        "NPPV level 3",
+        Regime.POLICE,
+        60,
+        "Unsupervised access to police systems and SECRET information.",
+    ),
+    # Cabinet Office policy: a CTC is formally reviewed after 10 years, 5 years for non-List X
+    # contractors, and risk owners may issue shorter clearances to groups with less day-to-day
+    # oversight (reservists, sub-contractors). Volunteers are such a group, so we default to 5.
+    ClearanceType(
+        "CTC",
+        "Counter-Terrorist Check",
+        Regime.NATIONAL_SECURITY,
+        60,
+        "Proximity to people or places at risk from terrorism, or information of value to terrorists.",
+    ),
+    ClearanceType(
+        "SC",
+        "Security Check",
+        Regime.NATIONAL_SECURITY,
+        120,
+        "Frequent, uncontrolled access to SECRET assets; 10 years, shorter for some groups.",
+    ),
+    ClearanceType(
+        "DV",
+        "Developed Vetting",
+        Regime.NATIONAL_SECURITY,
+        84,
+        "Frequent, uncontrolled access to TOP SECRET assets.",
+    ),
+    # DBS certificates carry no expiry: 36 here is only the default of ForcePolicy.dbs_recheck_months.
+    ClearanceType(
+        "DBS_ENH_CHILD",
+        "DBS enhanced check with children's barred list",
+        Regime.DBS,
+        36,
+        "Needed for regulated activity with children, e.g. unsupervised youth or school work.",
+    ),
+    ClearanceType(
+        "DBS_ENH_ADULT",
+        "DBS enhanced check with adults' barred list",
+        Regime.DBS,
+        36,
+        "Needed for regulated activity with adults, e.g. unsupervised care of adults at risk.",
+    ),
+)
+
+CLEARANCE_TYPES_BY_CODE: Mapping[str, ClearanceType] = MappingProxyType(
+    {ct.code: ct for ct in CLEARANCE_TYPES}
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Skills
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Skill:
+    """A skill a volunteer may hold. Professional skills need evidence a coordinator verifies."""
+
+    code: str
+    name: str
+    family: SkillFamily
+    evidence_required: bool = False
+    # The professional body whose register the evidence is checked against, e.g. "NMC".
+    evidence_body: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.evidence_body is not None and not self.evidence_required:
+            raise ValueError(f"{self.code}: an evidence body implies evidence is required")
+
+
+def _language(code: str, name: str) -> Skill:
+    return Skill(f"lang_{code}", name, SkillFamily.LANGUAGE)
+
+
+SKILLS: tuple[Skill, ...] = (
+    # Cyber. No single register exists; competence is judged by the panel, so no evidence flag.
+    Skill("cyber_victim_support", "Cyber-crime victim support", SkillFamily.CYBER),
+    Skill("digital_evidence_triage", "Digital evidence triage", SkillFamily.CYBER),
+    Skill("osint", "Open-source intelligence (OSINT)", SkillFamily.CYBER),
+    Skill("incident_response", "Cyber incident response", SkillFamily.CYBER),
+    # Health. Registered professions are checked against their regulator's register.
+    Skill("mh_first_aid", "Mental-health first aid", SkillFamily.HEALTH),
+    Skill("rmn", "Registered mental-health nurse", SkillFamily.HEALTH, True, "NMC"),
+    Skill("paramedic", "Paramedic", SkillFamily.HEALTH, True, "HCPC"),
+    Skill("doctor", "Doctor", SkillFamily.HEALTH, True, "GMC"),
+    # Youth.
+    Skill("youth_worker", "Qualified youth worker", SkillFamily.YOUTH, True, "JNC/NYA"),
+    Skill("schools_liaison", "Schools liaison", SkillFamily.YOUTH),
+    Skill("safeguarding", "Safeguarding", SkillFamily.YOUTH),
+    # Languages: BSL plus the spoken languages most often needed in London (2021 census main
+    # languages other than English).
+    Skill("bsl", "British Sign Language", SkillFamily.LANGUAGE),
+    _language("pl", "Polish"),
+    _language("ro", "Romanian"),
+    _language("es", "Spanish"),
+    _language("pt", "Portuguese"),
+    _language("bn", "Bengali"),
+    _language("ur", "Urdu"),
+    _language("pa", "Punjabi"),
+    _language("gu", "Gujarati"),
+    _language("ar", "Arabic"),
+    _language("tr", "Turkish"),
+    _language("so", "Somali"),
+    _language("ta", "Tamil"),
+    # Other.
+    Skill("military_reservist", "Military reservist", SkillFamily.OTHER),
+    Skill("first_aid", "First aid", SkillFamily.OTHER),
+)
+
+SKILLS_BY_CODE: Mapping[str, Skill] = MappingProxyType({s.code: s for s in SKILLS})
+
+
+# ---------------------------------------------------------------------------------------------
+# Task policy
+# ---------------------------------------------------------------------------------------------
+
+ClearanceGroups = tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class SkillRequirement:
+    """One required skill: any of ``alternatives`` held at ``minimum_level`` or above."""
+
+    alternatives: tuple[str, ...]
+    minimum_level: SkillLevel = SkillLevel.PRACTITIONER
+
+    def __post_init__(self) -> None:
+        if not self.alternatives:
+            raise ValueError("a skill requirement needs at least one skill")
+
+
+@dataclass(frozen=True)
+class TaskPolicy:
+    """What a kind of task needs from the people sent to do it.
+
+    ``clearance_groups`` is all-of-any-of: every group must be met by a clearance of one of its
+    types, e.g. ``(("CTC", "SC", "DV"), ("NPPV3", "MV"))``. Higher levels never satisfy lower
+    ones implicitly; the alternatives are spelt out so a reader sees exactly what is accepted.
+
+    ``unsupervised_clearance_groups`` are needed on top when someone does the task without a
+    supervising officer present (only possible when ``unsupervised_allowed``); e.g. regulated
+    activity with children needs the children's barred-list check.
+
+    ``minimum_patrol_status`` applies to special constables only, so it implies warranted_only.
+    ``street_duty`` is False for desk or remote work that someone with a desk-only adjustment can do.
+    """
+
+    code: str
+    name: str
+    # Lower-case plural phrase for sentences: "Cleared for cyber-crime victim visits".
+    activity: str
+    clearance_groups: ClearanceGroups
+    required_skills: tuple[SkillRequirement, ...] = ()
+    warranted_only: bool = False
+    minimum_patrol_status: PatrolStatus | None = None
+    unsupervised_allowed: bool = False
+    unsupervised_clearance_groups: ClearanceGroups = ()
+    default_team_size: int = 1
+    all_or_nothing: bool = False
+    remote_possible: bool = False
+    street_duty: bool = True
+    description: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.clearance_groups or any(not group for group in self.clearance_groups):
+            raise ValueError(f"{self.code}: every task needs at least one non-empty clearance group")
+        if any(not group for group in self.unsupervised_clearance_groups):
+            raise ValueError(f"{self.code}: empty unsupervised clearance group")
+        if self.unsupervised_clearance_groups and not self.unsupervised_allowed:
+            raise ValueError(f"{self.code}: unsupervised clearances set but unsupervised work not allowed")
+        if self.minimum_patrol_status is not None and not self.warranted_only:
+            raise ValueError(f"{self.code}: a patrol status requirement implies warranted_only")
+        if self.default_team_size < 1:
+            raise ValueError(f"{self.code}: team size must be at least 1")
+
+    @property
+    def all_clearance_codes(self) -> frozenset[str]:
+        """Every clearance type code this task can accept, supervised or not."""
+        return frozenset(
+            code for group in self.clearance_groups + self.unsupervised_clearance_groups for code in group
+        )
+
+
+# Level 2 information access (OFFICIAL-SENSITIVE victim details, no systems). RV and MV are
+# listed because a special's vetting gives at least that assurance.
+_INFO_ACCESS = ("NPPV2A", "NPPV2F", "NPPV3", "RV", "MV")
+# Sensitive information about victims and suspects in the household: full level 2 or above.
+_SENSITIVE_INFO = ("NPPV2F", "NPPV3", "RV", "MV")
+# Unsupervised access to police systems: NPPV3, or MV for police personnel.
+_SYSTEMS_ACCESS = ("NPPV3", "MV")
+
+TASK_POLICIES: tuple[TaskPolicy, ...] = (
+    TaskPolicy(
+        code="cyber_victim_visit",
+        name="Cyber-crime victim visit",
+        activity="cyber-crime victim visits",
+        clearance_groups=(_INFO_ACCESS,),
+        required_skills=(SkillRequirement(("cyber_victim_support",)),),
+        # A visit to someone's home goes with the ward officer holding the case.
+        unsupervised_allowed=False,
+        description="Visit an individual victim of cyber crime at home to explain what happened "
+        "and how to stay safe.",
+    ),
+    TaskPolicy(
+        code="business_cyber_visit",
+        name="Business cyber-attack visit",
+        activity="business cyber-attack visits",
+        clearance_groups=(_INFO_ACCESS,),
+        required_skills=(SkillRequirement(("incident_response", "digital_evidence_triage")),),
+        # Daytime visits to business premises are low risk; the specialist can go alone.
+        unsupervised_allowed=True,
+        description="Visit a local business after a cyber attack to help it recover and report.",
+    ),
+    TaskPolicy(
+        code="mental_health_escort",
+        name="Mental-health escort",
+        activity="mental-health escorts",
+        # Warranted specials are RV vetted; MV holders also hold RV.
+        clearance_groups=(("RV", "MV"),),
+        required_skills=(SkillRequirement(("mh_first_aid", "rmn", "paramedic", "doctor")),),
+        # Escorting a person in crisis may mean detaining them, which needs a warrant, and doing it
+        # without a regular officer alongside needs at least directed patrol status.
+        warranted_only=True,
+        minimum_patrol_status=PatrolStatus.DIRECTED,
+        unsupervised_allowed=True,
+        # Two people: one stays with the person at all times while the other drives, hands over
+        # or calls for help. One alone is unsafe, so a half-staffed escort is no escort at all.
+        default_team_size=2,
+        all_or_nothing=True,
+        description="Escort a person in mental-health crisis to a place of safety or hospital.",
+    ),
+    TaskPolicy(
+        code="domestic_abuse_support",
+        name="Domestic-abuse victim support",
+        activity="domestic-abuse victim support",
+        clearance_groups=(_SENSITIVE_INFO,),
+        required_skills=(SkillRequirement(("safeguarding",)),),
+        # Never alone: the perpetrator may be present or return; the officer in the case leads.
+        unsupervised_allowed=False,
+        description="Support a victim of domestic abuse alongside the officer in the case.",
+    ),
+    TaskPolicy(
+        code="youth_schools_liaison",
+        name="Youth and schools liaison",
+        activity="youth and schools liaison",
+        clearance_groups=(_INFO_ACCESS,),
+        # Working with children without a supervising officer is regulated activity.
+        unsupervised_clearance_groups=(("DBS_ENH_CHILD",),),
+        unsupervised_allowed=True,
+        required_skills=(
+            SkillRequirement(("youth_worker", "schools_liaison")),
+            SkillRequirement(("safeguarding",), SkillLevel.AWARE),
+        ),
+        description="Talks, drop-ins and follow-up work with schools and youth clubs in the ward.",
+    ),
+    TaskPolicy(
+        code="digital_evidence_triage",
+        name="Digital evidence triage",
+        activity="digital evidence triage",
+        clearance_groups=(_SYSTEMS_ACCESS,),
+        required_skills=(SkillRequirement(("digital_evidence_triage",)),),
+        unsupervised_allowed=True,
+        remote_possible=True,
+        street_duty=False,
+        description="Sort and summarise seized or submitted digital material from a secure laptop.",
+    ),
+    TaskPolicy(
+        code="public_event_support",
+        name="Public event support",
+        activity="public event support",
+        # Stewarding sees no police information, but anyone on a police deployment needs NPPV1.
+        clearance_groups=(("NPPV1", "NPPV2A", "NPPV2F", "NPPV3", "RV", "MV"),),
+        # Everyone works under the event's command structure.
+        unsupervised_allowed=False,
+        default_team_size=4,
+        description="Reassurance, directions and lost-child points at fetes, markets and carnivals.",
+    ),
+    TaskPolicy(
+        code="ct_digital_support",
+        name="Counter-terrorism digital support",
+        activity="counter-terrorism digital support",
+        # National security and police vetting are separate regimes, so both are needed.
+        clearance_groups=(("CTC", "SC", "DV"), _SYSTEMS_ACCESS),
+        required_skills=(SkillRequirement(("osint", "digital_evidence_triage")),),
+        # Done on police premises on secure systems, with a CT officer directing the work.
+        unsupervised_allowed=False,
+        remote_possible=False,
+        street_duty=False,
+        description="Open-source and digital research for counter-terrorism officers.",
+    ),
+)
+
+TASK_POLICIES_BY_CODE: Mapping[str, TaskPolicy] = MappingProxyType({t.code: t for t in TASK_POLICIES})
+
+
+def _check_references() -> None:
+    """Fail at import if a task policy names an unknown clearance type or skill."""
+    for task in TASK_POLICIES:
+        unknown = task.all_clearance_codes - CLEARANCE_TYPES_BY_CODE.keys()
+        if unknown:
+            raise ValueError(f"{task.code}: unknown clearance types {sorted(unknown)}")
+        for requirement in task.required_skills:
+            missing = set(requirement.alternatives) - SKILLS_BY_CODE.keys()
+            if missing:
+                raise ValueError(f"{task.code}: unknown skills {sorted(missing)}")
+
+
+_check_references()

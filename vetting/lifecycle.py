@@ -1,0 +1,420 @@
+"""A clearance's life as a pure state machine.
+
+Every change of state goes through ``apply`` (or ``propose`` + ``confirm`` for the two decisions
+that need a second vetting officer) and comes back as a ``TransitionRecord`` for the append-only
+audit trail. Nothing here reads a clock or a database: the caller passes the time, the actor and,
+where the answer depends on history, the record that brought the clearance into its current state.
+
+Design choices a successor would otherwise re-open:
+
+* **Appeal outcomes are events, not states.** ``decision_upheld`` returns the clearance to the state
+  that was appealed (refused or withdrawn) and ``decision_overturned`` moves it to granted. Keeping
+  them as events means "refused" always means refused, whether or not it was appealed, and the
+  appeal itself lives in the audit trail. The names say *decision* upheld because "appeal upheld"
+  means the opposite (the appellant won) in ordinary English legal usage.
+* **An upheld decision is final** because the appeal check looks at the record that produced the
+  current state: a refusal made by ``decision_upheld`` is not appealable again.
+* **Renewal is a new clearance.** ``renew`` ends the old record as ``renewed`` when the new,
+  separately vetted record is granted; the link between the two belongs to the ORM.
+* **Suspension does not count for deployment.** ``ACTIVE_STATES`` excludes ``suspended``: adverse
+  information is pending review, and nobody is deployed on a clearance under review.
+* **Two officers for refusal and adverse withdrawal.** ``apply`` refuses those events outright;
+  ``propose`` records the first officer's decision and ``confirm`` by a different officer applies
+  it. Withdrawal because the clearance is no longer needed is administrative, needs one officer
+  and cannot be appealed (there is nothing adverse to appeal against).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+from vetting.catalogue import DEFAULT_POLICY, ForcePolicy
+
+__all__ = [
+    "ACTIVE_STATES",
+    "APPEALABLE_EVENTS",
+    "FINAL_STATES",
+    "REASON_REQUIRED",
+    "TRANSITIONS",
+    "TWO_OFFICER_EVENTS",
+    "ClearanceEvent",
+    "ClearanceState",
+    "PendingDecision",
+    "SecondOfficerRequired",
+    "TransitionError",
+    "TransitionRecord",
+    "allowed_events",
+    "appeal_deadline",
+    "apply",
+    "confirm",
+    "propose",
+    "propose_refusal",
+    "propose_withdrawal",
+]
+
+
+class ClearanceState(enum.StrEnum):
+    APPLIED = "applied"
+    IN_PROGRESS = "in_progress"
+    GRANTED = "granted"
+    GRANTED_WITH_RESTRICTIONS = "granted_with_restrictions"
+    REFUSED = "refused"
+    DISCONTINUED = "discontinued"
+    RENEWAL_DUE = "renewal_due"
+    RENEWED = "renewed"
+    LAPSED = "lapsed"
+    SUSPENDED = "suspended"
+    WITHDRAWN = "withdrawn"
+    APPEALED = "appealed"
+
+
+class ClearanceEvent(enum.StrEnum):
+    START = "start"
+    GRANT = "grant"
+    GRANT_WITH_RESTRICTIONS = "grant_with_restrictions"
+    REFUSE = "refuse"
+    DISCONTINUE = "discontinue"
+    MARK_RENEWAL_DUE = "mark_renewal_due"
+    RENEW = "renew"
+    LAPSE = "lapse"
+    SUSPEND = "suspend"
+    REINSTATE = "reinstate"
+    WITHDRAW = "withdraw"
+    WITHDRAW_NOT_NEEDED = "withdraw_not_needed"
+    APPEAL = "appeal"
+    DECISION_UPHELD = "decision_upheld"
+    DECISION_OVERTURNED = "decision_overturned"
+
+
+S = ClearanceState
+E = ClearanceEvent
+
+#: States in which a clearance counts for deployment (subject to its dates and restrictions).
+ACTIVE_STATES: frozenset[ClearanceState] = frozenset({S.GRANTED, S.GRANTED_WITH_RESTRICTIONS, S.RENEWAL_DUE})
+
+#: States nothing leaves. Refused and withdrawn are not here: they may still be appealed.
+FINAL_STATES: frozenset[ClearanceState] = frozenset({S.DISCONTINUED, S.RENEWED, S.LAPSED})
+
+#: Decisions that take effect only when a second, different vetting officer confirms them.
+TWO_OFFICER_EVENTS: frozenset[ClearanceEvent] = frozenset({E.REFUSE, E.WITHDRAW})
+
+#: Decisions the person may appeal (within the force's appeal window).
+APPEALABLE_EVENTS: frozenset[ClearanceEvent] = frozenset({E.REFUSE, E.WITHDRAW})
+
+#: Events that must carry a reason. Restrictions and reinstatement are included because a later
+#: reviewer needs to know what was restricted, or why the adverse information was set aside.
+REASON_REQUIRED: frozenset[ClearanceEvent] = frozenset(
+    {
+        E.REFUSE,
+        E.WITHDRAW,
+        E.WITHDRAW_NOT_NEEDED,
+        E.DISCONTINUE,
+        E.SUSPEND,
+        E.REINSTATE,
+        E.GRANT_WITH_RESTRICTIONS,
+        E.DECISION_UPHELD,
+        E.DECISION_OVERTURNED,
+    }
+)
+
+
+class _FromHistory(enum.Enum):
+    """Targets that depend on the record that brought the clearance into its current state."""
+
+    STATE_BEFORE_SUSPENSION = "state_before_suspension"
+    STATE_BEFORE_APPEAL = "state_before_appeal"
+
+
+Target = ClearanceState | _FromHistory
+
+
+def _build_transitions() -> Mapping[tuple[ClearanceState, ClearanceEvent], Target]:
+    table: dict[tuple[ClearanceState, ClearanceEvent], Target] = {
+        (S.APPLIED, E.START): S.IN_PROGRESS,
+        # The applicant may pull out before the vetting unit starts work, as well as during it.
+        (S.APPLIED, E.DISCONTINUE): S.DISCONTINUED,
+        (S.IN_PROGRESS, E.GRANT): S.GRANTED,
+        (S.IN_PROGRESS, E.GRANT_WITH_RESTRICTIONS): S.GRANTED_WITH_RESTRICTIONS,
+        (S.IN_PROGRESS, E.REFUSE): S.REFUSED,
+        (S.IN_PROGRESS, E.DISCONTINUE): S.DISCONTINUED,
+        (S.RENEWAL_DUE, E.RENEW): S.RENEWED,
+        (S.SUSPENDED, E.REINSTATE): _FromHistory.STATE_BEFORE_SUSPENSION,
+        (S.SUSPENDED, E.WITHDRAW): S.WITHDRAWN,
+        (S.SUSPENDED, E.WITHDRAW_NOT_NEEDED): S.WITHDRAWN,
+        # Expiry does not wait for a review to finish.
+        (S.SUSPENDED, E.LAPSE): S.LAPSED,
+        (S.REFUSED, E.APPEAL): S.APPEALED,
+        (S.WITHDRAWN, E.APPEAL): S.APPEALED,
+        (S.APPEALED, E.DECISION_UPHELD): _FromHistory.STATE_BEFORE_APPEAL,
+        (S.APPEALED, E.DECISION_OVERTURNED): S.GRANTED,
+    }
+    for active in ACTIVE_STATES:
+        table[(active, E.LAPSE)] = S.LAPSED
+        table[(active, E.SUSPEND)] = S.SUSPENDED
+        table[(active, E.WITHDRAW)] = S.WITHDRAWN
+        table[(active, E.WITHDRAW_NOT_NEEDED)] = S.WITHDRAWN
+    for granted in (S.GRANTED, S.GRANTED_WITH_RESTRICTIONS):
+        table[(granted, E.MARK_RENEWAL_DUE)] = S.RENEWAL_DUE
+    return MappingProxyType(table)
+
+
+#: Every allowed (state, event) pair. Guards (reasons, second officer, appeal window) come on top.
+TRANSITIONS: Mapping[tuple[ClearanceState, ClearanceEvent], Target] = _build_transitions()
+
+
+class TransitionError(Exception):
+    """A transition that is not allowed, or not allowed with these facts. The message says why."""
+
+
+class SecondOfficerRequired(TransitionError):
+    """A refusal or withdrawal applied without, or confirmed by the same, vetting officer."""
+
+
+@dataclass(frozen=True)
+class TransitionRecord:
+    """One audit-trail entry. ``at`` is aware UTC; ``proposed_by`` is set for two-officer decisions."""
+
+    from_state: ClearanceState
+    to_state: ClearanceState
+    event: ClearanceEvent
+    actor_id: str
+    at: datetime
+    reason: str | None
+    proposed_by: str | None = None
+
+    def __post_init__(self) -> None:
+        # The ORM hands back plain strings; normalise so identity comparisons on enums hold.
+        object.__setattr__(self, "from_state", ClearanceState(self.from_state))
+        object.__setattr__(self, "to_state", ClearanceState(self.to_state))
+        object.__setattr__(self, "event", ClearanceEvent(self.event))
+        object.__setattr__(self, "at", _as_utc(self.at, "at"))
+
+
+@dataclass(frozen=True)
+class PendingDecision:
+    """A refusal or withdrawal proposed by one officer, waiting for a second to confirm it."""
+
+    from_state: ClearanceState
+    event: ClearanceEvent
+    proposed_by: str
+    proposed_at: datetime
+    reason: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "from_state", ClearanceState(self.from_state))
+        object.__setattr__(self, "event", ClearanceEvent(self.event))
+        object.__setattr__(self, "proposed_at", _as_utc(self.proposed_at, "proposed_at"))
+
+
+def allowed_events(state: ClearanceState) -> frozenset[ClearanceEvent]:
+    """Events the table allows from ``state`` (guards such as the appeal window still apply)."""
+    state = ClearanceState(state)
+    return frozenset(event for (from_state, event) in TRANSITIONS if from_state is state)
+
+
+def appeal_deadline(decision: TransitionRecord, policy: ForcePolicy = DEFAULT_POLICY) -> date:
+    """The last local date on which the decision in ``decision`` may be appealed."""
+    return _local_date(decision.at, policy) + timedelta(days=policy.appeal_window_days)
+
+
+def apply(
+    state: ClearanceState,
+    event: ClearanceEvent,
+    *,
+    actor_id: str,
+    at: datetime,
+    reason: str | None = None,
+    previous: TransitionRecord | None = None,
+    policy: ForcePolicy = DEFAULT_POLICY,
+) -> TransitionRecord:
+    """Apply ``event`` to a clearance in ``state`` and return the audit record, or raise TransitionError.
+
+    ``previous`` is the record that brought the clearance into ``state``. It is needed for
+    ``reinstate`` (back to the state before suspension), ``appeal`` (the decision's date and kind)
+    and ``decision_upheld`` (back to refused or withdrawn); elsewhere it is optional but checked.
+
+    Refusal and adverse withdrawal raise ``SecondOfficerRequired``: use ``propose`` and ``confirm``.
+    """
+    if event in TWO_OFFICER_EVENTS:
+        raise SecondOfficerRequired(
+            f"'{event}' takes effect only when a second vetting officer confirms it: "
+            "use propose() and then confirm() by a different officer"
+        )
+    return _apply(state, event, actor_id=actor_id, at=at, reason=reason, previous=previous, policy=policy)
+
+
+def propose(
+    state: ClearanceState,
+    event: ClearanceEvent,
+    *,
+    actor_id: str,
+    at: datetime,
+    reason: str,
+    previous: TransitionRecord | None = None,
+    policy: ForcePolicy = DEFAULT_POLICY,
+) -> PendingDecision:
+    """Record the first officer's refusal or withdrawal. Checks it could be applied now."""
+    if event not in TWO_OFFICER_EVENTS:
+        raise TransitionError(f"'{event}' needs no second officer: apply it directly")
+    # A dry run, so a proposal that could never be confirmed is rejected at once.
+    _apply(state, event, actor_id=actor_id, at=at, reason=reason, previous=previous, policy=policy)
+    return PendingDecision(from_state=state, event=event, proposed_by=actor_id, proposed_at=at, reason=reason)
+
+
+def propose_refusal(
+    state: ClearanceState, *, actor_id: str, at: datetime, reason: str, policy: ForcePolicy = DEFAULT_POLICY
+) -> PendingDecision:
+    """Propose refusing an application in progress; a different officer must confirm."""
+    return propose(state, E.REFUSE, actor_id=actor_id, at=at, reason=reason, policy=policy)
+
+
+def propose_withdrawal(
+    state: ClearanceState,
+    *,
+    actor_id: str,
+    at: datetime,
+    reason: str,
+    previous: TransitionRecord | None = None,
+    policy: ForcePolicy = DEFAULT_POLICY,
+) -> PendingDecision:
+    """Propose withdrawing a clearance for adverse reasons; a different officer must confirm."""
+    return propose(
+        state, E.WITHDRAW, actor_id=actor_id, at=at, reason=reason, previous=previous, policy=policy
+    )
+
+
+def confirm(
+    pending: PendingDecision,
+    state: ClearanceState,
+    *,
+    actor_id: str,
+    at: datetime,
+    previous: TransitionRecord | None = None,
+    policy: ForcePolicy = DEFAULT_POLICY,
+) -> TransitionRecord:
+    """Apply a pending decision as the second officer. ``state`` is the clearance's state now.
+
+    Raises ``SecondOfficerRequired`` if the confirming officer proposed it, and ``TransitionError``
+    if the clearance has changed state since the proposal (the decision was made on other facts).
+    """
+    state = ClearanceState(state)
+    _require_actor(actor_id)
+    if actor_id == pending.proposed_by:
+        raise SecondOfficerRequired(
+            f"officer {actor_id} proposed this {pending.event}; a different vetting officer must confirm it"
+        )
+    if state is not pending.from_state:
+        raise TransitionError(
+            f"the clearance was {pending.from_state} when the {pending.event} was proposed and is now "
+            f"{state}: propose it again on the current facts"
+        )
+    if _as_utc(at, "at") < pending.proposed_at:
+        raise TransitionError("a decision cannot be confirmed before it was proposed")
+    record = _apply(
+        state,
+        pending.event,
+        actor_id=actor_id,
+        at=at,
+        reason=pending.reason,
+        previous=previous,
+        policy=policy,
+    )
+    return replace(record, proposed_by=pending.proposed_by)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _apply(
+    state: ClearanceState,
+    event: ClearanceEvent,
+    *,
+    actor_id: str,
+    at: datetime,
+    reason: str | None,
+    previous: TransitionRecord | None,
+    policy: ForcePolicy,
+) -> TransitionRecord:
+    state, event = ClearanceState(state), ClearanceEvent(event)
+    _require_actor(actor_id)
+    at = _as_utc(at, "at")
+    target = TRANSITIONS.get((state, event))
+    if target is None:
+        raise TransitionError(f"cannot '{event}' a clearance that is {state}{_allowed_hint(state)}")
+    if previous is not None:
+        if previous.to_state is not state:
+            raise TransitionError(
+                f"the previous record ends in {previous.to_state}, but the clearance is {state}"
+            )
+        if previous.at > at:
+            raise TransitionError("a transition cannot be dated before the one it follows")
+    if event in REASON_REQUIRED and not (reason and reason.strip()):
+        raise TransitionError(f"'{event}' needs a reason for the audit trail")
+    reason = reason.strip() if reason else None
+
+    if event is E.APPEAL:
+        _check_appeal(state, at, previous, policy)
+    if isinstance(target, _FromHistory):
+        target = _target_from_history(target, previous)
+    return TransitionRecord(
+        from_state=state, to_state=target, event=event, actor_id=actor_id, at=at, reason=reason
+    )
+
+
+def _check_appeal(
+    state: ClearanceState, at: datetime, decision: TransitionRecord | None, policy: ForcePolicy
+) -> None:
+    if decision is None:
+        raise TransitionError(f"an appeal needs the record of the decision that made the clearance {state}")
+    if decision.event is E.DECISION_UPHELD:
+        raise TransitionError("this decision was upheld on appeal; the outcome is final")
+    if decision.event not in APPEALABLE_EVENTS:
+        raise TransitionError(
+            f"a clearance that is {state} because of '{decision.event}' cannot be appealed "
+            "(only refusals and adverse withdrawals can)"
+        )
+    deadline = appeal_deadline(decision, policy)
+    if _local_date(at, policy) > deadline:
+        raise TransitionError(
+            f"the appeal window of {policy.appeal_window_days} days closed on {deadline:%d %B %Y}"
+        )
+
+
+def _target_from_history(target: _FromHistory, previous: TransitionRecord | None) -> ClearanceState:
+    if target is _FromHistory.STATE_BEFORE_SUSPENSION:
+        if previous is None or previous.event is not E.SUSPEND:
+            raise TransitionError("reinstating needs the suspension record, to know which state to return to")
+        if previous.from_state not in ACTIVE_STATES:
+            raise TransitionError(f"cannot reinstate to {previous.from_state}: it is not an active state")
+        return previous.from_state
+    if previous is None or previous.event is not E.APPEAL:
+        raise TransitionError("deciding an appeal needs the appeal record, to know which decision stands")
+    return previous.from_state
+
+
+def _allowed_hint(state: ClearanceState) -> str:
+    allowed = sorted(allowed_events(state))
+    if not allowed:
+        return f" ({state} is final)"
+    return " (allowed: " + ", ".join(allowed) + ")"
+
+
+def _require_actor(actor_id: str) -> None:
+    if not isinstance(actor_id, str) or not actor_id.strip():
+        raise TransitionError("every transition needs the id of the person making it")
+
+
+def _as_utc(moment: datetime, name: str) -> datetime:
+    if not isinstance(moment, datetime) or moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{name} must be a timezone-aware datetime")
+    return moment.astimezone(UTC)
+
+
+def _local_date(moment: datetime, policy: ForcePolicy) -> date:
+    # Appeal windows are counted in the days people live in, not UTC days.
+    return moment.astimezone(ZoneInfo(policy.timezone)).date()
