@@ -1,0 +1,1 @@
+"""Volunteers: profiles, skills with evidence, availability, conflicts of interest, change of circumstances."""
