@@ -63,3 +63,24 @@ def test_get_never_changes_state(app):
 
 def test_health_check(client):
     assert client.get("/health").get_json() == {"status": "ok"}
+
+
+def test_unexpected_errors_get_the_generic_500_page(database_url):
+    from core import create_app
+    from core.permissions import public
+    from tests.helpers import CheckedClient
+    from tests.integration.conftest import TEST_SECRET
+
+    app = create_app({"ENV_NAME": "testing", "DATABASE_URL": database_url, "SECRET_KEY": TEST_SECRET})
+    app.test_client_class = CheckedClient
+
+    @app.route("/boom")
+    @public
+    def boom():
+        raise RuntimeError("database fell over: secret detail")
+
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    assert response.soup.select_one("h1").get_text(strip=True) == "Sorry, there is a problem with the service"
+    assert "secret detail" not in response.get_data(as_text=True)
+    app.extensions["db_engine"].dispose()
