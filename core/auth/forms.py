@@ -40,7 +40,10 @@ class StaffAccountForm(BaseForm):
     full_name = StringField(
         "Full name",
         widget=GovTextInput(),
-        validators=[Required("Enter the person's full name"), Length(max=120, message="Name must be 120 characters or fewer")],
+        validators=[
+            Required("Enter the person's full name"),
+            Length(max=120, message="Name must be 120 characters or fewer"),
+        ],
     )
     email = StringField(
         "Email address",

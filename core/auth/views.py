@@ -19,7 +19,7 @@ from core.permissions import EVERY_ROLE, allow, public
 
 bp = Blueprint("auth", __name__)
 
-SESSION_TOKEN_KEY = "sid"
+SESSION_TOKEN_KEY = "sid"  # noqa: S105 - the session key name, not a secret
 
 
 def session_policy() -> services.SessionPolicy:
