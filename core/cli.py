@@ -19,6 +19,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(geo_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(accounts_cli)
+    app.cli.add_command(audit_cli)
 
 
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
@@ -102,3 +103,20 @@ def accounts_create(email: str, full_name: str, role: str) -> None:
     except AccountError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"Created {role} account {user.id}.")
+
+
+audit_cli = AppGroup("audit", help="The vetting audit log.")
+
+
+@audit_cli.command("verify")
+@click.pass_context
+def audit_verify(ctx: click.Context) -> None:
+    """Check the audit log's HMAC chain from the first entry; exit 1 at the first entry that breaks it."""
+    from core.audit.services import key_from_config, verify
+
+    result = verify(get_session(), key_from_config(current_app.config))
+    if result.ok:
+        click.echo(f"Audit log intact: {result.checked} entries checked.")
+        return
+    click.echo(f"Audit log broken at entry seq={result.bad_seq} (id={result.bad_id}): {result.reason}", err=True)
+    ctx.exit(1)

@@ -1,5 +1,6 @@
 """Imports every model module so that Base.metadata is complete (for Alembic and the tests)."""
 
+from core.audit import models as audit_models  # noqa: F401
 from core.auth import models as auth_models  # noqa: F401
 from core.db import Base
 from core.geography import models as geography_models  # noqa: F401
