@@ -1,0 +1,1 @@
+"""Matching: support requests, the solver, offers and assignments."""

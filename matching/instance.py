@@ -1,0 +1,282 @@
+"""The solver's input: volunteers, requests, the pairs allowed between them, and clashes.
+
+Pure module (no Flask, no ORM). Every dataclass validates itself when built, so an
+`Instance` that exists is a valid one, whether it came from JSON (`parse_instance`) or was
+assembled in code from the product's own models.
+
+Decimal quantities (loads, capacities, scores) are held as the caller gave them and also as
+exact integers in thousandths (`*_milli`), which is what the solver works with: floats never
+reach the optimiser, so no rounding can change which plan wins.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+DECIMALS = 3
+SCALE = 10**DECIMALS
+"""Loads, capacities and scores are exact in thousandths (three decimal places)."""
+
+# Ranges keep every sum the solvers form far inside 64-bit integers, even at city scale
+# (a million pairs): loads/capacities <= 1e9 thousandths, scores <= 1e9 thousandths each.
+MAX_AMOUNT = 10**6
+MAX_ABS_SCORE = 10**6
+MAX_PRIORITY = 10**6
+MAX_NEEDED = 10**6
+
+Number = int | float | Decimal
+
+
+class InstanceError(ValueError):
+    """An instance that breaks the format; `message` names the offending item."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def to_milli(value: object, what: str, *, minimum: int, maximum: int) -> int:
+    """Return `value` × 1000 as an exact int, or raise InstanceError naming `what`.
+
+    Accepts int, float and Decimal (never bool, which Python counts as an int). A float is
+    read through its shortest repr, so 2.675 means 2.675, not the binary number nearest to it.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise InstanceError(f"{what} must be a number, got {value!r}")
+    if isinstance(value, int):
+        if not minimum <= value <= maximum:
+            raise InstanceError(f"{what} must be between {minimum} and {maximum}, got {value!r}")
+        return value * SCALE
+    if not (math.isfinite(value) if isinstance(value, float) else value.is_finite()):
+        raise InstanceError(f"{what} must be a finite number, got {value!r}")
+    if not minimum <= value <= maximum:
+        raise InstanceError(f"{what} must be between {minimum} and {maximum}, got {value!r}")
+    if isinstance(value, float) and value.is_integer():
+        return int(value) * SCALE
+    exact = (Decimal(repr(value)) if isinstance(value, float) else value).scaleb(DECIMALS)
+    scaled = int(exact)
+    if scaled != exact:
+        raise InstanceError(f"{what} has more than {DECIMALS} decimal places: {value!r}")
+    return scaled
+
+
+def _check_id(value: object, what: str) -> None:
+    if not isinstance(value, str) or not value:
+        raise InstanceError(f"{what} id must be a non-empty string, got {value!r}")
+
+
+def _check_whole(value: object, what: str, minimum: int, maximum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InstanceError(f"{what} must be a whole number, got {value!r}")
+    if not minimum <= value <= maximum:
+        raise InstanceError(f"{what} must be between {minimum} and {maximum}, got {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Volunteer:
+    """Someone who can take places, up to `capacity` total load (same unit as pair loads)."""
+
+    id: str
+    capacity: Number
+    capacity_milli: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _check_id(self.id, "volunteer")
+        milli = to_milli(self.capacity, f"volunteer {self.id!r}: capacity", minimum=0, maximum=MAX_AMOUNT)
+        object.__setattr__(self, "capacity_milli", milli)
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A need for `needed` people; each place filled is worth `priority` coverage.
+
+    `all_or_nothing` requests get exactly 0 or `needed` people (a visit that needs two).
+    """
+
+    id: str
+    needed: int
+    priority: int
+    all_or_nothing: bool = False
+
+    def __post_init__(self) -> None:
+        _check_id(self.id, "request")
+        _check_whole(self.needed, f"request {self.id!r}: needed", 1, MAX_NEEDED)
+        _check_whole(self.priority, f"request {self.id!r}: priority", 0, MAX_PRIORITY)
+        if not isinstance(self.all_or_nothing, bool):
+            raise InstanceError(
+                f"request {self.id!r}: all_or_nothing must be true or false, got {self.all_or_nothing!r}"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """An allowed match: taking it uses `load` of the volunteer's capacity and earns `score`."""
+
+    volunteer: str
+    request: str
+    load: Number
+    score: Number
+    load_milli: int = field(init=False, repr=False, compare=False)
+    score_milli: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _check_id(self.volunteer, "pair: volunteer")
+        _check_id(self.request, "pair: request")
+        name = f"pair ({self.volunteer!r}, {self.request!r})"
+        object.__setattr__(self, "load_milli", to_milli(self.load, f"{name}: load", minimum=0, maximum=MAX_AMOUNT))
+        object.__setattr__(
+            self, "score_milli", to_milli(self.score, f"{name}: score", minimum=-MAX_ABS_SCORE, maximum=MAX_ABS_SCORE)
+        )
+
+
+@dataclass(frozen=True)
+class Instance:
+    """A whole matching problem. Built from any iterables; stored as tuples.
+
+    Clashes are normalised: each becomes a sorted (request, request) tuple, duplicates
+    dropped, the list sorted — order never changes the meaning of a clash.
+    """
+
+    volunteers: tuple[Volunteer, ...]
+    requests: tuple[Request, ...]
+    pairs: tuple[Pair, ...]
+    clashes: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        volunteers = _tuple_of(self.volunteers, Volunteer, "volunteers")
+        requests = _tuple_of(self.requests, Request, "requests")
+        pairs = _tuple_of(self.pairs, Pair, "pairs")
+        volunteer_ids = _unique_ids(volunteers, "volunteer")
+        request_ids = _unique_ids(requests, "request")
+        seen_pairs: set[tuple[str, str]] = set()
+        for pair in pairs:
+            if pair.volunteer not in volunteer_ids:
+                raise InstanceError(
+                    f"pair ({pair.volunteer!r}, {pair.request!r}): unknown volunteer {pair.volunteer!r}"
+                )
+            if pair.request not in request_ids:
+                raise InstanceError(f"pair ({pair.volunteer!r}, {pair.request!r}): unknown request {pair.request!r}")
+            key = (pair.volunteer, pair.request)
+            if key in seen_pairs:
+                raise InstanceError(f"pair ({pair.volunteer!r}, {pair.request!r}) is listed twice")
+            seen_pairs.add(key)
+        clashes = sorted({_clash(clash, request_ids) for clash in _iterable(self.clashes, "clashes")})
+        object.__setattr__(self, "volunteers", volunteers)
+        object.__setattr__(self, "requests", requests)
+        object.__setattr__(self, "pairs", pairs)
+        object.__setattr__(self, "clashes", tuple(clashes))
+
+
+def _iterable(items: object, what: str) -> Iterable[Any]:
+    if isinstance(items, str | bytes | Mapping) or not isinstance(items, Iterable):
+        raise InstanceError(f"{what} must be a list, got {type(items).__name__}")
+    return items
+
+
+def _tuple_of(items: object, kind: type, what: str) -> tuple[Any, ...]:
+    result = tuple(_iterable(items, what))
+    for position, item in enumerate(result):
+        if not isinstance(item, kind):
+            raise InstanceError(f"{what}[{position}] must be a {kind.__name__}, got {type(item).__name__}")
+    return result
+
+
+def _unique_ids(items: tuple[Volunteer, ...] | tuple[Request, ...], what: str) -> set[str]:
+    ids: set[str] = set()
+    for item in items:
+        if item.id in ids:
+            raise InstanceError(f"{what} id {item.id!r} is used twice")
+        ids.add(item.id)
+    return ids
+
+
+def _clash(clash: object, request_ids: set[str]) -> tuple[str, str]:
+    if isinstance(clash, str | bytes | Mapping) or not isinstance(clash, Iterable):
+        raise InstanceError(f"clash {clash!r} must be a list of two request ids")
+    names = tuple(clash)
+    if len(names) != 2 or not all(isinstance(name, str) for name in names):
+        raise InstanceError(f"clash {list(names)!r} must be a list of two request ids")
+    first, second = names
+    for name in names:
+        if name not in request_ids:
+            raise InstanceError(f"clash [{first!r}, {second!r}] names unknown request {name!r}")
+    if first == second:
+        raise InstanceError(f"clash [{first!r}, {second!r}] names the same request twice")
+    return (first, second) if first < second else (second, first)
+
+
+_VOLUNTEER_KEYS = {"id": True, "capacity": True}
+_REQUEST_KEYS = {"id": True, "needed": True, "priority": True, "all_or_nothing": False}
+_PAIR_KEYS = {"volunteer": True, "request": True, "load": True, "score": True}
+_TOP_KEYS = {"volunteers": True, "requests": True, "pairs": True, "clashes": False}
+
+
+def _fields(item: object, keys: Mapping[str, bool], where: str) -> dict[str, Any]:
+    """Check an object has every required key and no unknown one (a typo must not pass)."""
+    if not isinstance(item, Mapping):
+        raise InstanceError(f"{where} must be an object, got {type(item).__name__}")
+    for key in item:
+        if key not in keys:
+            raise InstanceError(f"{where}: unknown key {key!r} (expected {', '.join(keys)})")
+    for key, required in keys.items():
+        if required and key not in item:
+            raise InstanceError(f"{where}: missing key {key!r}")
+    return dict(item)
+
+
+def _list(data: Mapping[str, Any], key: str) -> list[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list | tuple):
+        raise InstanceError(f"{key!r} must be a list, got {type(value).__name__}")
+    return list(value)
+
+
+def parse_instance(data: object) -> Instance:
+    """Build an Instance from the JSON shape documented in docs/matching.md.
+
+    Raises InstanceError with a message naming the offending item: wrong types, missing or
+    unknown keys, duplicate ids or pairs, references to unknown ids, out-of-range values,
+    more than three decimal places.
+    """
+    top = _fields(data, _TOP_KEYS, "instance")
+    volunteers = []
+    for position, item in enumerate(_list(top, "volunteers")):
+        fields = _fields(item, _VOLUNTEER_KEYS, f"volunteers[{position}]")
+        _check_id(fields["id"], f"volunteers[{position}]:")
+        volunteers.append(Volunteer(**fields))
+    requests = []
+    for position, item in enumerate(_list(top, "requests")):
+        fields = _fields(item, _REQUEST_KEYS, f"requests[{position}]")
+        _check_id(fields["id"], f"requests[{position}]:")
+        requests.append(Request(**fields))
+    pairs = []
+    for position, item in enumerate(_list(top, "pairs")):
+        fields = _fields(item, _PAIR_KEYS, f"pairs[{position}]")
+        _check_id(fields["volunteer"], f"pairs[{position}]: volunteer")
+        _check_id(fields["request"], f"pairs[{position}]: request")
+        pairs.append(Pair(**fields))
+    return Instance(tuple(volunteers), tuple(requests), tuple(pairs), tuple(_list(top, "clashes")))
+
+
+def _plain(value: Number) -> int | float:
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def instance_to_dict(instance: Instance) -> dict[str, Any]:
+    """The JSON shape of an instance (what `parse_instance` reads), e.g. to save a run."""
+    return {
+        "volunteers": [{"id": v.id, "capacity": _plain(v.capacity)} for v in instance.volunteers],
+        "requests": [
+            {"id": r.id, "needed": r.needed, "priority": r.priority, "all_or_nothing": r.all_or_nothing}
+            for r in instance.requests
+        ],
+        "pairs": [
+            {"volunteer": p.volunteer, "request": p.request, "load": _plain(p.load), "score": _plain(p.score)}
+            for p in instance.pairs
+        ],
+        "clashes": [list(clash) for clash in instance.clashes],
+    }
