@@ -13,6 +13,7 @@ from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core import db, security
+from core.auth.models import Role
 from core.config import load_config
 from core.navigation import navigation_for
 from core.timeutil import format_date, format_datetime
@@ -57,10 +58,26 @@ def create_app(overrides: dict | None = None) -> Flask:
     from core.auth.views import bp as auth_bp
     from core.cli import register_cli
     from core.permissions import enforce_access
+    from vetting.catalogue import TASK_POLICIES
+    from vetting.demo import load_clearances
+    from vetting.services import connect_signals
+    from volunteers.demo import load_volunteer_profiles
+    from volunteers.views import bp as volunteers_bp
+    from volunteers.views import home_context as volunteer_home
 
     app.before_request(enforce_access)
     app.register_blueprint(auth_bp)
     app.register_blueprint(views.bp)
+    app.register_blueprint(volunteers_bp)
+    connect_signals()
+    # Wiring between features that must not import each other (matching → vetting → volunteers → core).
+    app.extensions["task_type_names"] = lambda: {t.code: t.name for t in TASK_POLICIES}
+    app.extensions["home_context"] = {Role.VOLUNTEER: volunteer_home}
+    task_codes = [t.code for t in TASK_POLICIES]
+    app.extensions["demo_loaders"] = [
+        lambda session, rng, today: load_volunteer_profiles(session, rng, today, task_codes),
+        load_clearances,
+    ]
     errors.init_app(app)
     register_cli(app)
     return app

@@ -79,7 +79,8 @@ def demo_load(scale: int, seed: int, if_empty: bool) -> None:
     if current_app.config["ENV_NAME"] == "production":
         raise click.ClickException("Demo data is never loaded into a production database.")
     try:
-        summary = load_demo(get_session(), scale=scale, seed=seed, if_empty=if_empty)
+        summary = load_demo(get_session(), scale=scale, seed=seed, if_empty=if_empty,
+                            feature_loaders=current_app.extensions.get("demo_loaders", []))
     except DemoRefused as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(summary)

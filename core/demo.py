@@ -5,7 +5,9 @@ Later features add their own sections (profiles, clearances, requests) to ``load
 
 from __future__ import annotations
 
+import datetime as dt
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, insert, select
@@ -16,6 +18,7 @@ from core.auth.passwords import hash_password
 from core.db import utcnow
 from core.geography.models import Bcu, Borough, Ward
 from core.geography.services import ensure_demo_wards
+from core.timeutil import london_today
 
 # Shared by every demo account: hashing 2,000 Argon2 passwords would take minutes for nothing.
 DEMO_PASSWORD = "neighbourhood-demo-2026"  # noqa: S105 - published in the README, demo only
@@ -59,8 +62,13 @@ class DemoSummary:
                 f"{self.staff} staff accounts. Password for every demo account: {DEMO_PASSWORD}")
 
 
-def load_demo(session: Session, scale: int = 2000, seed: int = 2026, if_empty: bool = False) -> DemoSummary | str:
-    """Load the demo: wards (if none), staff sign-ins, sergeants across the BCUs, ``scale`` volunteers."""
+def load_demo(session: Session, scale: int = 2000, seed: int = 2026, if_empty: bool = False,
+              feature_loaders: Sequence[Callable[[Session, random.Random, dt.date], object]] = ()) -> DemoSummary | str:
+    """Load the demo: wards (if none), staff sign-ins, sergeants across the BCUs, ``scale`` volunteers.
+
+    ``feature_loaders`` (wired in by create_app) then add each feature's data in the same
+    transaction: volunteers' profiles, their clearances and the vetting queue.
+    """
     if session.scalar(select(func.count(User.id))):
         if if_empty:
             return "The database already has accounts: demo data not loaded."
@@ -104,15 +112,16 @@ def load_demo(session: Session, scale: int = 2000, seed: int = 2026, if_empty: b
     session.execute(insert(sergeant_wards), sergeant_links)
 
     volunteer_rows = []
-    used: set[str] = {row["email"] for row in staff_rows}
     for number in range(scale - 1):  # the named demo volunteer is one of them
         name = _name(rng)
         email = f"{name.lower().replace(' ', '.').replace(chr(39), '')}.{number + 1}@{DEMO_DOMAIN}"
-        used.add(email)
         volunteer_rows.append(dict(email=email, full_name=name, role=Role.VOLUNTEER, password_hash=password_hash,
                                    created_at=now))
     for start in range(0, len(volunteer_rows), 5000):
         session.execute(insert(User), volunteer_rows[start:start + 5000])
+    today = london_today()
+    for loader in feature_loaders:
+        loader(session, rng, today)
     session.commit()
     return DemoSummary(wards=wards_created, volunteers=scale, staff=len(staff_rows) - 1)
 

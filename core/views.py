@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, render_template
 from flask_login import current_user
 from sqlalchemy import func, select, text
 
@@ -31,6 +31,9 @@ def index():
             .where(SecurityEvent.event.in_(["account_locked", "access_refused", "sign_in_refused_disabled"]))
             .order_by(SecurityEvent.at.desc()).limit(10)
         ).all()
+    provider = current_app.extensions.get("home_context", {}).get(current_user.role)
+    if provider is not None:
+        context.update(provider(current_user))
     return render_template(f"home/{current_user.role.value}.html", **context)
 
 

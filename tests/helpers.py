@@ -12,6 +12,7 @@ from werkzeug.test import TestResponse
 
 from core.auth.models import Role, User
 from core.auth.passwords import hash_password
+from volunteers.models import Volunteer, VolunteerKind
 
 PASSWORD = "a-long-test-password-42"
 _PASSWORD_HASH = hash_password(PASSWORD)
@@ -73,6 +74,17 @@ def make_user(session: Session, role: Role = Role.VOLUNTEER, **overrides) -> Use
     session.add(user)
     session.commit()
     return user
+
+
+def make_volunteer(session: Session, **overrides) -> Volunteer:
+    """A volunteer with an account and a profile; profile fields can be overridden."""
+    user = make_user(session, Role.VOLUNTEER, **{k: overrides.pop(k) for k in ("email", "full_name") if k in overrides})
+    values = dict(user_id=user.id, kind=VolunteerKind.PSV, phone="07700 900982")
+    values.update(overrides)
+    volunteer = Volunteer(**values)
+    session.add(volunteer)
+    session.commit()
+    return volunteer
 
 
 def error_messages(soup: BeautifulSoup) -> dict[str, str]:

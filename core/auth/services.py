@@ -174,8 +174,12 @@ def sign_out(session: Session, token: str | None, user_id: int | None) -> None:
 
 
 def create_account(session: Session, *, email: str, full_name: str, role: Role, password: str,
-                   actor_id: int | None = None) -> User:
-    """Create an account after checking the password policy and that the email is free."""
+                   actor_id: int | None = None, commit: bool = True) -> User:
+    """Create an account after checking the password policy and that the email is free.
+
+    ``commit=False`` when the account is part of a larger use case (a volunteer's application)
+    whose service commits once for the whole.
+    """
     email = normalise_email(email)
     problem = password_problem(password)
     if problem:
@@ -186,7 +190,8 @@ def create_account(session: Session, *, email: str, full_name: str, role: Role, 
     session.add(user)
     session.flush()
     record_event(session, "account_created", actor_id, f"account {user.id} role={role.value}")
-    session.commit()
+    if commit:
+        session.commit()
     return user
 
 

@@ -7,7 +7,7 @@ import pytest
 from core.auth.models import Role
 from core.geography.models import Ward
 from core.permissions import PUBLIC, access_of
-from tests.helpers import make_user
+from tests.helpers import make_user, make_volunteer
 
 C = Role.COORDINATOR
 ALL = frozenset(Role)
@@ -23,6 +23,13 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "auth.enable_account": frozenset({C}),
     "home.index": ALL,
     "home.health": PUBLIC,
+    "volunteers.apply": PUBLIC,
+    "volunteers.profile": frozenset({Role.VOLUNTEER}),
+    "volunteers.edit_contact": frozenset({Role.VOLUNTEER}),
+    "volunteers.edit_home_ward": frozenset({Role.VOLUNTEER}),
+    "volunteers.edit_travel": frozenset({Role.VOLUNTEER}),
+    "volunteers.edit_work": frozenset({Role.VOLUNTEER}),
+    "volunteers.edit_preferences": frozenset({Role.VOLUNTEER}),
 }
 
 
@@ -58,8 +65,8 @@ def test_role_by_route_table(app, db, role):
     ids = {"user_id": sergeant.id}
     client = app.test_client()
     if role is not None:
-        user = make_user(db, role)
-        client.sign_in(user.email)
+        email = make_volunteer(db).user.email if role is Role.VOLUNTEER else make_user(db, role).email
+        client.sign_in(email)
         token = client.csrf_token("/")
     else:
         token = client.csrf_token("/sign-in")

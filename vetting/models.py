@@ -1,0 +1,73 @@
+"""Clearances held by volunteers, and the reviews in the vetting officers' queue."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import Date, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.auth.models import enum_column
+from core.db import Base, UTCDateTime, utcnow
+from vetting.lifecycle import ClearanceState
+from volunteers.models import CircumstanceReport, Volunteer
+
+
+class ReviewKind(enum.StrEnum):
+    NEW_APPLICATION = "new_application"
+    RENEWAL = "renewal"
+    TRIGGERED = "triggered"  # change of circumstances or adverse information
+    APPEAL = "appeal"
+
+
+class ReviewStatus(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Clearance(Base):
+    """One clearance of one type for one volunteer. A renewal is a new row linked to the old one."""
+
+    __tablename__ = "clearances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"), index=True)
+    type_code: Mapped[str] = mapped_column(String(20))
+    state: Mapped[ClearanceState] = mapped_column(enum_column(ClearanceState, "clearance_state"), index=True)
+    valid_from: Mapped[dt.date | None] = mapped_column(Date)
+    # The last day the clearance is valid (inclusive).
+    expires_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    # Task-type codes this clearance may not be used for (comma-separated); shown to the volunteer.
+    restricted_from: Mapped[str] = mapped_column(String(400), default="")
+    renews_id: Mapped[int | None] = mapped_column(ForeignKey("clearances.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    volunteer: Mapped[Volunteer] = relationship()
+
+    @property
+    def restrictions(self) -> frozenset[str]:
+        return frozenset(code for code in self.restricted_from.split(",") if code)
+
+
+class VettingReview(Base):
+    """An item in the vetting officers' queue: an application, a renewal, a triggered review, an appeal."""
+
+    __tablename__ = "vetting_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[ReviewKind] = mapped_column(enum_column(ReviewKind, "review_kind"))
+    status: Mapped[ReviewStatus] = mapped_column(
+        enum_column(ReviewStatus, "review_status"), default=ReviewStatus.OPEN, index=True
+    )
+    opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    due_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    clearance_id: Mapped[int | None] = mapped_column(ForeignKey("clearances.id"))
+    circumstance_report_id: Mapped[int | None] = mapped_column(ForeignKey("circumstance_reports.id"))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Vetting officers' notes: never shown to the volunteer or to sergeants.
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    volunteer: Mapped[Volunteer] = relationship()
+    circumstance_report: Mapped[CircumstanceReport | None] = relationship()

@@ -1,0 +1,236 @@
+"""A volunteer's profile: who they are, where, when they can help, what they can do, what they declare."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.auth.models import User, enum_column
+from core.db import Base, UTCDateTime, utcnow
+from core.geography.models import Ward
+from volunteers.skills import PatrolStatus, SkillLevel
+
+
+class VolunteerKind(enum.StrEnum):
+    SPECIAL = "special"  # special constable: warranted once attested
+    PSV = "psv"  # police support volunteer
+
+
+class VolunteerStatus(enum.StrEnum):
+    APPLIED = "applied"  # application with vetting: may edit the profile, never matched
+    ACTIVE = "active"
+    PAUSED = "paused"  # stepped back for a while (the volunteer's choice)
+    LEFT = "left"
+
+
+class WorkAdjustment(enum.StrEnum):
+    """Limits on the work someone can do. Seed 000: people not fit for street duty can still serve."""
+
+    NONE = "none"
+    DESK_ONLY = "desk_only"
+    REMOTE_ONLY = "remote_only"
+
+
+class OccupationCategory(enum.StrEnum):
+    OTHER = "other"
+    PRIVATE_SECURITY_CYBER = "private_security_cyber"
+    PRIVATE_INVESTIGATION = "private_investigation"
+    NHS_AMBULANCE = "nhs_ambulance"
+
+
+# Occupations that need a conflict review (or employer permission) before any deployment.
+CONFLICT_REVIEW_OCCUPATIONS = frozenset({
+    OccupationCategory.PRIVATE_SECURITY_CYBER,
+    OccupationCategory.PRIVATE_INVESTIGATION,
+    OccupationCategory.NHS_AMBULANCE,
+})
+
+
+class EvidenceStatus(enum.StrEnum):
+    NOT_NEEDED = "not_needed"
+    PENDING = "pending"  # waiting for a coordinator to check the register
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+
+
+class ConflictCategory(enum.StrEnum):
+    EMPLOYER = "employer"
+    CLIENT = "client"
+    BUSINESS = "business"
+    SCHOOL = "school"
+    PERSONAL = "personal"
+    PLACE = "place"
+
+
+class CircumstanceCategory(enum.StrEnum):
+    NEW_JOB = "new_job"
+    NEW_ADDRESS = "new_address"
+    NEW_PARTNER = "new_partner"
+    CRIMINAL_INVOLVEMENT = "criminal_involvement"
+    FINANCIAL = "financial"
+    OTHER = "other"
+
+
+class BlockReason(enum.StrEnum):
+    HOLIDAY = "holiday"
+    MOBILISATION = "mobilisation"  # military reservists: mobilisation takes priority
+    OTHER = "other"
+
+
+class Volunteer(Base):
+    __tablename__ = "volunteers"
+    __table_args__ = (
+        CheckConstraint("travel_limit_km BETWEEN 0 AND 200", name="travel_limit"),
+        CheckConstraint("weekly_hours_cap_minutes BETWEEN 0 AND 4200", name="weekly_hours_cap"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    kind: Mapped[VolunteerKind] = mapped_column(enum_column(VolunteerKind, "volunteer_kind"))
+    status: Mapped[VolunteerStatus] = mapped_column(
+        enum_column(VolunteerStatus, "volunteer_status"), default=VolunteerStatus.APPLIED, index=True
+    )
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    home_ward_id: Mapped[int | None] = mapped_column(ForeignKey("wards.id"), index=True)
+    travel_limit_km: Mapped[int] = mapped_column(Integer, default=5)
+    weekly_hours_cap_minutes: Mapped[int] = mapped_column(Integer, default=8 * 60)
+    adjustment: Mapped[WorkAdjustment] = mapped_column(
+        enum_column(WorkAdjustment, "work_adjustment"), default=WorkAdjustment.NONE
+    )
+    occupation: Mapped[str] = mapped_column(String(120), default="")
+    occupation_category: Mapped[OccupationCategory] = mapped_column(
+        enum_column(OccupationCategory, "occupation_category"), default=OccupationCategory.OTHER
+    )
+    employer: Mapped[str] = mapped_column(String(120), default="")
+    military_reservist: Mapped[bool] = mapped_column(default=False)
+    # Specials only.
+    warrant_number: Mapped[str | None] = mapped_column(String(20))
+    patrol_status: Mapped[PatrolStatus | None] = mapped_column(enum_column(PatrolStatus, "patrol_status"))
+    monthly_commitment_minutes: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Optimistic locking: two people saving the same profile at once cannot overwrite each other.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    user: Mapped[User] = relationship()
+    home_ward: Mapped[Ward | None] = relationship()
+    skills: Mapped[list[VolunteerSkill]] = relationship(
+        back_populates="volunteer", cascade="all, delete-orphan", order_by="VolunteerSkill.skill_code"
+    )
+    preferences: Mapped[list[TaskPreference]] = relationship(cascade="all, delete-orphan")
+
+    @property
+    def needs_conflict_review(self) -> bool:
+        return self.occupation_category in CONFLICT_REVIEW_OCCUPATIONS
+
+
+class TaskPreference(Base):
+    """A task type the volunteer would like to be offered (a soft goal for the matcher)."""
+
+    __tablename__ = "volunteer_task_preferences"
+
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"), primary_key=True)
+    task_type_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class VolunteerSkill(Base):
+    __tablename__ = "volunteer_skills"
+    __table_args__ = (UniqueConstraint("volunteer_id", "skill_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"), index=True)
+    skill_code: Mapped[str] = mapped_column(String(40), index=True)
+    level: Mapped[SkillLevel] = mapped_column(enum_column(SkillLevel, "skill_level"))
+    evidence_body: Mapped[str | None] = mapped_column(String(40))
+    registration_number: Mapped[str | None] = mapped_column(String(40))
+    evidence_expires_on: Mapped[dt.date | None] = mapped_column(Date)
+    evidence_status: Mapped[EvidenceStatus] = mapped_column(
+        enum_column(EvidenceStatus, "evidence_status"), default=EvidenceStatus.NOT_NEEDED, index=True
+    )
+    evidence_reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    evidence_reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    evidence_rejection_reason: Mapped[str | None] = mapped_column(String(300))
+
+    volunteer: Mapped[Volunteer] = relationship(back_populates="skills")
+
+
+class AvailabilitySlot(Base):
+    """A recurring weekly window, in London wall-clock minutes from midnight."""
+
+    __tablename__ = "availability_slots"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+        CheckConstraint("start_minute >= 0 AND end_minute <= 1440 AND start_minute < end_minute", name="times"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int] = mapped_column(Integer)  # 0 = Monday
+    start_minute: Mapped[int] = mapped_column(Integer)
+    end_minute: Mapped[int] = mapped_column(Integer)
+
+
+class AvailabilityException(Base):
+    """One date that differs from the weekly pattern: extra hours, or not available (all day if no times)."""
+
+    __tablename__ = "availability_exceptions"
+    __table_args__ = (
+        CheckConstraint(
+            "(start_minute IS NULL AND end_minute IS NULL) OR "
+            "(start_minute >= 0 AND end_minute <= 1440 AND start_minute < end_minute)",
+            name="times",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"), index=True)
+    on_date: Mapped[dt.date] = mapped_column(Date)
+    available: Mapped[bool] = mapped_column()
+    start_minute: Mapped[int | None] = mapped_column(Integer)
+    end_minute: Mapped[int | None] = mapped_column(Integer)
+
+
+class BlockedPeriod(Base):
+    """Dates (inclusive) when the volunteer cannot be deployed at all: holiday, mobilisation."""
+
+    __tablename__ = "blocked_periods"
+    __table_args__ = (CheckConstraint("first_day <= last_day", name="order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"), index=True)
+    first_day: Mapped[dt.date] = mapped_column(Date)
+    last_day: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[BlockReason] = mapped_column(enum_column(BlockReason, "block_reason"))
+
+
+class ConflictDeclaration(Base):
+    """Someone or somewhere the volunteer must not be sent to: a hard exclusion for the matcher."""
+
+    __tablename__ = "conflict_declarations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"), index=True)
+    category: Mapped[ConflictCategory] = mapped_column(enum_column(ConflictCategory, "conflict_category"))
+    organisation: Mapped[str] = mapped_column(String(160))
+    ward_id: Mapped[int | None] = mapped_column(ForeignKey("wards.id"))
+    declared_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    ward: Mapped[Ward | None] = relationship()
+
+
+class CircumstanceReport(Base):
+    """A change of circumstances. Its details are vetting data: vetting officers only."""
+
+    __tablename__ = "circumstance_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"), index=True)
+    category: Mapped[CircumstanceCategory] = mapped_column(enum_column(CircumstanceCategory, "circumstance_category"))
+    occurred_on: Mapped[dt.date] = mapped_column(Date)
+    details: Mapped[str] = mapped_column(Text)
+    reported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
