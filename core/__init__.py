@@ -61,6 +61,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from vetting.catalogue import TASK_POLICIES
     from vetting.demo import load_clearances
     from vetting.services import connect_signals
+    from vetting.services import volunteer_view as volunteer_vetting_view
     from volunteers.demo import load_volunteer_profiles
     from volunteers.views import bp as volunteers_bp
     from volunteers.views import home_context as volunteer_home
@@ -73,6 +74,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     # Wiring between features that must not import each other (matching → vetting → volunteers → core).
     app.extensions["task_type_names"] = lambda: {t.code: t.name for t in TASK_POLICIES}
     app.extensions["home_context"] = {Role.VOLUNTEER: volunteer_home}
+    app.extensions["volunteer_vetting_view"] = volunteer_vetting_view
     task_codes = [t.code for t in TASK_POLICIES]
     app.extensions["demo_loaders"] = [
         lambda session, rng, today: load_volunteer_profiles(session, rng, today, task_codes),

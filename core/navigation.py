@@ -11,6 +11,8 @@ from core.permissions import PUBLIC, access_of
 NAV_ITEMS: list[tuple[str, str]] = [
     ("home.index", "Home"),
     ("volunteers.profile", "Your profile"),
+    ("volunteers.skills", "Skills"),
+    ("volunteers.availability", "Availability"),
     ("auth.accounts", "Accounts"),
 ]
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.timeutil import london_today
-from vetting.models import ReviewKind, VettingReview
+from vetting.catalogue import TASK_POLICIES
+from vetting.facts import person_facts
+from vetting.models import Clearance, ReviewKind, ReviewStatus, VettingReview
+from vetting.rules import explain_clearances
 from volunteers import events
 from volunteers.models import CircumstanceReport, Volunteer
 
@@ -31,3 +36,25 @@ def connect_signals() -> None:
     """Called once from create_app: vetting opens reviews when volunteers apply or report changes."""
     events.application_submitted.connect(_open_application_review, weak=False)
     events.circumstances_reported.connect(_open_triggered_review, weak=False)
+
+
+@dataclass(frozen=True)
+class VolunteerVettingView:
+    """What a volunteer may see of their own vetting: outcomes in plain words, never notes or reasons."""
+
+    clearance_text: str
+    application_open: bool
+    reviewed_report_ids: frozenset[int]  # change-of-circumstances reports whose review is open
+
+
+def volunteer_view(session: Session, volunteer: Volunteer) -> VolunteerVettingView:
+    today = london_today()
+    clearances = list(session.scalars(select(Clearance).where(Clearance.volunteer_id == volunteer.id)))
+    text = explain_clearances(person_facts(volunteer, clearances), TASK_POLICIES, today)
+    open_reviews = list(session.scalars(select(VettingReview).where(
+        VettingReview.volunteer_id == volunteer.id, VettingReview.status == ReviewStatus.OPEN)))
+    return VolunteerVettingView(
+        clearance_text=text,
+        application_open=any(r.kind is ReviewKind.NEW_APPLICATION for r in open_reviews),
+        reviewed_report_ids=frozenset(r.circumstance_report_id for r in open_reviews if r.circumstance_report_id),
+    )

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from wtforms import HiddenField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import GovTextArea
+from wtforms import (
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    ValidationError,
+)
 from wtforms.fields import SelectChoice
 from wtforms.validators import Email, Length, NumberRange, Optional, Regexp
 
@@ -14,10 +25,19 @@ from core.forms import (
     GovSelect,
     GovSubmitInput,
     GovTextInput,
+    LondonDateField,
     Required,
     WholeNumberField,
 )
-from volunteers.models import OccupationCategory, VolunteerKind, WorkAdjustment
+from volunteers.models import (
+    BlockReason,
+    CircumstanceCategory,
+    ConflictCategory,
+    OccupationCategory,
+    VolunteerKind,
+    WorkAdjustment,
+)
+from volunteers.skills import SkillLevel
 
 _PHONE = Regexp(r"^\+?[0-9 ()-]{7,20}$", message="Enter a telephone number, like 07700 900 982 or 020 7946 0000")
 
@@ -121,3 +141,119 @@ class PreferencesForm(VersionedForm):
     task_types = SelectMultipleField("Which kinds of task would you like to be offered?",
                                      widget=GovCheckboxesInput(), description="Select all that apply.")
     submit = SubmitField("Save", widget=GovSubmitInput())
+
+
+LEVEL_CHOICES = [
+    SelectChoice(SkillLevel.AWARE.value, "Aware"),
+    SelectChoice(SkillLevel.PRACTITIONER.value, "Practitioner"),
+    SelectChoice(SkillLevel.EXPERT.value, "Expert"),
+]
+
+
+class SkillForm(BaseForm):
+    skill = SelectField("Skill", widget=GovSelect(), validators=[Required("Choose a skill")])
+    level = RadioField("Your level", widget=GovRadioInput(), choices=LEVEL_CHOICES,
+                       validators=[Required("Choose your level")])
+    registration_number = StringField(
+        "Professional registration number", widget=GovTextInput(),
+        description="Only for registered professions (nurse, paramedic, doctor, youth worker): we check it "
+                    "against the register.",
+        validators=[Optional(), Length(max=40, message="Registration number must be 40 characters or fewer"),
+                    Regexp(r"^[A-Za-z0-9 /-]+$", message="Registration number can only contain letters, numbers, "
+                                                          "spaces, hyphens and slashes")])
+    evidence_expires_on = LondonDateField("Registration renewal date", what="the renewal date",
+                                          description="For example, 31 3 2027", validators=[Optional()])
+    submit = SubmitField("Add skill", widget=GovSubmitInput())
+
+
+def _minutes(value: object) -> int | None:
+    """Coerce a select's value to a whole number (minutes or weekday); empty means not chosen."""
+    if value in ("", None):
+        return None
+    return int(value)  # a tampered value raises ValueError, which WTForms reports as an invalid choice
+
+
+WEEKDAY_CHOICES = [SelectChoice(str(i), day) for i, day in enumerate(
+    ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"])]
+TIME_CHOICES = [SelectChoice(str(m), f"{m // 60:02d}:{m % 60:02d}") for m in range(0, 24 * 60 + 1, 30)]
+
+
+class WeeklySlotForm(BaseForm):
+    weekday = SelectField("Day", widget=GovSelect(), choices=WEEKDAY_CHOICES, coerce=_minutes,
+                          validators=[Required("Choose a day")])
+    start = SelectField("From", widget=GovSelect(), choices=TIME_CHOICES[:-1], coerce=_minutes,
+                        validators=[Required("Choose a start time")])
+    end = SelectField("Until", widget=GovSelect(), choices=TIME_CHOICES[1:], coerce=_minutes,
+                      validators=[Required("Choose an end time")])
+    submit = SubmitField("Add time", widget=GovSubmitInput())
+
+    def validate_end(self, field) -> None:
+        if self.start.data is not None and field.data is not None and field.data <= self.start.data:
+            raise ValidationError("End time must be after the start time")
+
+
+class DateExceptionForm(BaseForm):
+    on_date = LondonDateField("Date", what="the date", validators=[Required("Enter the date")])
+    available = RadioField("On this date", widget=GovRadioInput(), choices=[
+        SelectChoice("no", "I am not available"), SelectChoice("yes", "I am available at these times")],
+        validators=[Required("Choose whether you are available")])
+    start = SelectField("From", widget=GovSelect(), coerce=_minutes,
+                        choices=[SelectChoice("", "Not needed"), *TIME_CHOICES[:-1]])
+    end = SelectField("Until", widget=GovSelect(), coerce=_minutes,
+                      choices=[SelectChoice("", "Not needed"), *TIME_CHOICES[1:]])
+    submit = SubmitField("Add date", widget=GovSubmitInput())
+
+    def validate_end(self, field) -> None:
+        if self.available.data == "yes":
+            if self.start.data is None or field.data is None:
+                raise ValidationError("Choose the times you are available")
+            if field.data <= self.start.data:
+                raise ValidationError("End time must be after the start time")
+
+
+class BlockedPeriodForm(BaseForm):
+    first_day = LondonDateField("First day", what="the first day", validators=[Required("Enter the first day")])
+    last_day = LondonDateField("Last day", what="the last day", validators=[Required("Enter the last day")])
+    reason = RadioField("Why", widget=GovRadioInput(), choices=[
+        SelectChoice(BlockReason.HOLIDAY.value, "Holiday or away"),
+        SelectChoice(BlockReason.MOBILISATION.value, "Military mobilisation"),
+        SelectChoice(BlockReason.OTHER.value, "Something else")], validators=[Required("Choose why")])
+    submit = SubmitField("Add dates", widget=GovSubmitInput())
+
+    def validate_last_day(self, field) -> None:
+        if self.first_day.data and field.data and field.data < self.first_day.data:
+            raise ValidationError("The last day must be the same as or after the first day")
+
+
+class ConflictForm(BaseForm):
+    category = RadioField("What kind of connection is it?", widget=GovRadioInput(), choices=[
+        SelectChoice(ConflictCategory.EMPLOYER.value, "My employer"),
+        SelectChoice(ConflictCategory.CLIENT.value, "A client of mine or my employer's"),
+        SelectChoice(ConflictCategory.BUSINESS.value, "A business I own or have an interest in"),
+        SelectChoice(ConflictCategory.SCHOOL.value, "A school I or my family are connected to"),
+        SelectChoice(ConflictCategory.PERSONAL.value, "A personal connection (family, friend, neighbour)"),
+        SelectChoice(ConflictCategory.PLACE.value, "A place (an estate, venue or street)"),
+    ], validators=[Required("Choose what kind of connection it is")])
+    organisation = StringField("Name of the organisation, person or place", widget=GovTextInput(), validators=[
+        Required("Enter the name of the organisation, person or place"),
+        Length(max=160, message="Name must be 160 characters or fewer")])
+    ward = SelectField("Ward, if it is in one (optional)", widget=GovSelect(), coerce=int, validate_choice=True)
+    submit = SubmitField("Declare", widget=GovSubmitInput())
+
+
+class CircumstancesForm(BaseForm):
+    category = RadioField("What has changed?", widget=GovRadioInput(), choices=[
+        SelectChoice(CircumstanceCategory.NEW_JOB.value, "New job or employer"),
+        SelectChoice(CircumstanceCategory.NEW_ADDRESS.value, "New address"),
+        SelectChoice(CircumstanceCategory.NEW_PARTNER.value, "New partner or someone new living with me"),
+        SelectChoice(CircumstanceCategory.CRIMINAL_INVOLVEMENT.value,
+                     "Arrest, charge, caution, conviction or police investigation"),
+        SelectChoice(CircumstanceCategory.FINANCIAL.value, "Money trouble, such as a CCJ or bankruptcy"),
+        SelectChoice(CircumstanceCategory.OTHER.value, "Something else"),
+    ], validators=[Required("Choose what has changed")])
+    occurred_on = LondonDateField("When did it happen?", what="the date it happened",
+                                  description="For example, 27 3 2026", validators=[Required("Enter when it happened")])
+    details = TextAreaField("Tell us what has changed", widget=GovTextArea(), description=(
+        "Only the vetting team sees this. Give names and dates where they matter."), validators=[
+        Required("Tell us what has changed"), Length(max=2000, message="Details must be 2,000 characters or fewer")])
+    submit = SubmitField("Report the change", widget=GovSubmitInput())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -11,7 +13,25 @@ from core.auth.services import AccountError, create_account, record_event
 from core.db import utcnow
 from core.geography.models import Ward
 from volunteers import events
-from volunteers.models import OccupationCategory, TaskPreference, Volunteer, VolunteerKind, WorkAdjustment
+from volunteers.availability import WEEKDAYS, Window, clock, overlaps
+from volunteers.models import (
+    AvailabilityException,
+    AvailabilitySlot,
+    BlockedPeriod,
+    BlockReason,
+    CircumstanceCategory,
+    CircumstanceReport,
+    ConflictCategory,
+    ConflictDeclaration,
+    EvidenceStatus,
+    OccupationCategory,
+    TaskPreference,
+    Volunteer,
+    VolunteerKind,
+    VolunteerSkill,
+    WorkAdjustment,
+)
+from volunteers.skills import SKILLS_BY_CODE, SkillLevel
 
 # Force policy: specials commit at least 16 hours a month.
 DEFAULT_SPECIAL_MONTHLY_MINUTES = 16 * 60
@@ -114,3 +134,114 @@ def set_preferences(session: Session, volunteer: Volunteer, task_type_codes: lis
     # Touch the row so the version check (and bump) covers the preference list too.
     volunteer.updated_at = utcnow()
     return _save(session, volunteer, expected_version)
+
+
+# ---- Skills -------------------------------------------------------------------------------------
+
+def add_skill(session: Session, volunteer: Volunteer, *, skill_code: str, level: SkillLevel,
+              registration_number: str | None, evidence_expires_on: dt.date | None, today: dt.date) -> VolunteerSkill:
+    """Add a skill. A registered profession needs its registration number and renewal date, and waits for a
+    coordinator to check the register before it counts for matching."""
+    skill = SKILLS_BY_CODE.get(skill_code)
+    if skill is None:
+        raise ProfileError("Choose a skill from the list", field="skill")
+    if any(held.skill_code == skill_code for held in volunteer.skills):
+        raise ProfileError(f"You already have {skill.name}. Remove it first to change its level or evidence",
+                           field="skill")
+    if skill.evidence_required:
+        if not registration_number:
+            raise ProfileError(f"Enter your {skill.evidence_body} registration number", field="registration_number")
+        if evidence_expires_on is None:
+            raise ProfileError("Enter the date your registration is due for renewal", field="evidence_expires_on")
+        if evidence_expires_on < today:
+            raise ProfileError("The renewal date must be today or in the future: an expired registration "
+                               "cannot be used", field="evidence_expires_on")
+    held = VolunteerSkill(
+        volunteer_id=volunteer.id, skill_code=skill_code, level=level,
+        evidence_body=skill.evidence_body if skill.evidence_required else None,
+        registration_number=registration_number.strip().upper() if skill.evidence_required else None,
+        evidence_expires_on=evidence_expires_on if skill.evidence_required else None,
+        evidence_status=EvidenceStatus.PENDING if skill.evidence_required else EvidenceStatus.NOT_NEEDED,
+    )
+    session.add(held)
+    session.commit()
+    return held
+
+
+def remove_owned(session: Session, volunteer: Volunteer, model: type, item_id: int) -> None:
+    """Remove one of the volunteer's own rows (a skill, a time, a date, a declaration). Others' rows: not found."""
+    item = session.scalar(select(model).where(model.id == item_id, model.volunteer_id == volunteer.id))
+    if item is None:
+        raise NotFound()
+    session.delete(item)
+    session.commit()
+
+
+class NotFound(Exception):
+    """No such item belongs to this volunteer."""
+
+
+# ---- Availability -------------------------------------------------------------------------------
+
+def add_weekly_slot(session: Session, volunteer: Volunteer, *, weekday: int, start: int, end: int) -> AvailabilitySlot:
+    new = Window(weekday, start, end)
+    for slot in session.scalars(select(AvailabilitySlot).where(AvailabilitySlot.volunteer_id == volunteer.id)):
+        if overlaps(new, Window(slot.weekday, slot.start_minute, slot.end_minute)):
+            raise ProfileError(f"This overlaps {clock(slot.start_minute)} to {clock(slot.end_minute)} on "
+                               f"{WEEKDAYS[weekday]}, which you already have", field="start")
+    slot = AvailabilitySlot(volunteer_id=volunteer.id, weekday=weekday, start_minute=start, end_minute=end)
+    session.add(slot)
+    session.commit()
+    return slot
+
+
+def add_date_exception(session: Session, volunteer: Volunteer, *, on_date: dt.date, available: bool,
+                       start: int | None, end: int | None, today: dt.date) -> AvailabilityException:
+    if on_date < today:
+        raise ProfileError("The date must be today or in the future", field="on_date")
+    row = AvailabilityException(volunteer_id=volunteer.id, on_date=on_date, available=available,
+                                start_minute=start if available else None, end_minute=end if available else None)
+    session.add(row)
+    session.commit()
+    return row
+
+
+def add_blocked_period(session: Session, volunteer: Volunteer, *, first_day: dt.date, last_day: dt.date,
+                       reason: BlockReason, today: dt.date) -> BlockedPeriod:
+    if last_day < today:
+        raise ProfileError("These dates are in the past", field="last_day")
+    if (last_day - first_day).days > 730:
+        raise ProfileError("A blocked period can be at most 2 years; you can pause your volunteering instead",
+                           field="last_day")
+    row = BlockedPeriod(volunteer_id=volunteer.id, first_day=first_day, last_day=last_day, reason=reason)
+    session.add(row)
+    session.commit()
+    return row
+
+
+# ---- Declarations -------------------------------------------------------------------------------
+
+def declare_conflict(session: Session, volunteer: Volunteer, *, category: ConflictCategory, organisation: str,
+                     ward_id: int | None) -> ConflictDeclaration:
+    if ward_id is not None and session.get(Ward, ward_id) is None:
+        raise ProfileError("Choose a ward from the list", field="ward")
+    row = ConflictDeclaration(volunteer_id=volunteer.id, category=category, organisation=organisation.strip(),
+                              ward_id=ward_id)
+    session.add(row)
+    session.commit()
+    return row
+
+
+def report_circumstances(session: Session, volunteer: Volunteer, *, category: CircumstanceCategory,
+                         occurred_on: dt.date, details: str, today: dt.date) -> CircumstanceReport:
+    """Record a change of circumstances; vetting opens a triggered review in the same transaction."""
+    if occurred_on > today:
+        raise ProfileError("The date must be today or in the past", field="occurred_on")
+    report = CircumstanceReport(volunteer_id=volunteer.id, category=category, occurred_on=occurred_on,
+                                details=details.strip())
+    session.add(report)
+    session.flush()
+    events.circumstances_reported.send(report, session=session)
+    record_event(session, "circumstances_reported", volunteer.user_id, f"volunteer {volunteer.id}")
+    session.commit()
+    return report

@@ -13,17 +13,40 @@ from core.auth.views import SESSION_TOKEN_KEY, session_policy
 from core.db import get_session
 from core.geography.models import Borough, Ward
 from core.permissions import allow, public
+from core.timeutil import london_today
 from volunteers import services
+from volunteers.availability import PERIODS, WEEKDAYS, Window, clock, week_grid
 from volunteers.forms import (
+    BlockedPeriodForm,
     BoroughForm,
+    CircumstancesForm,
+    ConflictForm,
     ContactForm,
+    DateExceptionForm,
     HomeWardForm,
     PreferencesForm,
     RegistrationForm,
+    SkillForm,
     TravelForm,
+    WeeklySlotForm,
     WorkForm,
 )
-from volunteers.models import OccupationCategory, Volunteer, VolunteerKind, WorkAdjustment
+from volunteers.models import (
+    AvailabilityException,
+    AvailabilitySlot,
+    BlockedPeriod,
+    BlockReason,
+    CircumstanceCategory,
+    CircumstanceReport,
+    ConflictCategory,
+    ConflictDeclaration,
+    OccupationCategory,
+    Volunteer,
+    VolunteerKind,
+    VolunteerSkill,
+    WorkAdjustment,
+)
+from volunteers.skills import SKILLS, SKILLS_BY_CODE, SkillLevel
 
 bp = Blueprint("volunteers", __name__)
 
@@ -191,4 +214,189 @@ def home_context(user) -> dict:
         todo.append(("Tell us about your work", url_for("volunteers.edit_work")))
     if not volunteer.preferences:
         todo.append(("Choose the tasks you would like", url_for("volunteers.edit_preferences")))
-    return {"volunteer": volunteer, "todo": todo}
+    if not volunteer.skills:
+        todo.append(("Add your skills", url_for("volunteers.skills")))
+    return {"volunteer": volunteer, "todo": todo, "vetting": vetting_view(volunteer)}
+
+
+def vetting_view(volunteer: Volunteer):
+    """The volunteer's own vetting outcomes, from vetting (wired in by create_app)."""
+    return current_app.extensions["volunteer_vetting_view"](get_session(), volunteer)
+
+
+def _remove(model, item_id: int, message: str, endpoint: str):
+    try:
+        services.remove_owned(get_session(), _own_volunteer(), model, item_id)
+    except services.NotFound:
+        abort(404)
+    flash(message, "success")
+    return redirect(url_for(endpoint))
+
+
+def _save_or_show(form, save, success: str, endpoint: str, template: str, **context):
+    """Validate, call the service, redirect on success; otherwise show the errors by their fields."""
+    if form.validate_on_submit():
+        try:
+            save()
+        except services.ProfileError as exc:
+            getattr(form, exc.field).errors.append(exc.message)
+        else:
+            flash(success, "success")
+            return redirect(url_for(endpoint))
+    return render_template(template, form=form, **context)
+
+
+# ---- Skills -------------------------------------------------------------------------------------
+
+@bp.route("/profile/skills")
+@allow(Role.VOLUNTEER)
+def skills():
+    volunteer = _own_volunteer()
+    return render_template("volunteers/skills.html", volunteer=volunteer, catalogue=SKILLS_BY_CODE,
+                           today=london_today())
+
+
+@bp.route("/profile/skills/add", methods=["GET", "POST"])
+@allow(Role.VOLUNTEER)
+def add_skill():
+    volunteer = _own_volunteer()
+    form = SkillForm()
+    form.skill.choices = [SelectChoice("", "Choose a skill")] + [
+        SelectChoice(s.code, f"{s.name} ({s.family.value})") for s in SKILLS]
+    return _save_or_show(form, lambda: services.add_skill(
+        get_session(), volunteer, skill_code=form.skill.data, level=SkillLevel(form.level.data),
+        registration_number=form.registration_number.data or None,
+        evidence_expires_on=form.evidence_expires_on.data, today=london_today()),
+        "Skill added.", "volunteers.skills", "volunteers/add_skill.html", professional=[
+            s for s in SKILLS if s.evidence_required])
+
+
+@bp.route("/profile/skills/<int:item_id>/remove", methods=["POST"])
+@allow(Role.VOLUNTEER)
+def remove_skill(item_id: int):
+    return _remove(VolunteerSkill, item_id, "Skill removed.", "volunteers.skills")
+
+
+# ---- Availability -------------------------------------------------------------------------------
+
+@bp.route("/profile/availability")
+@allow(Role.VOLUNTEER)
+def availability():
+    volunteer = _own_volunteer()
+    db = get_session()
+    slots = list(db.scalars(select(AvailabilitySlot).where(AvailabilitySlot.volunteer_id == volunteer.id)
+                            .order_by(AvailabilitySlot.weekday, AvailabilitySlot.start_minute)))
+    today = london_today()
+    dates = list(db.scalars(select(AvailabilityException).where(
+        AvailabilityException.volunteer_id == volunteer.id, AvailabilityException.on_date >= today)
+        .order_by(AvailabilityException.on_date)))
+    blocks = list(db.scalars(select(BlockedPeriod).where(
+        BlockedPeriod.volunteer_id == volunteer.id, BlockedPeriod.last_day >= today).order_by(BlockedPeriod.first_day)))
+    grid = week_grid(Window(s.weekday, s.start_minute, s.end_minute) for s in slots)
+    return render_template("volunteers/availability.html", volunteer=volunteer, slots=slots, dates=dates,
+                           blocks=blocks, grid=grid, periods=PERIODS, weekdays=WEEKDAYS, clock=clock)
+
+
+@bp.route("/profile/availability/weekly/add", methods=["GET", "POST"])
+@allow(Role.VOLUNTEER)
+def add_weekly_slot():
+    volunteer = _own_volunteer()
+    form = WeeklySlotForm()
+    return _save_or_show(form, lambda: services.add_weekly_slot(
+        get_session(), volunteer, weekday=form.weekday.data, start=form.start.data, end=form.end.data),
+        "Time added to your week.", "volunteers.availability", "volunteers/form_page.html",
+        title="Add a regular time", back=url_for("volunteers.availability"))
+
+
+@bp.route("/profile/availability/weekly/<int:item_id>/remove", methods=["POST"])
+@allow(Role.VOLUNTEER)
+def remove_weekly_slot(item_id: int):
+    return _remove(AvailabilitySlot, item_id, "Time removed from your week.", "volunteers.availability")
+
+
+@bp.route("/profile/availability/dates/add", methods=["GET", "POST"])
+@allow(Role.VOLUNTEER)
+def add_date_exception():
+    volunteer = _own_volunteer()
+    form = DateExceptionForm()
+    return _save_or_show(form, lambda: services.add_date_exception(
+        get_session(), volunteer, on_date=form.on_date.data, available=form.available.data == "yes",
+        start=form.start.data, end=form.end.data,
+        today=london_today()),
+        "Date added.", "volunteers.availability", "volunteers/form_page.html",
+        title="Add a date that is different", back=url_for("volunteers.availability"))
+
+
+@bp.route("/profile/availability/dates/<int:item_id>/remove", methods=["POST"])
+@allow(Role.VOLUNTEER)
+def remove_date_exception(item_id: int):
+    return _remove(AvailabilityException, item_id, "Date removed.", "volunteers.availability")
+
+
+@bp.route("/profile/availability/blocked/add", methods=["GET", "POST"])
+@allow(Role.VOLUNTEER)
+def add_blocked_period():
+    volunteer = _own_volunteer()
+    form = BlockedPeriodForm()
+    return _save_or_show(form, lambda: services.add_blocked_period(
+        get_session(), volunteer, first_day=form.first_day.data, last_day=form.last_day.data,
+        reason=BlockReason(form.reason.data), today=london_today()),
+        "Dates added: you will not be offered anything then.", "volunteers.availability",
+        "volunteers/form_page.html", title="Add dates you cannot volunteer", back=url_for("volunteers.availability"))
+
+
+@bp.route("/profile/availability/blocked/<int:item_id>/remove", methods=["POST"])
+@allow(Role.VOLUNTEER)
+def remove_blocked_period(item_id: int):
+    return _remove(BlockedPeriod, item_id, "Dates removed.", "volunteers.availability")
+
+
+# ---- Conflicts of interest ----------------------------------------------------------------------
+
+@bp.route("/profile/conflicts")
+@allow(Role.VOLUNTEER)
+def conflicts():
+    volunteer = _own_volunteer()
+    declared = list(get_session().scalars(select(ConflictDeclaration).where(
+        ConflictDeclaration.volunteer_id == volunteer.id).order_by(ConflictDeclaration.declared_at)))
+    return render_template("volunteers/conflicts.html", volunteer=volunteer, declared=declared)
+
+
+@bp.route("/profile/conflicts/add", methods=["GET", "POST"])
+@allow(Role.VOLUNTEER)
+def add_conflict():
+    volunteer = _own_volunteer()
+    db = get_session()
+    form = ConflictForm()
+    form.ward.choices = [SelectChoice("0", "Not in a particular ward")] + [
+        SelectChoice(str(ward_id), f"{name}, {borough}") for ward_id, name, borough in db.execute(
+            select(Ward.id, Ward.name, Borough.name).join(Borough).order_by(Borough.name, Ward.name))]
+    return _save_or_show(form, lambda: services.declare_conflict(
+        db, volunteer, category=ConflictCategory(form.category.data), organisation=form.organisation.data,
+        ward_id=form.ward.data or None),
+        "Declaration added: you will not be offered work involving it.", "volunteers.conflicts",
+        "volunteers/form_page.html", title="Declare a conflict of interest", back=url_for("volunteers.conflicts"))
+
+
+@bp.route("/profile/conflicts/<int:item_id>/remove", methods=["POST"])
+@allow(Role.VOLUNTEER)
+def remove_conflict(item_id: int):
+    return _remove(ConflictDeclaration, item_id, "Declaration removed.", "volunteers.conflicts")
+
+
+# ---- Change of circumstances --------------------------------------------------------------------
+
+@bp.route("/profile/circumstances", methods=["GET", "POST"])
+@allow(Role.VOLUNTEER)
+def circumstances():
+    volunteer = _own_volunteer()
+    db = get_session()
+    form = CircumstancesForm()
+    reports = list(db.scalars(select(CircumstanceReport).where(CircumstanceReport.volunteer_id == volunteer.id)
+                              .order_by(CircumstanceReport.reported_at.desc())))
+    return _save_or_show(form, lambda: services.report_circumstances(
+        db, volunteer, category=CircumstanceCategory(form.category.data), occurred_on=form.occurred_on.data,
+        details=form.details.data, today=london_today()),
+        "Thank you. The vetting team will review the change and contact you if they need more.",
+        "volunteers.circumstances", "volunteers/circumstances.html", reports=reports,
+        vetting=vetting_view(volunteer))
