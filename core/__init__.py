@@ -60,8 +60,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from core.permissions import enforce_access
     from vetting.catalogue import TASK_POLICIES
     from vetting.demo import load_clearances
-    from vetting.services import connect_signals
+    from vetting.services import connect_signals, vetting_officer_home
     from vetting.services import volunteer_view as volunteer_vetting_view
+    from vetting.views import bp as vetting_bp
     from volunteers.demo import load_volunteer_profiles
     from volunteers.views import bp as volunteers_bp
     from volunteers.views import home_context as volunteer_home
@@ -70,10 +71,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(volunteers_bp)
+    app.register_blueprint(vetting_bp)
     connect_signals()
     # Wiring between features that must not import each other (matching → vetting → volunteers → core).
     app.extensions["task_type_names"] = lambda: {t.code: t.name for t in TASK_POLICIES}
-    app.extensions["home_context"] = {Role.VOLUNTEER: volunteer_home}
+    app.extensions["home_context"] = {Role.VOLUNTEER: volunteer_home, Role.VETTING_OFFICER: vetting_officer_home}
     app.extensions["volunteer_vetting_view"] = volunteer_vetting_view
     task_codes = [t.code for t in TASK_POLICIES]
     app.extensions["demo_loaders"] = [

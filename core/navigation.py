@@ -13,6 +13,7 @@ NAV_ITEMS: list[tuple[str, str]] = [
     ("volunteers.profile", "Your profile"),
     ("volunteers.skills", "Skills"),
     ("volunteers.availability", "Availability"),
+    ("vetting.queue", "Vetting queue"),
     ("auth.accounts", "Accounts"),
 ]
 

@@ -69,5 +69,45 @@ class VettingReview(Base):
     # Vetting officers' notes: never shown to the volunteer or to sergeants.
     notes: Mapped[str] = mapped_column(Text, default="")
 
+    # Vetting officer who closed the review, and what they concluded (vetting officers only).
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    outcome: Mapped[str | None] = mapped_column(String(40))
+
     volunteer: Mapped[Volunteer] = relationship()
     circumstance_report: Mapped[CircumstanceReport | None] = relationship()
+    pending: Mapped[PendingDecision | None] = relationship(uselist=False, viewonly=True)
+
+
+class ClearanceTransition(Base):
+    """One step of a clearance's life: who moved it, from what, to what, when and why."""
+
+    __tablename__ = "clearance_transitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clearance_id: Mapped[int] = mapped_column(ForeignKey("clearances.id", ondelete="CASCADE"), index=True)
+    from_state: Mapped[ClearanceState] = mapped_column(enum_column(ClearanceState, "from_state"))
+    to_state: Mapped[ClearanceState] = mapped_column(enum_column(ClearanceState, "to_state"))
+    event: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class PendingDecision(Base):
+    """A refusal or withdrawal entered by one vetting officer, waiting for a second to confirm it.
+
+    One per review (unique), so two officers cannot propose conflicting decisions at once.
+    """
+
+    __tablename__ = "pending_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("vetting_reviews.id", ondelete="CASCADE"), unique=True)
+    clearance_id: Mapped[int] = mapped_column(ForeignKey("clearances.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(40))
+    proposed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    proposed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    reason: Mapped[str] = mapped_column(Text)
+
+    clearance: Mapped[Clearance] = relationship()

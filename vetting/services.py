@@ -58,3 +58,16 @@ def volunteer_view(session: Session, volunteer: Volunteer) -> VolunteerVettingVi
         application_open=any(r.kind is ReviewKind.NEW_APPLICATION for r in open_reviews),
         reviewed_report_ids=frozenset(r.circumstance_report_id for r in open_reviews if r.circumstance_report_id),
     )
+
+
+def vetting_officer_home(user) -> dict:
+    """Figures for the vetting officer's home page (core's home view calls this)."""
+    from core.db import get_session
+
+    session = get_session()
+    today = london_today()
+    rows = session.execute(select(VettingReview.kind, VettingReview.due_on).where(
+        VettingReview.status == ReviewStatus.OPEN)).all()
+    counts = {kind: sum(1 for k, _ in rows if k is kind) for kind in ReviewKind}
+    return {"queue_counts": counts, "overdue": sum(1 for _, due in rows if due < today),
+            "renewals_90": sum(1 for k, due in rows if k is ReviewKind.RENEWAL and due <= today + dt.timedelta(90))}

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from core.auth.models import Role
 from core.geography.models import Ward
 from core.permissions import PUBLIC, access_of
 from tests.helpers import make_user, make_volunteer
+from vetting.models import ReviewKind, VettingReview
 
 C = Role.COORDINATOR
 ALL = frozenset(Role)
@@ -22,6 +25,9 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "auth.disable_account": frozenset({C}),
     "auth.enable_account": frozenset({C}),
     "home.index": ALL,
+    "vetting.queue": frozenset({Role.VETTING_OFFICER}),
+    "vetting.review": frozenset({Role.VETTING_OFFICER}),
+    "vetting.confirm": frozenset({Role.VETTING_OFFICER}),
     "home.health": PUBLIC,
     "volunteers.apply": PUBLIC,
     "volunteers.profile": frozenset({Role.VOLUNTEER}),
@@ -76,7 +82,11 @@ def _url_for_rule(rule, ids: dict[str, int]) -> str:
 def test_role_by_route_table(app, db, role):
     sergeant = make_user(db, Role.SERGEANT, wards=[db.query(Ward).first()] if db.query(Ward).first() else [])
     target = make_user(db, Role.VOLUNTEER)
-    ids = {"user_id": sergeant.id, "item_id": 999999}
+    review = VettingReview(volunteer_id=make_volunteer(db).id, kind=ReviewKind.NEW_APPLICATION,
+                           due_on=dt.date(2027, 1, 1))
+    db.add(review)
+    db.commit()
+    ids = {"user_id": sergeant.id, "item_id": 999999, "review_id": review.id}
     client = app.test_client()
     if role is not None:
         email = make_volunteer(db).user.email if role is Role.VOLUNTEER else make_user(db, role).email

@@ -1,0 +1,54 @@
+"""The vetting decision form. Shape only; the rules are in vetting/decisions.py and lifecycle.py."""
+
+from __future__ import annotations
+
+from govuk_frontend_wtf.wtforms_widgets import GovTextArea
+from wtforms import RadioField, SelectField, SelectMultipleField, SubmitField, TextAreaField
+from wtforms.fields import SelectChoice
+from wtforms.validators import Length, Optional
+
+from core.forms import BaseForm, GovCheckboxesInput, GovRadioInput, GovSelect, GovSubmitInput, LondonDateField, Required
+from vetting.catalogue import CLEARANCE_TYPES, TASK_POLICIES
+from vetting.decisions import Outcome
+
+
+class DecisionForm(BaseForm):
+    outcome = RadioField(
+        "Decision",
+        widget=GovRadioInput(),
+        choices=[
+            SelectChoice(Outcome.GRANT.value, "Grant"),
+            SelectChoice(Outcome.GRANT_WITH_RESTRICTIONS.value, "Grant with restrictions"),
+            SelectChoice(Outcome.REFUSE.value, "Refuse (a second vetting officer must confirm)"),
+            SelectChoice(Outcome.DISCONTINUE.value, "Discontinue (the application is not going ahead)"),
+            SelectChoice(Outcome.NO_CHANGE.value, "No change needed (renewal or triggered reviews only)"),
+        ],
+        validators=[Required("Choose a decision")],
+    )
+    # The service checks the code (with a message that says what to do), so no generic choice check here.
+    type_code = SelectField(
+        "Clearance",
+        widget=GovSelect(),
+        validate_choice=False,
+        choices=[SelectChoice("", "Choose a clearance")]
+        + [SelectChoice(t.code, f"{t.name} ({t.code})") for t in CLEARANCE_TYPES],
+    )
+    valid_from = LondonDateField("Takes effect on", what="the date it takes effect", validators=[Optional()])
+    expires_on = LondonDateField(
+        "Valid until (leave blank for the standard period)", what="the end date", validators=[Optional()]
+    )
+    restrictions = SelectMultipleField(
+        "May not be used for (grant with restrictions only)",
+        widget=GovCheckboxesInput(),
+        choices=[SelectChoice(t.code, t.name) for t in TASK_POLICIES],
+    )
+    reason = TextAreaField(
+        "Reason",
+        widget=GovTextArea(),
+        description="Vetting officers only. Never shown to the volunteer or to sergeants.",
+        validators=[
+            Required("Enter the reason for the decision"),
+            Length(max=4000, message="Reason must be 4,000 characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Record decision", widget=GovSubmitInput())
