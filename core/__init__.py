@@ -58,12 +58,16 @@ def create_app(overrides: dict | None = None) -> Flask:
     from core.auth.views import bp as auth_bp
     from core.cli import register_cli
     from core.permissions import enforce_access
+    from vetting import queries as vetting_queries
     from vetting.catalogue import TASK_POLICIES
+    from vetting.cli import vetting_cli
     from vetting.demo import load_clearances
     from vetting.services import connect_signals, vetting_officer_home
     from vetting.services import volunteer_view as volunteer_vetting_view
     from vetting.views import bp as vetting_bp
     from volunteers.demo import load_volunteer_profiles
+    from volunteers.directory import bp as directory_bp
+    from volunteers.directory import volunteers_cli
     from volunteers.views import bp as volunteers_bp
     from volunteers.views import home_context as volunteer_home
 
@@ -72,7 +76,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(views.bp)
     app.register_blueprint(volunteers_bp)
     app.register_blueprint(vetting_bp)
+    app.register_blueprint(directory_bp)
+    app.cli.add_command(volunteers_cli)
+    app.extensions["expiring_clearance_volunteer_ids"] = vetting_queries.expiring_volunteer_ids
+    app.extensions["open_vetting_review"] = vetting_queries.has_open_review
     connect_signals()
+    app.cli.add_command(vetting_cli)
     # Wiring between features that must not import each other (matching → vetting → volunteers → core).
     app.extensions["task_type_names"] = lambda: {t.code: t.name for t in TASK_POLICIES}
     app.extensions["home_context"] = {Role.VOLUNTEER: volunteer_home, Role.VETTING_OFFICER: vetting_officer_home}

@@ -77,6 +77,11 @@ def _from_env() -> dict:
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD"),
         "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "0") == "1",
         "MAIL_SENDER": env.get("MAIL_SENDER", "SNT volunteer matching <no-reply@localhost>"),
+        # Force vetting policy (PRODUCT.md's values marked *); validity periods are set in the app.
+        "VETTING_REMINDER_DAYS": env.get("VETTING_REMINDER_DAYS", "90,30,7"),
+        "VETTING_RENEWAL_LEAD_DAYS": env.get("VETTING_RENEWAL_LEAD_DAYS", "90"),
+        "VETTING_APPEAL_WINDOW_DAYS": env.get("VETTING_APPEAL_WINDOW_DAYS", "14"),
+        "VETTING_DBS_RECHECK_MONTHS": env.get("VETTING_DBS_RECHECK_MONTHS", "36"),
         # Behind a TLS-terminating proxy: how many proxies to trust for X-Forwarded-*.
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
     }

@@ -11,9 +11,11 @@ from core.permissions import PUBLIC, access_of
 NAV_ITEMS: list[tuple[str, str]] = [
     ("home.index", "Home"),
     ("volunteers.profile", "Your profile"),
+    ("directory.index", "Volunteers"),
     ("volunteers.skills", "Skills"),
     ("volunteers.availability", "Availability"),
     ("vetting.queue", "Vetting queue"),
+    ("vetting.clearance_types", "Clearance types"),
     ("auth.accounts", "Accounts"),
 ]
 

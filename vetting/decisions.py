@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from core.audit.services import record as audit
 from core.db import utcnow
 from vetting import lifecycle
-from vetting.catalogue import CLEARANCE_TYPES_BY_CODE, DEFAULT_POLICY, TASK_POLICIES_BY_CODE
+from vetting.catalogue import CLEARANCE_TYPES_BY_CODE, DEFAULT_POLICY, TASK_POLICIES_BY_CODE, ForcePolicy
 from vetting.lifecycle import ClearanceEvent, ClearanceState
 from vetting.models import Clearance, ClearanceTransition, PendingDecision, ReviewKind, ReviewStatus, VettingReview
 from vetting.renewals import expiry_date
@@ -49,9 +49,9 @@ class Decision:
     restrictions: frozenset[str] = frozenset()
 
 
-def default_expiry(type_code: str, valid_from: dt.date) -> dt.date:
+def default_expiry(type_code: str, valid_from: dt.date, policy: ForcePolicy = DEFAULT_POLICY) -> dt.date:
     """The last valid day of a clearance granted on ``valid_from``, from the type's validity period."""
-    return expiry_date(valid_from, DEFAULT_POLICY.validity_months(CLEARANCE_TYPES_BY_CODE[type_code]))
+    return expiry_date(valid_from, policy.validity_months(CLEARANCE_TYPES_BY_CODE[type_code]))
 
 
 def _locked_review(session: Session, review_id: int) -> VettingReview:
@@ -89,7 +89,8 @@ def _close(session: Session, review: VettingReview, officer_id: int, outcome: st
           detail={"outcome": outcome, "volunteer": review.volunteer_id, "kind": review.kind.value}, key=key)
 
 
-def decide(session: Session, review_id: int, officer_id: int, decision: Decision, key: bytes) -> VettingReview:
+def decide(session: Session, review_id: int, officer_id: int, decision: Decision, key: bytes,
+           policy: ForcePolicy = DEFAULT_POLICY) -> VettingReview:
     """Record a vetting officer's decision on an open review.
 
     Granting (with or without restrictions) and discontinuing take effect at once. A refusal is only
@@ -139,7 +140,7 @@ def decide(session: Session, review_id: int, officer_id: int, decision: Decision
         _close(session, review, officer_id, Outcome.DISCONTINUE.value, key)
     else:
         clearance.valid_from = decision.valid_from
-        clearance.expires_on = decision.expires_on or default_expiry(decision.type_code, decision.valid_from)
+        clearance.expires_on = decision.expires_on or default_expiry(decision.type_code, decision.valid_from, policy)
         clearance.restricted_from = ",".join(sorted(decision.restrictions))
         event = ClearanceEvent.GRANT if decision.outcome is Outcome.GRANT else ClearanceEvent.GRANT_WITH_RESTRICTIONS
         _step(session, clearance, event, officer_id, key, reason)

@@ -5,9 +5,19 @@ from __future__ import annotations
 from govuk_frontend_wtf.wtforms_widgets import GovTextArea
 from wtforms import RadioField, SelectField, SelectMultipleField, SubmitField, TextAreaField
 from wtforms.fields import SelectChoice
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, NumberRange, Optional
 
-from core.forms import BaseForm, GovCheckboxesInput, GovRadioInput, GovSelect, GovSubmitInput, LondonDateField, Required
+from core.forms import (
+    BaseForm,
+    GovCheckboxesInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+    LondonDateField,
+    Required,
+    WholeNumberField,
+)
 from vetting.catalogue import CLEARANCE_TYPES, TASK_POLICIES
 from vetting.decisions import Outcome
 
@@ -52,3 +62,12 @@ class DecisionForm(BaseForm):
         ],
     )
     submit = SubmitField("Record decision", widget=GovSubmitInput())
+
+
+class ValidityForm(BaseForm):
+    validity_months = WholeNumberField(
+        "Valid for (months)", widget=GovTextInput(), invalid_message="Enter the number of months as a whole number",
+        description="Applies to clearances granted from now on. Existing clearances keep their dates.",
+        validators=[Required("Enter the number of months"),
+                    NumberRange(min=1, max=240, message="Enter a number of months between 1 and 240")])
+    submit = SubmitField("Save", widget=GovSubmitInput())

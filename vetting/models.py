@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Date, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.auth.models import enum_column
@@ -111,3 +111,27 @@ class PendingDecision(Base):
     reason: Mapped[str] = mapped_column(Text)
 
     clearance: Mapped[Clearance] = relationship()
+
+
+class ClearanceTypeSetting(Base):
+    """A force's own validity period for a clearance type, set by a coordinator (audited)."""
+
+    __tablename__ = "clearance_type_settings"
+    __table_args__ = (CheckConstraint("validity_months BETWEEN 1 AND 240", name="validity_months"),)
+
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    validity_months: Mapped[int] = mapped_column()
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class ClearanceReminder(Base):
+    """A renewal reminder threshold (90/30/7 days) sent or covered for one clearance: each at most once."""
+
+    __tablename__ = "clearance_reminders"
+    __table_args__ = (UniqueConstraint("clearance_id", "threshold_days"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clearance_id: Mapped[int] = mapped_column(ForeignKey("clearances.id", ondelete="CASCADE"), index=True)
+    threshold_days: Mapped[int] = mapped_column()
+    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

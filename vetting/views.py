@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import case, select
 from sqlalchemy.orm import selectinload
@@ -14,9 +14,10 @@ from core.forms import BaseForm
 from core.permissions import allow
 from core.timeutil import london_today
 from vetting import decisions
-from vetting.catalogue import CLEARANCE_TYPES_BY_CODE, TASK_POLICIES_BY_CODE
-from vetting.forms import DecisionForm
+from vetting.catalogue import CLEARANCE_TYPES, CLEARANCE_TYPES_BY_CODE, TASK_POLICIES_BY_CODE
+from vetting.forms import DecisionForm, ValidityForm
 from vetting.models import Clearance, ClearanceTransition, ReviewKind, ReviewStatus, VettingReview
+from vetting.policy import PolicyError, current_policy, set_validity
 from volunteers.models import Volunteer
 
 bp = Blueprint("vetting", __name__, url_prefix="/vetting")
@@ -52,7 +53,8 @@ def review(review_id: int):
             decisions.decide(db, review_id, current_user.id, decisions.Decision(
                 outcome=decisions.Outcome(form.outcome.data), reason=form.reason.data,
                 type_code=form.type_code.data or None, valid_from=form.valid_from.data,
-                expires_on=form.expires_on.data, restrictions=frozenset(form.restrictions.data or ())), key)
+                expires_on=form.expires_on.data, restrictions=frozenset(form.restrictions.data or ())), key,
+                current_policy(db, current_app.config))
         except decisions.DecisionError as exc:
             target = getattr(form, exc.field, None) if exc.field else None
             if target is not None:
@@ -84,3 +86,33 @@ def confirm(review_id: int):
     else:
         flash("Refusal confirmed: it has taken effect.", "success")
     return redirect(url_for("vetting.review", review_id=review_id))
+
+
+@bp.route("/clearance-types")
+@allow(Role.COORDINATOR)
+def clearance_types():
+    policy = current_policy(get_session(), current_app.config)
+    return render_template("vetting/clearance_types.html", types=CLEARANCE_TYPES,
+                           months={t.code: policy.validity_months(t) for t in CLEARANCE_TYPES})
+
+
+@bp.route("/clearance-types/<code>", methods=["GET", "POST"])
+@allow(Role.COORDINATOR)
+def edit_clearance_type(code: str):
+    clearance_type = CLEARANCE_TYPES_BY_CODE.get(code)
+    if clearance_type is None:
+        abort(404)
+    db = get_session()
+    form = ValidityForm()
+    if request.method == "GET":
+        form.validity_months.data = current_policy(db, current_app.config).validity_months(clearance_type)
+    if form.validate_on_submit():
+        try:
+            set_validity(db, code, form.validity_months.data, current_user.id, key_from_config(current_app.config))
+        except PolicyError as exc:
+            form.validity_months.errors.append(exc.message)
+        else:
+            flash(f"{clearance_type.name}: clearances granted from now on are valid for "
+                  f"{form.validity_months.data} months.", "success")
+            return redirect(url_for("vetting.clearance_types"))
+    return render_template("vetting/edit_clearance_type.html", form=form, clearance_type=clearance_type)

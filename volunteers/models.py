@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.auth.models import User, enum_column
@@ -127,6 +127,11 @@ class Volunteer(Base):
     @property
     def needs_conflict_review(self) -> bool:
         return self.occupation_category in CONFLICT_REVIEW_OCCUPATIONS
+
+
+# The coordinators' directory lists volunteers by name, (users.full_name, users.id): indexed so that a
+# deep page of 50,000 volunteers costs about what the first does. Declared here: only the directory needs it.
+Index("ix_users_full_name_id", User.full_name, User.id)
 
 
 class TaskPreference(Base):

@@ -11,6 +11,8 @@ from core.geography.models import Ward
 from core.permissions import PUBLIC, access_of
 from tests.helpers import make_user, make_volunteer
 from vetting.models import ReviewKind, VettingReview
+from volunteers.models import EvidenceStatus, VolunteerKind, VolunteerSkill
+from volunteers.skills import SkillLevel
 
 C = Role.COORDINATOR
 ALL = frozenset(Role)
@@ -28,6 +30,8 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "vetting.queue": frozenset({Role.VETTING_OFFICER}),
     "vetting.review": frozenset({Role.VETTING_OFFICER}),
     "vetting.confirm": frozenset({Role.VETTING_OFFICER}),
+    "vetting.clearance_types": frozenset({C}),
+    "vetting.edit_clearance_type": frozenset({C}),
     "home.health": PUBLIC,
     "volunteers.apply": PUBLIC,
     "volunteers.profile": frozenset({Role.VOLUNTEER}),
@@ -50,12 +54,23 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "volunteers.add_conflict": frozenset({Role.VOLUNTEER}),
     "volunteers.remove_conflict": frozenset({Role.VOLUNTEER}),
     "volunteers.circumstances": frozenset({Role.VOLUNTEER}),
+    "directory.index": frozenset({C}),
+    "directory.volunteer": frozenset({C}),
+    "directory.evidence_queue": frozenset({C}),
+    "directory.verify_evidence": frozenset({C}),
+    "directory.reject_evidence": frozenset({C}),
+    "directory.edit_special": frozenset({C}),
+    "directory.export_csv": frozenset({C}),
+    "directory.import_csv": frozenset({C}),
 }
 
 
 def test_every_route_declares_its_permission(app):
-    undeclared = [rule.endpoint for rule in app.url_map.iter_rules()
-                  if rule.endpoint != "static" and access_of_in(app, rule.endpoint) is None]
+    undeclared = [
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static" and access_of_in(app, rule.endpoint) is None
+    ]
     assert undeclared == [], f"routes without @allow/@public: {undeclared}"
 
 
@@ -74,7 +89,7 @@ def test_table_covers_every_route(app):
 def _url_for_rule(rule, ids: dict[str, int]) -> str:
     path = rule.rule
     for argument in rule.arguments:
-        path = path.replace(f"<int:{argument}>", str(ids[argument]))
+        path = path.replace(f"<int:{argument}>", str(ids[argument])).replace(f"<{argument}>", str(ids[argument]))
     return path
 
 
@@ -82,11 +97,24 @@ def _url_for_rule(rule, ids: dict[str, int]) -> str:
 def test_role_by_route_table(app, db, role):
     sergeant = make_user(db, Role.SERGEANT, wards=[db.query(Ward).first()] if db.query(Ward).first() else [])
     target = make_user(db, Role.VOLUNTEER)
-    review = VettingReview(volunteer_id=make_volunteer(db).id, kind=ReviewKind.NEW_APPLICATION,
-                           due_on=dt.date(2027, 1, 1))
+    review = VettingReview(
+        volunteer_id=make_volunteer(db).id, kind=ReviewKind.NEW_APPLICATION, due_on=dt.date(2027, 1, 1)
+    )
     db.add(review)
     db.commit()
-    ids = {"user_id": sergeant.id, "item_id": 999999, "review_id": review.id}
+    special = make_volunteer(
+        db,
+        kind=VolunteerKind.SPECIAL,
+        skills=[VolunteerSkill(skill_code="rmn", level=SkillLevel.EXPERT, evidence_status=EvidenceStatus.PENDING)],
+    )
+    ids = {
+        "user_id": sergeant.id,
+        "item_id": 999999,
+        "review_id": review.id,
+        "code": "NPPV2F",
+        "volunteer_id": special.id,
+        "skill_id": special.skills[0].id,
+    }
     client = app.test_client()
     if role is not None:
         email = make_volunteer(db).user.email if role is Role.VOLUNTEER else make_user(db, role).email

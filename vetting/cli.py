@@ -1,0 +1,34 @@
+"""`flask vetting sweep`: the daily run that keeps clearances honest. Meant for cron."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from core.audit.services import key_from_config
+from core.db import get_session
+from core.timeutil import london_today
+from vetting.policy import current_policy
+from vetting.sweep import mail_sender, run_sweep
+
+vetting_cli = AppGroup("vetting", help="Vetting: the daily sweep.")
+
+
+@vetting_cli.command("sweep")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Run as if today were this date (London); default: today.")
+def sweep(today: dt.datetime | None) -> None:
+    """Lapse expired clearances, open renewal reviews 90 days ahead, send the 90/30/7-day reminders.
+
+    Idempotent: safe to run more than once a day, and to re-run after a failure.
+    """
+    session = get_session()
+    report = run_sweep(session, today.date() if today else london_today(),
+                       current_policy(session, current_app.config), mail_sender(current_app.config),
+                       key_from_config(current_app.config))
+    click.echo(str(report))
+    if report.reminder_failures:
+        raise SystemExit(1)
