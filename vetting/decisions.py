@@ -20,8 +20,8 @@ from vetting import lifecycle
 from vetting.catalogue import CLEARANCE_TYPES_BY_CODE, DEFAULT_POLICY, TASK_POLICIES_BY_CODE, ForcePolicy
 from vetting.lifecycle import ClearanceEvent, ClearanceState
 from vetting.models import Clearance, ClearanceTransition, PendingDecision, ReviewKind, ReviewStatus, VettingReview
-from vetting.renewals import expiry_date
-from volunteers.models import VolunteerStatus
+from vetting.renewals import SWEEP_ACTOR_ID, expiry_date
+from volunteers.models import Volunteer, VolunteerStatus
 
 
 class Outcome(enum.StrEnum):
@@ -30,6 +30,16 @@ class Outcome(enum.StrEnum):
     REFUSE = "refuse"
     DISCONTINUE = "discontinue"
     NO_CHANGE = "no_change"  # a triggered or renewal review that finds nothing to act on
+    UPHOLD = "uphold"  # appeals: the refusal or withdrawal stands (final)
+    OVERTURN = "overturn"  # appeals: the clearance is granted
+
+
+class ClearanceAction(enum.StrEnum):
+    """What a vetting officer may do to an existing clearance from a review (adverse information)."""
+
+    SUSPEND = "suspend"
+    REINSTATE = "reinstate"
+    WITHDRAW = "withdraw"  # proposed; a second officer confirms
 
 
 class DecisionError(Exception):
@@ -64,9 +74,25 @@ def _locked_review(session: Session, review_id: int) -> VettingReview:
     return review
 
 
+def previous_record(session: Session, clearance: Clearance) -> lifecycle.TransitionRecord | None:
+    """The transition that brought the clearance into its state (reinstating and appeals need it)."""
+    last = session.scalar(select(ClearanceTransition).where(ClearanceTransition.clearance_id == clearance.id)
+                          .order_by(ClearanceTransition.at.desc(), ClearanceTransition.id.desc()).limit(1))
+    if last is None:
+        return None
+    return lifecycle.TransitionRecord(
+        from_state=last.from_state, to_state=last.to_state, event=last.event,
+        actor_id=str(last.actor_id) if last.actor_id else SWEEP_ACTOR_ID, at=last.at, reason=last.reason,
+        proposed_by=str(last.proposed_by_id) if last.proposed_by_id else None)
+
+
 def _step(session: Session, clearance: Clearance, event: ClearanceEvent, officer_id: int, key: bytes,
-          reason: str | None, proposed_by: int | None = None) -> None:
-    record = lifecycle.apply(clearance.state, event, actor_id=str(officer_id), at=utcnow(), reason=reason)
+          reason: str | None, proposed_by: int | None = None, policy: ForcePolicy = DEFAULT_POLICY) -> None:
+    try:
+        record = lifecycle.apply(clearance.state, event, actor_id=str(officer_id), at=utcnow(), reason=reason,
+                                 previous=previous_record(session, clearance), policy=policy)
+    except lifecycle.TransitionError as exc:
+        raise DecisionError(f"That cannot be done to this clearance now: {exc}") from None
     _store(session, clearance, record, officer_id, key, proposed_by)
 
 
@@ -101,6 +127,8 @@ def decide(session: Session, review_id: int, officer_id: int, decision: Decision
         raise DecisionError("A refusal is waiting for a second officer: confirm it or ask them to")
     if not decision.reason.strip():
         raise DecisionError("Enter the reason for the decision", field="reason")
+    if review.kind is ReviewKind.APPEAL or decision.outcome in (Outcome.UPHOLD, Outcome.OVERTURN):
+        return _decide_appeal(session, review, officer_id, decision, key, policy)
     if decision.outcome is Outcome.NO_CHANGE:
         if review.kind is ReviewKind.NEW_APPLICATION:
             raise DecisionError("A new application needs a decision: grant, refuse or discontinue", field="outcome")
@@ -144,6 +172,13 @@ def decide(session: Session, review_id: int, officer_id: int, decision: Decision
         clearance.restricted_from = ",".join(sorted(decision.restrictions))
         event = ClearanceEvent.GRANT if decision.outcome is Outcome.GRANT else ClearanceEvent.GRANT_WITH_RESTRICTIONS
         _step(session, clearance, event, officer_id, key, reason)
+        renewed = _renewed_clearance(session, review, decision.type_code)
+        if renewed is not None:
+            # Renewal: the new record continues the old one, which ends as renewed (not lapsed).
+            clearance.renews_id = renewed.id
+            if renewed.state in (ClearanceState.GRANTED, ClearanceState.GRANTED_WITH_RESTRICTIONS):
+                _step(session, renewed, ClearanceEvent.MARK_RENEWAL_DUE, officer_id, key, "Renewal decided")
+            _step(session, renewed, ClearanceEvent.RENEW, officer_id, key, reason)
         _close(session, review, officer_id, decision.outcome.value, key)
         if review.volunteer.status is VolunteerStatus.APPLIED:
             review.volunteer.status = VolunteerStatus.ACTIVE
@@ -152,6 +187,88 @@ def decide(session: Session, review_id: int, officer_id: int, decision: Decision
     except IntegrityError:
         session.rollback()
         raise DecisionError("Another officer decided this review at the same moment. Reload the page.") from None
+    return review
+
+
+def _renewed_clearance(session: Session, review: VettingReview, type_code: str) -> Clearance | None:
+    if review.kind is not ReviewKind.RENEWAL or review.clearance_id is None:
+        return None
+    old = session.get(Clearance, review.clearance_id)
+    return old if old is not None and old.type_code == type_code else None
+
+
+def _decide_appeal(session: Session, review: VettingReview, officer_id: int, decision: Decision, key: bytes,
+                   policy: ForcePolicy) -> VettingReview:
+    if review.kind is not ReviewKind.APPEAL or decision.outcome not in (Outcome.UPHOLD, Outcome.OVERTURN):
+        raise DecisionError("An appeal is decided by upholding or overturning the decision", field="outcome")
+    clearance = session.get(Clearance, review.clearance_id)
+    event = ClearanceEvent.DECISION_UPHELD if decision.outcome is Outcome.UPHOLD else ClearanceEvent.DECISION_OVERTURNED
+    _step(session, clearance, event, officer_id, key, decision.reason.strip(), policy=policy)
+    if decision.outcome is Outcome.OVERTURN and clearance.valid_from is None:
+        clearance.valid_from = decision.valid_from or utcnow().date()
+        clearance.expires_on = decision.expires_on or default_expiry(clearance.type_code, clearance.valid_from, policy)
+    _close(session, review, officer_id, decision.outcome.value, key)
+    session.commit()
+    return review
+
+
+def act_on_clearance(session: Session, review_id: int, clearance_id: int, action: ClearanceAction, officer_id: int,
+                     reason: str, key: bytes) -> Clearance:
+    """Suspend (pending review), reinstate, or propose withdrawing a clearance, from an open review."""
+    review = _locked_review(session, review_id)
+    clearance = session.get(Clearance, clearance_id)
+    if clearance is None or clearance.volunteer_id != review.volunteer_id:
+        raise DecisionError("No such clearance for this volunteer")
+    if not reason.strip():
+        raise DecisionError("Enter the reason", field="reason")
+    if action is ClearanceAction.WITHDRAW:
+        if review.pending is not None:
+            raise DecisionError("A decision is already waiting for a second officer on this review")
+        try:
+            pending = lifecycle.propose(clearance.state, ClearanceEvent.WITHDRAW, actor_id=str(officer_id),
+                                        at=utcnow(), reason=reason.strip(),
+                                        previous=previous_record(session, clearance))
+        except lifecycle.TransitionError as exc:
+            raise DecisionError(f"That cannot be done to this clearance now: {exc}") from None
+        session.add(PendingDecision(review_id=review.id, clearance_id=clearance.id, event=pending.event.value,
+                                    proposed_by_id=officer_id, proposed_at=pending.proposed_at,
+                                    reason=reason.strip()))
+        audit(session, actor_id=officer_id, action="clearance.withdrawal_proposed", subject_type="clearance",
+              subject_id=clearance.id, detail={"volunteer": review.volunteer_id, "review": review.id}, key=key)
+    else:
+        event = ClearanceEvent.SUSPEND if action is ClearanceAction.SUSPEND else ClearanceEvent.REINSTATE
+        _step(session, clearance, event, officer_id, key, reason.strip())
+    session.commit()
+    return clearance
+
+
+def lodge_appeal(session: Session, volunteer_id: int, clearance_id: int, grounds: str, policy: ForcePolicy,
+                 key: bytes, today: dt.date) -> VettingReview:
+    """A volunteer appeals a refusal or withdrawal, within the force's appeal window."""
+    clearance = session.scalar(select(Clearance).where(Clearance.id == clearance_id,
+                                                       Clearance.volunteer_id == volunteer_id).with_for_update())
+    if clearance is None:
+        raise DecisionError("No such clearance")
+    if not grounds.strip():
+        raise DecisionError("Tell us why you are appealing", field="grounds")
+    volunteer_user = session.scalar(select(Volunteer.user_id).where(Volunteer.id == volunteer_id))
+    try:
+        record = lifecycle.apply(clearance.state, ClearanceEvent.APPEAL, actor_id=f"volunteer:{volunteer_id}",
+                                 at=utcnow(), reason=grounds.strip(), previous=previous_record(session, clearance),
+                                 policy=policy)
+    except lifecycle.TransitionError as exc:
+        raise DecisionError(f"This decision cannot be appealed: {exc}") from None
+    session.add(ClearanceTransition(clearance_id=clearance.id, from_state=record.from_state, to_state=record.to_state,
+                                    event=record.event.value, actor_id=volunteer_user, at=record.at,
+                                    reason=record.reason))
+    clearance.state = record.to_state
+    review = VettingReview(volunteer_id=volunteer_id, kind=ReviewKind.APPEAL, clearance_id=clearance.id,
+                           due_on=today + dt.timedelta(days=28))
+    session.add(review)
+    session.flush()
+    audit(session, actor_id=volunteer_user, action="clearance.appeal", subject_type="clearance",
+          subject_id=clearance.id, detail={"review": review.id}, key=key)
+    session.commit()
     return review
 
 
@@ -165,14 +282,17 @@ def confirm_pending(session: Session, review_id: int, officer_id: int, key: byte
                                          proposed_by=str(pending.proposed_by_id), proposed_at=pending.proposed_at,
                                          reason=pending.reason)
     try:
-        record = lifecycle.confirm(proposal, pending.clearance.state, actor_id=str(officer_id), at=utcnow())
+        record = lifecycle.confirm(proposal, pending.clearance.state, actor_id=str(officer_id), at=utcnow(),
+                                   previous=previous_record(session, pending.clearance))
     except lifecycle.SecondOfficerRequired:
         raise DecisionError("You entered this refusal, so a different vetting officer must confirm it") from None
     except lifecycle.TransitionError as exc:
         raise DecisionError(str(exc)) from None
     _store(session, pending.clearance, record, officer_id, key, proposed_by=pending.proposed_by_id)
     session.delete(pending)
-    _close(session, review, officer_id, "refused", key)
+    outcome = "refused" if pending.event == ClearanceEvent.REFUSE.value else "withdrawn"
+    # A withdrawal decided within a triggered review ends the review; a refusal ends the application.
+    _close(session, review, officer_id, outcome, key)
     session.commit()
     return review
 

@@ -32,6 +32,8 @@ class DecisionForm(BaseForm):
             SelectChoice(Outcome.REFUSE.value, "Refuse (a second vetting officer must confirm)"),
             SelectChoice(Outcome.DISCONTINUE.value, "Discontinue (the application is not going ahead)"),
             SelectChoice(Outcome.NO_CHANGE.value, "No change needed (renewal or triggered reviews only)"),
+        SelectChoice(Outcome.UPHOLD.value, "Uphold the decision (appeals only; final)"),
+        SelectChoice(Outcome.OVERTURN.value, "Overturn the decision and grant (appeals only)"),
         ],
         validators=[Required("Choose a decision")],
     )
@@ -71,3 +73,16 @@ class ValidityForm(BaseForm):
         validators=[Required("Enter the number of months"),
                     NumberRange(min=1, max=240, message="Enter a number of months between 1 and 240")])
     submit = SubmitField("Save", widget=GovSubmitInput())
+
+
+class ClearanceActionForm(BaseForm):
+    reason = TextAreaField("Reason", widget=GovTextArea(), validators=[
+        Required("Enter the reason"), Length(max=4000, message="Reason must be 4,000 characters or fewer")])
+
+
+class AppealForm(BaseForm):
+    grounds = TextAreaField("Why are you appealing?", widget=GovTextArea(), description=(
+        "Explain why you think the decision is wrong, and give anything the vetting team did not have."),
+        validators=[Required("Tell us why you are appealing"),
+                    Length(max=4000, message="Your appeal must be 4,000 characters or fewer")])
+    submit = SubmitField("Send appeal", widget=GovSubmitInput())

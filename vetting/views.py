@@ -15,7 +15,8 @@ from core.permissions import allow
 from core.timeutil import london_today
 from vetting import decisions
 from vetting.catalogue import CLEARANCE_TYPES, CLEARANCE_TYPES_BY_CODE, TASK_POLICIES_BY_CODE
-from vetting.forms import DecisionForm, ValidityForm
+from vetting.forms import AppealForm, ClearanceActionForm, DecisionForm, ValidityForm
+from vetting.lifecycle import ClearanceState, appeal_deadline
 from vetting.models import Clearance, ClearanceTransition, ReviewKind, ReviewStatus, VettingReview
 from vetting.policy import PolicyError, current_policy, set_validity
 from volunteers.models import Volunteer
@@ -73,7 +74,69 @@ def review(review_id: int):
     history = list(db.scalars(select(ClearanceTransition).where(
         ClearanceTransition.clearance_id.in_([c.id for c in clearances])).order_by(ClearanceTransition.at)))
     return render_template("vetting/review.html", review=item, form=form, clearances=clearances, history=history,
-                           types=CLEARANCE_TYPES_BY_CODE, tasks=TASK_POLICIES_BY_CODE, confirm_form=BaseForm())
+                           types=CLEARANCE_TYPES_BY_CODE, tasks=TASK_POLICIES_BY_CODE, confirm_form=BaseForm(),
+                           action_form=ClearanceActionForm(formdata=None))
+
+
+@bp.route("/reviews/<int:review_id>/clearances/<int:clearance_id>/<action>", methods=["POST"])
+@allow(Role.VETTING_OFFICER)
+def clearance_action(review_id: int, clearance_id: int, action: str):
+    try:
+        chosen = decisions.ClearanceAction(action)
+    except ValueError:
+        abort(404)
+    form = ClearanceActionForm()
+    if not form.validate_on_submit():
+        flash("Enter the reason for " + ("suspending" if chosen is decisions.ClearanceAction.SUSPEND else
+                                         "reinstating" if chosen is decisions.ClearanceAction.REINSTATE else
+                                         "withdrawing") + " the clearance", "error")
+        return redirect(url_for("vetting.review", review_id=review_id))
+    try:
+        decisions.act_on_clearance(get_session(), review_id, clearance_id, chosen, current_user.id,
+                                   form.reason.data, key_from_config(current_app.config))
+    except decisions.DecisionError as exc:
+        flash(exc.message, "error")
+    else:
+        flash({"suspend": "Clearance suspended pending review: it no longer counts for matching.",
+               "reinstate": "Clearance reinstated.",
+               "withdraw": "Withdrawal entered. It takes effect when a second vetting officer confirms it."}[action],
+              "success")
+    return redirect(url_for("vetting.review", review_id=review_id))
+
+
+@bp.route("/my-clearances", methods=["GET", "POST"])
+@allow(Role.VOLUNTEER)
+def my_clearances():
+    """The volunteer's own clearances: outcomes, dates, restrictions that affect them, and appeals."""
+    db = get_session()
+    volunteer = db.scalar(select(Volunteer).where(Volunteer.user_id == current_user.id))
+    if volunteer is None:
+        abort(404)
+    policy = current_policy(db, current_app.config)
+    form = AppealForm()
+    appealing = request.args.get("appeal", type=int) or request.form.get("clearance_id", type=int)
+    if appealing and form.validate_on_submit():
+        try:
+            decisions.lodge_appeal(db, volunteer.id, appealing, form.grounds.data, policy,
+                                   key_from_config(current_app.config), london_today())
+        except decisions.DecisionError as exc:
+            form.grounds.errors.append(exc.message)
+        else:
+            flash("Your appeal has been sent. The vetting team will write to you with their decision.", "success")
+            return redirect(url_for("vetting.my_clearances"))
+    clearances = list(db.scalars(select(Clearance).where(Clearance.volunteer_id == volunteer.id)
+                                 .order_by(Clearance.created_at.desc())))
+    deadlines = {}
+    for clearance in clearances:
+        if clearance.state in (ClearanceState.REFUSED, ClearanceState.WITHDRAWN):
+            previous = decisions.previous_record(db, clearance)
+            if previous is not None and previous.event.value in ("refuse", "withdraw"):
+                deadline = appeal_deadline(previous, policy)
+                if deadline >= london_today():
+                    deadlines[clearance.id] = deadline
+    return render_template("vetting/my_clearances.html", clearances=clearances, deadlines=deadlines,
+                           types=CLEARANCE_TYPES_BY_CODE, tasks=TASK_POLICIES_BY_CODE, form=form if appealing else None,
+                           appealing=appealing)
 
 
 @bp.route("/reviews/<int:review_id>/confirm", methods=["POST"])
@@ -84,7 +147,7 @@ def confirm(review_id: int):
     except decisions.DecisionError as exc:
         flash(exc.message, "error")
     else:
-        flash("Refusal confirmed: it has taken effect.", "success")
+        flash("Decision confirmed: it has taken effect.", "success")
     return redirect(url_for("vetting.review", review_id=review_id))
 
 

@@ -30,6 +30,8 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "vetting.queue": frozenset({Role.VETTING_OFFICER}),
     "vetting.review": frozenset({Role.VETTING_OFFICER}),
     "vetting.confirm": frozenset({Role.VETTING_OFFICER}),
+    "vetting.clearance_action": frozenset({Role.VETTING_OFFICER}),
+    "vetting.my_clearances": frozenset({Role.VOLUNTEER}),
     "vetting.clearance_types": frozenset({C}),
     "vetting.edit_clearance_type": frozenset({C}),
     "home.health": PUBLIC,
@@ -112,6 +114,8 @@ def test_role_by_route_table(app, db, role):
         "item_id": 999999,
         "review_id": review.id,
         "code": "NPPV2F",
+        "clearance_id": 999999,
+        "action": "suspend",
         "volunteer_id": special.id,
         "skill_id": special.skills[0].id,
     }
