@@ -15,6 +15,7 @@ NAV_ITEMS: list[tuple[str, str]] = [
     ("volunteers.skills", "Skills"),
     ("volunteers.availability", "Availability"),
     ("vetting.queue", "Vetting queue"),
+    ("vetting.task_types", "Task types"),
     ("vetting.clearance_types", "Clearance types"),
     ("auth.accounts", "Accounts"),
 ]

@@ -135,3 +135,18 @@ class ClearanceReminder(Base):
     clearance_id: Mapped[int] = mapped_column(ForeignKey("clearances.id", ondelete="CASCADE"), index=True)
     threshold_days: Mapped[int] = mapped_column()
     sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class TaskTypePolicy(Base):
+    """A coordinator's edit of a task type's requirements, over the seeded default (audited).
+
+    Stored as canonical JSON of the rules' TaskPolicy fields, so the pure rules stay the one
+    definition of what a policy is.
+    """
+
+    __tablename__ = "task_type_policies"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    policy_json: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 from sqlalchemy import select
@@ -9,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from core.audit.services import record as audit
 from core.db import utcnow
-from vetting.catalogue import CLEARANCE_TYPES_BY_CODE, DEFAULT_POLICY, ForcePolicy
-from vetting.models import ClearanceTypeSetting
+from vetting.catalogue import CLEARANCE_TYPES_BY_CODE, DEFAULT_POLICY, TASK_POLICIES_BY_CODE, ForcePolicy, TaskPolicy
+from vetting.models import ClearanceTypeSetting, TaskTypePolicy
+from vetting.policy_text import PolicyTextError, edited_policy, policy_from_json, policy_to_json
 
 
 class PolicyError(Exception):
@@ -62,3 +64,33 @@ def set_validity(session: Session, code: str, months: int, coordinator_id: int, 
     audit(session, actor_id=coordinator_id, action="policy.validity_changed", subject_type="clearance_type",
           subject_id=code, detail={"from_months": before, "to_months": months}, key=key)
     session.commit()
+
+
+def current_task_policies(session: Session) -> dict[str, TaskPolicy]:
+    """Every task type's policy in force: the seeded defaults with coordinators' edits applied."""
+    policies = dict(TASK_POLICIES_BY_CODE)
+    for row in session.scalars(select(TaskTypePolicy)):
+        if row.code in policies:
+            policies[row.code] = policy_from_json(policies[row.code], row.policy_json)
+    return policies
+
+
+def update_task_policy(session: Session, code: str, coordinator_id: int, key: bytes, **changes) -> TaskPolicy:
+    """Save a coordinator's edit of a task type's requirements, audited with before and after."""
+    current = current_task_policies(session).get(code)
+    if current is None:
+        raise PolicyError("No such task type")
+    try:
+        edited = edited_policy(current, **changes)
+    except PolicyTextError as exc:
+        raise PolicyError(exc.args[0]) from None
+    row = session.get(TaskTypePolicy, code)
+    if row is None:
+        row = TaskTypePolicy(code=code, policy_json="")
+        session.add(row)
+    before = policy_to_json(current)
+    row.policy_json, row.updated_at, row.updated_by_id = policy_to_json(edited), utcnow(), coordinator_id
+    audit(session, actor_id=coordinator_id, action="policy.task_type_changed", subject_type="task_type",
+          subject_id=code, detail={"before": json.loads(before), "after": json.loads(row.policy_json)}, key=key)
+    session.commit()
+    return edited

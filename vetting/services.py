@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.timeutil import london_today
-from vetting.catalogue import TASK_POLICIES
 from vetting.facts import person_facts
 from vetting.models import Clearance, ReviewKind, ReviewStatus, VettingReview
+from vetting.policy import current_task_policies
 from vetting.rules import explain_clearances
 from volunteers import events
 from volunteers.models import CircumstanceReport, Volunteer
@@ -50,7 +50,7 @@ class VolunteerVettingView:
 def volunteer_view(session: Session, volunteer: Volunteer) -> VolunteerVettingView:
     today = london_today()
     clearances = list(session.scalars(select(Clearance).where(Clearance.volunteer_id == volunteer.id)))
-    text = explain_clearances(person_facts(volunteer, clearances), TASK_POLICIES, today)
+    text = explain_clearances(person_facts(volunteer, clearances), current_task_policies(session).values(), today)
     open_reviews = list(session.scalars(select(VettingReview).where(
         VettingReview.volunteer_id == volunteer.id, VettingReview.status == ReviewStatus.OPEN)))
     return VolunteerVettingView(

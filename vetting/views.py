@@ -15,11 +15,13 @@ from core.permissions import allow
 from core.timeutil import london_today
 from vetting import decisions
 from vetting.catalogue import CLEARANCE_TYPES, CLEARANCE_TYPES_BY_CODE, TASK_POLICIES_BY_CODE
-from vetting.forms import AppealForm, ClearanceActionForm, DecisionForm, ValidityForm
+from vetting.forms import AppealForm, ClearanceActionForm, DecisionForm, TaskPolicyForm, ValidityForm
 from vetting.lifecycle import ClearanceState, appeal_deadline
 from vetting.models import Clearance, ClearanceTransition, ReviewKind, ReviewStatus, VettingReview
-from vetting.policy import PolicyError, current_policy, set_validity
+from vetting.policy import PolicyError, current_policy, current_task_policies, set_validity, update_task_policy
+from vetting.policy_text import PolicyTextError, format_groups, format_skills, parse_groups, parse_skills
 from volunteers.models import Volunteer
+from volunteers.skills import PatrolStatus
 
 bp = Blueprint("vetting", __name__, url_prefix="/vetting")
 
@@ -179,3 +181,58 @@ def edit_clearance_type(code: str):
                   f"{form.validity_months.data} months.", "success")
             return redirect(url_for("vetting.clearance_types"))
     return render_template("vetting/edit_clearance_type.html", form=form, clearance_type=clearance_type)
+
+
+@bp.route("/task-types")
+@allow(Role.COORDINATOR)
+def task_types():
+    return render_template("vetting/task_types.html", policies=current_task_policies(get_session()).values(),
+                           format_groups=format_groups, format_skills=format_skills)
+
+
+@bp.route("/task-types/<task_code>", methods=["GET", "POST"])
+@allow(Role.COORDINATOR)
+def edit_task_type(task_code: str):
+    db = get_session()
+    policy = current_task_policies(db).get(task_code)
+    if policy is None:
+        abort(404)
+    form = TaskPolicyForm()
+    if request.method == "GET":
+        yes = {True: "yes", False: "no"}
+        form.clearances.data = format_groups(policy.clearance_groups)
+        form.unsupervised_clearances.data = format_groups(policy.unsupervised_clearance_groups)
+        form.skills.data = format_skills(policy.required_skills)
+        form.minimum_patrol_status.data = policy.minimum_patrol_status.value if policy.minimum_patrol_status else ""
+        form.default_team_size.data = policy.default_team_size
+        for name in ("warranted_only", "unsupervised_allowed", "all_or_nothing", "remote_possible", "street_duty"):
+            getattr(form, name).data = yes[getattr(policy, name)]
+    if form.validate_on_submit():
+        changes, failed = {}, False
+        for field, key, parse in ((form.clearances, "clearance_groups", parse_groups),
+                                  (form.unsupervised_clearances, "unsupervised_clearance_groups", parse_groups),
+                                  (form.skills, "required_skills", parse_skills)):
+            try:
+                changes[key] = parse(field.data or "")
+            except PolicyTextError as exc:
+                field.errors.append(str(exc))
+                failed = True
+        if not failed:
+            changes.update(
+                minimum_patrol_status=PatrolStatus(form.minimum_patrol_status.data)
+                if form.minimum_patrol_status.data else None,
+                default_team_size=form.default_team_size.data,
+                **{name: getattr(form, name).data == "yes" for name in (
+                    "warranted_only", "unsupervised_allowed", "all_or_nothing", "remote_possible", "street_duty")})
+            try:
+                update_task_policy(db, task_code, current_user.id, key_from_config(current_app.config), **changes)
+            except PolicyError as exc:
+                # Point the message at the field it is about.
+                text = exc.message.lower()
+                field = (form.minimum_patrol_status if "patrol status" in text else
+                         form.unsupervised_clearances if "unsupervised" in text else form.clearances)
+                field.errors.append(exc.message)
+            else:
+                flash(f"{policy.name}: policy saved. It applies to matching from now on.", "success")
+                return redirect(url_for("vetting.task_types"))
+    return render_template("vetting/edit_task_type.html", form=form, policy=policy)

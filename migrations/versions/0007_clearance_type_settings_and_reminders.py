@@ -1,4 +1,4 @@
-"""Coordinators' validity periods per clearance type, and the reminders the sweep has sent.
+"""Coordinators' validity periods and task-type policy edits, and the reminders the sweep has sent.
 
 Revision ID: 0007
 Revises: 0006
@@ -19,6 +19,14 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('task_type_policies',
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('policy_json', sa.Text(), nullable=False),
+    sa.Column('updated_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_task_type_policies_updated_by_id_users')),
+    sa.PrimaryKeyConstraint('code', name=op.f('pk_task_type_policies'))
+    )
     op.create_table('clearance_type_settings',
     sa.Column('code', sa.String(length=20), nullable=False),
     sa.Column('validity_months', sa.Integer(), nullable=False),
@@ -48,3 +56,4 @@ def downgrade() -> None:
 
     op.drop_table('clearance_reminders')
     op.drop_table('clearance_type_settings')
+    op.drop_table('task_type_policies')

@@ -104,8 +104,7 @@ def test_each_reminder_goes_once_across_the_days_before_expiry(app, db, smtp):
     today = london_today()
     for offset in range(0, 97):  # every day from 95 days before expiry to the day after it
         _sweep(app, today + dt.timedelta(days=offset))
-    days_left_when_sent = sorted(int(re.search(r"\((\d+) days? from today\)", body(m)).group(1))
-                                 for m in smtp.messages)
+    days_left_when_sent = sorted(int(re.search(r"\((\d+) days? from today\)", body(m)).group(1)) for m in smtp.messages)
     assert days_left_when_sent == [7, 30, 90]
     db.expire_all()
     assert db.get(Clearance, clearance.id).state is ClearanceState.LAPSED
@@ -157,3 +156,45 @@ def test_a_coordinator_changes_a_validity_period_and_it_is_audited(app, db):
     )
     granted = db.scalars(select(Clearance).where(Clearance.volunteer_id == volunteer.id)).one()
     assert 725 <= (granted.expires_on - today).days <= 731
+
+
+def test_a_coordinator_edits_a_task_types_policy_and_it_is_audited(app, db):
+    coordinator = app.test_client()
+    coordinator.sign_in(make_user(db, Role.COORDINATOR).email)
+    page = coordinator.get("/vetting/task-types")
+    assert "Mental-health escort" in page.soup.get_text()
+    form = coordinator.get("/vetting/task-types/mental_health_escort").soup
+    current = {f["name"]: f.get("value") for f in form.select("input[type=radio][checked]")}
+    base = {
+        **current,
+        "clearances": form.select_one("#clearances").get_text(),
+        "unsupervised_clearances": form.select_one("#unsupervised_clearances").get_text(),
+        "skills": form.select_one("#skills").get_text(),
+        "minimum_patrol_status": form.select_one("#minimum_patrol_status option[selected]")["value"],
+        "default_team_size": form.select_one("#default_team_size")["value"],
+    }
+    bad = coordinator.submit(
+        "/vetting/task-types/mental_health_escort",
+        {**base, "clearances": "NPPV2F\nNPPV9", "skills": "knitting : expert"},
+    )
+    messages = error_messages(bad.soup)
+    assert messages["clearances"].startswith("Line 2: NPPV9 is not a clearance type")
+    assert messages["skills"] == "Line 1: knitting is not a skill code"
+    empty = coordinator.submit("/vetting/task-types/mental_health_escort", {**base, "clearances": ""})
+    assert error_messages(empty.soup)["clearances"] == "Enter at least one clearance requirement"
+    clash = coordinator.submit(
+        "/vetting/task-types/mental_health_escort",
+        {**base, "warranted_only": "no", "minimum_patrol_status": "directed"},
+    )
+    assert "implies warranted_only" in error_messages(clash.soup)["minimum_patrol_status"]
+    saved = coordinator.submit("/vetting/task-types/mental_health_escort", {**base, "default_team_size": "3"})
+    assert saved.status_code == 302
+    assert coordinator.get("/vetting/task-types/unknown").status_code == 404
+
+    from vetting.policy import current_task_policies
+
+    db.expire_all()
+    assert current_task_policies(db)["mental_health_escort"].default_team_size == 3
+    entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "policy.task_type_changed")).one()
+    assert entry.subject_id == "mental_health_escort"
+    assert '"default_team_size":2' in entry.detail and '"default_team_size":3' in entry.detail
