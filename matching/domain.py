@@ -1,0 +1,96 @@
+"""The matcher's view of volunteers and requests: plain, frozen facts. Pure: no Flask, no ORM.
+
+The service builds these from the database (matching/services.py) and the funnel, the
+explanations and the solver instance are computed from them alone, so each can be tested and
+benchmarked without an app.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from vetting.catalogue import SkillRequirement, TaskPolicy
+from vetting.rules import DateRange, PersonFacts
+
+# Average door-to-door speed across London by public transport, and the fixed part of a journey
+# (walk, wait). Used for travel time in the weekly-hours cap and between back-to-back deployments.
+TRAVEL_KMH = 15.0
+TRAVEL_FIXED_MINUTES = 10
+
+
+@dataclass(frozen=True)
+class WeeklySlot:
+    weekday: int  # 0 = Monday
+    start_minute: int
+    end_minute: int
+
+
+@dataclass(frozen=True)
+class DateException:
+    on_date: date
+    available: bool
+    start_minute: int | None = None
+    end_minute: int | None = None
+
+
+@dataclass(frozen=True)
+class Conflict:
+    organisation: str
+    ward_id: int | None = None
+
+
+@dataclass(frozen=True)
+class VolunteerCandidate:
+    id: int
+    person: PersonFacts
+    home: tuple[float, float] | None  # (latitude, longitude) of the home ward's centre
+    travel_limit_km: float
+    weekly_cap_minutes: int
+    weekly_slots: tuple[WeeklySlot, ...] = ()
+    exceptions: tuple[DateException, ...] = ()
+    blocked: tuple[DateRange, ...] = ()
+    # Deployments already accepted or offered: (start, end, minutes counted against the week).
+    busy: tuple[tuple[datetime, datetime], ...] = ()
+    booked_minutes_in_week: int = 0
+    conflicts: tuple[Conflict, ...] = ()
+    served_wards: frozenset[int] = frozenset()
+    preferred_task_types: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    id: int
+    task: TaskPolicy
+    start: datetime
+    end: datetime
+    ward_id: int | None
+    location: tuple[float, float] | None  # the ward's centre; None when remote
+    remote: bool = False
+    people_needed: int = 1
+    all_or_nothing: bool = False
+    priority: int = 1
+    warranted_only: bool = False
+    extra_skills: tuple[SkillRequirement, ...] = ()
+    organisation: str = ""
+    preferred_volunteer_id: int | None = None
+    supervised: bool = field(default=False)
+
+    @property
+    def minutes(self) -> int:
+        return int((self.end - self.start).total_seconds() // 60)
+
+
+def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance (haversine), in kilometres."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0088 * math.asin(math.sqrt(h))
+
+
+def travel_minutes(km: float) -> int:
+    """One way, rounded up to whole minutes; zero for remote work."""
+    if km <= 0:
+        return 0
+    return TRAVEL_FIXED_MINUTES + math.ceil(km / TRAVEL_KMH * 60)
