@@ -135,3 +135,33 @@ def test_is_free_uses_london_time_blocked_days_and_exceptions():
         2, slots=((2, 14 * 60, 17 * 60),), blocked=(DateRange(dt.date(2026, 7, 1), dt.date(2026, 7, 14)),)
     )
     assert not is_free(blocked, start, start + dt.timedelta(hours=2))
+
+
+def test_planning_fills_urgent_first_keeps_teams_whole_and_never_double_books():
+    from matching.planning import build_instance, proposals
+    from matching.solver import solve
+
+    visit = TASK_POLICIES_BY_CODE["cyber_victim_visit"]
+    a = request(id=1, priority=1)  # routine, 14:00–16:00
+    b = request(
+        id=2,
+        priority=9,
+        start=dt.datetime(2026, 12, 3, 15, 0, tzinfo=UTC),
+        end=dt.datetime(2026, 12, 3, 17, 0, tzinfo=UTC),
+    )  # urgent, overlaps a
+    team = request(
+        id=3,
+        task=visit,
+        people_needed=2,
+        all_or_nothing=True,
+        start=dt.datetime(2026, 12, 3, 9, 0, tzinfo=UTC),
+        end=dt.datetime(2026, 12, 3, 10, 0, tzinfo=UTC),
+    )
+    only = volunteer(1, slots=((3, 8 * 60, 18 * 60),))
+    funnels = {r.id: funnel(r, [only]) for r in (a, b, team)}
+    instance = build_instance(
+        [a, b, team], funnels, capacity_minutes={1: 8 * 60}, booked_minutes={}, travel_limits={1: 5}
+    )
+    assert ("r1", "r2") in instance.clashes
+    plan = solve(instance, time_limit=5)
+    assert proposals(plan) == [(2, 1)]  # the urgent one; the team of two cannot be half-filled
