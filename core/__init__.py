@@ -58,6 +58,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from core.auth.views import bp as auth_bp
     from core.cli import register_cli
     from core.permissions import enforce_access
+    from matching.demo import load_requests
+    from matching.views import bp as requests_bp
     from vetting import queries as vetting_queries
     from vetting.catalogue import TASK_POLICIES
     from vetting.cli import vetting_cli
@@ -77,6 +79,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(volunteers_bp)
     app.register_blueprint(vetting_bp)
     app.register_blueprint(directory_bp)
+    app.register_blueprint(requests_bp)
     app.cli.add_command(volunteers_cli)
     app.extensions["expiring_clearance_volunteer_ids"] = vetting_queries.expiring_volunteer_ids
     app.extensions["open_vetting_review"] = vetting_queries.has_open_review
@@ -91,6 +94,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         lambda session, rng, today: load_volunteer_profiles(session, rng, today, task_codes),
         load_clearances,
     ]
+    app.extensions["demo_loaders"].append(load_requests)
     errors.init_app(app)
     register_cli(app)
     return app

@@ -4,6 +4,7 @@ from core.audit import models as audit_models  # noqa: F401
 from core.auth import models as auth_models  # noqa: F401
 from core.db import Base
 from core.geography import models as geography_models  # noqa: F401
+from matching import models as matching_models  # noqa: F401
 from vetting import models as vetting_models  # noqa: F401
 from volunteers import models as volunteers_models  # noqa: F401
 

@@ -10,6 +10,7 @@ from core.permissions import PUBLIC, access_of
 # (endpoint, text). Feature packages append theirs in create_app, in the order they should show.
 NAV_ITEMS: list[tuple[str, str]] = [
     ("home.index", "Home"),
+    ("requests.index", "Requests"),
     ("volunteers.profile", "Your profile"),
     ("directory.index", "Volunteers"),
     ("volunteers.skills", "Skills"),

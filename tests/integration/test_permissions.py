@@ -7,8 +7,10 @@ import datetime as dt
 import pytest
 
 from core.auth.models import Role
-from core.geography.models import Ward
+from core.db import utcnow
+from core.geography.models import Borough, Ward
 from core.permissions import PUBLIC, access_of
+from matching.models import SupportRequest
 from tests.helpers import make_user, make_volunteer
 from vetting.models import ReviewKind, VettingReview
 from volunteers.models import EvidenceStatus, VolunteerKind, VolunteerSkill
@@ -66,6 +68,12 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "directory.edit_special": frozenset({C}),
     "directory.export_csv": frozenset({C}),
     "directory.import_csv": frozenset({C}),
+    "requests.index": frozenset({Role.SERGEANT, C}),
+    "requests.show": frozenset({Role.SERGEANT, C}),
+    "requests.new": frozenset({Role.SERGEANT}),
+    "requests.new_details": frozenset({Role.SERGEANT}),
+    "requests.edit": frozenset({Role.SERGEANT}),
+    "requests.cancel": frozenset({Role.SERGEANT}),
 }
 
 
@@ -111,6 +119,16 @@ def test_role_by_route_table(app, db, role):
         kind=VolunteerKind.SPECIAL,
         skills=[VolunteerSkill(skill_code="rmn", level=SkillLevel.EXPERT, evidence_status=EvidenceStatus.PENDING)],
     )
+    # The walking sergeant's own ward and an open request in it.
+    walk_ward = Ward(code="E05999901", name="Walk ward", borough_id=db.query(Borough).first().id, latitude=51.5,
+                     longitude=-0.1)
+    walker = make_user(db, Role.SERGEANT, wards=[walk_ward])
+    support_request = SupportRequest(
+        ward_id=walk_ward.id, task_type_code="cyber_victim_visit", title="Walk", description="Walk.",
+        window_start=utcnow() + dt.timedelta(days=2), window_end=utcnow() + dt.timedelta(days=2, hours=2),
+        duration_minutes=60, people_needed=1, created_by_id=walker.id)
+    db.add(support_request)
+    db.commit()
     ids = {
         "user_id": sergeant.id,
         "item_id": 999999,
@@ -121,10 +139,13 @@ def test_role_by_route_table(app, db, role):
         "action": "suspend",
         "volunteer_id": special.id,
         "skill_id": special.skills[0].id,
+        "request_id": support_request.id,
+        "task_type": "cyber_victim_visit",
     }
     client = app.test_client()
     if role is not None:
-        email = make_volunteer(db).user.email if role is Role.VOLUNTEER else make_user(db, role).email
+        email = make_volunteer(db).user.email if role is Role.VOLUNTEER else (
+            walker if role is Role.SERGEANT else make_user(db, role)).email
         client.sign_in(email)
         token = client.csrf_token("/")
     else:

@@ -1,0 +1,375 @@
+"""Sergeants' forms for support requests. Shape only: ownership and policy are checked in services.
+
+The request's time window is entered as a date and two London wall-clock times, and turned into
+UTC here (``core.timeutil.london_to_utc``): a time the clocks skip in spring is an error by its
+field, and so is an end before the start or a task longer than its window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount
+from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms.fields import SelectChoice
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
+
+from core.forms import (
+    BaseForm,
+    GovCheckboxesInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+    LondonDateField,
+    Required,
+    WholeNumberField,
+)
+from core.timeutil import NonexistentLocalTime, london_to_utc, london_today
+from matching.models import (
+    CANCEL_REASON_MAX,
+    DESCRIPTION_MAX,
+    ORGANISATION_MAX,
+    PEOPLE_MAX,
+    PEOPLE_MIN,
+    PRIORITY_LABELS,
+    STATUS_LABELS,
+    TITLE_MAX,
+    Priority,
+    duration_text,
+)
+from vetting.catalogue import TASK_POLICIES, TaskPolicy
+from volunteers.directory_forms import FilterSelectField
+from volunteers.skills import SKILLS, SkillFamily
+
+# ---- Times --------------------------------------------------------------------------------------
+
+_CLOCK = re.compile(r"^(?P<hour>\d{1,2})(?:[:.](?P<minute>\d{2}))?\s*(?P<suffix>am|pm)?$")
+_FOUR_DIGITS = re.compile(r"^(?P<hour>\d{2})(?P<minute>\d{2})$")
+
+
+def parse_clock(text: str) -> tuple[int, int] | None:
+    """Read a wall-clock time as (hour, minute), or None if it is not one.
+
+    Accepts what people type: '14:00', '14.00', '1400', '9', '9am', '9:30am', '2.15 pm', '12pm'
+    (midday), '12am' and 'midnight' (00:00), 'midday' and 'noon'. '24:00' is (24, 0): the end of
+    the day, which only an end time may use.
+    """
+    value = " ".join((text or "").strip().lower().replace("a.m.", "am").replace("p.m.", "pm").split())
+    if value in ("midday", "noon", "12 noon"):
+        return 12, 0
+    if value in ("midnight", "12 midnight"):
+        return 0, 0
+    match = _FOUR_DIGITS.match(value) or _CLOCK.match(value)
+    if match is None:
+        return None
+    hour, minute = int(match["hour"]), int(match["minute"] or 0)
+    suffix = match.groupdict().get("suffix")
+    if minute > 59:
+        return None
+    if suffix:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if suffix == "pm" else 0)
+    elif hour > 24 or (hour == 24 and minute):
+        return None
+    return hour, minute
+
+
+def clock_value(moment: dt.time) -> str:
+    """A time as the form shows it to edit: '14:00'."""
+    return f"{moment.hour:02d}:{moment.minute:02d}"
+
+
+def window_from_local(day: dt.date, start: tuple[int, int], end: tuple[int, int]) -> tuple[dt.datetime, dt.datetime]:
+    """The UTC window for a London date and two clock times.
+
+    The start must be before 24:00; an end of 00:00 or 24:00 means the end of the day. Raises
+    NonexistentLocalTime for a time in the spring-forward gap (its ``which`` says 'start' or 'end').
+    """
+    try:
+        window_start = london_to_utc(day, dt.time(*start))
+    except NonexistentLocalTime as exc:
+        exc.which = "start"  # type: ignore[attr-defined]
+        raise
+    end_day = day + dt.timedelta(days=1) if end in ((0, 0), (24, 0)) else day
+    try:
+        window_end = london_to_utc(end_day, dt.time(0, 0) if end == (24, 0) else dt.time(*end))
+    except NonexistentLocalTime as exc:
+        exc.which = "end"  # type: ignore[attr-defined]
+        raise
+    return window_start, window_end
+
+
+def _without_nul(value: str | None) -> str | None:
+    # PostgreSQL refuses NUL characters in text; nobody means to type one.
+    return value.replace("\x00", "") if value else value
+
+
+# ---- Choices ------------------------------------------------------------------------------------
+
+class _OurChoiceMessage:
+    """A choice field whose 'not one of the choices' message is a sentence a person can act on."""
+
+    def __init__(self, *args, invalid_message: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.invalid_message = invalid_message
+
+    def process_formdata(self, valuelist: list) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:  # a value the field could not even read (a tampered form)
+            raise ValueError(self.invalid_message) from None
+
+    def pre_validate(self, form) -> None:
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError(self.invalid_message) from None
+
+
+class ChoiceRadioField(_OurChoiceMessage, RadioField):
+    pass
+
+
+class ChoiceSelectField(_OurChoiceMessage, SelectField):
+    pass
+
+
+class ChoiceCheckboxesField(_OurChoiceMessage, SelectMultipleField):
+    pass
+
+
+YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
+TASK_TYPE_CHOICES = [SelectChoice(t.code, t.name) for t in TASK_POLICIES]
+PRIORITY_HINTS = {
+    Priority.ROUTINE: "Planned work that can wait if volunteers are short.",
+    Priority.PRIORITY: "Filled before routine requests.",
+    Priority.URGENT: "Filled first: a risk to someone if nobody goes.",
+}
+PRIORITY_CHOICES = [SelectChoice(p.value, PRIORITY_LABELS[p]) for p in Priority]
+SKILL_CHOICES = [SelectChoice(s.code, s.name) for s in SKILLS if s.family is not SkillFamily.LANGUAGE]
+LANGUAGE_CHOICES = [SelectChoice(s.code, s.name) for s in SKILLS if s.family is SkillFamily.LANGUAGE]
+DURATIONS = [*range(15, 121, 15), *range(150, 481, 30), *range(540, 721, 60)]
+DURATION_CHOICES = [SelectChoice("", "Choose a length")] + [SelectChoice(str(m), duration_text(m)) for m in DURATIONS]
+
+
+MAX_DAYS_AHEAD = 366
+FILTER_YEARS = (2000, 2100)
+
+
+def _minutes(value: object) -> int | None:
+    if value in ("", None):
+        return None
+    return int(value)  # a tampered value raises ValueError: reported as an invalid choice
+
+
+class TaskTypeForm(BaseForm):
+    """Step 1: the kind of task decides the rest of the form's defaults."""
+
+    task_type = ChoiceRadioField("What kind of task is it?", widget=GovRadioInput(), choices=TASK_TYPE_CHOICES,
+                                 invalid_message="Choose a kind of task from the list",
+                                 validators=[Required("Choose what kind of task it is")])
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class RequestForm(BaseForm):
+    """Step 2: the request's details. The view sets ``policy`` and the ward and volunteer choices."""
+
+    title = StringField("Title", widget=GovTextInput(), filters=[_without_nul],
+                        description="A few words the volunteers will see, like 'Cyber-scam advice visit'.",
+                        validators=[Required("Enter a title"),
+                                    Length(max=TITLE_MAX, message=f"Title must be {TITLE_MAX} characters or fewer")])
+    description = TextAreaField(
+        "Short description", widget=GovCharacterCount(), filters=[_without_nul],
+        description="What the volunteers will do and anything they should know. Do not include victims' names, "
+                    "addresses or other personal details: volunteers read this before they accept.",
+        validators=[Required("Enter a short description"),
+                    Length(max=DESCRIPTION_MAX,
+                           message=f"Description must be {DESCRIPTION_MAX:,} characters or fewer")])
+    ward = ChoiceRadioField("Ward", widget=GovRadioInput(), invalid_message="Choose one of your wards",
+                            validators=[Required("Choose the ward")])
+    remote = ChoiceRadioField("Can the volunteer do it remotely?", widget=GovRadioInput(), choices=[
+        SelectChoice("no", "No, in the ward"), SelectChoice("yes", "Yes, from home or another secure place")],
+        invalid_message="Choose yes or no", validators=[Optional()])
+    date = LondonDateField("Date", what="the date", description="For example, 14 7 2026",
+                           validators=[Required("Enter the date")])
+    start_time = StringField("From", widget=GovTextInput(), filters=[_without_nul],
+                             description="For example, 9:30am or 14:00",
+                             validators=[Required("Enter the time the window starts")])
+    end_time = StringField("Until", widget=GovTextInput(), filters=[_without_nul],
+                           description="For example, 5pm or 17:00",
+                           validators=[Required("Enter the time the window ends")])
+    duration = ChoiceSelectField("How long will the task take?", widget=GovSelect(), choices=DURATION_CHOICES,
+                                 coerce=_minutes, invalid_message="Choose how long the task will take from the list",
+                                 description="Not counting travel. It must fit inside the window.",
+                                 validators=[Required("Choose how long the task will take")])
+    people_needed = WholeNumberField(
+        "How many volunteers do you need?", widget=GovTextInput(),
+        invalid_message="Enter the number of volunteers as a whole number, like 2",
+        validators=[Required("Enter how many volunteers you need"),
+                    NumberRange(min=PEOPLE_MIN, max=PEOPLE_MAX,
+                                message=f"Enter a number of volunteers between {PEOPLE_MIN} and {PEOPLE_MAX}")])
+    all_or_nothing = ChoiceRadioField(
+        "If not everyone can come, should the task go ahead with fewer volunteers?", widget=GovRadioInput(),
+        choices=[SelectChoice("no", "Yes, send as many as can come"),
+                 SelectChoice("yes", "No, send everyone or nobody")],
+        invalid_message="Choose whether the task can go ahead with fewer volunteers",
+        validators=[Required("Choose whether the task can go ahead with fewer volunteers")])
+    warranted_only = ChoiceRadioField(
+        "Does it need a special constable?", widget=GovRadioInput(), choices=[
+            SelectChoice("no", "No, a police support volunteer can do it"),
+            SelectChoice("yes", "Yes, only warranted special constables")],
+        invalid_message="Choose yes or no", validators=[Optional()])
+    extra_skills = ChoiceCheckboxesField(
+        "Extra skills (optional)", widget=GovCheckboxesInput(), choices=SKILL_CHOICES,
+        invalid_message="Choose skills from the list",
+        description="Only what this request needs on top of the skills the task type always needs.")
+    languages = ChoiceCheckboxesField("Languages (optional)", widget=GovCheckboxesInput(), choices=LANGUAGE_CHOICES,
+                                      invalid_message="Choose languages from the list")
+    organisation = StringField(
+        "Organisation involved (optional)", widget=GovTextInput(), filters=[_without_nul],
+        description="A business, school, charity or housing association. Volunteers who have declared a "
+                    "conflict of interest with it are never offered this request.",
+        validators=[Optional(), Length(max=ORGANISATION_MAX,
+                                       message=f"Organisation must be {ORGANISATION_MAX} characters or fewer")])
+    preferred_volunteer = ChoiceSelectField(
+        "Preferred volunteer (optional)", widget=GovSelect(), choices=[SelectChoice("", "No preference")],
+        invalid_message="Choose a volunteer from the list",
+        description="Volunteers who have served your wards before. Repeat victims should see the same face.",
+        validators=[Optional()])
+    priority = ChoiceRadioField("Priority", widget=GovRadioInput(), choices=PRIORITY_CHOICES,
+                                invalid_message="Choose routine, priority or urgent",
+                                validators=[Required("Choose the priority")])
+    submit = SubmitField("Raise request", widget=GovSubmitInput())
+
+    # Set by the view: the task type's policy (pure data). Not a query.
+    policy: TaskPolicy | None = None
+    window: tuple[dt.datetime, dt.datetime] | None = None
+
+    def validate_date(self, field) -> None:
+        # Past dates are refused by the service (an edit may keep a window that has begun); this keeps
+        # typing slips like 2207 out, and the arithmetic on the date far from its limits.
+        if field.data and field.data > london_today() + dt.timedelta(days=MAX_DAYS_AHEAD):
+            raise ValidationError("The date must be within a year from today")
+
+    def set_defaults(self, policy: TaskPolicy) -> None:
+        """Pre-fill a new request from its task type's policy (the first time the form is shown)."""
+        self.people_needed.data = policy.default_team_size
+        self.all_or_nothing.data = "yes" if policy.all_or_nothing else "no"
+        self.priority.data = Priority.ROUTINE.value
+        self.remote.data = "no"
+        self.warranted_only.data = "yes" if policy.warranted_only else "no"
+
+    def skill_codes(self) -> list[str]:
+        return sorted(set(self.extra_skills.data or []) | set(self.languages.data or []))
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.policy is not None:
+            if self.policy.remote_possible and not self.remote.errors and self.remote.data is None:
+                self.remote.errors.append("Choose whether the volunteer can do it remotely")
+            elif not self.policy.remote_possible and self.remote.data == "yes":
+                self.remote.errors.append(f"{self.policy.name} cannot be done remotely. Choose No")
+            if not self.policy.warranted_only and not self.warranted_only.errors and self.warranted_only.data is None:
+                self.warranted_only.errors.append("Choose whether it needs a special constable")
+        window_ok = self._check_window()
+        return valid and window_ok and not self.remote.errors and not self.warranted_only.errors
+
+    def _check_window(self) -> bool:
+        """Read the times, build the UTC window, and check it: each problem by its field."""
+        self.window = None
+        times = {}
+        for name, what in (("start_time", "start"), ("end_time", "end")):
+            field = self[name]
+            if field.errors or not field.data:
+                continue
+            parsed = parse_clock(field.data)
+            if parsed is None:
+                field.errors.append(f"Enter the {what} time as a time of day, like 9:30am or 14:00")
+            elif what == "start" and parsed == (24, 0):
+                field.errors.append("Enter a start time before midnight, like 23:30")
+            else:
+                times[what] = parsed
+        if len(times) < 2 or self.date.errors or self.date.data is None:
+            return not (self.start_time.errors or self.end_time.errors)
+        try:
+            start, end = window_from_local(self.date.data, times["start"], times["end"])
+        except NonexistentLocalTime as exc:
+            self[f"{exc.which}_time"].errors.append(str(exc))  # type: ignore[attr-defined]
+            return False
+        if end <= start:
+            self.end_time.errors.append("The end time must be after the start time")
+            return False
+        self.window = (start, end)
+        length = int((end - start).total_seconds() // 60)
+        if self.duration.data is not None and not self.duration.errors and self.duration.data > length:
+            self.duration.errors.append(
+                f"The task ({duration_text(self.duration.data)}) must fit inside the window "
+                f"({duration_text(length)}): make the window longer or the task shorter")
+            return False
+        return True
+
+
+class EditRequestForm(RequestForm):
+    """The same details, with the version the sergeant saw, so a save over a newer change is refused."""
+
+    version = HiddenField()
+    submit = SubmitField("Save changes", widget=GovSubmitInput())
+
+    def expected_version(self) -> int | None:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return None
+
+
+class CancelForm(BaseForm):
+    reason = TextAreaField(
+        "Why are you cancelling this request?", widget=GovCharacterCount(), filters=[_without_nul],
+        description="For example, 'The victim no longer wants a visit'. Do not include personal details.",
+        validators=[Required("Enter why you are cancelling the request"),
+                    Length(max=CANCEL_REASON_MAX,
+                           message=f"The reason must be {CANCEL_REASON_MAX} characters or fewer")])
+    submit = SubmitField("Cancel request", widget=GovSubmitInput())
+
+
+class RequestFilterForm(BaseForm):
+    """The GET form above the list. A filter with a bad value is reported and left out."""
+
+    class Meta:
+        csrf = False
+
+    status = FilterSelectField("Status", "Any status", "Choose a status from the list",
+                               [SelectChoice(s.value, label) for s, label in STATUS_LABELS.items()])
+    ward = FilterSelectField("Ward", "All your wards", "Choose one of your wards")
+    bcu = FilterSelectField("BCU", "Any BCU", "Choose a BCU from the list")
+    borough = FilterSelectField("Borough", "Any borough", "Choose a borough from the list")
+    task_type = FilterSelectField("Task type", "Any task type", "Choose a task type from the list", TASK_TYPE_CHOICES)
+    date_from = LondonDateField("From", what="the 'from' date", description="For example, 1 7 2026",
+                                validators=[Optional()])
+    date_to = LondonDateField("To", what="the 'to' date", validators=[Optional()])
+
+    def validate_date_from(self, field) -> None:
+        if field.data and not FILTER_YEARS[0] <= field.data.year <= FILTER_YEARS[1]:
+            raise ValidationError(f"The 'from' date must be between {FILTER_YEARS[0]} and {FILTER_YEARS[1]}")
+
+    def validate_date_to(self, field) -> None:
+        if field.data and not FILTER_YEARS[0] <= field.data.year <= FILTER_YEARS[1]:
+            raise ValidationError(f"The 'to' date must be between {FILTER_YEARS[0]} and {FILTER_YEARS[1]}")
+        if self.date_from.data and field.data and field.data < self.date_from.data:
+            raise ValidationError("The 'to' date must be the same as or after the 'from' date")
+
+    def selected(self, name: str) -> str | None:
+        field = self[name]
+        return field.data if field.data and not field.errors else None
+
+    def selected_id(self, name: str) -> int | None:
+        value = self.selected(name)
+        return int(value) if value else None
+
+    def selected_date(self, name: str) -> dt.date | None:
+        if self.date_from.errors or self.date_to.errors:
+            return None
+        return self[name].data

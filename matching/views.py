@@ -1,0 +1,274 @@
+"""Sergeants' support requests: raise (task type first, then the details), list, see, edit, cancel.
+
+Coordinators may list and read every request. Thin: form → service → redirect or page.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.fields import SelectChoice
+
+from core.auth.models import Role
+from core.db import get_session, utcnow
+from core.geography.models import Bcu, Borough
+from core.permissions import allow
+from core.timeutil import to_london
+from matching import services
+from matching.forms import (
+    PRIORITY_HINTS,
+    CancelForm,
+    EditRequestForm,
+    RequestFilterForm,
+    RequestForm,
+    TaskTypeForm,
+    clock_value,
+)
+from matching.models import (
+    PRIORITY_LABELS,
+    STATUS_LABELS,
+    Priority,
+    RequestStatus,
+    SupportRequest,
+    duration_text,
+)
+from vetting.catalogue import TASK_POLICIES, TASK_POLICIES_BY_CODE, TaskPolicy
+from volunteers.skills import SKILLS_BY_CODE, SkillFamily
+
+bp = Blueprint("requests", __name__, url_prefix="/requests")
+SERGEANT = Role.SERGEANT
+FILTER_NAMES = ("status", "ward", "bcu", "borough", "task_type", "date_from", "date_to")
+
+
+def _names() -> dict:
+    """What the request templates need to turn codes into words."""
+    return {
+        "task_names": {t.code: t.name for t in TASK_POLICIES},
+        "skill_names": {code: s.name for code, s in SKILLS_BY_CODE.items()},
+        "status_labels": STATUS_LABELS,
+        "priority_labels": PRIORITY_LABELS,
+        "duration_text": duration_text,
+    }
+
+
+def _visible(request_id: int) -> SupportRequest:
+    try:
+        return services.get_for_user(get_session(), current_user, request_id)
+    except services.NotFound:
+        abort(404)
+
+
+# ---- The list -----------------------------------------------------------------------------------
+
+def _filter_form() -> RequestFilterForm:
+    db = get_session()
+    form = RequestFilterForm(request.args)
+    if current_user.role is Role.COORDINATOR:
+        del form.ward  # a coordinator narrows by BCU or borough; a sergeant by one of their wards
+        form.bcu.set_options([SelectChoice(str(b.id), b.name) for b in db.scalars(select(Bcu).order_by(Bcu.name))])
+        form.borough.set_options([SelectChoice(str(b.id), b.name)
+                                  for b in db.scalars(select(Borough).order_by(Borough.name))])
+    else:
+        del form.bcu
+        del form.borough
+        form.ward.set_options([SelectChoice(str(w.id), w.name) for w in current_user.wards])
+    form.validate()
+    return form
+
+
+@bp.route("")
+@allow(SERGEANT, Role.COORDINATOR)
+def index():
+    form = _filter_form()
+    coordinator = current_user.role is Role.COORDINATOR
+    status = form.selected("status")
+    filters = services.RequestFilters(
+        status=RequestStatus(status) if status else None, task_type=form.selected("task_type"),
+        ward_id=None if coordinator else form.selected_id("ward"),
+        bcu_id=form.selected_id("bcu") if coordinator else None,
+        borough_id=form.selected_id("borough") if coordinator else None,
+        date_from=form.selected_date("date_from"), date_to=form.selected_date("date_to"))
+    page = services.search_requests(get_session(), current_user, filters, request.args.get("page"))
+    # Only the filters in use travel to the next page (a date travels as its three boxes).
+    args = {name: request.args.getlist(name) for name in FILTER_NAMES
+            if name in form and any(request.args.getlist(name)) and not form[name].errors}
+    return render_template("requests/index.html", form=form, page=page, args=args, coordinator=coordinator,
+                           **_names())
+
+
+# ---- Raising a request: the task type, then the details -----------------------------------------
+
+@bp.route("/new", methods=["GET", "POST"])
+@allow(SERGEANT)
+def new():
+    form = TaskTypeForm()
+    if request.method == "GET" and request.args.get("task_type") in TASK_POLICIES_BY_CODE:
+        form.task_type.data = request.args["task_type"]  # "Change" from the details page keeps the choice
+    if form.validate_on_submit():
+        return redirect(url_for("requests.new_details", task_type=form.task_type.data))
+    return render_template("requests/new.html", form=form, policies=TASK_POLICIES)
+
+
+def _prepare(form: RequestForm, policy: TaskPolicy, ward_ids: list[int]) -> None:
+    """The choices that depend on who is asking and on the task type."""
+    form.policy = policy
+    form.ward.choices = [SelectChoice(str(w.id), w.label) for w in current_user.wards]
+    form.preferred_volunteer.choices = [SelectChoice("", "No preference")] + [
+        SelectChoice(str(v.id), v.user.full_name) for v in services.previous_volunteers(get_session(), ward_ids)]
+
+
+def _details(form: RequestForm) -> services.RequestDetails:
+    window_start, window_end = form.window
+    return services.RequestDetails(
+        ward_id=int(form.ward.data), remote=form.remote.data == "yes", title=form.title.data,
+        description=form.description.data, window_start=window_start, window_end=window_end,
+        duration_minutes=form.duration.data, people_needed=form.people_needed.data,
+        all_or_nothing=form.all_or_nothing.data == "yes", priority=Priority(form.priority.data),
+        skill_codes=tuple(form.skill_codes()), warranted_only=form.warranted_only.data == "yes",
+        organisation=form.organisation.data or "",
+        preferred_volunteer_id=int(form.preferred_volunteer.data) if form.preferred_volunteer.data else None)
+
+
+def _field_error(form, exc: services.RequestError) -> bool:
+    """Show a service's refusal by its field; False if it concerns no field on this form."""
+    target = getattr(form, exc.field, None) if exc.field else None
+    if target is None:
+        return False
+    target.errors = [*target.errors, exc.message]
+    return True
+
+
+def _render_details(template: str, form: RequestForm, policy: TaskPolicy, **context):
+    return render_template(template, form=form, policy=policy, priority_hints=PRIORITY_HINTS,
+                           show_remote=policy.remote_possible or bool(form.remote.errors),
+                           show_warranted=not policy.warranted_only or bool(form.warranted_only.errors),
+                           show_preferred=len(form.preferred_volunteer.choices) > 1
+                           or bool(form.preferred_volunteer.errors),
+                           **_names(), **context)
+
+
+@bp.route("/new/<task_type>", methods=["GET", "POST"])
+@allow(SERGEANT)
+def new_details(task_type: str):
+    policy = TASK_POLICIES_BY_CODE.get(task_type)
+    if policy is None:
+        abort(404)
+    db = get_session()
+    ward_ids = services.sergeant_ward_ids(db, current_user.id)
+    form = RequestForm()
+    _prepare(form, policy, ward_ids)
+    if request.method == "GET":
+        form.set_defaults(policy)
+        if len(ward_ids) == 1:
+            form.ward.data = str(ward_ids[0])
+    if ward_ids and form.validate_on_submit():
+        try:
+            item = services.create_request(db, current_user, policy.code, _details(form), utcnow())
+        except services.RequestError as exc:
+            if not _field_error(form, exc):
+                flash(exc.message, "error")
+        else:
+            flash(f"Request raised: {item.title}.", "success")
+            return redirect(url_for("requests.show", request_id=item.id))
+    return _render_details("requests/details.html", form, policy, has_wards=bool(ward_ids))
+
+
+# ---- One request --------------------------------------------------------------------------------
+
+@bp.route("/<int:request_id>")
+@allow(SERGEANT, Role.COORDINATOR)
+def show(request_id: int):
+    item = _visible(request_id)
+    conflicts = services.declared_conflicts(get_session(), item.organisation) if item.organisation else 0
+    return render_template("requests/show.html", item=item, policy=TASK_POLICIES_BY_CODE.get(item.task_type_code),
+                           conflicts=conflicts, can_change=current_user.role is SERGEANT and item.is_open,
+                           **_names())
+
+
+def _fill(form: EditRequestForm, item: SupportRequest) -> None:
+    start, end = to_london(item.window_start), to_london(item.window_end)
+    form.title.data = item.title
+    form.description.data = item.description
+    form.ward.data = str(item.ward_id)
+    form.remote.data = "yes" if item.remote else "no"
+    form.date.data = start.date()
+    form.start_time.data = clock_value(start.time())
+    form.end_time.data = clock_value(end.time())
+    form.duration.data = item.duration_minutes
+    form.people_needed.data = item.people_needed
+    form.all_or_nothing.data = "yes" if item.all_or_nothing else "no"
+    form.priority.data = item.priority.value
+    form.extra_skills.data = [c for c in item.skill_codes if SKILLS_BY_CODE[c].family is not SkillFamily.LANGUAGE]
+    form.languages.data = [c for c in item.skill_codes if SKILLS_BY_CODE[c].family is SkillFamily.LANGUAGE]
+    form.warranted_only.data = "yes" if item.warranted_only else "no"
+    form.organisation.data = item.organisation
+    form.preferred_volunteer.data = str(item.preferred_volunteer_id) if item.preferred_volunteer_id else ""
+    form.version.data = str(item.version)
+
+
+@bp.route("/<int:request_id>/edit", methods=["GET", "POST"])
+@allow(SERGEANT)
+def edit(request_id: int):
+    item = _visible(request_id)
+    if not item.is_open:
+        flash("Only an open request can be changed.", "error")
+        return redirect(url_for("requests.show", request_id=request_id))
+    policy = TASK_POLICIES_BY_CODE.get(item.task_type_code)
+    if policy is None:
+        abort(404)
+    db = get_session()
+    form = EditRequestForm()
+    _prepare(form, policy, services.sergeant_ward_ids(db, current_user.id))
+    if request.method == "GET":
+        _fill(form, item)
+    conflict = None
+    if form.validate_on_submit():
+        try:
+            services.update_request(db, current_user, request_id, _details(form), form.expected_version(), utcnow())
+        except services.EditConflict as exc:
+            # Keep everything the sergeant typed; show what is saved now; the next save is deliberate.
+            conflict = exc.message
+            item = _visible(request_id)
+            if not item.is_open:
+                flash("This request was cancelled while you were editing it, so it can no longer be changed.",
+                      "error")
+                return redirect(url_for("requests.show", request_id=request_id))
+            form.version.data = str(item.version)
+        except services.RequestError as exc:
+            if not _field_error(form, exc):
+                flash(exc.message, "error")
+                return redirect(url_for("requests.show", request_id=request_id))
+        else:
+            flash("Request updated.", "success")
+            return redirect(url_for("requests.show", request_id=request_id))
+    return _render_details("requests/edit.html", form, policy, item=item, conflict=conflict, has_wards=True)
+
+
+@bp.route("/<int:request_id>/cancel", methods=["GET", "POST"])
+@allow(SERGEANT)
+def cancel(request_id: int):
+    item = _visible(request_id)
+    if not item.is_open:
+        flash("Only an open request can be cancelled.", "error")
+        return redirect(url_for("requests.show", request_id=request_id))
+    form = CancelForm()
+    if form.validate_on_submit():
+        try:
+            services.cancel_request(get_session(), current_user, request_id, form.reason.data, utcnow())
+        except services.RequestError as exc:
+            if not _field_error(form, exc):
+                flash(exc.message, "error")
+                return redirect(url_for("requests.show", request_id=request_id))
+        else:
+            flash(f"Request cancelled: {item.title}.", "success")
+            return redirect(url_for("requests.show", request_id=request_id))
+    return render_template("requests/cancel.html", form=form, item=item, **_names())
+
+
+# ---- The sergeant's home page -------------------------------------------------------------------
+
+@bp.app_template_global("sergeant_open_requests")
+def sergeant_open_requests() -> list[SupportRequest]:
+    """The signed-in sergeant's upcoming open requests, for their home page (core cannot import us)."""
+    return services.upcoming_open_requests(get_session(), current_user.id, utcnow())
