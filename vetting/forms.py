@@ -31,9 +31,9 @@ class DecisionForm(BaseForm):
             SelectChoice(Outcome.GRANT_WITH_RESTRICTIONS.value, "Grant with restrictions"),
             SelectChoice(Outcome.REFUSE.value, "Refuse (a second vetting officer must confirm)"),
             SelectChoice(Outcome.DISCONTINUE.value, "Discontinue (the application is not going ahead)"),
-            SelectChoice(Outcome.NO_CHANGE.value, "No change needed (renewal or triggered reviews only)"),
-        SelectChoice(Outcome.UPHOLD.value, "Uphold the decision (appeals only; final)"),
-        SelectChoice(Outcome.OVERTURN.value, "Overturn the decision and grant (appeals only)"),
+            SelectChoice(Outcome.NO_CHANGE.value, "No change needed: close the review"),
+        SelectChoice(Outcome.UPHOLD.value, "Uphold the decision (final)"),
+        SelectChoice(Outcome.OVERTURN.value, "Overturn the decision and grant the clearance"),
         ],
         validators=[Required("Choose a decision")],
     )

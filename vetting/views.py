@@ -31,6 +31,14 @@ _KIND_ORDER = case({ReviewKind.TRIGGERED: 0, ReviewKind.APPEAL: 1, ReviewKind.RE
                     ReviewKind.NEW_APPLICATION: 3}, value=VettingReview.kind)
 
 
+OUTCOMES_BY_KIND = {
+    ReviewKind.NEW_APPLICATION: {"grant", "grant_with_restrictions", "refuse", "discontinue"},
+    ReviewKind.RENEWAL: {"grant", "grant_with_restrictions", "refuse", "no_change"},
+    ReviewKind.TRIGGERED: {"no_change"},
+    ReviewKind.APPEAL: {"uphold", "overturn"},
+}
+
+
 @bp.route("/queue")
 @allow(Role.VETTING_OFFICER)
 def queue():
@@ -51,6 +59,9 @@ def review(review_id: int):
         abort(404)
     key = key_from_config(current_app.config)
     form = DecisionForm()
+    # Offer only the decisions that fit this kind of review.
+    allowed = OUTCOMES_BY_KIND[item.kind]
+    form.outcome.choices = [c for c in form.outcome.choices if c.value in allowed]
     if form.validate_on_submit():
         try:
             decisions.decide(db, review_id, current_user.id, decisions.Decision(
