@@ -1,6 +1,6 @@
 """The matcher's view of volunteers and requests: plain, frozen facts. Pure: no Flask, no ORM.
 
-The service builds these from the database (matching/services.py) and the funnel, the
+matching/facts.py builds these from the database, and the funnel, the
 explanations and the solver instance are computed from them alone, so each can be tested and
 benchmarked without an app.
 """
