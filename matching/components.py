@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from matching.instance import Instance
 
 
@@ -84,6 +86,54 @@ class Component:
         return any(self.all_or_nothing)
 
 
+class ComponentArrays:
+    """A component's lists as numpy arrays, converted once (sub-components are cut from these)."""
+
+    def __init__(self, component: Component) -> None:
+        self.component = component
+        self.pv = np.array(component.pair_volunteer, dtype=np.int64)
+        self.pr = np.array(component.pair_request, dtype=np.int64)
+        self.load = np.array(component.load, dtype=np.int64)
+        self.score = np.array(component.score, dtype=np.int64)
+        self.capacity = np.array(component.capacity, dtype=np.int64)
+        self.needed = np.array(component.needed, dtype=np.int64)
+        self.priority = np.array(component.priority, dtype=np.int64)
+        self.strict = np.array(component.all_or_nothing, dtype=bool)
+        self.clashes = np.array(component.clashes, dtype=np.int64).reshape(-1, 2)
+        self.volunteer_ids = np.array(component.volunteer_ids, dtype=object)
+        self.request_ids = np.array(component.request_ids, dtype=object)
+
+    def sub(
+        self, pairs: np.ndarray, *, capacity: np.ndarray | None = None, needed: np.ndarray | None = None
+    ) -> Component:
+        """The component restricted to `pairs` (sorted pair indices), with local indices."""
+        pv, pr = self.pv[pairs], self.pr[pairs]
+        volunteers, local_v = np.unique(pv, return_inverse=True)
+        requests, local_r = np.unique(pr, return_inverse=True)
+        capacity = self.capacity if capacity is None else capacity
+        needed = self.needed if needed is None else needed
+        clashes: list[tuple[int, int]] = []
+        if len(self.clashes):
+            position = np.full(len(self.pv), -1, dtype=np.int64)
+            position[pairs] = np.arange(len(pairs))
+            a, b = position[self.clashes[:, 0]], position[self.clashes[:, 1]]
+            keep = (a >= 0) & (b >= 0)
+            clashes = sorted(zip(a[keep].tolist(), b[keep].tolist(), strict=True))
+        return Component(
+            volunteer_ids=self.volunteer_ids[volunteers].tolist(),
+            request_ids=self.request_ids[requests].tolist(),
+            capacity=capacity[volunteers].tolist(),
+            needed=needed[requests].tolist(),
+            priority=self.priority[requests].tolist(),
+            all_or_nothing=self.strict[requests].tolist(),
+            pair_volunteer=local_v.reshape(-1).tolist(),
+            pair_request=local_r.reshape(-1).tolist(),
+            load=self.load[pairs].tolist(),
+            score=self.score[pairs].tolist(),
+            clashes=clashes,
+        )
+
+
 @dataclass(slots=True)
 class Decomposition:
     """The presolved instance as independent components, plus counts for the plan's stats."""
@@ -101,102 +151,145 @@ def decompose(instance: Instance) -> Decomposition:
     Two pairs are in the same component when they share a volunteer or a request, directly
     or through other pairs. Clashes never join components: a clash only binds one
     volunteer's two pairs, which already share that volunteer.
+
+    Vectorised with numpy (a city week has ~10^6 pairs): the Python work is one pass to read
+    the pairs and one small step per component to hand it over as lists.
     """
     volunteers = sorted(instance.volunteers, key=lambda v: v.id)
     requests = sorted(instance.requests, key=lambda r: r.id)
     volunteer_index = {v.id: i for i, v in enumerate(volunteers)}
     request_index = {r.id: i for i, r in enumerate(requests)}
-    capacity = [v.capacity_milli for v in volunteers]
-    needed = [r.needed for r in requests]
-    priority = [r.priority for r in requests]
-    strict = [r.all_or_nothing and r.needed > 1 for r in requests]
+    num_v, num_r = len(volunteers), len(requests)
+    capacity = np.array([v.capacity_milli for v in volunteers], dtype=np.int64)
+    needed = np.array([r.needed for r in requests], dtype=np.int64)
+    priority = np.array([r.priority for r in requests], dtype=np.int64)
+    strict = np.array([r.all_or_nothing and r.needed > 1 for r in requests], dtype=bool)
 
-    candidates: list[tuple[int, int, int, int]] = []
-    per_request = [0] * len(requests)
-    for pair in instance.pairs:
-        v = volunteer_index[pair.volunteer]
-        r = request_index[pair.request]
-        if pair.load_milli > capacity[v]:
-            continue
-        if not strict[r] and priority[r] == 0 and pair.score_milli <= 0:
-            continue
-        candidates.append((v, r, pair.load_milli, pair.score_milli))
-        per_request[r] += 1
-    kept = sorted(c for c in candidates if not strict[c[1]] or per_request[c[1]] >= needed[c[1]])
+    pairs = instance.pairs
+    count = len(pairs)
+    pv = np.fromiter((volunteer_index[p.volunteer] for p in pairs), dtype=np.int64, count=count)
+    pr = np.fromiter((request_index[p.request] for p in pairs), dtype=np.int64, count=count)
+    load = np.fromiter((p.load_milli for p in pairs), dtype=np.int64, count=count)
+    score = np.fromiter((p.score_milli for p in pairs), dtype=np.int64, count=count)
+    keep = (load <= capacity[pv]) & (strict[pr] | (priority[pr] > 0) | (score > 0))
+    per_request = np.bincount(pr[keep], minlength=num_r)
+    keep &= ~strict[pr] | (per_request[pr] >= needed[pr])
+    kept = np.flatnonzero(keep)
+    kept = kept[np.lexsort((pr[kept], pv[kept]))]  # sorted by (volunteer, request): input order never matters
+    kv, kr, kl, ks = pv[kept], pr[kept], load[kept], score[kept]
 
-    # Union-find over volunteers (0..V-1) and requests (V..V+R-1), path halving.
-    parent = list(range(len(volunteers) + len(requests)))
+    label = _connected(kv, num_v + kr, num_v + num_r)
+    # Components in order of their first pair (pairs are sorted), pairs in order within each.
+    roots, first = np.unique(label[kv], return_index=True)
+    rank = np.empty(num_v + num_r, dtype=np.int64)
+    rank[roots[np.argsort(first, kind="stable")]] = np.arange(len(roots))
+    group = rank[label[kv]]
+    members = np.argsort(group, kind="stable")  # kept positions, component by component
+    bounds = np.searchsorted(group[members], np.arange(len(roots) + 1))
+    position = np.empty(len(kept), dtype=np.int64)
+    position[members] = np.arange(len(kept))  # where each kept pair lands in `members`
 
-    def find(node: int) -> int:
-        while parent[node] != node:
-            parent[node] = parent[parent[node]]
-            node = parent[node]
-        return node
+    clashes = _effective_clashes(instance, request_index, kv, kr, kl, capacity, num_r)
+    effective = len(clashes)
+    clash_group = group[clashes[:, 0]] if effective else np.zeros(0, dtype=np.int64)
+    clash_order = np.lexsort((position[clashes[:, 1]], position[clashes[:, 0]], clash_group)) if effective else []
+    clashes = clashes[clash_order] if effective else clashes
+    clash_bounds = np.searchsorted(clash_group[clash_order], np.arange(len(roots) + 1)) if effective else None
 
-    offset = len(volunteers)
-    for v, r, _, _ in kept:
-        a, b = find(v), find(offset + r)
-        if a != b:
-            parent[max(a, b)] = min(a, b)
-
-    # Group pairs by root in order of first appearance: deterministic component order.
-    group_of_root: dict[int, int] = {}
-    groups: list[list[int]] = []
-    for index, (v, _, _, _) in enumerate(kept):
-        root = find(v)
-        group = group_of_root.get(root)
-        if group is None:
-            group = group_of_root[root] = len(groups)
-            groups.append([])
-        groups[group].append(index)
-
-    # Effective clashes, found from the smaller side so a popular request costs nothing extra.
-    pairs_of_request: list[dict[int, int]] = [{} for _ in requests]
-    for index, (v, r, _, _) in enumerate(kept):
-        pairs_of_request[r][v] = index
-    clashes_by_group: dict[int, list[tuple[int, int]]] = {}
-    for first_id, second_id in instance.clashes:
-        first = pairs_of_request[request_index[first_id]]
-        second = pairs_of_request[request_index[second_id]]
-        small, large = (first, second) if len(first) <= len(second) else (second, first)
-        for v, a in small.items():
-            b = large.get(v)
-            if b is not None and kept[a][2] + kept[b][2] <= capacity[v]:
-                group = group_of_root[find(v)]
-                clashes_by_group.setdefault(group, []).append((min(a, b), max(a, b)))
-
+    ids_v = [v.id for v in volunteers]
+    ids_r = [r.id for r in requests]
     components = []
-    effective = 0
-    for group, members in enumerate(groups):
-        local_v: dict[int, int] = {}
-        local_r: dict[int, int] = {}
-        local_pair = {}
-        pv, pr, load, score = [], [], [], []
-        for index in members:
-            v, r, pair_load, pair_score = kept[index]
-            local_pair[index] = len(pv)
-            pv.append(local_v.setdefault(v, len(local_v)))
-            pr.append(local_r.setdefault(r, len(local_r)))
-            load.append(pair_load)
-            score.append(pair_score)
-        clashes = sorted((local_pair[a], local_pair[b]) for a, b in clashes_by_group.get(group, []))
-        effective += len(clashes)
+    for g in range(len(roots)):
+        rows = members[bounds[g] : bounds[g + 1]]
+        mv, mr = kv[rows], kr[rows]
+        local_v, vol = _first_seen(mv)
+        local_r, req = _first_seen(mr)
+        local_clashes: list[tuple[int, int]] = []
+        if effective and clash_bounds[g + 1] > clash_bounds[g]:
+            block = clashes[clash_bounds[g] : clash_bounds[g + 1]]
+            local_clashes = list(
+                zip(
+                    (position[block[:, 0]] - bounds[g]).tolist(),
+                    (position[block[:, 1]] - bounds[g]).tolist(),
+                    strict=True,
+                )
+            )
         components.append(
             Component(
-                volunteer_ids=[volunteers[v].id for v in local_v],
-                request_ids=[requests[r].id for r in local_r],
-                capacity=[capacity[v] for v in local_v],
-                needed=[needed[r] for r in local_r],
-                priority=[priority[r] for r in local_r],
-                all_or_nothing=[strict[r] for r in local_r],
-                pair_volunteer=pv,
-                pair_request=pr,
-                load=load,
-                score=score,
-                clashes=clashes,
+                volunteer_ids=[ids_v[v] for v in vol.tolist()],
+                request_ids=[ids_r[r] for r in req.tolist()],
+                capacity=capacity[vol].tolist(),
+                needed=needed[req].tolist(),
+                priority=priority[req].tolist(),
+                all_or_nothing=strict[req].tolist(),
+                pair_volunteer=local_v.tolist(),
+                pair_request=local_r.tolist(),
+                load=kl[rows].tolist(),
+                score=ks[rows].tolist(),
+                clashes=sorted(local_clashes),
             )
         )
-    return Decomposition(components, len(instance.pairs), len(kept), len(instance.clashes), effective)
+    return Decomposition(components, count, len(kept), len(instance.clashes), effective)
+
+
+def _first_seen(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(local index of each value by order of first appearance, the distinct values in that order)."""
+    distinct, first, inverse = np.unique(values, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    local = np.empty(len(distinct), dtype=np.int64)
+    local[order] = np.arange(len(distinct))
+    return local[inverse.reshape(-1)], distinct[order]
+
+
+def _connected(a: np.ndarray, b: np.ndarray, nodes: int) -> np.ndarray:
+    """Connected components of the graph with edges a[i]-b[i]: the smallest node of each one."""
+    label = np.arange(nodes, dtype=np.int64)
+    while True:
+        low = np.minimum(label[a], label[b])
+        new = label.copy()
+        np.minimum.at(new, a, low)
+        np.minimum.at(new, b, low)
+        while True:  # pointer jumping: every node straight to its current root
+            jumped = new[new]
+            if np.array_equal(jumped, new):
+                break
+            new = jumped
+        if np.array_equal(new, label):
+            return label
+        label = new
+
+
+def _effective_clashes(
+    instance: Instance,
+    request_index: dict[str, int],
+    kv: np.ndarray,
+    kr: np.ndarray,
+    kl: np.ndarray,
+    capacity: np.ndarray,
+    num_r: int,
+) -> np.ndarray:
+    """(n, 2) kept-pair positions (smaller first) of every effective clash: one volunteer paired
+    with both requests of a clash, with both loads fitting. Found from the smaller side."""
+    if not instance.clashes or not len(kv):
+        return np.zeros((0, 2), dtype=np.int64)
+    first = np.fromiter((request_index[c[0]] for c in instance.clashes), dtype=np.int64, count=len(instance.clashes))
+    second = np.fromiter((request_index[c[1]] for c in instance.clashes), dtype=np.int64, count=len(instance.clashes))
+    by_request = np.lexsort((kv, kr))
+    per_request = np.bincount(kr, minlength=num_r)
+    start = np.concatenate(([0], np.cumsum(per_request)))
+    small = np.where(per_request[first] <= per_request[second], first, second)
+    large = np.where(small == first, second, first)
+    counts = per_request[small]
+    total = int(counts.sum())
+    which = np.repeat(np.arange(len(small)), counts)
+    offset = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    a = by_request[start[small][which] + offset]
+    keys = kv * num_r + kr  # ascending: kept pairs are sorted by (volunteer, request)
+    wanted = kv[a] * num_r + large[which]
+    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    found = (keys[at] == wanted) & (kl[a] + kl[at] <= capacity[kv[a]])
+    a, b = a[found], at[found]
+    return np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1)
 
 
 def merge(components: list[Component]) -> Component:

@@ -23,10 +23,24 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from matching.components import Component, Outcome, trivial_bounds, value
+from matching.relaxation import relaxation_bounds
 
 # Phase 1 (coverage) decides most of the plan, so it gets most of the time; phase 2
-# (score) gets the rest plus whatever phase 1 did not use.
+# (score) gets the rest plus whatever phase 1 did not use. On large models phase 2 barely
+# moves from its hint (the local search does that work), so phase 1 gets nearly all.
 PHASE_ONE_SHARE = 0.7
+PHASE_ONE_SHARE_LARGE = 0.9
+
+# From this many pairs, phase 1 runs one CP-SAT worker with linearization level 2 (cuts on the
+# knapsack and team rows). Measured on 30k-pair city components: proven in ~4 s, where the
+# default two interleaved workers had not closed a 1% gap after 120 s. One worker is also
+# deterministic. Smaller models prove fast either way and keep the portfolio.
+LARGE_PAIRS = 5_000
+
+# The local search between phases looks at most IMPROVE_EFFORT alternatives per place, and does
+# at most IMPROVE_WORK checks per pair of the component in all (a cap on its time: linear).
+IMPROVE_EFFORT = 60
+IMPROVE_WORK = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +54,14 @@ class Budget:
     seed: int = 0
 
 
-def solve_cpsat(component: Component, budget: Budget) -> Outcome:
+def solve_cpsat(
+    component: Component, budget: Budget, *, score_phase: bool = True, hint: list[int] | None = None
+) -> Outcome:
     """Solve one component (or a merged batch) lexicographically with CP-SAT.
+
+    `hint` is a valid plan (local pair indices) to start from; the result is never worse.
+    `score_phase=False` skips phase 2 (the parts of a huge component: the local search does the
+    score there); the score bound is then the trivial one and the outcome is not optimal.
 
     Always returns a feasible plan: the best of a greedy plan and what each phase found.
     Bounds are CP-SAT's when it reports a usable one, otherwise the trivial bounds, which
@@ -54,31 +74,43 @@ def solve_cpsat(component: Component, budget: Budget) -> Outcome:
     teams = _add_rules(model, component, x)
     pair_priority = [component.priority[r] for r in component.pair_request]
     coverage = cp_model.LinearExpr.weighted_sum(x, pair_priority)
-    score = cp_model.LinearExpr.weighted_sum(x, component.score)
     trivial_coverage, trivial_score = trivial_bounds(component)
 
     # The greedy plan hints phase 1 and stays a candidate: phase 1 returns *a* plan of best
     # coverage with an arbitrary score, and when phase 2 runs out of time the greedy plan,
     # which picks high scores first, is often the better of the two.
-    best = _greedy(component)
+    best = greedy(component)
+    if hint is not None:
+        best = better(component, best, sorted(hint))
     _hint(model, x, teams, component, best)
     model.maximize(coverage)
-    det_one = budget.deterministic * PHASE_ONE_SHARE
-    wall_one = max(deadline - time.perf_counter(), 0.0) * PHASE_ONE_SHARE
-    first = _solver(budget, det_one, wall_one)
+    large = component.num_pairs >= LARGE_PAIRS
+    phase_one_share = (PHASE_ONE_SHARE_LARGE if large else PHASE_ONE_SHARE) if score_phase else 1.0
+    det_one = budget.deterministic * phase_one_share
+    wall_one = max(deadline - time.perf_counter(), 0.0) * phase_one_share
+    first = _solver(budget, det_one, wall_one, large=large)
     status = _checked(first, first.solve(model))
     used_det = _rounded(first.deterministic_time)
     wall_hit = _wall_stopped(first, status, wall_one)
     proven = status == cp_model.OPTIMAL
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        best = _better(component, best, _chosen(first, x))
+        best = better(component, best, _chosen(first, x))
         coverage_bound = min(_floor(first.best_objective_bound, trivial_coverage), trivial_coverage)
     else:
         coverage_bound = trivial_coverage  # UNKNOWN: CP-SAT's bound field means nothing then
     found_coverage, _ = value(component, best)
+    # Phase 1's plan has the best coverage but an arbitrary score: move people to better-scoring
+    # places of the same requests first, so that phase 2 starts from a good plan.
+    best = better(component, best, improve(component, best))
+
+    if not score_phase:
+        final_coverage, final_score = value(component, best)
+        return Outcome(
+            best, max(coverage_bound, final_coverage), max(trivial_score, final_score), False, used_det, wall_hit
+        )
 
     model.add(coverage >= found_coverage)
-    model.maximize(score)
+    model.maximize(cp_model.LinearExpr.weighted_sum(x, component.score))
     model.clear_hints()
     _hint(model, x, teams, component, best)
     det_two, wall_two = max(budget.deterministic - used_det, 0.0), max(deadline - time.perf_counter(), 0.0)
@@ -87,12 +119,17 @@ def solve_cpsat(component: Component, budget: Budget) -> Outcome:
     used_det += _rounded(second.deterministic_time)
     wall_hit = wall_hit or _wall_stopped(second, status, wall_two)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        best = _better(component, best, _chosen(second, x))
+        best = better(component, best, _chosen(second, x))
         # Phase 2 ranged over every plan with coverage >= found_coverage, which includes the
         # optimal plan even when phase 1 was not proven: its bound bounds the optimal score.
         score_bound = min(_floor(second.best_objective_bound, trivial_score), trivial_score)
     else:
         score_bound = trivial_score
+    if status != cp_model.OPTIMAL:
+        best = better(component, best, improve(component, best))
+        if large and score_bound == trivial_score:
+            # No bound from phase 2 in time: a flow relaxation's is far tighter than the trivial one.
+            score_bound = min(score_bound, relaxation_bounds(component)[1])
     final_coverage, final_score = value(component, best)
     return Outcome(
         best,
@@ -139,13 +176,16 @@ def _add_rules(model: cp_model.CpModel, component: Component, x: list[cp_model.I
     return teams
 
 
-def _greedy(component: Component) -> list[int]:
-    """A feasible starting plan: best pairs first, whole teams at once, every rule checked.
+def greedy(component: Component) -> list[int]:
+    """A feasible starting plan, every rule checked: requests in order of priority, the scarcest
+    first (fewest candidates per place), each taking its best-scoring volunteers who still fit;
+    a team only when it can be completed.
 
     Gives CP-SAT a good first solution on big components, where finding one can otherwise
-    take a noticeable share of the budget.
+    take a noticeable share of the budget. Scarcest first matters at city scale: a request with
+    few candidates should get them before a request with many takes one of them.
     """
-    pair_priority = [component.priority[r] for r in component.pair_request]
+    score = component.score
     by_request: list[list[int]] = [[] for _ in component.request_ids]
     for p, r in enumerate(component.pair_request):
         by_request[r].append(p)
@@ -155,40 +195,130 @@ def _greedy(component: Component) -> list[int]:
         clash_with.setdefault(b, []).append(a)
     taken = [False] * component.num_pairs
     room = list(component.capacity)
-    filled = [0] * len(component.request_ids)
-    tried = [False] * len(component.request_ids)
 
     def fits(p: int) -> bool:
         return component.load[p] <= room[component.pair_volunteer[p]] and not any(
             taken[q] for q in clash_with.get(p, ())
         )
 
-    def take(p: int) -> None:
-        taken[p] = True
-        room[component.pair_volunteer[p]] -= component.load[p]
-        filled[component.pair_request[p]] += 1
-
-    order = sorted(range(component.num_pairs), key=lambda p: (-pair_priority[p], -component.score[p], p))
-    for p in order:
-        r = component.pair_request[p]
-        if component.all_or_nothing[r]:
-            if tried[r]:
-                continue
-            tried[r] = True
-            # Pairs of one request have distinct volunteers and never clash with each other.
-            team = sorted((q for q in by_request[r] if fits(q)), key=lambda q: (-component.score[q], q))
-            team = team[: component.needed[r]]
-            if len(team) == component.needed[r] and (
-                component.priority[r] > 0 or sum(component.score[q] for q in team) > 0
-            ):
-                for q in team:
-                    take(q)
-        elif filled[r] < component.needed[r] and (pair_priority[p] > 0 or component.score[p] > 0) and fits(p):
-            take(p)
+    order = sorted(
+        range(len(component.request_ids)),
+        key=lambda r: (-component.priority[r], len(by_request[r]) / component.needed[r], r),
+    )
+    for r in order:
+        worth = component.priority[r] > 0
+        team: list[int] = []
+        # Pairs of one request have distinct volunteers and never clash with each other.
+        for p in sorted(by_request[r], key=lambda p: (-score[p], p)):
+            if not worth and not component.all_or_nothing[r] and score[p] <= 0:
+                break
+            if fits(p):
+                team.append(p)
+                if len(team) == component.needed[r]:
+                    break
+        complete = len(team) == component.needed[r] and (worth or sum(score[p] for p in team) > 0)
+        if component.all_or_nothing[r] and not complete:
+            continue
+        for p in team:
+            taken[p] = True
+            room[component.pair_volunteer[p]] -= component.load[p]
     return [p for p in range(component.num_pairs) if taken[p]]
 
 
-def _better(component: Component, incumbent: list[int], challenger: list[int]) -> list[int]:
+def improve(component: Component, chosen: list[int], *, work: int = 0) -> list[int]:
+    """A plan with the same places filled and a score at least as high.
+
+    Local search: move a place to a better-scoring volunteer of the same request, either directly
+    or by also handing one of the new volunteer's own places on to someone else (an ejection
+    chain of two; the someone else may be the volunteer who was just freed). Every rule is checked
+    at each step. Each move keeps every request's head count, so coverage never changes and this
+    only serves the second goal. Deterministic: pairs in index order, alternatives best first, and
+    the work is capped (IMPROVE_EFFORT checks per pair) so it stays linear.
+    """
+    n = component.num_pairs
+    volunteer, request, load, score = component.pair_volunteer, component.pair_request, component.load, component.score
+    by_request: list[list[int]] = [[] for _ in component.request_ids]
+    for p, r in enumerate(request):
+        by_request[r].append(p)
+    for options in by_request:
+        options.sort(key=lambda p: (-score[p], p))
+    clash_with: list[list[int]] = [[] for _ in range(n)]
+    for a, b in component.clashes:
+        clash_with[a].append(b)
+        clash_with[b].append(a)
+    on = [False] * n
+    room = list(component.capacity)
+    taken: list[set[int]] = [set() for _ in component.volunteer_ids]
+    effort = (work or IMPROVE_WORK) * max(n, 1)
+
+    def take(p: int) -> None:
+        on[p] = True
+        room[volunteer[p]] -= load[p]
+        taken[volunteer[p]].add(p)
+
+    def drop(p: int) -> None:
+        on[p] = False
+        room[volunteer[p]] += load[p]
+        taken[volunteer[p]].discard(p)
+
+    def fits(q: int) -> bool:
+        return load[q] <= room[volunteer[q]] and not any(on[c] for c in clash_with[q])
+
+    def replacement(p: int, least_gain: int) -> int | None:
+        """The best free alternative for p's place scoring more than score[p] + least_gain."""
+        nonlocal effort
+        for q in by_request[request[p]][:IMPROVE_EFFORT]:
+            effort -= 1
+            if score[q] - score[p] <= least_gain:
+                return None
+            if q != p and not on[q] and fits(q):
+                return q
+        return None
+
+    def ejection(p: int) -> bool:
+        nonlocal effort
+        for q in by_request[request[p]][:IMPROVE_EFFORT]:
+            gain = score[q] - score[p]
+            if gain <= 0 or effort <= 0:
+                return False
+            if on[q]:
+                continue
+            v = volunteer[q]
+            for p2 in sorted(taken[v]):
+                effort -= 1
+                if load[q] > room[v] + load[p2] or any(on[c] and c != p2 for c in clash_with[q]):
+                    continue
+                drop(p)
+                drop(p2)
+                take(q)
+                q2 = replacement(p2, -gain)
+                if q2 is not None:
+                    take(q2)
+                    return True
+                drop(q)
+                take(p2)
+                take(p)
+        return False
+
+    for p in chosen:
+        take(p)
+    improved = True
+    while improved and effort > 0:
+        improved = False
+        for p in [p for p in range(n) if on[p]]:
+            if not on[p] or effort <= 0:
+                continue
+            q = replacement(p, 0)
+            if q is not None:
+                drop(p)
+                take(q)
+                improved = True
+            elif ejection(p):
+                improved = True
+    return [p for p in range(n) if on[p]]
+
+
+def better(component: Component, incumbent: list[int], challenger: list[int]) -> list[int]:
     """The lexicographically better plan; the incumbent on a tie (keeps runs reproducible)."""
     return challenger if value(component, challenger) > value(component, incumbent) else incumbent
 
@@ -208,10 +338,12 @@ def _hint(
         model.add_hint(var, r in staffed)
 
 
-def _solver(budget: Budget, deterministic: float, wall: float) -> cp_model.CpSolver:
+def _solver(budget: Budget, deterministic: float, wall: float, *, large: bool = False) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     parameters = solver.parameters
-    parameters.num_workers = max(1, min(budget.workers, 2))  # the hosts have 2 cores
+    parameters.num_workers = 1 if large else max(1, min(budget.workers, 2))  # the hosts have 2 cores
+    if large:
+        parameters.linearization_level = 2
     parameters.random_seed = budget.seed
     if parameters.num_workers > 1:
         parameters.interleave_search = True  # parallel but deterministic (see docs/matching.md)

@@ -55,8 +55,14 @@ def to_milli(value: object, what: str, *, minimum: int, maximum: int) -> int:
         raise InstanceError(f"{what} must be a finite number, got {value!r}")
     if not minimum <= value <= maximum:
         raise InstanceError(f"{what} must be between {minimum} and {maximum}, got {value!r}")
-    if isinstance(value, float) and value.is_integer():
-        return int(value) * SCALE
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value) * SCALE
+        # Fast path, same answer as the Decimal route below: a float whose shortest repr has at
+        # most 3 decimals is exactly the float nearest to k/1000, and then k/1000 gives it back.
+        scaled = round(value * SCALE)
+        if scaled / SCALE == value:
+            return scaled
     exact = (Decimal(repr(value)) if isinstance(value, float) else value).scaleb(DECIMALS)
     scaled = int(exact)
     if scaled != exact:
@@ -195,6 +201,12 @@ def _unique_ids(items: tuple[Volunteer, ...] | tuple[Request, ...], what: str) -
 
 
 def _clash(clash: object, request_ids: set[str]) -> tuple[str, str]:
+    # Fast path for the common, already-normalised shape: a city week has ~10^6 clashes.
+    if type(clash) is tuple and len(clash) == 2:
+        first, second = clash
+        if type(first) is str and type(second) is str and first < second:  # noqa: SIM102 (hashable first)
+            if first in request_ids and second in request_ids:
+                return clash
     if isinstance(clash, str | bytes | Mapping) or not isinstance(clash, Iterable):
         raise InstanceError(f"clash {clash!r} must be a list of two request ids")
     names = tuple(clash)

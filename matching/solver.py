@@ -10,13 +10,16 @@ components and gives each the cheapest exact method:
 
 Small CP-SAT components are solved together in batches (they stay independent inside one
 model), so a city of many little knapsacks does not pay CP-SAT's start-up cost thousands
-of times. See docs/matching.md for the model, guarantees and limits.
+of times. A huge component (a whole city linked into one) is improved part by part from a
+starting plan and bounded by a flow relaxation (matching/partition.py): valid, not proven.
+See docs/matching.md for the model, guarantees and limits.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -25,6 +28,7 @@ from matching.cpsat import Budget, solve_cpsat
 from matching.direct import solve_direct
 from matching.flow import flow_exact, solve_flow
 from matching.instance import SCALE, Instance
+from matching.partition import solve_huge
 
 Path = Literal["auto", "flow", "cpsat"]
 
@@ -40,6 +44,13 @@ DETERMINISTIC_PER_SECOND = 0.3
 # CP-SAT components below SMALL_PAIRS pairs are merged into models of up to BATCH_PAIRS.
 SMALL_PAIRS = 2_000
 BATCH_PAIRS = 20_000
+
+# A CP-SAT component with at least HUGE_PAIRS pairs (after presolve) is too big for one model in
+# the time a sergeant waits: its plan is improved part by part, parts of about PART_PAIRS pairs
+# (matching/partition.py). The plan is valid and comes with a true bound, but is not proven.
+# (A huge component that min-cost flow represents exactly still goes to flow: exact and fast.)
+HUGE_PAIRS = 60_000
+PART_PAIRS = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,10 +88,19 @@ class _Unit:
     path: str
     members: int = 1
     outcome: Outcome | None = None
+    huge: bool = False
+    parts: dict[str, int] = field(default_factory=dict)
+    hint: list[int] | None = None
 
 
 def solve(
-    instance: Instance, time_limit: float = DEFAULT_TIME_LIMIT, *, path: Path = "auto", workers: int = 2, seed: int = 0
+    instance: Instance,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    *,
+    path: Path = "auto",
+    workers: int = 2,
+    seed: int = 0,
+    hint: Iterable[tuple[str, str]] | None = None,
 ) -> Plan:
     """Find the plan with the most priority-weighted coverage, then the highest score.
 
@@ -90,6 +110,10 @@ def solve(
     benchmarks. `workers` (1 or 2) are CP-SAT threads; `seed` fixes its randomness. The
     same instance and arguments give the same plan, unless the wall-clock backstop had to
     stop a search (counted in `stats["wall_limit_hits"]`).
+
+    `hint` is a valid plan to start from, as (volunteer id, request id) pairs (for example the
+    plan already proposed, or a quick heuristic's): the plan returned is never worse than it.
+    A hint that breaks a hard rule raises ValueError.
     """
     started = time.perf_counter()
     if not (isinstance(time_limit, int | float) and math.isfinite(time_limit) and time_limit > 0):
@@ -99,7 +123,9 @@ def solve(
     if path not in ("auto", "flow", "cpsat"):
         raise ValueError(f"path must be 'auto', 'flow' or 'cpsat', got {path!r}")
     deadline = started + time_limit
+    hinted = _checked_hint(instance, hint)
     decomposition = decompose(instance)
+    hints = _local_hints(decomposition, hinted)
 
     units: list[_Unit] = []
     waiting: list[Component] = []  # for CP-SAT
@@ -127,7 +153,7 @@ def solve(
             overflow += 1
         waiting.append(component)
 
-    cpsat_units = _batches(waiting)
+    cpsat_units = _batches(waiting, hints)
     deterministic_left = time_limit * DETERMINISTIC_PER_SECOND
     pairs_left = sum(unit.component.num_pairs for unit in cpsat_units)
     # Smallest first: they usually finish early and pass their unused time on.
@@ -139,28 +165,93 @@ def solve(
             workers=workers,
             seed=seed,
         )
-        unit.outcome = solve_cpsat(unit.component, budget)
+        if unit.huge:
+            unit.outcome, unit.parts = solve_huge(unit.component, budget, part_pairs=PART_PAIRS, hint=unit.hint)
+        else:
+            unit.outcome = solve_cpsat(unit.component, budget, hint=unit.hint)
         deterministic_left = max(deterministic_left - unit.outcome.deterministic_time, 0.0)
         pairs_left -= unit.component.num_pairs
     units += cpsat_units
     return _plan(instance, decomposition, units, overflow, time_limit, workers, started)
 
 
-def _batches(components: list[Component]) -> list[_Unit]:
-    """Merge small components into batches; big ones stay alone. Order is deterministic."""
-    units, batch, batch_pairs = [], [], 0
+def _batches(components: list[Component], hints: dict[int, list[int]]) -> list[_Unit]:
+    """Merge small components into batches; big ones stay alone. Order is deterministic.
+    `hints` (by id() of the component) are carried along, shifted into each batch's numbering."""
+    units: list[_Unit] = []
+    batch: list[Component] = []
+    batch_pairs = 0
+
+    def flush() -> None:
+        hint, offset = [], 0
+        for member in batch:
+            hint += [p + offset for p in hints.get(id(member), [])]
+            offset += member.num_pairs
+        units.append(_Unit(merge(batch), "cpsat", members=len(batch), hint=hint if hints else None))
+
     for component in components:
-        if component.num_pairs >= SMALL_PAIRS:
-            units.append(_Unit(component, "cpsat"))
+        if component.num_pairs >= min(SMALL_PAIRS, HUGE_PAIRS):
+            hint = hints.get(id(component)) if hints else None
+            units.append(_Unit(component, "cpsat", huge=component.num_pairs >= HUGE_PAIRS, hint=hint))
             continue
         if batch and batch_pairs + component.num_pairs > BATCH_PAIRS:
-            units.append(_Unit(merge(batch), "cpsat", members=len(batch)))
+            flush()
             batch, batch_pairs = [], 0
         batch.append(component)
         batch_pairs += component.num_pairs
     if batch:
-        units.append(_Unit(merge(batch), "cpsat", members=len(batch)))
+        flush()
     return units
+
+
+def _checked_hint(instance: Instance, hint: Iterable[tuple[str, str]] | None) -> set[tuple[str, str]] | None:
+    """The hint as a set of (volunteer, request) pairs, after checking it is a valid plan."""
+    if hint is None:
+        return None
+    chosen = {(str(v), str(r)) for v, r in hint}
+    pairs = {(p.volunteer, p.request): p for p in instance.pairs}
+    requests = {r.id: r for r in instance.requests}
+    capacity = {v.id: v.capacity_milli for v in instance.volunteers}
+    used: dict[str, int] = {}
+    count: dict[str, int] = {}
+    for key in chosen:
+        if key not in pairs:
+            raise ValueError(f"hint: {key} is not a listed pair")
+        used[key[0]] = used.get(key[0], 0) + pairs[key].load_milli
+        count[key[1]] = count.get(key[1], 0) + 1
+    for v, load in used.items():
+        if load > capacity[v]:
+            raise ValueError(f"hint: volunteer {v!r} is over capacity")
+    for r, filled in count.items():
+        request = requests[r]
+        if filled > request.needed or (request.all_or_nothing and filled < request.needed):
+            raise ValueError(f"hint: request {r!r} has {filled} of {request.needed} people")
+    on_request: dict[str, set[str]] = {}
+    for v, r in chosen:
+        on_request.setdefault(r, set()).add(v)
+    for first, second in instance.clashes:
+        both = on_request.get(first, set()) & on_request.get(second, set())
+        if both:
+            raise ValueError(f"hint: volunteer {min(both)!r} takes clashing {first!r} and {second!r}")
+    return chosen
+
+
+def _local_hints(decomposition: Decomposition, hinted: set[tuple[str, str]] | None) -> dict[int, list[int]]:
+    """Per component (by id()), the hint's pairs as local pair indices. Pairs presolve dropped
+    (priority 0 and score <= 0) are left out: a plan without them is still valid."""
+    if not hinted:
+        return {}
+    hints: dict[int, list[int]] = {}
+    for component in decomposition.components:
+        vids, rids = component.volunteer_ids, component.request_ids
+        local = [
+            p
+            for p, (v, r) in enumerate(zip(component.pair_volunteer, component.pair_request, strict=True))
+            if (vids[v], rids[r]) in hinted
+        ]
+        if local:
+            hints[id(component)] = local
+    return hints
 
 
 def _plan(
@@ -207,6 +298,9 @@ def _plan(
         "cpsat_models_proven": sum(outcome.optimal for outcome in cpsat),
         "deterministic_time": round(sum(outcome.deterministic_time for outcome in cpsat), 3),
         "wall_limit_hits": sum(outcome.wall_limit_hit for outcome in cpsat),
+        "huge_components": sum(unit.huge for unit in units),
+        "parts": sum(unit.parts.get("parts", 0) for unit in units),
+        "parts_improved": sum(unit.parts.get("parts_improved", 0) for unit in units),
         "time_limit": time_limit,
         "workers": workers,
     }
