@@ -58,7 +58,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     from core.auth.views import bp as auth_bp
     from core.cli import register_cli
     from core.permissions import enforce_access
-    from matching.demo import load_requests
+    from matching.cli import match_cli
+    from matching.demo import load_local_team, load_requests, match_demo_fortnight
+    from matching.offer_views import bp as offers_bp
+    from matching.offers import volunteer_work
+    from matching.run_views import bp as runs_bp
     from matching.views import bp as requests_bp
     from vetting import queries as vetting_queries
     from vetting.catalogue import TASK_POLICIES
@@ -80,7 +84,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(vetting_bp)
     app.register_blueprint(directory_bp)
     app.register_blueprint(requests_bp)
+    app.register_blueprint(runs_bp)
+    app.register_blueprint(offers_bp)
     app.cli.add_command(volunteers_cli)
+    app.cli.add_command(match_cli)
     app.extensions["expiring_clearance_volunteer_ids"] = vetting_queries.expiring_volunteer_ids
     app.extensions["open_vetting_review"] = vetting_queries.has_open_review
     connect_signals()
@@ -89,12 +96,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["task_type_names"] = lambda: {t.code: t.name for t in TASK_POLICIES}
     app.extensions["home_context"] = {Role.VOLUNTEER: volunteer_home, Role.VETTING_OFFICER: vetting_officer_home}
     app.extensions["volunteer_vetting_view"] = volunteer_vetting_view
+    app.extensions["volunteer_work"] = volunteer_work
     task_codes = [t.code for t in TASK_POLICIES]
     app.extensions["demo_loaders"] = [
         lambda session, rng, today: load_volunteer_profiles(session, rng, today, task_codes),
         load_clearances,
     ]
-    app.extensions["demo_loaders"].append(load_requests)
+    app.extensions["demo_loaders"] += [load_requests, load_local_team]
+    app.extensions["after_demo"] = [match_demo_fortnight]
     errors.init_app(app)
     register_cli(app)
     return app

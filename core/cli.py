@@ -84,6 +84,9 @@ def demo_load(scale: int, seed: int, if_empty: bool) -> None:
     except DemoRefused as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(summary)
+    if not isinstance(summary, str):  # loaded now (not skipped by --if-empty): let features act on it
+        for step in current_app.extensions.get("after_demo", []):
+            click.echo(step(current_app))
 
 
 accounts_cli = AppGroup("accounts", help="Accounts.")

@@ -8,13 +8,28 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from core.auth.models import Role, User, sergeant_wards
-from core.timeutil import london_to_utc
-from matching.models import Priority, RequestSkill, RequestStatus, SupportRequest
+from core.db import utcnow
+from core.timeutil import london_to_utc, london_today
+from matching.models import Offer, OfferStatus, Priority, RequestSkill, RequestStatus, RunScope, SupportRequest
 from vetting.catalogue import TASK_POLICIES_BY_CODE
+from vetting.lifecycle import ClearanceState
+from vetting.models import Clearance, VettingReview
+from volunteers.models import (
+    AvailabilitySlot,
+    BlockedPeriod,
+    ConflictDeclaration,
+    EvidenceStatus,
+    Volunteer,
+    VolunteerKind,
+    VolunteerSkill,
+    VolunteerStatus,
+    WorkAdjustment,
+)
+from volunteers.skills import PatrolStatus, SkillLevel
 
 # task type → (title, description, organisation or "") to choose from; weights say how common each task is.
 _TEMPLATES: dict[str, list[tuple[str, str, str]]] = {
@@ -124,3 +139,91 @@ def _request(rng: random.Random, today: dt.date, user_id: int, ward_id: int, cod
     if code in ("cyber_victim_visit", "domestic_abuse_support") and rng.random() < 0.3:
         item.skills = [RequestSkill(skill_code=rng.choice(_LANGUAGES))]
     return item
+
+
+# ---- The demo sergeant's local team -------------------------------------------------------------
+
+TEAM_SIZE = 5  # specials near the demo sergeant's wards, besides the named demo volunteer
+
+
+def load_local_team(session: Session, rng: random.Random, today: dt.date) -> int:
+    """Make the demo sergeant's wards a believable patch: the named demo volunteer and five specials live
+    there, cleared and free most days, so the README's walk (raise a mental-health escort, match it, a
+    volunteer accepts, a decline is re-matched) works on any demo size. Everyone else stays random.
+
+    The specials are the first special constables after the named volunteer, re-homed and given a
+    mental-health skill, RV and NPPV2 full clearances and daytime-to-evening availability; whatever
+    they had of those is replaced, and any review or block they had is dropped. Returns how many.
+    """
+    tom = session.scalar(select(User.id).where(User.email == "sergeant@demo.example"))
+    if tom is None:
+        return 0
+    ward_ids = list(session.scalars(select(sergeant_wards.c.ward_id).where(sergeant_wards.c.user_id == tom)
+                                    .order_by(sergeant_wards.c.ward_id)))
+    named = session.scalar(select(Volunteer.id).join(User, User.id == Volunteer.user_id)
+                           .where(User.email == "volunteer@demo.example"))
+    specials = list(session.scalars(select(Volunteer.id).where(Volunteer.kind == VolunteerKind.SPECIAL)
+                                    .order_by(Volunteer.id).limit(TEAM_SIZE)))
+    team = ([named] if named else []) + specials
+    if not ward_ids or not team:
+        return 0
+    for model in (VolunteerSkill, Clearance, AvailabilitySlot, BlockedPeriod, ConflictDeclaration, VettingReview):
+        session.execute(delete(model).where(model.volunteer_id.in_(team)))
+    valid_from = today - dt.timedelta(days=365)
+    for n, volunteer_id in enumerate(team):
+        special = volunteer_id != named
+        session.execute(update(Volunteer).where(Volunteer.id == volunteer_id).values(
+            status=VolunteerStatus.ACTIVE, home_ward_id=ward_ids[n % len(ward_ids)], travel_limit_km=10,
+            weekly_hours_cap_minutes=16 * 60, adjustment=WorkAdjustment.NONE, military_reservist=False,
+            **({"kind": VolunteerKind.SPECIAL, "warrant_number": f"SC{70000 + n}",
+                "patrol_status": PatrolStatus.QUALIFIED, "monthly_commitment_minutes": 16 * 60} if special else {})))
+        skills = [VolunteerSkill(volunteer_id=volunteer_id, skill_code="cyber_victim_support",
+                                 level=SkillLevel.EXPERT if n % 2 == 0 else SkillLevel.PRACTITIONER)]
+        if special:
+            skills.append(VolunteerSkill(volunteer_id=volunteer_id, skill_code="mh_first_aid",
+                                         level=SkillLevel.PRACTITIONER))
+        if special and n % 2:
+            skills.append(VolunteerSkill(
+                volunteer_id=volunteer_id, skill_code="rmn", level=SkillLevel.EXPERT, evidence_body="NMC",
+                registration_number=f"NMC{rng.randint(100000, 999999)}",
+                evidence_expires_on=today + dt.timedelta(days=700), evidence_status=EvidenceStatus.VERIFIED))
+        session.add_all(skills)
+        for code, years in ((("RV", 10), ("NPPV2F", 3)) if special else (("NPPV2F", 3),)):
+            session.add(Clearance(volunteer_id=volunteer_id, type_code=code, state=ClearanceState.GRANTED,
+                                  valid_from=valid_from, expires_on=valid_from + dt.timedelta(days=365 * years)))
+        session.add_all(AvailabilitySlot(volunteer_id=volunteer_id, weekday=day, start_minute=8 * 60,
+                                         end_minute=22 * 60) for day in range(7))
+    session.flush()
+    return len(team)
+
+
+def match_demo_fortnight(app) -> str:
+    """After the demo is loaded: match the next fortnight's requests as a coordinator would, then answer
+    most offers (about two in three accepted, one in eight declined, the rest still waiting), so the
+    pages show a force at work. No emails are sent. Deterministic for the same demo data."""
+    from matching.offers import refresh_status
+    from matching.runs import execute_run, queue_run, settings_from_config
+
+    make_session = app.extensions["db_sessionmaker"]
+    today = london_today()
+    with make_session() as session:
+        run = queue_run(session, scope=RunScope.LONDON, first_day=today, last_day=today + dt.timedelta(days=13),
+                        today=today, trigger="demo")
+    done = execute_run(make_session, run.id, settings_from_config(app.config))
+    now = utcnow()
+    with make_session() as session:
+        made = list(session.scalars(select(Offer).where(Offer.run_id == run.id).order_by(Offer.id)))
+        named = session.scalar(select(Volunteer.id).join(User, User.id == Volunteer.user_id)
+                               .where(User.email == "volunteer@demo.example"))
+        for n, offer in enumerate(made):
+            if offer.volunteer_id == named:
+                continue  # the named volunteer's offers wait for an answer on their home page
+            if n % 8 == 3:
+                offer.status, offer.answered_at = OfferStatus.DECLINED, now
+            elif n % 3 != 2:
+                offer.status, offer.answered_at = OfferStatus.ACCEPTED, now
+        session.flush()
+        refresh_status(session, {o.request_id for o in made})
+        session.commit()
+        accepted = sum(o.status is OfferStatus.ACCEPTED for o in made)
+    return f"Demo matching run: {done.places_offered} of {done.places_needed} places offered; {accepted} accepted."

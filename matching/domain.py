@@ -76,6 +76,9 @@ class RequestFacts:
     organisation: str = ""
     preferred_volunteer_id: int | None = None
     supervised: bool = field(default=False)
+    # Never offered this request again: they declined it, let the offer expire, or hold a place on
+    # it already. The funnel leaves them out of the pool before any rule (not counted in "all").
+    excluded_volunteers: frozenset[int] = frozenset()
 
     @property
     def minutes(self) -> int:

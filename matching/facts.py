@@ -22,13 +22,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import NamedTuple
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, case, select
 from sqlalchemy.orm import Session
 
 from core.geography.models import Ward
 from core.timeutil import london_to_utc, to_london
 from matching.domain import Conflict, DateException, RequestFacts, VolunteerCandidate, WeeklySlot, distance_km
-from matching.models import RequestSkill, RequestStatus, SupportRequest
+from matching.models import ACTIVE_OFFER_STATUSES, Offer, OfferStatus, RequestSkill, RequestStatus, SupportRequest
 from matching.planning import PRIORITY_WEIGHTS
 from vetting.catalogue import SkillRequirement
 from vetting.facts import person_facts
@@ -51,6 +51,9 @@ __all__ = ["facts_for_match", "load_requests", "load_volunteers", "london_week"]
 
 log = logging.getLogger(__name__)
 
+# Requests the matcher may still fill places on.
+MATCHABLE_STATUSES = (RequestStatus.OPEN, RequestStatus.MATCHED, RequestStatus.PART_FILLED)
+
 # Kilometres per degree, rounded so that a box drawn with them is never smaller than the circle
 # it stands for: a degree of latitude is at least 110.5 km, and the longitude figure is scaled by
 # the cosine of the latitude (and a 1% margin for the curvature the flat box ignores).
@@ -70,11 +73,12 @@ def load_requests(
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
 ) -> list[RequestFacts]:
-    """The open requests in scope, as the matcher's facts, by id.
+    """The requests in scope that still have free places, as the matcher's facts, by id.
 
-    Scope: ``request_ids`` (those of them still open), ``scope_ward_ids`` (the requests of these
+    Scope: ``request_ids`` (those of them still wanted), ``scope_ward_ids`` (the requests of these
     wards), and ``start``/``end`` (windows starting in ``[start, end)``); each narrows the others.
-    Requests that are not open (matched, cancelled, …) are never returned.
+    Cancelled and completed requests, and those whose every place is offered or accepted, are
+    never returned.
 
     Each request becomes one deployment:
 
@@ -84,6 +88,11 @@ def load_requests(
       Choosing a later slot inside a wider window (when the first one finds nobody) is future work.
     - ``location`` is the ward's centre, or None for remote work; ``ward_id`` is always the
       request's ward (ward conflicts of interest apply to remote work too).
+    - ``people_needed`` is the places still free: those asked for less the active offers (offered
+      or accepted). Accepted work is never moved, and an outstanding offer stands until it is
+      answered or expires, so a run only ever fills free places.
+    - ``excluded_volunteers``: everyone who already had an offer for this request (declined, let it
+      expire, was withdrawn, or holds a place on it now) is never offered it again.
     - ``priority`` is the solver's weight for the request's priority (urgent 9, priority 3, routine 1).
     - ``extra_skills``: each of the request's own skills is one requirement. A language is needed
       at "aware" level or above, because getting by in someone's language beats an interpreter
@@ -94,7 +103,7 @@ def load_requests(
     """
     if request_ids is not None and not request_ids:
         return []
-    conditions = [SupportRequest.status == RequestStatus.OPEN]
+    conditions = [SupportRequest.status.in_(MATCHABLE_STATUSES)]
     if request_ids is not None:
         conditions.append(SupportRequest.id.in_(sorted(set(request_ids))))
     if scope_ward_ids is not None:
@@ -118,6 +127,14 @@ def load_requests(
         return []
     skills: dict[int, list[str]] = defaultdict(list)
     in_scope = select(SupportRequest.id).where(*conditions)
+    taken: dict[int, int] = defaultdict(int)
+    excluded: dict[int, set[int]] = defaultdict(set)
+    for request_id, volunteer_id, status in session.execute(
+        select(Offer.request_id, Offer.volunteer_id, Offer.status).where(Offer.request_id.in_(in_scope))
+    ):
+        excluded[request_id].add(volunteer_id)
+        if status in ACTIVE_OFFER_STATUSES:
+            taken[request_id] += 1
     for request_id, code in session.execute(
         select(RequestSkill.request_id, RequestSkill.skill_code)
         .where(RequestSkill.request_id.in_(in_scope))
@@ -128,6 +145,9 @@ def load_requests(
 
     facts = []
     for row in rows:
+        free_places = row.people_needed - taken[row.id]
+        if free_places <= 0:
+            continue
         task = policies.get(row.task_type_code)
         if task is None:
             log.warning("support request %s has an unknown task type %r: not matched", row.id, row.task_type_code)
@@ -140,13 +160,14 @@ def load_requests(
             ward_id=row.ward_id,
             location=None if row.remote else (row.latitude, row.longitude),
             remote=row.remote,
-            people_needed=row.people_needed,
+            people_needed=free_places,
             all_or_nothing=row.all_or_nothing,
             priority=PRIORITY_WEIGHTS[row.priority.value],
             warranted_only=row.warranted_only,
             extra_skills=tuple(_requirement(code) for code in skills.get(row.id, ())),
             organisation=row.organisation or "",
             preferred_volunteer_id=row.preferred_volunteer_id,
+            excluded_volunteers=frozenset(excluded.get(row.id, ())),
         ))
     return facts
 
@@ -187,6 +208,7 @@ def load_volunteers(
     week_end: dt.datetime,
     ward_ids: Iterable[int] | None = None,
     max_km: float | None = None,
+    min_reach_km: float = 0.0,
 ) -> list[VolunteerCandidate]:
     """Every active volunteer as a matching candidate for deployments in ``[week_start, week_end)``, by id.
 
@@ -198,16 +220,20 @@ def load_volunteers(
     overlap the week (a deployment starting in the week may end on the day after it, so that day
     counts too). Declared conflicts and preferred task types are included.
 
-    ``busy``, ``booked_minutes_in_week`` and ``served_wards`` are left empty: there are no offers
-    or assignments yet. They will come from accepted (and outstanding) offers when those exist.
+    From the offers: ``busy`` holds every active (offered or accepted) deployment that touches the
+    week, ``booked_minutes_in_week`` their weekly load (task plus travel) for those starting in the
+    week, and ``served_wards`` the wards of requests the volunteer accepted before the week.
 
     Pre-filter (optional): with ``ward_ids`` (the wards of the in-person requests being matched),
     volunteers whose home is further than their own travel limit from every one of those wards
     are left out, as the funnel's travel rule would drop them anyway; ``max_km`` caps everyone's
-    reach further. Do not pass ``ward_ids`` when a remote request is being matched: distance does
+    reach further. ``min_reach_km`` keeps everyone within that distance whatever their own limit,
+    so the funnel can count those dropped by the travel rule and name the nearest of them ("the
+    nearest eligible volunteer is 9 km away with a 5 km limit"). Do not pass ``ward_ids`` when a
+    remote request is being matched: distance does
     not count for it. The filter is a bounding box in SQL and the funnel's own distance in Python.
 
-    Cost: eight statements (nine with ``ward_ids``) whatever the number of volunteers.
+    Cost: ten statements (eleven with ``ward_ids``) whatever the number of volunteers.
     """
     if week_start.tzinfo is None or week_end.tzinfo is None:
         raise ValueError("week_start and week_end must be timezone-aware")
@@ -228,14 +254,15 @@ def load_volunteers(
         if not centres:
             return []
         index = _WardIndex(centres)
-        chosen = _within_box(chosen, centres, max_km)
+        chosen = _within_box(chosen, centres, max_km, min_reach_km)
 
     with _collector_paused():
-        return _candidates(session, chosen, index, max_km, first_day, last_day)
+        return _candidates(session, chosen, index, max_km, min_reach_km, first_day, last_day, week_start, week_end)
 
 
 def _candidates(session: Session, chosen: Select, index: _WardIndex | None, max_km: float | None,
-                first_day: dt.date, last_day: dt.date) -> list[VolunteerCandidate]:
+                min_reach_km: float, first_day: dt.date, last_day: dt.date, week_start: dt.datetime,
+                week_end: dt.datetime) -> list[VolunteerCandidate]:
     # Plain Core execution on the session's connection (same transaction): the rows are columns, so the
     # ORM's result machinery would only add time.
     connection = session.connection()
@@ -293,13 +320,26 @@ def _candidates(session: Session, chosen: Select, index: _WardIndex | None, max_
         select(TaskPreference.volunteer_id, TaskPreference.task_type_code)
         .where(TaskPreference.volunteer_id.in_(chosen)))
 
+    # Offers: a day either side of the week, so a deployment across midnight is seen by both weeks.
+    active = grouped(
+        select(Offer.volunteer_id, Offer.starts_at, Offer.ends_at, Offer.load_minutes)
+        .where(Offer.volunteer_id.in_(chosen), Offer.status.in_(ACTIVE_OFFER_STATUSES),
+               Offer.ends_at > week_start - dt.timedelta(days=1), Offer.starts_at < week_end + dt.timedelta(days=1))
+        .order_by(Offer.volunteer_id, Offer.starts_at))
+    served = grouped(
+        select(Offer.volunteer_id, SupportRequest.ward_id)
+        .join(SupportRequest, SupportRequest.id == Offer.request_id)
+        .where(Offer.volunteer_id.in_(chosen), Offer.status == OfferStatus.ACCEPTED, Offer.ends_at <= week_start)
+        .distinct())
+
     # Most volunteers share a few weekly patterns: one frozen WeeklySlot per distinct slot.
     slot_facts: dict[tuple, WeeklySlot] = {}
     candidates = []
     for row in rows:
         home = None if row.latitude is None else (row.latitude, row.longitude)
         if index is not None:
-            reach = row.travel_limit_km if max_km is None else min(row.travel_limit_km, max_km)
+            reach = max(row.travel_limit_km, min_reach_km)
+            reach = reach if max_km is None else min(reach, max_km)
             if home is None or not index.any_within(home, reach):
                 continue
         profile = _Profile(row.kind, row.warrant_number, row.patrol_status, row.adjustment, skills.get(row.id, []))
@@ -319,6 +359,10 @@ def _candidates(session: Session, chosen: Select, index: _WardIndex | None, max_
             blocked=tuple(DateRange(b.first_day, b.last_day) for b in blocked),
             conflicts=tuple(Conflict(c.organisation, c.ward_id) for c in conflicts.get(row.id, ())),
             preferred_task_types=frozenset(p.task_type_code for p in preferences.get(row.id, ())),
+            busy=tuple((o.starts_at, o.ends_at) for o in active.get(row.id, ())),
+            booked_minutes_in_week=sum(o.load_minutes for o in active.get(row.id, ())
+                                       if week_start <= o.starts_at < week_end),
+            served_wards=frozenset(w.ward_id for w in served.get(row.id, ())),
         ))
     return candidates
 
@@ -340,7 +384,8 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _within_box(chosen: Select, centres: list[tuple[float, float]], max_km: float | None) -> Select:
+def _within_box(chosen: Select, centres: list[tuple[float, float]], max_km: float | None,
+                min_reach_km: float = 0.0) -> Select:
     """Narrow ``chosen`` to volunteers whose home lies in the box around the requested wards, widened
     by their own travel limit (and by ``max_km``). Coarse but never too tight; exact distances follow."""
     lats = [lat for lat, _ in centres]
@@ -350,7 +395,7 @@ def _within_box(chosen: Select, centres: list[tuple[float, float]], max_km: floa
     cos_edge = math.cos(math.radians(min(89.0, max(abs(lat) for lat in lats) + 2.0)))
     per_km_lat = 1 / _KM_PER_DEGREE_LAT
     per_km_lon = 1.01 / (_KM_PER_DEGREE_LON_AT_EQUATOR * cos_edge)
-    reach = Volunteer.travel_limit_km
+    reach = case((Volunteer.travel_limit_km < min_reach_km, min_reach_km), else_=Volunteer.travel_limit_km)
     chosen = chosen.join(Ward, Ward.id == Volunteer.home_ward_id).where(
         Ward.latitude >= min(lats) - reach * per_km_lat, Ward.latitude <= max(lats) + reach * per_km_lat,
         Ward.longitude >= min(lons) - reach * per_km_lon, Ward.longitude <= max(lons) + reach * per_km_lon,

@@ -1,7 +1,8 @@
-"""Support requests: what a ward sergeant asks volunteers for, and when.
+"""Support requests, the offers the matcher makes for them, and the matching runs that made them.
 
-Only the request itself lives here for now. Offers, assignments and the explanations of a match
-come with the matcher's web side; the statuses they will set are already in ``RequestStatus``.
+A request (a sergeant's ask) gets places filled by offers: the matcher proposes a volunteer, the
+proposal is an offer the volunteer accepts (the place is theirs: an assignment) or declines. The
+runs keep their figures and, per request, the funnel that says who dropped out at which rule.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import text as text_clause
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.auth.models import User, enum_column
@@ -30,10 +32,10 @@ DURATION_MIN, DURATION_MAX = 15, 24 * 60
 class RequestStatus(enum.StrEnum):
     """Where a request is in its life.
 
-    Reachable today: OPEN (raised, waiting for the matcher) and CANCELLED (by the sergeant, with a
-    reason). The others are set by matching and offers, which come next: MATCHED (volunteers chosen,
-    offers out), PART_FILLED (some places accepted), FILLED (every place accepted), COMPLETED (the
-    task has been done).
+    Derived from the request's offers after every change (``matching.offers.refresh_status``):
+    OPEN (no offer out and nobody accepted), MATCHED (offers out, nobody has accepted yet),
+    PART_FILLED (some places accepted), FILLED (every place accepted). CANCELLED is set by the
+    sergeant, with a reason. COMPLETED (the task has been done) is not set by the product yet.
     """
 
     OPEN = "open"
@@ -132,6 +134,16 @@ class SupportRequest(Base):
     def is_open(self) -> bool:
         return self.status is RequestStatus.OPEN
 
+    @property
+    def deployment_end(self) -> dt.datetime:
+        """The slot the matcher books: the window's start for the task's duration."""
+        return self.window_start + dt.timedelta(minutes=self.duration_minutes)
+
+    @property
+    def is_live(self) -> bool:
+        """Still wanted: not cancelled or completed (it may still have free places)."""
+        return self.status not in (RequestStatus.CANCELLED, RequestStatus.COMPLETED)
+
 
 class RequestSkill(Base):
     """An extra skill or language the request needs, on top of what its task type needs."""
@@ -140,6 +152,166 @@ class RequestSkill(Base):
 
     request_id: Mapped[int] = mapped_column(ForeignKey("support_requests.id", ondelete="CASCADE"), primary_key=True)
     skill_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+# ---- Offers: the matcher's proposals, and the volunteers' answers --------------------------------
+
+class OfferStatus(enum.StrEnum):
+    """OFFERED waits for the volunteer's answer until ``respond_by``; ACCEPTED is an assignment.
+    DECLINED and EXPIRED (no answer in time) reopen the place; WITHDRAWN means the volunteer is no
+    longer available (the vetting sweep found them no longer eligible: the sergeant is told no
+    more than that); CANCELLED follows the request's cancellation."""
+
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+    CANCELLED = "cancelled"
+
+
+# Offers that hold a place and the volunteer's time: the database keeps these from overlapping.
+ACTIVE_OFFER_STATUSES = (OfferStatus.OFFERED, OfferStatus.ACCEPTED)
+_ACTIVE_SQL = "status IN ('offered', 'accepted')"
+
+OFFER_STATUS_LABELS = {
+    OfferStatus.OFFERED: "Waiting for an answer",
+    OfferStatus.ACCEPTED: "Accepted",
+    OfferStatus.DECLINED: "Declined",
+    OfferStatus.EXPIRED: "No answer in time",
+    OfferStatus.WITHDRAWN: "No longer available",
+    OfferStatus.CANCELLED: "Request cancelled",
+}
+EXPLANATION_MAX = 300
+
+
+class Offer(Base):
+    """One place on a request offered to one volunteer.
+
+    ``starts_at``/``ends_at`` are the deployment itself (the request's slot). On PostgreSQL an
+    exclusion constraint (migration 0009) refuses two active offers of one volunteer whose times
+    overlap, whichever process writes them; on SQLite, where there is no such constraint, the
+    booking service checks under the database's single write lock. ``load_minutes`` is what the
+    deployment costs the volunteer's weekly hours: the task plus travel there and back.
+    """
+
+    __tablename__ = "offers"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="time_order"),
+        CheckConstraint("load_minutes >= 0", name="load"),
+        # One live offer per volunteer per request; old declined ones stay as history.
+        Index("uq_offers_request_id_volunteer_id_active", "request_id", "volunteer_id", unique=True,
+              sqlite_where=text_clause(_ACTIVE_SQL), postgresql_where=text_clause(_ACTIVE_SQL)),
+        Index("ix_offers_volunteer_id_starts_at", "volunteer_id", "starts_at"),
+        Index("ix_offers_status_respond_by", "status", "respond_by"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("support_requests.id", ondelete="CASCADE"), index=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("match_runs.id", ondelete="SET NULL"), index=True)
+    status: Mapped[OfferStatus] = mapped_column(enum_column(OfferStatus, "offer_status"), default=OfferStatus.OFFERED)
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    load_minutes: Mapped[int] = mapped_column(Integer)
+    explanation: Mapped[str] = mapped_column(String(EXPLANATION_MAX), default="")
+    offered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    respond_by: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Internal only (vetting officers and the log): never shown to the sergeant.
+    closed_reason: Mapped[str | None] = mapped_column(String(120))
+
+    request: Mapped[SupportRequest] = relationship()
+    volunteer: Mapped[Volunteer] = relationship()
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_OFFER_STATUSES
+
+
+# ---- Matching runs ------------------------------------------------------------------------------
+
+class RunStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class RunScope(enum.StrEnum):
+    WARD = "ward"
+    BCU = "bcu"
+    LONDON = "london"
+    REQUEST = "request"  # a re-match of one request after a decline or an expired offer
+
+
+class MatchRun(Base):
+    """One run of the matcher over a scope and a date range, with its figures.
+
+    Progress (``stage``, ``percent``) is written in short transactions of its own while the run
+    works, so any web process can show it; the offers and the figures are saved in one transaction
+    at the end, so a run that fails midway leaves no offers behind.
+    """
+
+    __tablename__ = "match_runs"
+    __table_args__ = (
+        CheckConstraint("percent BETWEEN 0 AND 100", name="percent"),
+        CheckConstraint("last_day >= first_day", name="day_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[RunScope] = mapped_column(enum_column(RunScope, "run_scope"))
+    ward_id: Mapped[int | None] = mapped_column(ForeignKey("wards.id"))
+    bcu_id: Mapped[int | None] = mapped_column(ForeignKey("bcus.id"))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("support_requests.id", ondelete="CASCADE"))
+    first_day: Mapped[dt.date] = mapped_column(Date)
+    last_day: Mapped[dt.date] = mapped_column(Date)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    trigger: Mapped[str] = mapped_column(String(20))  # "web", "cli", "decline", "expiry"
+    status: Mapped[RunStatus] = mapped_column(enum_column(RunStatus, "run_status"), default=RunStatus.QUEUED,
+                                              index=True)
+    stage: Mapped[str] = mapped_column(String(80), default="Waiting to start")
+    percent: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    error: Mapped[str | None] = mapped_column(String(500))
+    # The figures, set when the run succeeds.
+    requests_count: Mapped[int | None] = mapped_column(Integer)
+    volunteers_count: Mapped[int | None] = mapped_column(Integer)
+    places_needed: Mapped[int | None] = mapped_column(Integer)
+    places_offered: Mapped[int | None] = mapped_column(Integer)
+    coverage: Mapped[int | None] = mapped_column(Integer)
+    coverage_bound: Mapped[int | None] = mapped_column(Integer)
+    score: Mapped[float | None] = mapped_column(Float)
+    score_bound: Mapped[float | None] = mapped_column(Float)
+    optimal: Mapped[bool | None] = mapped_column()
+    solve_seconds: Mapped[float | None] = mapped_column(Float)
+    total_seconds: Mapped[float | None] = mapped_column(Float)
+    # {"urgent": [filled, needed], "priority": [...], "routine": [...]} as JSON.
+    by_priority: Mapped[str | None] = mapped_column(Text)
+
+    ward: Mapped[Ward | None] = relationship()
+    requested_by: Mapped[User | None] = relationship()
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (RunStatus.SUCCEEDED, RunStatus.FAILED)
+
+
+class RunRequest(Base):
+    """What one run found for one request: places asked and offered, the funnel and what would fill it."""
+
+    __tablename__ = "match_run_requests"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("match_runs.id", ondelete="CASCADE"), primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("support_requests.id", ondelete="CASCADE"), primary_key=True,
+                                            index=True)
+    places_needed: Mapped[int] = mapped_column(Integer)
+    places_offered: Mapped[int] = mapped_column(Integer)
+    # [[label, remaining], …] as JSON: "14 have the skills → 6 cleared for this task on 3 December …".
+    funnel: Mapped[str] = mapped_column(Text)
+    suggestion: Mapped[str | None] = mapped_column(String(400))
 
 
 # ---- Showing times ------------------------------------------------------------------------------

@@ -25,7 +25,9 @@ from core.auth.services import record_event
 from core.geography.models import Borough, Ward
 from core.pagination import Page
 from core.timeutil import london_to_utc, london_today
+from matching.facts import MATCHABLE_STATUSES
 from matching.models import (
+    ACTIVE_OFFER_STATUSES,
     CANCEL_REASON_MAX,
     DESCRIPTION_MAX,
     DURATION_MAX,
@@ -34,12 +36,15 @@ from matching.models import (
     PEOPLE_MAX,
     PEOPLE_MIN,
     TITLE_MAX,
+    Offer,
+    OfferStatus,
     Priority,
     RequestSkill,
     RequestStatus,
     SupportRequest,
     duration_text,
 )
+from matching.offers import close_offers, served_ward_volunteers
 from vetting.catalogue import TASK_POLICIES_BY_CODE, TaskPolicy
 from volunteers.models import ConflictDeclaration, Volunteer
 from volunteers.skills import SKILLS_BY_CODE
@@ -98,13 +103,10 @@ def sergeant_ward_ids(session: Session, user_id: int) -> list[int]:
     return list(session.scalars(select(sergeant_wards.c.ward_id).where(sergeant_wards.c.user_id == user_id)))
 
 
-def previous_volunteers(session: Session, ward_ids: list[int]) -> list[Volunteer]:
-    """Volunteers who have served these wards before, for continuity (repeat victims see the same face).
-
-    There are no assignments yet, so nobody has served anywhere: this returns []. When offers and
-    assignments arrive, it will read the volunteers with a completed assignment in ``ward_ids``.
-    """
-    return []
+def previous_volunteers(session: Session, ward_ids: list[int], now: dt.datetime | None = None) -> list[Volunteer]:
+    """Volunteers who have served these wards before (accepted work there that has happened), for
+    continuity: repeat victims should see the same face."""
+    return served_ward_volunteers(session, ward_ids, now or dt.datetime.now(dt.UTC))
 
 
 def policy_for(task_type_code: str) -> TaskPolicy:
@@ -180,21 +182,25 @@ def update_request(session: Session, sergeant: User, request_id: int, details: R
 
 
 def cancel_request(session: Session, sergeant: User, request_id: int, reason: str,
-                   now: dt.datetime) -> SupportRequest:
-    """Cancel an open request. It stays listed, with the reason."""
+                   now: dt.datetime) -> tuple[SupportRequest, list[int]]:
+    """Cancel a request that is still wanted; it stays listed, with the reason. Its offers and
+    assignments are cancelled too. Returns the request and the offers closed (to tell their volunteers)."""
     item = _own_request(session, sergeant, request_id)
-    if not item.is_open:
-        raise RequestError("Only an open request can be cancelled")
+    if not item.is_live:
+        raise RequestError("This request has already been cancelled or completed")
     reason = " ".join(reason.split())
     if not reason:
         raise RequestError("Enter why you are cancelling the request", field="reason")
     if len(reason) > CANCEL_REASON_MAX:
         raise RequestError(f"The reason must be {CANCEL_REASON_MAX} characters or fewer", field="reason")
+    active = list(session.scalars(select(Offer).where(Offer.request_id == item.id,
+                                                      Offer.status.in_(ACTIVE_OFFER_STATUSES))))
     item.status = RequestStatus.CANCELLED
     item.cancelled_at = now
     item.cancel_reason = reason
+    close_offers(session, active, OfferStatus.CANCELLED, "request cancelled", now)
     record_event(session, "support_request_cancelled", sergeant.id, f"request {item.id} ward {item.ward_id}")
-    return _save(session, item)
+    return _save(session, item), [o.id for o in active]
 
 
 def _save(session: Session, item: SupportRequest) -> SupportRequest:
@@ -317,10 +323,11 @@ def search_requests(session: Session, user: User, filters: RequestFilters, raw_p
 
 
 def upcoming_open_requests(session: Session, user_id: int, now: dt.datetime, limit: int = 10) -> list[SupportRequest]:
-    """The sergeant's open requests whose window has not ended, soonest first (their home page)."""
+    """The sergeant's requests still wanted whose window has not ended, soonest first (their home page)."""
     return list(session.scalars(
         select(SupportRequest).where(SupportRequest.ward_id.in_(_own_wards(user_id)),
-                                     SupportRequest.status == RequestStatus.OPEN, SupportRequest.window_end > now)
+                                     SupportRequest.status.in_(MATCHABLE_STATUSES + (RequestStatus.FILLED,)),
+                                     SupportRequest.window_end > now)
         .options(joinedload(SupportRequest.ward))
         .order_by(SupportRequest.window_start, SupportRequest.id).limit(limit)))
 

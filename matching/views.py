@@ -5,7 +5,10 @@ Coordinators may list and read every request. Thin: form → service → redirec
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import json
+from functools import partial
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields import SelectChoice
@@ -13,11 +16,13 @@ from wtforms.fields import SelectChoice
 from core.auth.models import Role
 from core.db import get_session, utcnow
 from core.geography.models import Bcu, Borough
+from core.mail import send_mail
 from core.permissions import allow
-from core.timeutil import to_london
-from matching import services
+from core.timeutil import london_today, to_london
+from matching import offers, services
 from matching.forms import (
     PRIORITY_HINTS,
+    AnswerForm,
     CancelForm,
     EditRequestForm,
     RequestFilterForm,
@@ -25,14 +30,19 @@ from matching.forms import (
     TaskTypeForm,
     clock_value,
 )
+from matching.mailing import send_cancelled_emails
 from matching.models import (
+    OFFER_STATUS_LABELS,
     PRIORITY_LABELS,
     STATUS_LABELS,
     Priority,
     RequestStatus,
+    RunScope,
+    RunStatus,
     SupportRequest,
     duration_text,
 )
+from matching.runs import RunError, queue_run
 from vetting.catalogue import TASK_POLICIES, TASK_POLICIES_BY_CODE, TaskPolicy
 from volunteers.skills import SKILLS_BY_CODE, SkillFamily
 
@@ -180,10 +190,49 @@ def new_details(task_type: str):
 @allow(SERGEANT, Role.COORDINATOR)
 def show(request_id: int):
     item = _visible(request_id)
-    conflicts = services.declared_conflicts(get_session(), item.organisation) if item.organisation else 0
-    return render_template("requests/show.html", item=item, policy=TASK_POLICIES_BY_CODE.get(item.task_type_code),
-                           conflicts=conflicts, can_change=current_user.role is SERGEANT and item.is_open,
-                           **_names())
+    db = get_session()
+    conflicts = services.declared_conflicts(db, item.organisation) if item.organisation else 0
+    made = offers.offers_for_request(db, item.id)
+    active = sum(1 for o in made if o.is_active)
+    findings = offers.latest_findings(db, item.id)
+    sergeant = current_user.role is SERGEANT
+    return render_template(
+        "requests/show.html", item=item, policy=TASK_POLICIES_BY_CODE.get(item.task_type_code),
+        conflicts=conflicts, can_change=sergeant and item.is_open, can_cancel=sergeant and item.is_live,
+        can_match=sergeant and item.is_live and active < item.people_needed and item.window_start > utcnow(),
+        offers=made, findings=findings, funnel=json.loads(findings.funnel) if findings else [],
+        offer_labels=OFFER_STATUS_LABELS, form=AnswerForm(), **_names())
+
+
+@bp.route("/<int:request_id>/match", methods=["POST"])
+@allow(SERGEANT)
+def match(request_id: int):
+    """Find volunteers for the request's free places now, and send them offers."""
+    from matching.tasks import run_now
+
+    item = _visible(request_id)
+    db = get_session()
+    if not AnswerForm().validate_on_submit():
+        abort(400)
+    day = to_london(item.window_start).date()
+    try:
+        run = queue_run(db, scope=RunScope.REQUEST, first_day=day, last_day=day, today=london_today(),
+                        trigger="web", requested_by_id=current_user.id, request_id=item.id)
+    except RunError as exc:
+        flash(exc.message if exc.field != "first_day" else "This request's time has passed.", "error")
+        return redirect(url_for("requests.show", request_id=request_id))
+    done = run_now(current_app, run.id)
+    if done.status is not RunStatus.SUCCEEDED:
+        flash(f"Matching did not finish: {done.error}", "error")
+    elif done.places_offered:
+        flash(f"{done.places_offered} volunteer{'s have' if done.places_offered != 1 else ' has'} been offered "
+              "this request. Their answers will show below.", "success")
+    elif done.requests_count:
+        flash("Nobody could be offered this request yet: see below who dropped out and what would fill it.",
+              "error")
+    else:
+        flash("Every place on this request already has a volunteer offered or booked.", "success")
+    return redirect(url_for("requests.show", request_id=request_id))
 
 
 def _fill(form: EditRequestForm, item: SupportRequest) -> None:
@@ -249,24 +298,32 @@ def edit(request_id: int):
 @allow(SERGEANT)
 def cancel(request_id: int):
     item = _visible(request_id)
-    if not item.is_open:
-        flash("Only an open request can be cancelled.", "error")
+    if not item.is_live:
+        flash("This request has already been cancelled.", "error")
         return redirect(url_for("requests.show", request_id=request_id))
     form = CancelForm()
     if form.validate_on_submit():
         try:
-            services.cancel_request(get_session(), current_user, request_id, form.reason.data, utcnow())
+            _, closed = services.cancel_request(get_session(), current_user, request_id, form.reason.data, utcnow())
         except services.RequestError as exc:
             if not _field_error(form, exc):
                 flash(exc.message, "error")
                 return redirect(url_for("requests.show", request_id=request_id))
         else:
+            if closed:
+                send = partial(send_mail, current_app.config)
+                send_cancelled_emails(get_session(), closed, lambda to, subject, body: send(to, subject, body))
             flash(f"Request cancelled: {item.title}.", "success")
             return redirect(url_for("requests.show", request_id=request_id))
     return render_template("requests/cancel.html", form=form, item=item, **_names())
 
 
 # ---- The sergeant's home page -------------------------------------------------------------------
+
+@bp.app_template_global("status_labels")
+def status_labels() -> dict:
+    return STATUS_LABELS
+
 
 @bp.app_template_global("sergeant_open_requests")
 def sergeant_open_requests() -> list[SupportRequest]:

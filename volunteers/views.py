@@ -10,7 +10,7 @@ from wtforms.fields import SelectChoice
 from core.auth import services as auth_services
 from core.auth.models import Role
 from core.auth.views import SESSION_TOKEN_KEY, session_policy
-from core.db import get_session
+from core.db import get_session, utcnow
 from core.geography.models import Borough, Ward
 from core.permissions import allow, public
 from core.timeutil import london_today
@@ -216,7 +216,9 @@ def home_context(user) -> dict:
         todo.append(("Choose the tasks you would like", url_for("volunteers.edit_preferences")))
     if not volunteer.skills:
         todo.append(("Add your skills", url_for("volunteers.skills")))
-    return {"volunteer": volunteer, "todo": todo, "vetting": vetting_view(volunteer)}
+    # Offers and deployments come from matching (wired in by create_app: volunteers cannot import it).
+    work = current_app.extensions["volunteer_work"](get_session(), volunteer, utcnow())
+    return {"volunteer": volunteer, "todo": todo, "vetting": vetting_view(volunteer), "work": work}
 
 
 def vetting_view(volunteer: Volunteer):

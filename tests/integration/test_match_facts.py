@@ -349,5 +349,5 @@ def test_loading_costs_the_same_number_of_statements_for_6_or_60_volunteers(app,
     many_match = _statements(engine, lambda: facts_for_match(db, [item_id]))
     assert many == few and many_match == few_match
     # One statement per table: volunteers, skills, clearances, blocked days, exceptions, slots, conflicts,
-    # preferences (and the requested wards' centres when pre-filtering).
-    assert few == (8, 9)
+    # preferences, active offers, wards served (and the requested wards' centres when pre-filtering).
+    assert few == (10, 11)

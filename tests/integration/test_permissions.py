@@ -10,7 +10,7 @@ from core.auth.models import Role
 from core.db import utcnow
 from core.geography.models import Borough, Ward
 from core.permissions import PUBLIC, access_of
-from matching.models import SupportRequest
+from matching.models import MatchRun, Offer, RunScope, RunStatus, SupportRequest
 from tests.helpers import make_user, make_volunteer
 from vetting.models import ReviewKind, VettingReview
 from volunteers.models import EvidenceStatus, VolunteerKind, VolunteerSkill
@@ -74,6 +74,12 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "requests.new_details": frozenset({Role.SERGEANT}),
     "requests.edit": frozenset({Role.SERGEANT}),
     "requests.cancel": frozenset({Role.SERGEANT}),
+    "requests.match": frozenset({Role.SERGEANT}),
+    "runs.index": frozenset({C}),
+    "runs.show": frozenset({C}),
+    "offers.show": frozenset({Role.VOLUNTEER}),
+    "offers.accept": frozenset({Role.VOLUNTEER}),
+    "offers.decline": frozenset({Role.VOLUNTEER}),
 }
 
 
@@ -129,7 +135,18 @@ def test_role_by_route_table(app, db, role):
         duration_minutes=60, people_needed=1, created_by_id=walker.id)
     db.add(support_request)
     db.commit()
+    # The walking volunteer's own offer on it, and a finished run.
+    walking_volunteer = make_volunteer(db)
+    offer = Offer(request_id=support_request.id, volunteer_id=walking_volunteer.id,
+                  starts_at=support_request.window_start, ends_at=support_request.deployment_end, load_minutes=60,
+                  respond_by=utcnow() + dt.timedelta(days=1), explanation="Walk")
+    run = MatchRun(scope=RunScope.LONDON, first_day=dt.date(2026, 12, 1), last_day=dt.date(2026, 12, 7),
+                   trigger="cli", status=RunStatus.FAILED, error="Walk")
+    db.add_all([offer, run])
+    db.commit()
     ids = {
+        "offer_id": offer.id,
+        "run_id": run.id,
         "user_id": sergeant.id,
         "item_id": 999999,
         "review_id": review.id,
@@ -144,7 +161,7 @@ def test_role_by_route_table(app, db, role):
     }
     client = app.test_client()
     if role is not None:
-        email = make_volunteer(db).user.email if role is Role.VOLUNTEER else (
+        email = walking_volunteer.user.email if role is Role.VOLUNTEER else (
             walker if role is Role.SERGEANT else make_user(db, role)).email
         client.sign_in(email)
         token = client.csrf_token("/")

@@ -1,0 +1,88 @@
+"""`flask match …`: matching runs for cron, closing unanswered offers, and the background worker."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from core.db import get_session
+from core.geography.models import Bcu, Ward
+from core.timeutil import london_today
+from matching.models import RunScope, RunStatus
+from matching.runs import RunError, by_priority, expire_and_rematch, gap_text, queue_run, settings_from_config
+
+match_cli = AppGroup("match", help="Matching: runs, offer expiry, the background worker.")
+
+
+@match_cli.command("run")
+@click.option("--ward", "ward_code", help="Match one ward (its ONS code, e.g. E05000001).")
+@click.option("--bcu", "bcu_code", help="Match one BCU (its code, e.g. CN).")
+@click.option("--all", "all_london", is_flag=True, help="Match all London.")
+@click.option("--from", "first", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="First day (London); default: today.")
+@click.option("--to", "last", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Last day (London); default: six days after the first (a week).")
+@click.option("--background", is_flag=True, help="Queue the run for the worker instead of running it here.")
+def run(ward_code: str | None, bcu_code: str | None, all_london: bool, first: dt.datetime | None,
+        last: dt.datetime | None, background: bool) -> None:
+    """Match the open places of a ward, a BCU or all London over a date range, and send the offers."""
+    from matching.tasks import run_match, run_now
+
+    if sum(bool(x) for x in (ward_code, bcu_code, all_london)) != 1:
+        raise click.UsageError("Say what to match: exactly one of --ward CODE, --bcu CODE or --all")
+    session = get_session()
+    today = london_today()
+    first_day = first.date() if first else today
+    last_day = last.date() if last else first_day + dt.timedelta(days=6)
+    ward_id = bcu_id = None
+    if ward_code:
+        ward_id = session.scalar(select(Ward.id).where(Ward.code == ward_code.strip().upper()))
+        if ward_id is None:
+            raise click.BadParameter(f"no ward has the code {ward_code!r}", param_hint="--ward")
+    if bcu_code:
+        bcu_id = session.scalar(select(Bcu.id).where(Bcu.code == bcu_code.strip().upper()))
+        if bcu_id is None:
+            raise click.BadParameter(f"no BCU has the code {bcu_code!r}", param_hint="--bcu")
+    scope = RunScope.WARD if ward_id else RunScope.BCU if bcu_id else RunScope.LONDON
+    try:
+        queued = queue_run(session, scope=scope, first_day=first_day, last_day=last_day, today=today,
+                           trigger="cli", ward_id=ward_id, bcu_id=bcu_id)
+    except RunError as exc:
+        raise click.UsageError(exc.message) from None
+    if background:
+        run_match(queued.id)
+        click.echo(f"Run {queued.id} queued for the worker.")
+        return
+    done = run_now(current_app, queued.id)
+    if done.status is not RunStatus.SUCCEEDED:
+        click.echo(f"Run {done.id} failed: {done.error}", err=True)
+        sys.exit(1)
+    click.echo(f"Run {done.id}: {done.requests_count} requests, {done.places_offered} of {done.places_needed} "
+               f"places offered; {gap_text(done)}; {done.total_seconds:.2f} s (solver {done.solve_seconds:.2f} s)")
+    for name, filled, needed in by_priority(done):
+        click.echo(f"  {name}: {filled} of {needed}")
+
+
+@match_cli.command("expire-offers")
+def expire_offers() -> None:
+    """Close offers nobody answered in time and offer those places to someone else (the worker does
+    this every five minutes; this is for cron without a worker)."""
+    from matching.tasks import offer_sender
+
+    expired, offered = expire_and_rematch(current_app.extensions["db_sessionmaker"],
+                                          settings_from_config(current_app.config), offer_sender(current_app))
+    click.echo(f"{expired} requests had an unanswered offer; {offered} places offered again.")
+
+
+@match_cli.command("worker")
+@click.option("--workers", default=1, show_default=True, help="Worker threads (a run uses up to two cores).")
+def worker(workers: int) -> None:
+    """Run the background worker (Huey consumer): queued matching runs and the five-minute offer expiry."""
+    from matching.tasks import huey
+
+    huey.create_consumer(workers=workers, periodic=True).run()

@@ -1,0 +1,276 @@
+"""Offers: booking a volunteer onto a request, their answer, expiry, withdrawal, and what each user sees.
+
+Booking safety is the database's job. On PostgreSQL the exclusion constraint of migration 0009
+refuses two active offers of one volunteer whose times overlap, from any process; on SQLite
+(one writer at a time) ``book_offers`` takes the write lock first and then checks, so the check
+and the insert cannot interleave with another booking. Either way a clash is ``DoubleBooking``.
+
+Answers are conditional updates (``… WHERE status = 'offered'``): a volunteer who accepts in two
+tabs, or answers as the offer expires, changes it once.
+
+These functions flush but never commit: the caller's service owns the transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from core.auth.models import User
+from core.timeutil import london_to_utc, london_today
+from matching.models import (
+    ACTIVE_OFFER_STATUSES,
+    Offer,
+    OfferStatus,
+    RequestStatus,
+    RunRequest,
+    SupportRequest,
+)
+from volunteers.models import Volunteer
+
+# The PostgreSQL error a violated exclusion constraint raises.
+_EXCLUSION_VIOLATION = "23P01"
+
+
+class OfferError(Exception):
+    """An answer or a booking that cannot be made; the message is for the user."""
+
+
+class DoubleBooking(OfferError):
+    def __init__(self) -> None:
+        super().__init__("This volunteer is already booked at an overlapping time.")
+
+
+class OfferNotFound(Exception):
+    """No such offer, or not this volunteer's."""
+
+
+@dataclass(frozen=True)
+class Booking:
+    """One place to book: who, on what, when, and why (the explanation the sergeant reads)."""
+
+    request_id: int
+    volunteer_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    load_minutes: int
+    explanation: str
+    respond_by: dt.datetime
+
+
+def respond_by(now: dt.datetime, starts_at: dt.datetime, hours: int) -> dt.datetime:
+    """The answer deadline: ``hours`` from now, but an hour before the task at the latest, and never
+    less than 15 minutes from now (an urgent request an hour away still gets a real chance)."""
+    deadline = min(now + dt.timedelta(hours=hours), starts_at - dt.timedelta(hours=1))
+    return min(max(deadline, now + dt.timedelta(minutes=15)), starts_at)
+
+
+def _take_write_lock(session: Session) -> None:
+    """SQLite: take the database's write lock now (a write that changes nothing keeps it until commit)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("UPDATE offers SET id = id WHERE 0 = 1"))
+
+
+def _overlapping(session: Session, bookings: Sequence[Booking]) -> bool:
+    """Whether any booking overlaps another of the same volunteer, here or already in the database."""
+    by_volunteer: dict[int, list[tuple[dt.datetime, dt.datetime]]] = {}
+    for b in bookings:
+        by_volunteer.setdefault(b.volunteer_id, []).append((b.starts_at, b.ends_at))
+    earliest = min(b.starts_at for b in bookings)
+    latest = max(b.ends_at for b in bookings)
+    ids = sorted(by_volunteer)
+    for chunk in range(0, len(ids), 500):
+        rows = session.execute(
+            select(Offer.volunteer_id, Offer.starts_at, Offer.ends_at)
+            .where(Offer.volunteer_id.in_(ids[chunk:chunk + 500]), Offer.status.in_(ACTIVE_OFFER_STATUSES),
+                   Offer.ends_at > earliest, Offer.starts_at < latest))
+        for volunteer_id, start, end in rows:
+            by_volunteer[volunteer_id].append((start, end))
+    for ranges in by_volunteer.values():
+        ranges.sort()
+        if any(later[0] < earlier[1] for earlier, later in zip(ranges, ranges[1:], strict=False)):
+            return True
+    return False
+
+
+def book_offers(session: Session, bookings: Sequence[Booking], *, run_id: int | None, now: dt.datetime) -> list[Offer]:
+    """Insert the offers (flushed, not committed). Raises DoubleBooking if a volunteer would be in two
+    places at once; the caller rolls back, so nothing of the batch is kept."""
+    if not bookings:
+        return []
+    if session.get_bind().dialect.name != "postgresql":
+        _take_write_lock(session)
+        if _overlapping(session, bookings):
+            raise DoubleBooking()
+    offers = [Offer(request_id=b.request_id, volunteer_id=b.volunteer_id, run_id=run_id, status=OfferStatus.OFFERED,
+                    starts_at=b.starts_at, ends_at=b.ends_at, load_minutes=b.load_minutes,
+                    explanation=b.explanation[:300], offered_at=now, respond_by=b.respond_by) for b in bookings]
+    session.add_all(offers)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        if getattr(exc.orig, "sqlstate", None) == _EXCLUSION_VIOLATION:
+            raise DoubleBooking() from exc
+        raise
+    return offers
+
+
+# ---- Request status from its offers -------------------------------------------------------------
+
+def refresh_status(session: Session, request_ids: Iterable[int]) -> None:
+    """Set each live request's status from its active offers (see ``RequestStatus``)."""
+    ids = sorted(set(request_ids))
+    if not ids:
+        return
+    counts: dict[int, dict[OfferStatus, int]] = {}
+    for request_id, status, count in session.execute(
+        select(Offer.request_id, Offer.status, func.count()).where(
+            Offer.request_id.in_(ids), Offer.status.in_(ACTIVE_OFFER_STATUSES)).group_by(Offer.request_id, Offer.status)
+    ):
+        counts.setdefault(request_id, {})[status] = count
+    for item in session.scalars(select(SupportRequest).where(SupportRequest.id.in_(ids))):
+        if not item.is_live:
+            continue
+        accepted = counts.get(item.id, {}).get(OfferStatus.ACCEPTED, 0)
+        offered = counts.get(item.id, {}).get(OfferStatus.OFFERED, 0)
+        if accepted >= item.people_needed:
+            status = RequestStatus.FILLED
+        elif accepted:
+            status = RequestStatus.PART_FILLED
+        elif offered:
+            status = RequestStatus.MATCHED
+        else:
+            status = RequestStatus.OPEN
+        if item.status is not status:
+            item.status = status
+    session.flush()
+
+
+# ---- The volunteer's answer ---------------------------------------------------------------------
+
+def own_offer(session: Session, user_id: int, offer_id: int) -> Offer:
+    offer = session.scalar(
+        select(Offer).join(Volunteer, Volunteer.id == Offer.volunteer_id)
+        .where(Offer.id == offer_id, Volunteer.user_id == user_id)
+        .options(joinedload(Offer.request).joinedload(SupportRequest.ward)))
+    if offer is None:
+        raise OfferNotFound()
+    return offer
+
+
+def answer(session: Session, user_id: int, offer_id: int, *, accept: bool, now: dt.datetime) -> Offer:
+    """Accept or decline one's own offer while it is waiting and its deadline has not passed (commits)."""
+    offer = own_offer(session, user_id, offer_id)
+    if offer.status is not OfferStatus.OFFERED:
+        raise OfferError("You have already answered this offer, or it has closed." if offer.answered_at
+                         else "This offer has closed.")
+    if offer.respond_by <= now:
+        raise OfferError("The time to answer this offer has passed, so the place has gone to someone else.")
+    changed = session.execute(
+        update(Offer).where(Offer.id == offer.id, Offer.status == OfferStatus.OFFERED)
+        .values(status=OfferStatus.ACCEPTED if accept else OfferStatus.DECLINED, answered_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        session.rollback()
+        raise OfferError("You have already answered this offer, or it has closed.")
+    session.refresh(offer)
+    refresh_status(session, [offer.request_id])
+    session.commit()
+    return offer
+
+
+def expire_due(session: Session, now: dt.datetime) -> list[int]:
+    """Close offers nobody answered in time; returns the requests that have a place free again (commits)."""
+    rows = session.execute(
+        select(Offer.id, Offer.request_id).where(Offer.status == OfferStatus.OFFERED, Offer.respond_by <= now)
+    ).all()
+    if not rows:
+        return []
+    ids = [r.id for r in rows]
+    for chunk in range(0, len(ids), 500):
+        session.execute(
+            update(Offer).where(Offer.id.in_(ids[chunk:chunk + 500]), Offer.status == OfferStatus.OFFERED)
+            .values(status=OfferStatus.EXPIRED, closed_reason="no answer in time")
+            .execution_options(synchronize_session=False))
+    request_ids = sorted({r.request_id for r in rows})
+    refresh_status(session, request_ids)
+    session.commit()
+    return request_ids
+
+
+def close_offers(session: Session, offers: Iterable[Offer], status: OfferStatus, reason: str,
+                 now: dt.datetime) -> list[int]:
+    """Withdraw or cancel active offers (flushed, not committed); returns their request ids."""
+    request_ids = set()
+    for offer in offers:
+        if offer.is_active:
+            offer.status = status
+            offer.closed_reason = reason[:120]
+            offer.answered_at = offer.answered_at or now
+            request_ids.add(offer.request_id)
+    session.flush()
+    refresh_status(session, request_ids)
+    return sorted(request_ids)
+
+
+# ---- What each user sees ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class VolunteerWork:
+    waiting: list[Offer]
+    upcoming: list[Offer]
+    month_minutes: int
+    commitment_minutes: int | None
+
+
+def volunteer_work(session: Session, volunteer: Volunteer, now: dt.datetime) -> VolunteerWork:
+    """The volunteer's offers waiting for an answer, upcoming deployments, and this London month's hours."""
+    options = joinedload(Offer.request).joinedload(SupportRequest.ward)
+    waiting = list(session.scalars(
+        select(Offer).where(Offer.volunteer_id == volunteer.id, Offer.status == OfferStatus.OFFERED,
+                            Offer.respond_by > now).order_by(Offer.respond_by, Offer.id).options(options)))
+    upcoming = list(session.scalars(
+        select(Offer).where(Offer.volunteer_id == volunteer.id, Offer.status == OfferStatus.ACCEPTED,
+                            Offer.ends_at > now).order_by(Offer.starts_at, Offer.id).options(options)))
+    today = london_today(now)
+    month_start = london_to_utc(today.replace(day=1), dt.time(0, 0))
+    next_month = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    month_end = london_to_utc(next_month, dt.time(0, 0))
+    month_minutes = 0
+    for start, end in session.execute(
+        select(Offer.starts_at, Offer.ends_at).where(Offer.volunteer_id == volunteer.id,
+                                                     Offer.status == OfferStatus.ACCEPTED,
+                                                     Offer.starts_at >= month_start, Offer.starts_at < month_end)):
+        month_minutes += int((end - start).total_seconds() // 60)
+    return VolunteerWork(waiting, upcoming, month_minutes, volunteer.monthly_commitment_minutes)
+
+
+def offers_for_request(session: Session, request_id: int) -> list[Offer]:
+    """Every offer made for a request, newest first, with the volunteer's name and contact loaded."""
+    return list(session.scalars(
+        select(Offer).where(Offer.request_id == request_id)
+        .order_by(Offer.offered_at.desc(), Offer.id.desc())
+        .options(joinedload(Offer.volunteer).joinedload(Volunteer.user))))
+
+
+def latest_findings(session: Session, request_id: int) -> RunRequest | None:
+    """What the most recent run that looked at this request found (its funnel and suggestion)."""
+    return session.scalar(select(RunRequest).where(RunRequest.request_id == request_id)
+                          .order_by(RunRequest.run_id.desc()).limit(1))
+
+
+def served_ward_volunteers(session: Session, ward_ids: Sequence[int], now: dt.datetime) -> list[Volunteer]:
+    """Volunteers who accepted work in these wards that has already happened, by name (for continuity)."""
+    if not ward_ids:
+        return []
+    ids = select(Offer.volunteer_id).join(SupportRequest, SupportRequest.id == Offer.request_id).where(
+        SupportRequest.ward_id.in_(list(ward_ids)), Offer.status == OfferStatus.ACCEPTED, Offer.ends_at <= now)
+    return list(session.scalars(select(Volunteer).join(User, User.id == Volunteer.user_id)
+                                .where(Volunteer.id.in_(ids)).order_by(User.full_name)
+                                .options(joinedload(Volunteer.user))))

@@ -1,0 +1,90 @@
+"""Coordinators' matching runs: start one (a ward, a BCU or all London over some days), follow its
+progress, and read the history with each run's figures. Thin: form → service → redirect or page.
+
+A ward's run is done while the coordinator waits (a second or two); a BCU's or London's goes to the
+background worker, and its page shows the stage and share done until it finishes — it carries on if
+the browser is closed.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+from wtforms.fields import SelectChoice
+
+from core.auth.models import Role
+from core.db import get_session
+from core.geography.models import Bcu, Borough, Ward
+from core.pagination import Page
+from core.permissions import allow
+from core.timeutil import london_today
+from matching.forms import RunForm
+from matching.models import MatchRun, RunRequest, RunScope, SupportRequest
+from matching.runs import RunError, by_priority, days_text, describe_scope, gap_text, queue_run
+
+bp = Blueprint("runs", __name__, url_prefix="/matching/runs")
+_MAX_ID = 2**31 - 1
+
+
+def _prepare(form: RunForm) -> None:
+    db = get_session()
+    form.ward.choices = [SelectChoice("", "Choose a ward")] + [
+        SelectChoice(str(w.id), w.label) for w in db.scalars(
+            select(Ward).join(Borough).options(joinedload(Ward.borough)).order_by(Borough.name, Ward.name))]
+    form.bcu.choices = [SelectChoice("", "Choose a BCU")] + [
+        SelectChoice(str(b.id), b.name) for b in db.scalars(select(Bcu).order_by(Bcu.name))]
+
+
+@bp.route("", methods=["GET", "POST"])
+@allow(Role.COORDINATOR)
+def index():
+    from matching.tasks import run_match, run_now
+
+    db = get_session()
+    form = RunForm()
+    _prepare(form)
+    if request.method == "GET":
+        form.first_day.data = london_today()
+    if form.validate_on_submit():
+        scope = RunScope(form.scope.data)
+        try:
+            run = queue_run(db, scope=scope, first_day=form.first_day.data, last_day=form.last_day.data,
+                            today=london_today(), trigger="web", requested_by_id=current_user.id,
+                            ward_id=int(form.ward.data) if scope is RunScope.WARD else None,
+                            bcu_id=int(form.bcu.data) if scope is RunScope.BCU else None)
+        except RunError as exc:
+            getattr(form, exc.field).errors.append(exc.message)
+        else:
+            if scope is RunScope.WARD:
+                run_now(current_app, run.id)
+            else:
+                run_match(run.id)  # to the worker; the run's page follows it
+            return redirect(url_for("runs.show", run_id=run.id))
+    query = select(MatchRun).options(joinedload(MatchRun.ward).joinedload(Ward.borough),
+                                     joinedload(MatchRun.requested_by)).order_by(MatchRun.id.desc())
+    page = Page.of(db, query, select(func.count(MatchRun.id)), request.args.get("page"), per_page=25)
+    return render_template("matching/runs.html", form=form, page=page, **_helpers())
+
+
+def _helpers() -> dict:
+    return {"describe_scope": lambda run: describe_scope(get_session(), run), "days_text": days_text,
+            "gap_text": gap_text, "by_priority": by_priority}
+
+
+@bp.route("/<int:run_id>")
+@allow(Role.COORDINATOR)
+def show(run_id: int):
+    db = get_session()
+    run = db.get(MatchRun, run_id) if run_id <= _MAX_ID else None
+    if run is None:
+        abort(404)
+    unfilled = []
+    if run.is_finished:
+        unfilled = db.execute(
+            select(RunRequest, SupportRequest).join(SupportRequest, SupportRequest.id == RunRequest.request_id)
+            .where(RunRequest.run_id == run.id, RunRequest.places_offered < RunRequest.places_needed)
+            .options(joinedload(SupportRequest.ward).joinedload(Ward.borough))
+            .order_by(SupportRequest.priority.desc(), SupportRequest.window_start).limit(50)).all()
+    return render_template("matching/run.html", run=run, unfilled=unfilled, **_helpers())

@@ -1,0 +1,412 @@
+"""Matching runs: from the stored requests and volunteers to offers, saved all-or-nothing.
+
+A run is queued (a ``MatchRun`` row), then executed — inline for a ward or one request, by the
+background worker (``matching.tasks``) for a BCU or all London. Executing it:
+
+1. loads the requests in scope that still have free places, a London week at a time (weekly
+   hours are a weekly limit), and the volunteers who could reach them (``matching.facts``);
+2. runs the funnel of hard rules for every request (``matching.funnel.funnels``);
+3. builds the solver instance and solves it (``matching.planning``, ``matching.solver``);
+4. saves everything in **one** transaction: the offers, what the run found for each request
+   (its funnel and what would fill it), the requests' statuses and the run's figures. A failure
+   anywhere rolls all of it back, and the run is marked failed in a transaction of its own.
+
+Progress (stage and share done) is written in short transactions of its own so any web process can
+show it. Offers go out by email after the commit: an email that fails does not undo an offer, which
+the volunteer also sees on their home page.
+
+Concurrency: two runs may overlap in time. The save takes a lock (an advisory lock on PostgreSQL,
+the write lock on SQLite), re-reads each request's free places, and books through
+``matching.offers.book_offers``, which the database guards against double booking. If another run
+booked one of the same volunteers meanwhile, the run starts again from fresh data (once).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from core.geography.models import Bcu, Borough, Ward
+from core.timeutil import format_date, london_to_utc, london_today, to_london
+from matching.domain import RequestFacts, VolunteerCandidate
+from matching.facts import MATCHABLE_STATUSES, load_requests, load_volunteers, london_week
+from matching.funnel import FunnelResult, explain, funnels
+from matching.models import (
+    ACTIVE_OFFER_STATUSES,
+    MatchRun,
+    Offer,
+    RunRequest,
+    RunScope,
+    RunStatus,
+    SupportRequest,
+)
+from matching.offers import Booking, DoubleBooking, book_offers, expire_due, refresh_status, respond_by
+from matching.planning import PRIORITY_WEIGHTS, build_instance, proposals
+from matching.solver import solve
+from volunteers.skills import SKILLS_BY_CODE
+
+log = logging.getLogger("sng.matching")
+
+# pg_advisory_xact_lock key for saving runs ("SNGM" in ASCII): one save at a time, whichever process.
+RUN_SAVE_LOCK_ID = 0x534E474D
+MAX_DAYS = 31
+# Volunteers this close to a request are read even beyond their own travel limit, so the funnel can
+# say "the nearest eligible volunteer is 9 km away with a 5 km limit"; the travel rule still drops them.
+EXPLAIN_REACH_KM = 15.0
+PRIORITY_NAMES = {weight: name for name, weight in PRIORITY_WEIGHTS.items()}
+SendOffer = Callable[[Session, list[int]], None]
+
+
+class RunError(Exception):
+    """A run that cannot be queued as asked; ``field`` names the form field it concerns."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class _Stale(Exception):
+    """Another run booked one of this plan's volunteers first: the plan must be made again."""
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    time_limit: float = 10.0  # seconds of CP-SAT search per week of requests
+    offer_hours: int = 48  # how long a volunteer has to answer
+
+
+def settings_from_config(config) -> RunSettings:
+    return RunSettings(time_limit=float(config["MATCH_TIME_LIMIT_SECONDS"]),
+                       offer_hours=int(config["MATCH_OFFER_HOURS"]))
+
+
+# ---- Queueing -----------------------------------------------------------------------------------
+
+def queue_run(session: Session, *, scope: RunScope, first_day: dt.date, last_day: dt.date, today: dt.date,
+              trigger: str, requested_by_id: int | None = None, ward_id: int | None = None,
+              bcu_id: int | None = None, request_id: int | None = None) -> MatchRun:
+    """Check and record a run to be done (commits). Raises RunError."""
+    if first_day < today:
+        raise RunError("The first day must be today or later: the matcher only fills places still to come",
+                       "first_day")
+    if last_day < first_day:
+        raise RunError("The last day must be the same as or after the first day", "last_day")
+    if (last_day - first_day).days >= MAX_DAYS:
+        raise RunError(f"Match at most {MAX_DAYS} days at a time", "last_day")
+    if scope is RunScope.WARD and (ward_id is None or session.get(Ward, ward_id) is None):
+        raise RunError("Choose a ward", "ward")
+    if scope is RunScope.BCU and (bcu_id is None or session.get(Bcu, bcu_id) is None):
+        raise RunError("Choose a BCU", "bcu")
+    if scope is RunScope.REQUEST and (request_id is None or session.get(SupportRequest, request_id) is None):
+        raise RunError("No such request")
+    run = MatchRun(scope=scope, first_day=first_day, last_day=last_day, trigger=trigger,
+                   requested_by_id=requested_by_id, ward_id=ward_id if scope is RunScope.WARD else None,
+                   bcu_id=bcu_id if scope is RunScope.BCU else None,
+                   request_id=request_id if scope is RunScope.REQUEST else None)
+    session.add(run)
+    session.commit()
+    return run
+
+
+def describe_scope(session: Session, run: MatchRun) -> str:
+    """'Ward: Camden Town (Camden)', 'BCU: Central North', 'All London', 'Request 12'."""
+    if run.scope is RunScope.WARD and run.ward is not None:
+        return f"{run.ward.label}"
+    if run.scope is RunScope.BCU and run.bcu_id is not None:
+        bcu = session.get(Bcu, run.bcu_id)
+        return f"{bcu.name} BCU" if bcu else "A BCU"
+    if run.scope is RunScope.REQUEST:
+        return f"One request (re-match after {run.trigger})"
+    return "All London"
+
+
+def days_text(run: MatchRun) -> str:
+    if run.first_day == run.last_day:
+        return format_date(run.first_day)
+    return f"{format_date(run.first_day)} to {format_date(run.last_day)}"
+
+
+# ---- Executing ----------------------------------------------------------------------------------
+
+@dataclass
+class _Week:
+    requests: list[RequestFacts]
+    volunteers: dict[int, VolunteerCandidate]
+    funnels: dict[int, FunnelResult]
+    chosen: list[tuple[int, int]]  # (request id, volunteer id)
+    plan: object
+
+
+class _Progress:
+    """Writes the run's stage and share done in a transaction of its own (at most every ½ s per stage)."""
+
+    def __init__(self, make_session: Callable[[], Session], run_id: int):
+        self.make_session, self.run_id = make_session, run_id
+        self.last: tuple[str, float] = ("", 0.0)
+
+    def __call__(self, stage: str, percent: float, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and stage == self.last[0] and now - self.last[1] < 0.5:
+            return
+        self.last = (stage, now)
+        with self.make_session() as session:
+            session.execute(MatchRun.__table__.update().where(MatchRun.id == self.run_id)
+                            .values(stage=stage[:80], percent=max(0, min(100, int(percent)))))
+            session.commit()
+
+
+def execute_run(make_session: Callable[[], Session], run_id: int, settings: RunSettings,
+                send_offers: SendOffer | None = None, now: dt.datetime | None = None) -> MatchRun:
+    """Do a queued run; returns it finished (succeeded or failed). Never raises for a failed run."""
+    progress = _Progress(make_session, run_id)
+    with make_session() as session:
+        run = session.get(MatchRun, run_id)
+        if run is None or run.status is not RunStatus.QUEUED:
+            return run  # done already, or being done by another worker
+        claimed = session.execute(MatchRun.__table__.update().where(
+            MatchRun.id == run_id, MatchRun.status == RunStatus.QUEUED).values(
+            status=RunStatus.RUNNING, started_at=now or dt.datetime.now(dt.UTC), stage="Starting", percent=0)).rowcount
+        session.commit()
+        if claimed != 1:
+            return session.get(MatchRun, run_id)
+    started = time.perf_counter()
+    offered: list[int] = []
+    try:
+        for attempt in (1, 2):
+            with make_session() as session:
+                try:
+                    offered = _attempt(session, run_id, settings, progress, now or dt.datetime.now(dt.UTC), started)
+                    break
+                except _Stale:
+                    session.rollback()
+                    if attempt == 2:
+                        raise RuntimeError("other runs kept booking the same volunteers: run it again") from None
+                    log.info("run %s: another run booked the same volunteers first; planning again", run_id)
+    except Exception as exc:  # a failed run is recorded, never half-saved
+        log.exception("matching run %s failed", run_id)
+        message = str(exc) if isinstance(exc, RuntimeError) else f"The run stopped with an error ({type(exc).__name__})"
+        with make_session() as session:
+            session.execute(MatchRun.__table__.update().where(MatchRun.id == run_id).values(
+                status=RunStatus.FAILED, error=message[:500], finished_at=dt.datetime.now(dt.UTC),
+                total_seconds=round(time.perf_counter() - started, 3)))
+            session.commit()
+    if offered and send_offers is not None:
+        with make_session() as session:
+            send_offers(session, offered)
+    with make_session() as session:
+        return session.get(MatchRun, run_id)
+
+
+def _scope_wards(session: Session, run: MatchRun) -> list[int] | None:
+    if run.scope is RunScope.WARD:
+        return [run.ward_id]
+    if run.scope is RunScope.BCU:
+        return list(session.scalars(select(Ward.id).join(Borough, Borough.id == Ward.borough_id)
+                                    .where(Borough.bcu_id == run.bcu_id)))
+    return None
+
+
+def _attempt(session: Session, run_id: int, settings: RunSettings, progress: _Progress, now: dt.datetime,
+             started: float) -> list[int]:
+    run = session.get(MatchRun, run_id)
+    progress("Reading the requests", 2, force=True)
+    start = max(now, london_to_utc(run.first_day, dt.time(0, 0)))
+    end = london_to_utc(run.last_day + dt.timedelta(days=1), dt.time(0, 0))
+    requests = load_requests(session, [run.request_id] if run.request_id else None,
+                             scope_ward_ids=_scope_wards(session, run), start=start, end=end)
+    by_week: dict[dt.datetime, list[RequestFacts]] = defaultdict(list)
+    for request in requests:
+        by_week[london_week(request.start)[0]].append(request)
+
+    weeks: list[_Week] = []
+    proposed: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+    solve_seconds = 0.0
+    share = 88 / max(1, len(by_week))  # of the progress bar, per week
+    for n, (week_start, week_requests) in enumerate(sorted(by_week.items())):
+        base = 2 + n * share
+        label = f" (week {n + 1} of {len(by_week)})" if len(by_week) > 1 else ""
+        progress(f"Reading the volunteers{label}", base, force=True)
+        remote = any(r.remote for r in week_requests)
+        loaded = load_volunteers(session, week_start=week_start, week_end=week_start + dt.timedelta(days=7),
+                                 ward_ids=None if remote else {r.ward_id for r in week_requests},
+                                 min_reach_km=EXPLAIN_REACH_KM)
+        # Earlier weeks' proposals of this run keep a deployment across Sunday midnight from clashing.
+        volunteers = [replace(v, busy=v.busy + tuple(proposed[v.id])) if v.id in proposed else v for v in loaded]
+        progress(f"Checking the rules{label}", base + 0.1 * share, force=True)
+        found = funnels(week_requests, volunteers, progress=lambda done, total, b=base, lab=label: progress(
+            f"Checking the rules{lab}", b + share * (0.1 + 0.5 * done / max(1, total))))
+        by_id = {v.id: v for v in volunteers}
+        instance = build_instance(
+            week_requests, found,
+            capacity_minutes={v.id: v.weekly_cap_minutes - v.booked_minutes_in_week for v in volunteers},
+            booked_minutes={v.id: v.booked_minutes_in_week for v in volunteers},
+            travel_limits={v.id: v.travel_limit_km for v in volunteers})
+        progress(f"Finding the best plan{label}", base + 0.6 * share, force=True)
+        plan = solve(instance, time_limit=settings.time_limit)
+        solve_seconds += plan.seconds
+        chosen = proposals(plan)
+        starts = {r.id: (r.start, r.end) for r in week_requests}
+        for request_id, volunteer_id in chosen:
+            proposed[volunteer_id].append(starts[request_id])
+        weeks.append(_Week(week_requests, by_id, found, chosen, plan))
+
+    progress("Saving the offers", 92, force=True)
+    session.rollback()  # end the reading transaction: the save is one transaction of its own
+    return _save(session, run_id, weeks, settings, now, started, solve_seconds)
+
+
+def _lock(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": RUN_SAVE_LOCK_ID})
+    else:
+        session.execute(text("UPDATE match_runs SET id = id WHERE 0 = 1"))  # SQLite's write lock, held to commit
+
+
+def _save(session: Session, run_id: int, weeks: list[_Week], settings: RunSettings, now: dt.datetime,
+          started: float, solve_seconds: float) -> list[int]:
+    _lock(session)
+    all_ids = [r.id for w in weeks for r in w.requests]
+    taken: dict[int, int] = {}
+    needed_now: dict[int, int] = {}
+    for chunk in range(0, len(all_ids), 5000):  # SQLite caps the parameters of one statement
+        ids = all_ids[chunk:chunk + 5000]
+        taken.update(session.execute(
+            select(Offer.request_id, func.count()).where(Offer.request_id.in_(ids),
+                                                         Offer.status.in_(ACTIVE_OFFER_STATUSES))
+            .group_by(Offer.request_id)).all())
+        needed_now.update(session.execute(select(SupportRequest.id, SupportRequest.people_needed).where(
+            SupportRequest.id.in_(ids), SupportRequest.status.in_(MATCHABLE_STATUSES))).all())
+    skill_names = {code: skill.name for code, skill in SKILLS_BY_CODE.items()}
+    bookings: list[Booking] = []
+    findings: list[RunRequest] = []
+    filled = {name: 0 for name in PRIORITY_WEIGHTS}
+    wanted = {name: 0 for name in PRIORITY_WEIGHTS}
+    coverage = coverage_bound = 0
+    score = score_bound = 0.0
+    optimal = True
+    for week in weeks:
+        chosen_by_request: dict[int, list[int]] = defaultdict(list)
+        for request_id, volunteer_id in week.chosen:
+            chosen_by_request[request_id].append(volunteer_id)
+        for request in week.requests:
+            free = needed_now.get(request.id, 0) - taken.get(request.id, 0)
+            if free != request.people_needed:
+                raise _Stale()  # someone answered or another run offered places since we read them
+            funnel = week.funnels[request.id]
+            candidates = {c.volunteer_id: c for c in funnel.candidates}
+            picked = chosen_by_request.get(request.id, [])
+            for volunteer_id in picked:
+                candidate = candidates[volunteer_id]
+                bookings.append(Booking(
+                    request_id=request.id, volunteer_id=volunteer_id, starts_at=request.start, ends_at=request.end,
+                    load_minutes=candidate.load_minutes,
+                    explanation=explain(candidate, request, skill_names, week.volunteers[volunteer_id]),
+                    respond_by=respond_by(now, request.start, settings.offer_hours)))
+            name = PRIORITY_NAMES.get(request.priority, "routine")
+            wanted[name] += request.people_needed
+            filled[name] += len(picked)
+            findings.append(RunRequest(
+                run_id=run_id, request_id=request.id, places_needed=request.people_needed,
+                places_offered=len(picked),
+                funnel=json.dumps([[s.label, s.remaining] for s in funnel.stages]),
+                suggestion=(funnel.suggestion or _shortfall(request, funnel, len(picked)))[:400]
+                if len(picked) < request.people_needed else None))
+        coverage += week.plan.coverage
+        coverage_bound += week.plan.bound_coverage
+        score += week.plan.score
+        score_bound += week.plan.bound_score
+        optimal = optimal and week.plan.optimal
+    try:
+        offers = book_offers(session, bookings, run_id=run_id, now=now)
+    except DoubleBooking:
+        raise _Stale() from None
+    session.add_all(findings)
+    refresh_status(session, all_ids)
+    run = session.get(MatchRun, run_id)
+    run.status = RunStatus.SUCCEEDED
+    run.stage, run.percent = "Finished", 100
+    run.finished_at = dt.datetime.now(dt.UTC)
+    run.requests_count = len(all_ids)
+    run.volunteers_count = len({b.volunteer_id for b in bookings})
+    run.places_needed = sum(wanted.values())
+    run.places_offered = len(bookings)
+    run.coverage, run.coverage_bound = coverage, coverage_bound
+    run.score, run.score_bound = round(score, 3), round(score_bound, 3)
+    run.optimal = optimal
+    run.solve_seconds = round(solve_seconds, 3)
+    run.total_seconds = round(time.perf_counter() - started, 3)
+    run.by_priority = json.dumps({name: [filled[name], wanted[name]] for name in ("urgent", "priority", "routine")})
+    session.commit()
+    log.info("matching run %s: %d requests, %d of %d places offered in %.2f s", run_id, len(all_ids),
+             len(bookings), run.places_needed, run.total_seconds)
+    return [o.id for o in offers]
+
+
+def _shortfall(request: RequestFacts, funnel: FunnelResult, picked: int) -> str:
+    """Why a request has candidates but fewer places offered than it needs: the plan gave them elsewhere."""
+    if request.all_or_nothing and picked == 0 and len(funnel.candidates) >= request.people_needed:
+        return ("Enough volunteers pass every rule, but not all of them together at once: the team is "
+                "everyone or nobody, so no one was offered it")
+    return ("Volunteers who could do it were needed more by higher-priority or better-matched requests at "
+            "the same time: a different time, or a lower priority elsewhere, may fill it")
+
+
+# ---- Re-matching one request --------------------------------------------------------------------
+
+def rematch(make_session: Callable[[], Session], request_id: int, settings: RunSettings, trigger: str,
+            send_offers: SendOffer | None = None, now: dt.datetime | None = None) -> MatchRun | None:
+    """Offer a reopened place to someone else at once (after a decline or an expired offer)."""
+    now = now or dt.datetime.now(dt.UTC)
+    with make_session() as session:
+        item = session.get(SupportRequest, request_id)
+        if item is None or not item.is_live or item.window_start <= now:
+            return None
+        day = to_london(item.window_start).date()
+        run = queue_run(session, scope=RunScope.REQUEST, first_day=max(day, london_today(now)), last_day=day,
+                        today=london_today(now), trigger=trigger, request_id=request_id)
+    return execute_run(make_session, run.id, settings, send_offers, now)
+
+
+def by_priority(run: MatchRun) -> list[tuple[str, int, int]]:
+    """[("Urgent", filled, needed), …] for the run's page."""
+    if not run.by_priority:
+        return []
+    data = json.loads(run.by_priority)
+    return [(name.capitalize(), *data[name]) for name in ("urgent", "priority", "routine") if name in data]
+
+
+def gap_text(run: MatchRun) -> str:
+    """'Optimal', or the coverage and quality gaps to the proven bound."""
+    if run.optimal:
+        return "Optimal"
+    if run.coverage_bound is None:
+        return ""
+    parts = []
+    if run.coverage_bound:
+        parts.append(f"coverage within {100 * (run.coverage_bound - run.coverage) / run.coverage_bound:.1f}%")
+    if run.score_bound:
+        parts.append(f"quality within {100 * abs(run.score_bound - run.score) / abs(run.score_bound):.1f}%")
+    return "Best found in the time: " + " and ".join(parts) + " of the proven bound"
+
+
+def expire_and_rematch(make_session: Callable[[], Session], settings: RunSettings,
+                       send_offers: SendOffer | None = None, now: dt.datetime | None = None) -> tuple[int, int]:
+    """Close offers whose deadline passed and offer each reopened place to someone else.
+    Returns (requests with an expired offer, places offered again)."""
+    now = now or dt.datetime.now(dt.UTC)
+    with make_session() as session:
+        reopened = expire_due(session, now)
+    offered = 0
+    for request_id in reopened:
+        run = rematch(make_session, request_id, settings, "expiry", send_offers, now)
+        offered += (run.places_offered or 0) if run is not None else 0
+    return len(reopened), offered
