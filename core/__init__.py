@@ -57,13 +57,16 @@ def create_app(overrides: dict | None = None) -> Flask:
     from core import errors, views
     from core.auth.views import bp as auth_bp
     from core.cli import register_cli
+    from core.mail import send_mail
     from core.permissions import enforce_access
     from matching.cli import match_cli
     from matching.demo import load_local_team, load_requests, match_demo_fortnight
+    from matching.mailing import send_unavailable_emails
     from matching.offer_views import bp as offers_bp
     from matching.offers import volunteer_work
     from matching.run_views import bp as runs_bp
     from matching.views import bp as requests_bp
+    from matching.withdrawals import upcoming_deployments, withdraw_ineligible
     from vetting import queries as vetting_queries
     from vetting.catalogue import TASK_POLICIES
     from vetting.cli import vetting_cli
@@ -97,6 +100,16 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["home_context"] = {Role.VOLUNTEER: volunteer_home, Role.VETTING_OFFICER: vetting_officer_home}
     app.extensions["volunteer_vetting_view"] = volunteer_vetting_view
     app.extensions["volunteer_work"] = volunteer_work
+    # Vetting officers see what a person in their queue is deployed on (vetting.queries.review_queue).
+    app.extensions["upcoming_deployments"] = upcoming_deployments
+
+    def withdraw_after_sweep(session, now) -> str:
+        """After `flask vetting sweep`: withdraw offers people are no longer eligible for, tell the sergeants."""
+        withdrawn = withdraw_ineligible(session, now)
+        send_unavailable_emails(session, withdrawn, lambda to, subject, body: send_mail(app.config, to, subject, body))
+        return f"{len(withdrawn)} offer{'' if len(withdrawn) == 1 else 's'} withdrawn (no longer eligible)."
+
+    app.extensions["after_vetting_sweep"] = [withdraw_after_sweep]
     task_codes = [t.code for t in TASK_POLICIES]
     app.extensions["demo_loaders"] = [
         lambda session, rng, today: load_volunteer_profiles(session, rng, today, task_codes),

@@ -11,6 +11,7 @@ from core.permissions import PUBLIC, access_of
 NAV_ITEMS: list[tuple[str, str]] = [
     ("home.index", "Home"),
     ("requests.index", "Requests"),
+    ("runs.index", "Matching"),
     ("volunteers.profile", "Your profile"),
     ("directory.index", "Volunteers"),
     ("volunteers.skills", "Skills"),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -84,16 +84,20 @@ def is_free(volunteer: VolunteerCandidate, start: datetime, end: datetime, buffe
     if span is None:
         return False  # overnight deployments need an explicit exception; not offered from weekly slots
     day, first, last = span
-    if any(block.first <= day <= block.last for block in volunteer.blocked):
+    if _day_off(volunteer, day):
         return False
     exceptions = [e for e in volunteer.exceptions if e.on_date == day]
-    if any(not e.available for e in exceptions):
-        return False
     windows = [(e.start_minute, e.end_minute) for e in exceptions if e.available and e.start_minute is not None]
     windows += [(s.start_minute, s.end_minute) for s in volunteer.weekly_slots if s.weekday == day.weekday()]
     if not any(lo <= first and last <= hi for lo, hi in windows):
         return False
     return _clear_of_bookings(volunteer, start, end, buffer_minutes)
+
+
+def _day_off(volunteer: VolunteerCandidate, day: date) -> bool:
+    """Blocked (leave, mobilisation…) or marked unavailable for the whole of ``day``."""
+    return (any(block.first <= day <= block.last for block in volunteer.blocked)
+            or any(e.on_date == day and not e.available for e in volunteer.exceptions))
 
 
 def _clear_of_bookings(volunteer: VolunteerCandidate, start: datetime, end: datetime, buffer_minutes: int) -> bool:
@@ -120,7 +124,7 @@ def _wanted_skills(request: RequestFacts) -> set[str]:
     return {code for req in (*request.task.required_skills, *request.extra_skills) for code in req.alternatives}
 
 
-def _best_level(person: PersonFacts, wanted: set[str]) -> int:
+def _best_level(person: PersonFacts, wanted: Set[str]) -> int:
     return max((_LEVELS[s.level.value] for s in person.skills if s.code in wanted), default=0)
 
 
@@ -175,7 +179,8 @@ def funnel(request: RequestFacts, volunteers: Sequence[VolunteerCandidate]) -> F
     keep("conflicts", lambda v: not _conflicted(v, request))
 
     wanted = _wanted_skills(request)
-    candidates = tuple(_candidate(v, request, _km(v, request), _load(v, request), wanted) for v in pool)
+    candidates = tuple(_candidate(v, request, _km(v, request), _load(v, request), _best_level(v.person, wanted))
+                       for v in pool)
     nearest = min(((_km(v, request), v.travel_limit_km) for v in dropped_at.get("travel", ())),
                   key=lambda pair: pair[0], default=None)
     suggestion = None if len(candidates) >= request.people_needed else _suggest(stages, nearest, request)
@@ -183,10 +188,10 @@ def funnel(request: RequestFacts, volunteers: Sequence[VolunteerCandidate]) -> F
 
 
 def _candidate(volunteer: VolunteerCandidate, request: RequestFacts, km: float, load: int,
-               wanted: set[str]) -> Candidate:
+               skill_level: int) -> Candidate:
     return Candidate(
         volunteer_id=volunteer.id, km=round(km, 1), load_minutes=load,
-        skill_level=_best_level(volunteer.person, wanted), served_ward=request.ward_id in volunteer.served_wards,
+        skill_level=skill_level, served_ward=request.ward_id in volunteer.served_wards,
         preferred_task=request.task.code in volunteer.preferred_task_types,
         requested=volunteer.id == request.preferred_volunteer_id,
     )
@@ -376,7 +381,8 @@ class _Population:
         self._bases: dict[_VettingKey, tuple[np.ndarray, np.ndarray]] = {}
         self._classes: dict[tuple[_VettingKey, date, date], _Class] = {}
         self._reaches: dict[tuple, _Reach] = {}
-        self._unusual_days: dict[date, np.ndarray] = {}
+        self._unusual_days: dict[date, tuple[np.ndarray, np.ndarray]] = {}
+        self._levels: dict[tuple[int, frozenset[str]], int] = {}
 
     # ---- one request
 
@@ -429,12 +435,15 @@ class _Population:
         stages = [Stage("all", "volunteers", remaining[0])]
         stages += [Stage(key, label, count) for (key, label), count in zip(_stage_labels(request), remaining[1:],
                                                                            strict=True)]
-        wanted = _wanted_skills(request)
+        wanted = frozenset(_wanted_skills(request))
         candidates = []
         for i in pool.tolist():
-            home = self.home[i]
-            candidates.append(_candidate(self.volunteers[i], request, reach.km[home],
-                                         request.minutes + reach.travel[home], wanted))
+            home, v = self.home[i], self.volunteers[i]
+            # The same volunteer is a candidate for many requests of the same kind: look their level up once.
+            level = self._levels.get((i, wanted))
+            if level is None:
+                level = self._levels[(i, wanted)] = _best_level(v.person, wanted)
+            candidates.append(_candidate(v, request, reach.km[home], request.minutes + reach.travel[home], level))
         suggestion = None if len(candidates) >= request.people_needed else _suggest(stages, nearest, request)
         return FunnelResult(stages=tuple(stages), candidates=tuple(candidates), suggestion=suggestion)
 
@@ -494,7 +503,8 @@ class _Population:
         owners, starts, ends = self.slots.get(day.weekday(), (np.empty(0, dtype=np.intp),) * 3)
         slotted = np.zeros(self.size, dtype=bool)
         slotted[owners[(starts <= first) & (last <= ends)]] = True
-        in_slot, unusual, busy = slotted[pool], self._unusual_on(day)[pool], self.busy[pool]
+        off, unusual = self._unusual_on(day)
+        in_slot, unusual, busy = slotted[pool] & ~off[pool], unusual[pool], self.busy[pool]
         free = in_slot & ~unusual & ~busy
         for k in np.flatnonzero(unusual).tolist():
             i = pool[k]
@@ -505,16 +515,17 @@ class _Population:
             free[k] = _clear_of_bookings(self.volunteers[i], request.start, request.end, reach.buffer[self.home[i]])
         return free
 
-    def _unusual_on(self, day: date) -> np.ndarray:
-        """Volunteers with a dated exception or a blocked period on ``day``: weekly slots alone do not say."""
+    def _unusual_on(self, day: date) -> tuple[np.ndarray, np.ndarray]:
+        """Who is off all ``day`` (blocked, or an exception says unavailable), and who has other hours
+        that day than their weekly slots (an exception saying available): ``is_free`` decides for them."""
         found = self._unusual_days.get(day)
         if found is None:
-            found = np.zeros(self.size, dtype=bool)
+            off, other_hours = np.zeros(self.size, dtype=bool), np.zeros(self.size, dtype=bool)
             for i in self.dated:
                 v = self.volunteers[i]
-                found[i] = (any(e.on_date == day for e in v.exceptions)
-                            or any(b.first <= day <= b.last for b in v.blocked))
-            self._unusual_days[day] = found
+                off[i] = _day_off(v, day)
+                other_hours[i] = not off[i] and any(e.on_date == day for e in v.exceptions)
+            found = self._unusual_days[day] = (off, other_hours)
         return found
 
     def _reach(self, request: RequestFacts) -> _Reach:

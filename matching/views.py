@@ -229,7 +229,7 @@ def match(request_id: int):
               "this request. Their answers will show below.", "success")
     elif done.requests_count:
         flash("Nobody could be offered this request yet: see below who dropped out and what would fill it.",
-              "error")
+              "info")
     else:
         flash("Every place on this request already has a volunteer offered or booked.", "success")
     return redirect(url_for("requests.show", request_id=request_id))

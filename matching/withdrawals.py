@@ -21,8 +21,8 @@ import logging
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from core.timeutil import to_london
 from matching.facts import _requirement
@@ -96,10 +96,9 @@ def withdraw_ineligible(session: Session, now: dt.datetime) -> list[int]:
     return sorted(withdrawn)
 
 
-def _future_offers(now: dt.datetime, column):
-    """A subquery of ``column`` over the active offers starting after ``now`` (no bound parameters per id)."""
-    return (select(column).where(Offer.status.in_(ACTIVE_OFFER_STATUSES), Offer.starts_at > now)
-            .correlate(None).scalar_subquery())
+def _future_offers(now: dt.datetime, column: InstrumentedAttribute[int]) -> Select:
+    """``column`` of the active offers starting after ``now``, as a subquery (no bound parameter per id)."""
+    return select(column).where(Offer.status.in_(ACTIVE_OFFER_STATUSES), Offer.starts_at > now).correlate(None)
 
 
 def _people(session: Session, now: dt.datetime, first_day: dt.date,

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import case, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import select
 
 from core.audit.services import key_from_config
 from core.auth.models import Role
-from core.db import get_session
+from core.db import get_session, utcnow
 from core.forms import BaseForm
 from core.permissions import allow
 from core.timeutil import london_today
-from vetting import decisions
+from vetting import decisions, queries
 from vetting.catalogue import CLEARANCE_TYPES, CLEARANCE_TYPES_BY_CODE, TASK_POLICIES_BY_CODE
 from vetting.forms import AppealForm, ClearanceActionForm, DecisionForm, TaskPolicyForm, ValidityForm
 from vetting.lifecycle import ClearanceState, appeal_deadline
@@ -24,11 +23,6 @@ from volunteers.models import Volunteer
 from volunteers.skills import PatrolStatus
 
 bp = Blueprint("vetting", __name__, url_prefix="/vetting")
-
-# Triggered reviews first (adverse information may mean someone should stop now), then appeals,
-# then renewals and new applications; within each, the earliest due first.
-_KIND_ORDER = case({ReviewKind.TRIGGERED: 0, ReviewKind.APPEAL: 1, ReviewKind.RENEWAL: 2,
-                    ReviewKind.NEW_APPLICATION: 3}, value=VettingReview.kind)
 
 
 OUTCOMES_BY_KIND = {
@@ -42,12 +36,10 @@ OUTCOMES_BY_KIND = {
 @bp.route("/queue")
 @allow(Role.VETTING_OFFICER)
 def queue():
-    reviews = list(get_session().scalars(
-        select(VettingReview).where(VettingReview.status == ReviewStatus.OPEN)
-        .options(selectinload(VettingReview.volunteer).selectinload(Volunteer.user),
-                 selectinload(VettingReview.pending))
-        .order_by(_KIND_ORDER, VettingReview.due_on, VettingReview.id).limit(500)))
-    return render_template("vetting/queue.html", reviews=reviews, today=london_today())
+    items = queries.review_queue(get_session(), london_today(), utcnow(),
+                                 current_app.extensions.get("upcoming_deployments"))
+    return render_template("vetting/queue.html", items=items, today=london_today(),
+                           horizon_days=queries.URGENT_DAYS)
 
 
 @bp.route("/reviews/<int:review_id>", methods=["GET", "POST"])
