@@ -17,7 +17,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -299,6 +299,17 @@ def _vetting_stage(eligibility: Eligibility) -> int:
     return _PASSES
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _fixed_offset(moment: datetime) -> bool:
+    return isinstance(moment.tzinfo, timezone)
+
+
+def _microseconds(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
 def _dated_facts(person: PersonFacts) -> Iterable[date]:
     for clearance in person.clearances:
         yield clearance.valid_from
@@ -327,6 +338,7 @@ class _Reach:
     km: list[float]
     km_array: np.ndarray
     buffer: list[int]  # minutes kept clear around other bookings
+    buffer_array: np.ndarray
     travel: list[int]  # round-trip minutes added to the load
     travel_array: np.ndarray
 
@@ -362,6 +374,18 @@ class _Population:
         self.booked = np.array([v.booked_minutes_in_week for v in self.volunteers])
         self.cap = np.array([v.weekly_cap_minutes for v in self.volunteers])
         self.busy = np.fromiter((bool(v.busy) for v in self.volunteers), dtype=bool, count=n)
+        # Bookings as microseconds since 1970, where that compares exactly as the datetimes do: with fixed
+        # offsets (UTC, as stored). Two datetimes sharing a zone with summer time compare by wall clock,
+        # so anyone with such a booking is left to _clear_of_bookings.
+        booked: list[tuple[int, int, int]] = []
+        self.busy_by_clock = np.zeros(n, dtype=bool)
+        for i, v in enumerate(self.volunteers):
+            if all(_fixed_offset(b_start) and _fixed_offset(b_end) for b_start, b_end in v.busy):
+                booked += [(i, _microseconds(b_start), _microseconds(b_end)) for b_start, b_end in v.busy]
+            else:
+                self.busy_by_clock[i] = True
+        self.bookings = tuple(np.array(column, dtype=np.int64) for column in zip(*booked, strict=True)) \
+            if booked else (np.empty(0, dtype=np.int64),) * 3
         self.conflicted = np.fromiter((bool(v.conflicts) for v in self.volunteers), dtype=bool, count=n)
         self.dated = [i for i, v in enumerate(self.volunteers) if v.exceptions or v.blocked]
 
@@ -510,10 +534,28 @@ class _Population:
             i = pool[k]
             free[k] = is_free(self.volunteers[i], request.start, request.end, reach.buffer[self.home[i]])
         # An ordinary day and a weekly slot that covers the deployment: only the bookings can say no.
-        for k in np.flatnonzero(in_slot & busy & ~unusual).tolist():
+        to_check = in_slot & busy & ~unusual
+        if _fixed_offset(request.start) and _fixed_offset(request.end):
+            by_clock = self.busy_by_clock[pool]
+            free[to_check & ~by_clock] = ~self._clashes(request, pool[to_check & ~by_clock], reach)
+            to_check &= by_clock
+        for k in np.flatnonzero(to_check).tolist():
             i = pool[k]
             free[k] = _clear_of_bookings(self.volunteers[i], request.start, request.end, reach.buffer[self.home[i]])
         return free
+
+    def _clashes(self, request: RequestFacts, who: np.ndarray, reach: _Reach) -> np.ndarray:
+        """For each of ``who``: a booking within the journey's length of the request (as _clear_of_bookings)."""
+        owner, starts, ends = self.bookings
+        chosen = np.zeros(self.size, dtype=bool)
+        chosen[who] = True
+        rows = np.flatnonzero(chosen[owner])
+        gap = reach.buffer_array[self.home[owner[rows]]] * 60_000_000
+        start, end = _microseconds(request.start), _microseconds(request.end)
+        meets = (starts[rows] < end + gap) & (start < ends[rows] + gap)
+        clashing = np.zeros(self.size, dtype=bool)
+        clashing[owner[rows[meets]]] = True
+        return clashing[who]
 
     def _unusual_on(self, day: date) -> tuple[np.ndarray, np.ndarray]:
         """Who is off all ``day`` (blocked, or an exception says unavailable), and who has other hours
@@ -539,7 +581,9 @@ class _Population:
             else:
                 km = [math.inf] + [distance_km(home, request.location) for home in self.homes]
             travel = [0 if request.remote or d == math.inf else 2 * travel_minutes(d) for d in km]
-            found = _Reach(km, np.array(km, dtype=float), [_buffer(d) for d in km], travel, np.array(travel))
+            buffer = [_buffer(d) for d in km]
+            found = _Reach(km, np.array(km, dtype=float), buffer, np.array(buffer, dtype=np.int64), travel,
+                           np.array(travel))
             self._reaches[where] = found
         return found
 

@@ -4,6 +4,11 @@ runs, and the CLI. Dates are relative to today, so these tests keep working as t
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -17,6 +22,7 @@ from vetting.models import Clearance
 from volunteers.models import AvailabilitySlot, VolunteerSkill, VolunteerStatus
 from volunteers.skills import SkillLevel
 
+ROOT = Path(__file__).resolve().parents[2]
 DAY = london_today() + dt.timedelta(days=2)
 AT_2PM = london_to_utc(DAY, dt.time(14, 0))
 
@@ -189,3 +195,34 @@ def test_flask_match_run_for_a_ward(app, db):
     assert result.exit_code != 0 and "exactly one of" in result.output
     result = runner.invoke(args=["match", "expire-offers"])
     assert result.exit_code == 0 and "0 requests had an unanswered offer" in result.output
+
+
+def test_a_queued_run_is_done_by_a_separate_worker_process(app, db, tmp_path):
+    """The real thing: `flask match run --background` queues (Huey's SQLite storage), a `flask match worker`
+    process picks it up, and the run's row — which any web process reads — ends succeeded."""
+    wards, _, _ = _setup(db)
+    _ready(db, wards["kings_cross"], "Alice Adeyemi")
+    env = {**os.environ, "FLASK_APP": "wsgi:app", "FLASK_ENV": "testing", "DATABASE_URL": app.config["DATABASE_URL"],
+           "SECRET_KEY": app.config["SECRET_KEY"], "HUEY_SQLITE_PATH": str(tmp_path / "queue.sqlite3")}
+    env.pop("HUEY_IMMEDIATE")
+    flask = [sys.executable, "-m", "flask"]
+    queued = subprocess.run([*flask, "match", "run", "--ward", "E05013583", "--to", DAY.isoformat(), "--background"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert queued.returncode == 0, queued.stderr
+    assert "queued for the worker" in queued.stdout
+    db.expire_all()
+    (run,) = db.scalars(select(MatchRun)).all()
+    assert run.status is RunStatus.QUEUED
+
+    worker = subprocess.Popen([*flask, "match", "worker"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while run.status is not RunStatus.SUCCEEDED and time.monotonic() < deadline:
+            time.sleep(0.3)
+            db.expire_all()
+            run = db.get(MatchRun, run.id)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)
+    assert run.status is RunStatus.SUCCEEDED and run.places_offered == 1
