@@ -164,7 +164,7 @@ def load_requests(
             all_or_nothing=row.all_or_nothing,
             priority=PRIORITY_WEIGHTS[row.priority.value],
             warranted_only=row.warranted_only,
-            extra_skills=tuple(_requirement(code) for code in skills.get(row.id, ())),
+            extra_skills=tuple(skill_requirement(code) for code in skills.get(row.id, ())),
             organisation=row.organisation or "",
             preferred_volunteer_id=row.preferred_volunteer_id,
             excluded_volunteers=frozenset(excluded.get(row.id, ())),
@@ -172,7 +172,7 @@ def load_requests(
     return facts
 
 
-def _requirement(code: str) -> SkillRequirement:
+def skill_requirement(code: str) -> SkillRequirement:
     skill = SKILLS_BY_CODE.get(code)
     language = skill is not None and skill.family is SkillFamily.LANGUAGE
     return SkillRequirement((code,), SkillLevel.AWARE if language else SkillLevel.PRACTITIONER)

@@ -25,7 +25,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from core.timeutil import to_london
-from matching.facts import _requirement
+from matching.facts import skill_requirement
 from matching.models import ACTIVE_OFFER_STATUSES, Offer, OfferStatus, SupportRequest
 from matching.offers import close_offers
 from vetting.catalogue import TASK_POLICIES_BY_CODE, TaskPolicy
@@ -132,7 +132,7 @@ def _failing(offer: Offer, request: SupportRequest, task: TaskPolicy, person: Pe
     if person is None:  # the volunteer's record went between the two statements
         return [NOT_ACTIVE]
     verdict = check_eligibility(person, task, DeploymentWindow(offer.starts_at, offer.ends_at),
-                                extra_skills=tuple(_requirement(code) for code in request.skill_codes))
+                                extra_skills=tuple(skill_requirement(code) for code in request.skill_codes))
     codes = {reason.code.value for reason in verdict.reasons}
     # The sergeant may ask for a special constable when the task type does not need one.
     if request.warranted_only and not person.warranted:

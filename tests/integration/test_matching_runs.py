@@ -24,8 +24,8 @@ FAST = RunSettings(time_limit=5, offer_hours=24)
 
 
 def _run(app, db, scope=RunScope.LONDON, now=NOW, **kwargs) -> MatchRun:
-    run = queue_run(db, scope=scope, first_day=kwargs.pop("first_day", TODAY), last_day=kwargs.pop("last_day", THURSDAY),
-                    today=now.date(), trigger="cli", **kwargs)
+    run = queue_run(db, scope=scope, first_day=kwargs.pop("first_day", TODAY),
+                    last_day=kwargs.pop("last_day", THURSDAY), today=now.date(), trigger="cli", **kwargs)
     sent = []
     done = execute_run(app.extensions["db_sessionmaker"], run.id, FAST, lambda session, ids: sent.extend(ids), now)
     done.sent = sent

@@ -77,7 +77,8 @@ def test_sergeant_finds_a_volunteer_who_accepts_and_the_sergeant_sees_it(app, db
     other = make_volunteer(db)
     other_client.sign_in(other.user.email)
     assert other_client.get(offer_url).status_code == 404
-    assert other_client.post(offer_url + "/accept", data={"csrf_token": other_client.csrf_token("/")}).status_code == 404
+    token = other_client.csrf_token("/")
+    assert other_client.post(offer_url + "/accept", data={"csrf_token": token}).status_code == 404
 
     response = volunteer_client.post(offer_url + "/accept", follow_redirects=True,
                                      data={"csrf_token": volunteer_client.csrf_token(offer_url)})
@@ -121,7 +122,8 @@ def test_a_request_nobody_can_take_shows_its_funnel_and_what_would_fill_it(app, 
     steps = [" ".join(li.get_text().split()) for li in soup.select(".app-funnel li")]
     assert steps[:6] == ["1 volunteers", "1 have the skills", f"1 cleared for this task on {DAY.day} {DAY:%B %Y}",
                          "1 can do this kind of task", "1 free 2pm to 3pm", "0 within their travel limit"]
-    assert "The nearest eligible volunteer is 3.8 km away with a 2 km limit" in soup.select_one(".govuk-inset-text").get_text()
+    suggestion = soup.select_one(".govuk-inset-text").get_text()
+    assert "The nearest eligible volunteer is 3.8 km away with a 2 km limit" in suggestion
 
 
 def test_another_wards_sergeant_cannot_match_or_see_the_request(app, db):
