@@ -68,6 +68,21 @@ def run(ward_code: str | None, bcu_code: str | None, all_london: bool, first: dt
         click.echo(f"  {name}: {filled} of {needed}")
 
 
+@match_cli.command("demo-week")
+@click.option("--requests", "count", default=20_000, show_default=True, type=click.IntRange(1, 200_000))
+@click.option("--from", "first", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="First day of the week (London); default: tomorrow.")
+def demo_week(count: int, first: dt.datetime | None) -> None:
+    """Add a city's week of demo requests over every ward (for the end-to-end benchmark; refused in production)."""
+    from matching.demo import load_city_week
+
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException("Demo data is never loaded into a production database.")
+    first_day = first.date() if first else london_today() + dt.timedelta(days=1)
+    made = load_city_week(get_session(), count, first_day)
+    click.echo(f"{made} demo requests added for the week from {first_day:%Y-%m-%d}.")
+
+
 @match_cli.command("expire-offers")
 def expire_offers() -> None:
     """Close offers nobody answered in time and offer those places to someone else (the worker does

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from core.auth.models import Role, User, sergeant_wards
 from core.db import utcnow
+from core.geography.models import Borough, Ward
 from core.timeutil import london_to_utc, london_today
 from matching.models import Offer, OfferStatus, Priority, RequestSkill, RequestStatus, RunScope, SupportRequest
 from vetting.catalogue import TASK_POLICIES_BY_CODE
@@ -114,10 +115,40 @@ def load_requests(session: Session, rng: random.Random, today: dt.date) -> int:
     return len(requests)
 
 
-def _request(rng: random.Random, today: dt.date, user_id: int, ward_id: int, code: str) -> SupportRequest:
+def load_city_week(session: Session, count: int, first_day: dt.date, seed: int = 2026) -> int:
+    """Add ``count`` open requests over the week from ``first_day``, spread over every ward in proportion
+    to nothing but chance, each raised by a sergeant of the ward's BCU — London's week at scale, for
+    the end-to-end benchmark. Deterministic for a seed. Returns how many (commits)."""
+    rng = random.Random(seed)
+    wards = session.execute(select(Ward.id, Borough.bcu_id).join(Borough, Borough.id == Ward.borough_id)
+                            .order_by(Ward.id)).all()
+    sergeants: dict[int, int] = {}
+    for user_id, bcu_id in session.execute(
+            select(sergeant_wards.c.user_id, Borough.bcu_id).join(Ward, Ward.id == sergeant_wards.c.ward_id)
+            .join(Borough, Borough.id == Ward.borough_id).order_by(sergeant_wards.c.user_id)):
+        sergeants.setdefault(bcu_id, user_id)
+    fallback = next(iter(sergeants.values()), None)
+    if not wards or fallback is None:
+        return 0
+    codes = list(_WEIGHTS)
+    made = []
+    for _ in range(count):
+        ward_id, bcu_id = rng.choice(wards)
+        code = rng.choices(codes, weights=[_WEIGHTS[c] for c in codes])[0]
+        made.append(_request(rng, first_day - dt.timedelta(days=1), sergeants.get(bcu_id, fallback), ward_id, code,
+                             days=7))
+    for start in range(0, len(made), 2000):
+        session.add_all(made[start:start + 2000])
+        session.flush()
+    session.commit()
+    return len(made)
+
+
+def _request(rng: random.Random, today: dt.date, user_id: int, ward_id: int, code: str,
+             days: int = 14) -> SupportRequest:
     policy = TASK_POLICIES_BY_CODE[code]
     title, description, organisation = rng.choice(_TEMPLATES[code])
-    day = today + dt.timedelta(days=rng.randint(1, 14))
+    day = today + dt.timedelta(days=rng.randint(1, days))
     evening = code in ("youth_schools_liaison", "digital_evidence_triage") and rng.random() < 0.4
     start_hour = rng.randint(17, 18) if evening else rng.randint(9, 15)
     start_minute = rng.choice([0, 0, 30])

@@ -42,7 +42,7 @@ class Stage:
     remaining: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a London week holds over a million of them
 class Candidate:
     """A volunteer who passed every rule for a request, with what the goals need to know."""
 
@@ -263,9 +263,9 @@ def funnels(requests: Sequence[RequestFacts], volunteers: Sequence[VolunteerCand
       near them), so theirs is decided once per task, supervision and extra skills.
     - The other rules run on arrays of the volunteers who passed vetting: weekly slots as
       (weekday, start, end) columns, distances looked up per distinct home and request location
-      (the same ``distance_km`` calls), hours and travel limits as columns. Volunteers whose day has
-      dated exceptions or blocks, or who hold bookings (the buffer depends on distance), go through
-      ``is_free`` itself; declared conflicts through the same check as ``funnel``.
+      (the same ``distance_km`` calls), bookings as microseconds, hours and travel limits as
+      columns. Whoever has other hours that day (a dated exception), or bookings in a zone with
+      summer time, goes through ``is_free`` itself; declared conflicts through ``funnel``'s check.
 
     ``progress(done, total)`` is called about every 2% of the requests, and at the end.
     """
@@ -384,8 +384,7 @@ class _Population:
                 booked += [(i, _microseconds(b_start), _microseconds(b_end)) for b_start, b_end in v.busy]
             else:
                 self.busy_by_clock[i] = True
-        self.bookings = tuple(np.array(column, dtype=np.int64) for column in zip(*booked, strict=True)) \
-            if booked else (np.empty(0, dtype=np.int64),) * 3
+        self.bookings = tuple(np.array(booked, dtype=np.int64).reshape(-1, 3).T)  # owner, start, end
         self.conflicted = np.fromiter((bool(v.conflicts) for v in self.volunteers), dtype=bool, count=n)
         self.dated = [i for i, v in enumerate(self.volunteers) if v.exceptions or v.blocked]
 
@@ -429,7 +428,7 @@ class _Population:
             pool = pool[self.warranted[pool]]
         remaining.append(pool.size)
 
-        reach = self._reach(request)
+        reach, minutes = self._reach(request), request.minutes
         pool = pool[self._free(request, pool, reach)]
         remaining.append(pool.size)
 
@@ -444,7 +443,7 @@ class _Population:
             pool = pool[near]
             remaining.append(pool.size)
 
-        load = request.minutes + reach.travel_array[self.home[pool]]
+        load = minutes + reach.travel_array[self.home[pool]]
         pool = pool[self.booked[pool] + load <= self.cap[pool]]
         remaining.append(pool.size)
 
@@ -467,7 +466,7 @@ class _Population:
             level = self._levels.get((i, wanted))
             if level is None:
                 level = self._levels[(i, wanted)] = _best_level(v.person, wanted)
-            candidates.append(_candidate(v, request, reach.km[home], request.minutes + reach.travel[home], level))
+            candidates.append(_candidate(v, request, reach.km[home], minutes + reach.travel[home], level))
         suggestion = None if len(candidates) >= request.people_needed else _suggest(stages, nearest, request)
         return FunnelResult(stages=tuple(stages), candidates=tuple(candidates), suggestion=suggestion)
 
@@ -571,7 +570,7 @@ class _Population:
         return found
 
     def _reach(self, request: RequestFacts) -> _Reach:
-        where = _REMOTE if request.remote else _NOWHERE if request.location is None else request.location
+        where = _REMOTE if request.remote else _NOWHERE if request.location is None else tuple(request.location)
         found = self._reaches.get(where)
         if found is None:
             if where is _REMOTE:

@@ -22,6 +22,8 @@ from matching.funnel import FunnelResult
 from matching.instance import Instance, Pair, Request, Volunteer
 
 PRIORITY_WEIGHTS = {"routine": 1, "priority": 3, "urgent": 9}
+# Each request's candidates given to the solver (see build_instance): as in bench/ (8 + 12 per place).
+SHORTLIST_BASE, SHORTLIST_PER_PLACE = 8, 12
 
 
 def pair_score(candidate, *, booked_minutes: int, limit_km: float, previous: bool) -> float:
@@ -41,36 +43,45 @@ def build_instance(
     travel_limits: Mapping[int, float],
     previous: Iterable[tuple[int, int]] = (),
 ) -> Instance:
-    """The solver instance: a pair for every candidate that passed the funnel; clashes where two
-    requests overlap in time (with travel between them) and share a candidate."""
+    """The solver instance: for each request its best candidates (the shortlist, below); clashes where
+    two requests overlap in time (with travel between them) and share a candidate.
+
+    The shortlist keeps each request's ``SHORTLIST_BASE + SHORTLIST_PER_PLACE × places`` best-scoring
+    candidates, and always the volunteer the sergeant asked for and last run's pairs. A ward's run has
+    fewer candidates than that, so nothing is cut; a city's week has millions of eligible pairs, and a
+    volunteer 30th in line for a request almost never fills it in an optimal plan (bench/RESULTS.md
+    measures what it costs). The plan's proven bound is then the bound of the shortlisted instance.
+    """
     kept = set(previous)
     by_id = {r.id: r for r in requests}
     pairs, candidate_requests = [], {}
     for request in requests:
+        scored = []
         for candidate in funnels[request.id].candidates:
-            pairs.append(
-                Pair(
-                    volunteer=f"v{candidate.volunteer_id}",
-                    request=f"r{request.id}",
-                    load=candidate.load_minutes,
-                    score=pair_score(
-                        candidate,
-                        booked_minutes=booked_minutes.get(candidate.volunteer_id, 0),
-                        limit_km=travel_limits.get(candidate.volunteer_id, 0),
-                        previous=(request.id, candidate.volunteer_id) in kept,
-                    ),
-                )
-            )
+            score = pair_score(candidate, booked_minutes=booked_minutes.get(candidate.volunteer_id, 0),
+                               limit_km=travel_limits.get(candidate.volunteer_id, 0),
+                               previous=(request.id, candidate.volunteer_id) in kept)
+            scored.append((score, candidate))
+        room = SHORTLIST_BASE + SHORTLIST_PER_PLACE * request.people_needed
+        if len(scored) > room:
+            scored.sort(key=lambda pair: (-pair[0], pair[1].volunteer_id))
+            scored = [pair for n, pair in enumerate(scored)
+                      if n < room or pair[1].requested or (request.id, pair[1].volunteer_id) in kept]
+        for score, candidate in scored:
+            pairs.append(Pair(volunteer=f"v{candidate.volunteer_id}", request=f"r{request.id}",
+                              load=candidate.load_minutes, score=score))
             candidate_requests.setdefault(candidate.volunteer_id, []).append((request.id, candidate.km))
     clashes = set()
     for options in candidate_requests.values():
         ordered = sorted(options, key=lambda o: by_id[o[0]].start)
+        # The widest travel gap this volunteer could need: past it, nothing later can overlap.
+        widest = timedelta(minutes=travel_minutes(max(km for _, km in ordered)))
         for i, (a, km_a) in enumerate(ordered):
             for b, km_b in ordered[i + 1 :]:
-                gap = timedelta(minutes=travel_minutes(max(km_a, km_b)))
-                if by_id[b].start >= by_id[a].end + gap:
+                if by_id[b].start >= by_id[a].end + widest:
                     break  # sorted by start: nothing later overlaps a either
-                clashes.add((f"r{min(a, b)}", f"r{max(a, b)}"))
+                if by_id[b].start < by_id[a].end + timedelta(minutes=travel_minutes(max(km_a, km_b))):
+                    clashes.add((f"r{min(a, b)}", f"r{max(a, b)}"))
     volunteers = sorted({int(p.volunteer[1:]) for p in pairs})
     return Instance(
         volunteers=tuple(Volunteer(id=f"v{v}", capacity=max(0, capacity_minutes.get(v, 0))) for v in volunteers),

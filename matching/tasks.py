@@ -59,10 +59,17 @@ def _app() -> Iterator[Flask]:
 
 
 def offer_sender(app: Flask):
-    """Send the offer emails of a run (after it is saved)."""
-    send = partial(send_mail, app.config)
-    return lambda session, offer_ids: send_offer_emails(
-        session, offer_ids, lambda to, subject, body: send(to, subject, body), app.config["PUBLIC_URL"])
+    """What a run calls once its offers are saved: queue their emails for the worker, so a London run's
+    thousands of emails never hold up the run (or a volunteer's decline) that made them."""
+    return lambda session, offer_ids: email_offers(sorted(offer_ids))
+
+
+@huey.task()
+def email_offers(offer_ids: list[int]) -> None:
+    with _app() as app, app.extensions["db_sessionmaker"]() as session:
+        send = partial(send_mail, app.config)
+        send_offer_emails(session, offer_ids, lambda to, subject, body: send(to, subject, body),
+                          app.config["PUBLIC_URL"])
 
 
 def run_now(app: Flask, run_id: int, now: dt.datetime | None = None):

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from core.auth.models import Role
@@ -228,3 +229,26 @@ def test_a_queued_run_is_done_by_a_separate_worker_process(app, db, tmp_path):
         worker.terminate()
         worker.wait(timeout=20)
     assert run.status is RunStatus.SUCCEEDED and run.places_offered == 1
+
+
+def test_offers_are_emailed_with_a_link_and_the_deadline(app, db):
+    from tests.integration.test_mail import Inbox, _port
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_port())
+    controller.start()
+    try:
+        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, PUBLIC_URL="https://sng.example")
+        wards, sergeant, item = _setup(db)
+        alice = _ready(db, wards["kings_cross"], "Alice Adeyemi")
+        client = app.test_client()
+        client.sign_in(sergeant.email)
+        client.post(f"/requests/{item.id}/match", data={"csrf_token": client.csrf_token(f"/requests/{item.id}")})
+    finally:
+        controller.stop()
+    (message,) = inbox.messages
+    offer = db.scalars(select(Offer)).one()
+    assert message["To"] == alice.user.email
+    assert " ".join(message["Subject"].split()).startswith("Can you help? Cyber-crime victim visit, ")
+    body = message.get_payload()
+    assert f"https://sng.example/offers/{offer.id}" in body and "Please answer by" in body
