@@ -214,6 +214,9 @@ def match(request_id: int):
     db = get_session()
     if not AnswerForm().validate_on_submit():
         abort(400)
+    if not item.is_live or item.window_start <= utcnow():
+        flash("This request has been cancelled or has already started, so it cannot be matched.", "error")
+        return redirect(url_for("requests.show", request_id=request_id))
     day = to_london(item.window_start).date()
     try:
         run = queue_run(db, scope=RunScope.REQUEST, first_day=day, last_day=day, today=london_today(),

@@ -20,7 +20,7 @@ from tests.helpers import make_user, make_volunteer
 from tests.integration.test_match_facts import _request, _wards
 from vetting.lifecycle import ClearanceState
 from vetting.models import Clearance
-from volunteers.models import AvailabilitySlot, VolunteerSkill, VolunteerStatus
+from volunteers.models import AvailabilitySlot, VolunteerKind, VolunteerSkill, VolunteerStatus
 from volunteers.skills import SkillLevel
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -252,3 +252,25 @@ def test_offers_are_emailed_with_a_link_and_the_deadline(app, db):
     assert " ".join(message["Subject"].split()).startswith("Can you help? Cyber-crime victim visit, ")
     body = message.get_payload()
     assert f"https://sng.example/offers/{offer.id}" in body and "Please answer by" in body
+
+
+def test_the_volunteers_home_shows_offers_deployments_and_hours_against_the_commitment(app, db):
+    wards, _, item = _setup(db)
+    special = _ready(db, wards["kings_cross"], "Sam Special", kind=VolunteerKind.SPECIAL,
+                     monthly_commitment_minutes=16 * 60)
+    noon = london_to_utc(london_today().replace(day=1), dt.time(12, 0))  # in this London month, whatever today is
+    other = _request(db, wards["kings_cross"], start=noon, title="Earlier this month")
+    db.add_all([
+        Offer(request_id=other.id, volunteer_id=special.id, status=OfferStatus.ACCEPTED, starts_at=noon,
+              ends_at=noon + dt.timedelta(minutes=90), load_minutes=120, respond_by=noon, explanation="Test"),
+        Offer(request_id=item.id, volunteer_id=special.id, status=OfferStatus.OFFERED, starts_at=AT_2PM,
+              ends_at=AT_2PM + dt.timedelta(hours=1), load_minutes=80,
+              respond_by=AT_2PM - dt.timedelta(hours=1), explanation="Test"),
+    ])
+    db.commit()
+    client = app.test_client()
+    client.sign_in(special.user.email)
+    soup = client.get("/").soup
+    text = " ".join(soup.get_text().split())
+    assert [a.get_text(strip=True) for a in soup.select("#offers ~ ul a")][0] == "Visit after a phishing fraud"
+    assert "This month: 1.5 hours booked of your 16-hour monthly commitment." in text
