@@ -197,6 +197,25 @@ def _candidate(volunteer: VolunteerCandidate, request: RequestFacts, km: float, 
     )
 
 
+_CANDIDATE_SLOTS = tuple(Candidate.__dict__[name].__set__ for name in (
+    "volunteer_id", "km", "load_minutes", "skill_level", "served_ward", "preferred_task", "requested"))
+
+
+def _new_candidate(volunteer_id: int, km: float, load_minutes: int, skill_level: int, served_ward: bool,
+                   preferred_task: bool, requested: bool, _slots=_CANDIDATE_SLOTS, _new=object.__new__) -> Candidate:
+    """``Candidate(...)`` without the frozen dataclass's generic __init__ (twice as fast): the same object."""
+    candidate = _new(Candidate)
+    set_id, set_km, set_load, set_level, set_ward, set_task, set_requested = _slots
+    set_id(candidate, volunteer_id)
+    set_km(candidate, km)
+    set_load(candidate, load_minutes)
+    set_level(candidate, skill_level)
+    set_ward(candidate, served_ward)
+    set_task(candidate, preferred_task)
+    set_requested(candidate, requested)
+    return candidate
+
+
 def _km(volunteer: VolunteerCandidate, request: RequestFacts) -> float:
     if request.remote or request.location is None or volunteer.home is None:
         return 0.0 if request.remote else float("inf")
@@ -225,6 +244,9 @@ def _suggest(stages: list[Stage], nearest_too_far: tuple[float, float] | None, r
         dropped = before.remaining - stage.remaining
         if not dropped:
             continue
+        if stage.key == "travel" and nearest_too_far is not None and nearest_too_far[0] == float("inf"):
+            return (f"{dropped} eligible volunteer{'s have' if dropped != 1 else ' has'} no home ward on their "
+                    "profile, so how far they are is not known: a remote task, or asking them to add it, may fill it")
         if stage.key == "travel" and nearest_too_far is not None:
             km, limit = nearest_too_far
             return (f"The nearest eligible volunteer is {km:.1f} km away with a {limit:g} km limit: "
@@ -337,6 +359,7 @@ class _Reach:
 
     km: list[float]
     km_array: np.ndarray
+    rounded_km: list[float]  # round(km, 1), as a Candidate holds it
     buffer: list[int]  # minutes kept clear around other bookings
     buffer_array: np.ndarray
     travel: list[int]  # round-trip minutes added to the load
@@ -405,7 +428,7 @@ class _Population:
         self._classes: dict[tuple[_VettingKey, date, date], _Class] = {}
         self._reaches: dict[tuple, _Reach] = {}
         self._unusual_days: dict[date, tuple[np.ndarray, np.ndarray]] = {}
-        self._levels: dict[tuple[int, frozenset[str]], int] = {}
+        self._levels: dict[frozenset[str], dict[int, int]] = {}
 
     # ---- one request
 
@@ -459,14 +482,19 @@ class _Population:
         stages += [Stage(key, label, count) for (key, label), count in zip(_stage_labels(request), remaining[1:],
                                                                            strict=True)]
         wanted = frozenset(_wanted_skills(request))
+        # The same volunteer is a candidate for many requests of the same kind: look their level up once.
+        levels = self._levels.setdefault(wanted, {})
+        volunteers, km, travel = self.volunteers, reach.rounded_km, reach.travel
+        ward, code, asked_for = request.ward_id, request.task.code, request.preferred_volunteer_id
         candidates = []
-        for i in pool.tolist():
-            home, v = self.home[i], self.volunteers[i]
-            # The same volunteer is a candidate for many requests of the same kind: look their level up once.
-            level = self._levels.get((i, wanted))
+        # _candidate's Candidate, built field by field (a London week makes two million of them).
+        for i, home in zip(pool.tolist(), self.home[pool].tolist(), strict=True):
+            v = volunteers[i]
+            level = levels.get(i)
             if level is None:
-                level = self._levels[(i, wanted)] = _best_level(v.person, wanted)
-            candidates.append(_candidate(v, request, reach.km[home], minutes + reach.travel[home], level))
+                level = levels[i] = _best_level(v.person, wanted)
+            candidates.append(_new_candidate(v.id, km[home], minutes + travel[home], level, ward in v.served_wards,
+                                             code in v.preferred_task_types, v.id == asked_for))
         suggestion = None if len(candidates) >= request.people_needed else _suggest(stages, nearest, request)
         return FunnelResult(stages=tuple(stages), candidates=tuple(candidates), suggestion=suggestion)
 
@@ -581,8 +609,8 @@ class _Population:
                 km = [math.inf] + [distance_km(home, request.location) for home in self.homes]
             travel = [0 if request.remote or d == math.inf else 2 * travel_minutes(d) for d in km]
             buffer = [_buffer(d) for d in km]
-            found = _Reach(km, np.array(km, dtype=float), buffer, np.array(buffer, dtype=np.int64), travel,
-                           np.array(travel))
+            found = _Reach(km, np.array(km, dtype=float), [round(d, 1) for d in km], buffer,
+                           np.array(buffer, dtype=np.int64), travel, np.array(travel))
             self._reaches[where] = found
         return found
 

@@ -138,6 +138,26 @@ class Pair:
             self, "score_milli", to_milli(self.score, f"{name}: score", minimum=-MAX_ABS_SCORE, maximum=MAX_ABS_SCORE)
         )
 
+    @classmethod
+    def from_minutes_and_milli(cls, volunteer: str, request: str, load: int, score_milli: int) -> Pair:
+        """A pair with a whole-number load and a score given in thousandths, built without the generic
+        checks (a city week builds hundreds of thousands): the caller guarantees non-empty ids, a load
+        in 0..MAX_AMOUNT and a score in ±MAX_ABS_SCORE × 1000. ``score`` is then the float nearest
+        ``score_milli / 1000``, exactly what ``round(x, 3)`` would have given."""
+        pair = object.__new__(cls)
+        _PAIR_SLOTS[0](pair, volunteer)
+        _PAIR_SLOTS[1](pair, request)
+        _PAIR_SLOTS[2](pair, load)
+        _PAIR_SLOTS[3](pair, score_milli / SCALE)
+        _PAIR_SLOTS[4](pair, load * SCALE)
+        _PAIR_SLOTS[5](pair, score_milli)
+        return pair
+
+
+# The slots' own setters (a frozen dataclass refuses setattr): used by Pair.from_minutes_and_milli.
+_PAIR_SLOTS = tuple(Pair.__dict__[name].__set__
+                    for name in ("volunteer", "request", "load", "score", "load_milli", "score_milli"))
+
 
 @dataclass(frozen=True)
 class Instance:
@@ -175,6 +195,29 @@ class Instance:
         object.__setattr__(self, "requests", requests)
         object.__setattr__(self, "pairs", pairs)
         object.__setattr__(self, "clashes", tuple(clashes))
+
+    @classmethod
+    def trusted(
+        cls,
+        volunteers: tuple[Volunteer, ...],
+        requests: tuple[Request, ...],
+        pairs: tuple[Pair, ...],
+        clashes: tuple[tuple[str, str], ...],
+    ) -> Instance:
+        """An Instance from parts the caller has already made valid, without checking them again.
+
+        For builders that guarantee every rule by construction (``matching.planning``): unique ids,
+        pairs naming listed volunteers and requests once each, clashes as sorted, distinct
+        ``(first, second)`` tuples with ``first < second`` naming two listed requests. At city scale
+        the checks cost seconds (hundreds of thousands of pairs, over a million clashes). The items
+        themselves (``Volunteer``, ``Request``, ``Pair``) still check themselves when built.
+        """
+        instance = object.__new__(cls)
+        object.__setattr__(instance, "volunteers", volunteers)
+        object.__setattr__(instance, "requests", requests)
+        object.__setattr__(instance, "pairs", pairs)
+        object.__setattr__(instance, "clashes", clashes)
+        return instance
 
 
 def _iterable(items: object, what: str) -> Iterable[Any]:

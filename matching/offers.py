@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -35,6 +35,8 @@ from volunteers.models import Volunteer
 
 # The PostgreSQL error a violated exclusion constraint raises.
 _EXCLUSION_VIOLATION = "23P01"
+# Ids per IN (…) list: SQLite caps the parameters of one statement.
+_CHUNK = 5000
 
 
 class OfferError(Exception):
@@ -107,12 +109,14 @@ def book_offers(session: Session, bookings: Sequence[Booking], *, run_id: int | 
         _take_write_lock(session)
         if _overlapping(session, bookings):
             raise DoubleBooking()
-    offers = [Offer(request_id=b.request_id, volunteer_id=b.volunteer_id, run_id=run_id, status=OfferStatus.OFFERED,
-                    starts_at=b.starts_at, ends_at=b.ends_at, load_minutes=b.load_minutes,
-                    explanation=b.explanation[:300], offered_at=now, respond_by=b.respond_by) for b in bookings]
-    session.add_all(offers)
+    rows = [dict(request_id=b.request_id, volunteer_id=b.volunteer_id, run_id=run_id, status=OfferStatus.OFFERED,
+                 starts_at=b.starts_at, ends_at=b.ends_at, load_minutes=b.load_minutes,
+                 explanation=b.explanation[:300], offered_at=now, respond_by=b.respond_by) for b in bookings]
+    session.flush()  # anything pending goes first, as a flush of the new offers would have sent it
     try:
-        session.flush()
+        # One multi-row INSERT … RETURNING per thousand offers (a London week books ~25,000), the offers
+        # coming back as ORM objects in the session, in the bookings' order.
+        offers = list(session.scalars(insert(Offer).returning(Offer, sort_by_parameter_order=True), rows))
     except IntegrityError as exc:
         if getattr(exc.orig, "sqlstate", None) == _EXCLUSION_VIOLATION:
             raise DoubleBooking() from exc
@@ -128,26 +132,39 @@ def refresh_status(session: Session, request_ids: Iterable[int]) -> None:
     if not ids:
         return
     counts: dict[int, dict[OfferStatus, int]] = {}
-    for request_id, status, count in session.execute(
-        select(Offer.request_id, Offer.status, func.count()).where(
-            Offer.request_id.in_(ids), Offer.status.in_(ACTIVE_OFFER_STATUSES)).group_by(Offer.request_id, Offer.status)
-    ):
-        counts.setdefault(request_id, {})[status] = count
-    for item in session.scalars(select(SupportRequest).where(SupportRequest.id.in_(ids))):
-        if not item.is_live:
-            continue
-        accepted = counts.get(item.id, {}).get(OfferStatus.ACCEPTED, 0)
-        offered = counts.get(item.id, {}).get(OfferStatus.OFFERED, 0)
-        if accepted >= item.people_needed:
-            status = RequestStatus.FILLED
-        elif accepted:
-            status = RequestStatus.PART_FILLED
-        elif offered:
-            status = RequestStatus.MATCHED
-        else:
-            status = RequestStatus.OPEN
-        if item.status is not status:
-            item.status = status
+    changes: dict[RequestStatus, list[int]] = {}
+    for chunk in range(0, len(ids), _CHUNK):  # SQLite caps the parameters of one statement
+        some = ids[chunk:chunk + _CHUNK]
+        for request_id, status, count in session.execute(
+            select(Offer.request_id, Offer.status, func.count()).where(
+                Offer.request_id.in_(some), Offer.status.in_(ACTIVE_OFFER_STATUSES))
+            .group_by(Offer.request_id, Offer.status)
+        ):
+            counts.setdefault(request_id, {})[status] = count
+        for request_id, current, people_needed in session.execute(
+            select(SupportRequest.id, SupportRequest.status, SupportRequest.people_needed)
+            .where(SupportRequest.id.in_(some))
+        ):
+            if current in (RequestStatus.CANCELLED, RequestStatus.COMPLETED):
+                continue  # not live (SupportRequest.is_live)
+            accepted = counts.get(request_id, {}).get(OfferStatus.ACCEPTED, 0)
+            offered = counts.get(request_id, {}).get(OfferStatus.OFFERED, 0)
+            if accepted >= people_needed:
+                status = RequestStatus.FILLED
+            elif accepted:
+                status = RequestStatus.PART_FILLED
+            elif offered:
+                status = RequestStatus.MATCHED
+            else:
+                status = RequestStatus.OPEN
+            if current is not status:
+                changes.setdefault(status, []).append(request_id)
+    # One UPDATE per new status (and thousand requests), not one per request; requests already in the
+    # session get the new status too (synchronize_session), and updated_at moves as on any update.
+    for status, changed in changes.items():
+        for chunk in range(0, len(changed), _CHUNK):
+            session.execute(update(SupportRequest).where(SupportRequest.id.in_(changed[chunk:chunk + _CHUNK]))
+                            .values(status=status).execution_options(synchronize_session="evaluate"))
     session.flush()
 
 

@@ -16,14 +16,18 @@ neighbourhood search:
 3. **Polish** the score with the local search of `cpsat.improve`.
 
 The bound comes from a relaxation solved by min-cost flow (matching/relaxation.py): true, but
-looser than CP-SAT's. The plan is valid and never claimed optimal.
+looser than CP-SAT's. It is computed meanwhile in a forked process at the lowest priority (the same
+numbers; in place where no process can be forked). The plan is valid and never claimed optimal.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection
 
 import numpy as np
 
@@ -66,11 +70,14 @@ def split(component: Component, part_pairs: int) -> list[np.ndarray]:
             part[r] = -1
         sizes.append(size)
     # Fold small parts into the neighbour they share most volunteers with (largest label on a tie).
+    members: list[list[int]] = [[] for _ in sizes]  # the requests of each part, kept up to date
+    for r, label in enumerate(part):
+        members[label].append(r)
     for label in sorted(range(len(sizes)), key=lambda k: (sizes[k], k)):
         if sizes[label] >= part_pairs // 4 or len(sizes) == 1:
             continue
         shared: dict[int, int] = {}
-        for r in (r for r in range(num_r) if part[r] == label):
+        for r in members[label]:
             for p in pairs_of_request[r]:
                 for other in requests_of_volunteer[component.pair_volunteer[p]]:
                     if part[other] != label:
@@ -78,9 +85,10 @@ def split(component: Component, part_pairs: int) -> list[np.ndarray]:
         if not shared:
             continue  # an island of its own: stays a (small) part
         target = max(shared, key=lambda k: (shared[k], k))
-        for r in range(num_r):
-            if part[r] == label:
-                part[r] = target
+        for r in members[label]:
+            part[r] = target
+        members[target] += members[label]
+        members[label] = []
         sizes[target] += sizes[label]
         sizes[label] = 0
     labels = np.array([part[r] for r in component.pair_request], dtype=np.int64)
@@ -118,6 +126,28 @@ def solve_huge(
     GIL while it searches).
     """
     started = time.perf_counter()
+    # The bound is a pure function of the component, computed in a process of its own at the lowest
+    # priority: it takes the core that the greedy plan, the split and the local search leave idle
+    # (all single-threaded), and yields to the parts' searches. In a thread of its own it starved
+    # them (it holds the GIL); computed after them, it added ~12 s to a city week.
+    bounds = _bounds_beside(component)
+    try:
+        chosen, deterministic, wall_hit, parts, improved_parts = _improve(component, budget, part_pairs, hint, started)
+    except BaseException:
+        bounds.cancel()
+        raise
+    coverage, score = value(component, chosen)
+    bound_coverage, bound_score = bounds.result()
+    outcome = Outcome(
+        chosen, max(bound_coverage, coverage), max(bound_score, score), False, round(deterministic, 6), wall_hit
+    )
+    return outcome, {"parts": parts, "parts_improved": improved_parts}
+
+
+def _improve(
+    component: Component, budget: Budget, part_pairs: int, hint: list[int] | None, started: float
+) -> tuple[list[int], float, bool, int, int]:
+    """Steps 1–3 of the module docstring: (plan, deterministic time, wall limit hit, parts, parts improved)."""
     arrays = ComponentArrays(component)
     n = component.num_pairs
     # The caller's hint is usually far better than our greedy plan; the greedy only stands in.
@@ -131,9 +161,15 @@ def solve_huge(
         part_of[pairs] = k
     # Clashes that cross a part's border: (pair inside, partner outside), per part.
     crossing: list[tuple[np.ndarray, np.ndarray]] = [(np.zeros(0, np.int64), np.zeros(0, np.int64))] * len(parts)
+    # Clashes inside each part (rows of arrays.clashes): a part's sub-problem looks at those only.
+    inside: list[np.ndarray | None] = [None] * len(parts)
     if len(arrays.clashes):
         a, b = arrays.clashes[:, 0], arrays.clashes[:, 1]
         cross = part_of[a] != part_of[b]
+        rows = np.flatnonzero(~cross)
+        rows = rows[np.argsort(part_of[a[rows]], kind="stable")]
+        edges = np.searchsorted(part_of[a[rows]], np.arange(len(parts) + 1))
+        inside = [rows[edges[k] : edges[k + 1]] for k in range(len(parts))]
         inner = np.concatenate([a[cross], b[cross]])
         outer = np.concatenate([b[cross], a[cross]])
         order = np.argsort(part_of[inner], kind="stable")
@@ -168,7 +204,8 @@ def solve_huge(
                     workers=1,
                     seed=budget.seed,
                 )
-                jobs.append((pairs, keep, arrays.sub(keep, capacity=room), local_hint, part_budget))
+                sub = arrays.sub(keep, capacity=room, clash_rows=inside[k])
+                jobs.append((pairs, keep, sub, local_hint, part_budget))
             outcomes = list(pool.map(lambda job: solve_cpsat(job[2], job[4], score_phase=False, hint=job[3]), jobs))
             for (pairs, keep, sub, local_hint, _), outcome in zip(jobs, outcomes, strict=True):
                 deterministic += outcome.deterministic_time
@@ -178,10 +215,66 @@ def solve_huge(
                     on[keep[np.array(outcome.chosen, dtype=np.int64)]] = True
                     improved_parts += 1
     chosen = improve(component, np.flatnonzero(on).tolist(), work=HUGE_IMPROVE_WORK)
-    coverage, score = value(component, chosen)
-    # Computed after the parts, not alongside: in a thread of its own it starved their searches.
-    bound_coverage, bound_score = relaxation_bounds(component)
-    outcome = Outcome(
-        chosen, max(bound_coverage, coverage), max(bound_score, score), False, round(deterministic, 6), wall_hit
-    )
-    return outcome, {"parts": len(parts), "parts_improved": improved_parts}
+    return chosen, deterministic, wall_hit, len(parts), improved_parts
+
+
+# Seconds to wait for the bound's process before computing the bound here instead.
+BOUNDS_PROCESS_TIMEOUT = 120.0
+
+
+class _Bounds:
+    """``relaxation_bounds(component)``, being computed in a forked process (or here, when asked, where
+    a process cannot be forked or it failed): the same numbers either way, a pure function."""
+
+    def __init__(self, component: Component) -> None:
+        self.component = component
+        self.process: multiprocessing.process.BaseProcess | None = None
+        self.receive: Connection | None = None
+        if "fork" not in multiprocessing.get_all_start_methods():
+            return
+        context = multiprocessing.get_context("fork")
+        receive, send = context.Pipe(duplex=False)
+        process = context.Process(target=_send_bounds, args=(component, send), daemon=True)
+        try:
+            process.start()
+        except OSError:
+            receive.close()
+            return
+        finally:
+            send.close()
+        self.process, self.receive = process, receive
+
+    def result(self) -> tuple[int, int]:
+        found = None
+        if self.process is not None and self.receive is not None:
+            try:
+                # A child forked from a threaded process (the Huey worker) can, rarely, inherit a lock held
+                # by another thread and hang: never wait on it for ever.
+                found = self.receive.recv() if self.receive.poll(BOUNDS_PROCESS_TIMEOUT) else None
+            except (EOFError, OSError):
+                found = None  # the process failed: computed here instead
+            finally:
+                self.receive.close()
+                if found is None:
+                    self.process.terminate()
+                self.process.join()
+        return found if found is not None else relaxation_bounds(self.component)
+
+    def cancel(self) -> None:
+        if self.process is not None and self.receive is not None:
+            self.process.terminate()
+            self.process.join()
+            self.receive.close()
+
+
+def _bounds_beside(component: Component) -> _Bounds:
+    """Start ``relaxation_bounds(component)`` in a process of its own (see solve_huge)."""
+    return _Bounds(component)
+
+
+def _send_bounds(component: Component, send: Connection) -> None:
+    try:
+        os.nice(19)
+        send.send(relaxation_bounds(component))
+    finally:
+        send.close()

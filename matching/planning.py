@@ -15,11 +15,16 @@ only decide between otherwise equal plans (see docs/matching.md).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
+from itertools import chain
+from operator import attrgetter
+from typing import NamedTuple
+
+import numpy as np
 
 from matching.domain import RequestFacts, travel_minutes
 from matching.funnel import FunnelResult
-from matching.instance import Instance, Pair, Request, Volunteer
+from matching.instance import MAX_ABS_SCORE, MAX_AMOUNT, SCALE, Instance, InstanceError, Pair, Request, Volunteer
 
 PRIORITY_WEIGHTS = {"routine": 1, "priority": 3, "urgent": 9}
 # Each request's candidates given to the solver (see build_instance): as in bench/ (8 + 12 per place).
@@ -51,52 +56,228 @@ def build_instance(
     fewer candidates than that, so nothing is cut; a city's week has millions of eligible pairs, and a
     volunteer 30th in line for a request almost never fills it in an optimal plan (bench/RESULTS.md
     measures what it costs). The plan's proven bound is then the bound of the shortlisted instance.
+
+    Two shortlisted requests of one volunteer clash when one starts before the other ends plus the
+    journey (the longer of the volunteer's two trips); the clash then binds everyone shortlisted for
+    both. Everything is done on arrays (a London week: two million candidates, over a million clashes),
+    with the same answers, exact to the microsecond and the thousandth, as checking pair by pair
+    (tests/unit/matching/test_planning.py keeps that plain version as the reference).
     """
-    kept = set(previous)
-    by_id = {r.id: r for r in requests}
-    pairs, candidate_requests = [], {}
-    for request in requests:
-        scored = []
-        for candidate in funnels[request.id].candidates:
-            score = pair_score(candidate, booked_minutes=booked_minutes.get(candidate.volunteer_id, 0),
-                               limit_km=travel_limits.get(candidate.volunteer_id, 0),
-                               previous=(request.id, candidate.volunteer_id) in kept)
-            scored.append((score, candidate))
-        room = SHORTLIST_BASE + SHORTLIST_PER_PLACE * request.people_needed
-        if len(scored) > room:
-            scored.sort(key=lambda pair: (-pair[0], pair[1].volunteer_id))
-            scored = [pair for n, pair in enumerate(scored)
-                      if n < room or pair[1].requested or (request.id, pair[1].volunteer_id) in kept]
-        for score, candidate in scored:
-            pairs.append(Pair(volunteer=f"v{candidate.volunteer_id}", request=f"r{request.id}",
-                              load=candidate.load_minutes, score=score))
-            candidate_requests.setdefault(candidate.volunteer_id, []).append((request.id, candidate.km))
-    clashes = set()
-    for options in candidate_requests.values():
-        ordered = sorted(options, key=lambda o: by_id[o[0]].start)
-        # The widest travel gap this volunteer could need: past it, nothing later can overlap.
-        widest = timedelta(minutes=travel_minutes(max(km for _, km in ordered)))
-        for i, (a, km_a) in enumerate(ordered):
-            for b, km_b in ordered[i + 1 :]:
-                if by_id[b].start >= by_id[a].end + widest:
-                    break  # sorted by start: nothing later overlaps a either
-                if by_id[b].start < by_id[a].end + timedelta(minutes=travel_minutes(max(km_a, km_b))):
-                    clashes.add((f"r{min(a, b)}", f"r{max(a, b)}"))
-    volunteers = sorted({int(p.volunteer[1:]) for p in pairs})
-    return Instance(
+    columns = _candidate_columns(requests, funnels)
+    previous_pair = _is_previous(columns, np.array([r.id for r in requests], dtype=np.int64), previous)
+    score_milli = _scores_milli(columns, booked_minutes, travel_limits, previous_pair)
+    rows = _shortlist(columns, score_milli, np.array([r.people_needed for r in requests], dtype=np.int64),
+                      previous_pair)
+
+    volunteer_id, request_at = columns.volunteer_id[rows], columns.request_at[rows]
+    loads, scores = columns.load[rows], score_milli[rows]
+    if len(rows) and (loads.min() < 0 or loads.max() > MAX_AMOUNT or np.abs(scores).max() > MAX_ABS_SCORE * SCALE):
+        raise InstanceError("a pair's load or score is out of range")  # never with the product's own rules
+    request_names = [f"r{r.id}" for r in requests]
+    if len(rows):  # the one check of Instance's that the arrays do not make true by construction
+        keys = np.sort(request_at * (int(volunteer_id.max()) + 1) + volunteer_id)
+        twice = np.flatnonzero(keys[1:] == keys[:-1])
+        if len(twice):
+            span = int(volunteer_id.max()) + 1
+            key = int(keys[twice[0]])
+            raise InstanceError(f"pair ('v{key % span}', {request_names[key // span]!r}) is listed twice")
+    loads, scores = loads.tolist(), scores.tolist()
+    exact = Pair.from_minutes_and_milli
+    pairs = tuple(
+        exact(f"v{v}", request_names[r], load, score)
+        for v, r, load, score in zip(volunteer_id.tolist(), request_at.tolist(), loads, scores, strict=True)
+    )
+    clashes = _clashes(requests, volunteer_id, request_at, columns.km[rows])
+    volunteers = sorted(set(volunteer_id.tolist()))
+    return Instance.trusted(
         volunteers=tuple(Volunteer(id=f"v{v}", capacity=max(0, capacity_minutes.get(v, 0))) for v in volunteers),
         requests=tuple(
             Request(
-                id=f"r{r.id}",
+                id=name,
                 needed=r.people_needed,
                 priority=r.priority,
                 all_or_nothing=r.all_or_nothing and r.people_needed > 1,
             )
-            for r in requests
+            for name, r in zip(request_names, requests, strict=True)
         ),
-        pairs=tuple(pairs),
-        clashes=tuple(sorted(clashes)),
+        pairs=pairs,
+        clashes=clashes,
     )
+
+
+class _Columns(NamedTuple):
+    """Every candidate of every request, in funnel order, as columns."""
+
+    request_at: np.ndarray  # position of the request in ``requests``
+    volunteer_id: np.ndarray
+    km: np.ndarray
+    load: np.ndarray
+    skill_level: np.ndarray
+    served_ward: np.ndarray
+    preferred_task: np.ndarray
+    requested: np.ndarray
+
+
+def _candidate_columns(requests: Sequence[RequestFacts], funnels: Mapping[int, FunnelResult]) -> _Columns:
+    found = [funnels[r.id].candidates for r in requests]
+    counts = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+    everyone = list(chain.from_iterable(found))
+    n = len(everyone)
+
+    def column(name: str, dtype: type) -> np.ndarray:
+        return np.fromiter(map(attrgetter(name), everyone), dtype=dtype, count=n)
+
+    return _Columns(
+        request_at=np.repeat(np.arange(len(requests), dtype=np.int64), counts),
+        volunteer_id=column("volunteer_id", np.int64),
+        km=column("km", np.float64),
+        load=column("load_minutes", np.int64),
+        skill_level=column("skill_level", np.int64),
+        served_ward=column("served_ward", bool),
+        preferred_task=column("preferred_task", bool),
+        requested=column("requested", bool),
+    )
+
+
+def _is_previous(columns: _Columns, request_ids: np.ndarray, previous: Iterable[tuple[int, int]]) -> np.ndarray:
+    """Whether each candidate's (request id, volunteer id) is one of last run's pairs."""
+    kept = np.array(sorted({(int(r), int(v)) for r, v in previous}), dtype=np.int64).reshape(-1, 2)
+    if not len(kept) or not len(columns.volunteer_id):
+        return np.zeros(len(columns.volunteer_id), dtype=bool)
+    return _pairs_in(request_ids[columns.request_at], columns.volunteer_id, kept)
+
+
+def _pairs_in(first: np.ndarray, second: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Whether each (first[i], second[i]) is a row of ``wanted`` (sorted, distinct rows)."""
+    span = int(max(second.max(), wanted[:, 1].max())) + 1
+    keys = wanted[:, 0] * span + wanted[:, 1]
+    return np.isin(first * span + second, keys)
+
+
+def _scores_milli(columns: _Columns, booked_minutes: Mapping[int, int], travel_limits: Mapping[int, float],
+                  previous: np.ndarray) -> np.ndarray:
+    """``pair_score`` of every candidate, in thousandths: the same float operations in the same order,
+    then rounded as ``round(score, 3)`` rounds (values next to a half go through ``round`` itself)."""
+    if not len(columns.volunteer_id):
+        return np.zeros(0, dtype=np.int64)
+    distinct, where = np.unique(columns.volunteer_id, return_inverse=True)
+    booked = np.array([booked_minutes.get(v, 0) for v in distinct.tolist()], dtype=np.int64)[where.reshape(-1)]
+    limit = np.array([float(travel_limits.get(v, 0)) for v in distinct.tolist()], dtype=np.float64)[where.reshape(-1)]
+    positive = limit > 0
+    proximity = np.zeros(len(limit))
+    proximity[positive] = np.maximum(0.0, 1 - columns.km[positive] / limit[positive])
+    score = np.where(columns.requested, 1.0, np.where(columns.served_ward, 0.5, 0.0))
+    score = score + (0.1 * columns.skill_level + 0.5 * proximity + np.where(columns.preferred_task, 0.2, 0.0))
+    score = score + np.where(previous, 0.05, 0.0)
+    score = score - 0.01 * (booked / 60)
+    scaled = score * SCALE
+    milli = np.rint(scaled)
+    doubtful = np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6)
+    for k in doubtful.tolist():
+        milli[k] = round(round(float(score[k]), 3) * SCALE)
+    return milli.astype(np.int64)
+
+
+def _shortlist(columns: _Columns, score_milli: np.ndarray, needed: np.ndarray, previous: np.ndarray) -> np.ndarray:
+    """Rows of the candidates given to the solver, in the order the solver is given them: per request,
+    all its candidates in funnel order if they fit its room, else the best by score (then volunteer id),
+    the one the sergeant asked for and last run's pairs."""
+    request_at = columns.request_at
+    if not len(request_at):
+        return np.zeros(0, dtype=np.int64)
+    room = SHORTLIST_BASE + SHORTLIST_PER_PLACE * needed
+    per_request = np.bincount(request_at, minlength=len(needed))
+    crowded = per_request > room
+    by_score = np.lexsort((columns.volunteer_id, -score_milli, request_at))
+    first = np.concatenate(([0], np.cumsum(per_request)[:-1]))
+    rank = np.empty(len(request_at), dtype=np.int64)
+    rank[by_score] = np.arange(len(by_score)) - first[request_at[by_score]]
+    keep = ~crowded[request_at] | (rank < room[request_at]) | columns.requested | previous
+    # Crowded requests list their shortlist best first; the others keep the funnel's order.
+    within = np.where(crowded[request_at], rank, np.arange(len(request_at)) - first[request_at])
+    rows = np.flatnonzero(keep)
+    return rows[np.lexsort((within[rows], request_at[rows]))]
+
+
+_MICROSECOND = timedelta(microseconds=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _clashes(requests: Sequence[RequestFacts], volunteer_id: np.ndarray, request_at: np.ndarray,
+             km: np.ndarray) -> tuple[tuple[str, str], ...]:
+    """The clashing request pairs as sorted ``(first, second)`` id tuples, ``first < second``.
+
+    Per volunteer, their shortlisted requests sorted by start (then by their order in ``requests``):
+    ``a`` and a later ``b`` clash when ``b`` starts before ``a`` ends plus the journey, the longer of
+    the volunteer's two trips. Only the requests that start before ``a`` ends plus the volunteer's
+    longest trip are looked at, found by binary search, so the work is linear in what is looked at.
+    """
+    names = [f"r{r.id}" for r in requests]
+    if not len(volunteer_id):
+        return ()
+    times = _microsecond_windows(requests)
+    if times is None:
+        return _clashes_by_datetime(requests, names, volunteer_id, request_at, km)
+    starts, ends = times
+    distinct_km, which = np.unique(km, return_inverse=True)
+    journey = np.array([travel_minutes(float(d)) for d in distinct_km.tolist()], dtype=np.int64)[which.reshape(-1)]
+    journey *= 60_000_000
+    people, person = np.unique(volunteer_id, return_inverse=True)
+    person = person.reshape(-1)
+    order = np.lexsort((request_at, starts[request_at], person))
+    person, request, journey = person[order], request_at[order], journey[order]
+    start, end = starts[request], ends[request]
+    widest = np.zeros(len(people), dtype=np.int64)
+    np.maximum.at(widest, person, journey)
+    # One sortable key per row: the volunteer first, then the start (times are shifted to be >= 0).
+    origin = int(starts.min())
+    span = int(max(ends.max(), starts.max()) - origin) + int(widest.max()) + 1
+    key = person * span + (start - origin)
+    stop = np.searchsorted(key, person * span + (end - origin) + widest[person], side="left")
+    counts = np.maximum(stop - np.arange(len(key)) - 1, 0)
+    total = int(counts.sum())
+    if total == 0:
+        return ()
+    first = np.repeat(np.arange(len(key)), counts)
+    second = first + 1 + np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    clash = start[second] < end[first] + np.maximum(journey[first], journey[second])
+    a, b = request[first[clash]], request[second[clash]]
+    # Sorted as the ids are sorted (as strings), each pair once.
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
+    low, high = np.minimum(rank[a], rank[b]), np.maximum(rank[a], rank[b])
+    keys = np.sort(low * len(names) + high)
+    keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
+    by_rank = sorted(names)
+    return tuple(zip(map(by_rank.__getitem__, (keys // len(names)).tolist()),
+                     map(by_rank.__getitem__, (keys % len(names)).tolist()), strict=True))
+
+
+def _microsecond_windows(requests: Sequence[RequestFacts]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Starts and ends as microseconds since 1970, where those compare as the datetimes do: when every
+    one has a fixed UTC offset (as read from the database). None otherwise."""
+    moments = [m for r in requests for m in (r.start, r.end)]
+    if not all(isinstance(m.tzinfo, timezone) for m in moments):
+        return None
+    micro = np.array([(m - _EPOCH) // _MICROSECOND for m in moments], dtype=np.int64)
+    return micro[0::2], micro[1::2]
+
+
+def _clashes_by_datetime(requests: Sequence[RequestFacts], names: list[str], volunteer_id: np.ndarray,
+                         request_at: np.ndarray, km: np.ndarray) -> tuple[tuple[str, str], ...]:
+    """``_clashes`` with the datetimes themselves (times in a zone with summer time compare by wall clock)."""
+    options: dict[int, list[tuple[int, float]]] = {}
+    for v, r, d in zip(volunteer_id.tolist(), request_at.tolist(), km.tolist(), strict=True):
+        options.setdefault(v, []).append((r, d))
+    clashes = set()
+    for own in options.values():
+        ordered = sorted(own, key=lambda o: requests[o[0]].start)
+        for i, (a, km_a) in enumerate(ordered):
+            for b, km_b in ordered[i + 1 :]:
+                if requests[b].start < requests[a].end + timedelta(minutes=travel_minutes(max(km_a, km_b))):
+                    pair = (names[a], names[b])
+                    clashes.add(pair if pair[0] < pair[1] else pair[::-1])
+    return tuple(sorted(clashes))
 
 
 def proposals(plan) -> list[tuple[int, int]]:

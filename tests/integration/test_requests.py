@@ -529,7 +529,7 @@ def test_the_sergeants_home_page_lists_their_open_requests(client, db):
     assert nav[:2] == ["Home", "Requests"]
 
 
-def test_the_demo_gives_each_sergeant_open_requests_over_the_next_two_weeks(app, db):
+def test_the_demo_gives_each_sergeant_requests_over_the_next_two_weeks(app, db):
     assert app.test_cli_runner().invoke(args=["demo", "load", "--scale", "20"]).exit_code == 0
     today = london_today()
     for sergeant in db.scalars(select(User).where(User.role == Role.SERGEANT)):
@@ -537,6 +537,7 @@ def test_the_demo_gives_each_sergeant_open_requests_over_the_next_two_weeks(app,
         mine = db.scalars(select(SupportRequest).where(SupportRequest.created_by_id == sergeant.id)).all()
         assert 3 <= len(mine) <= 8
         for item in mine:
-            assert item.ward_id in ward_ids and item.status is RequestStatus.OPEN
+            # The demo then matches the fortnight and answers most offers, so some are matched or filled.
+            assert item.ward_id in ward_ids and item.status is not RequestStatus.CANCELLED
             assert today < item.window_start.date() <= today + dt.timedelta(days=15)
             assert item.duration_minutes <= (item.window_end - item.window_start).total_seconds() / 60

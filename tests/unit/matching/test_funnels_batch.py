@@ -262,6 +262,7 @@ def test_a_volunteer_with_no_home_ward_fails_the_travel_rule_for_in_person_work(
     assert funnels([req], [homeless, booked])[req.id] == result
     assert dict((s.key, s.remaining) for s in result.stages) == {
         "all": 2, "skills": 2, "cleared": 2, "status": 2, "free": 2, "travel": 0, "hours": 0, "conflicts": 0}
+    assert result.suggestion.startswith("2 eligible volunteers have no home ward on their profile")
     remote = request(remote=True, location=None)
     assert [c.volunteer_id for c in funnels([remote], [homeless])[remote.id].candidates] == [1]
 

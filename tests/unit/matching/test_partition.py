@@ -1,0 +1,101 @@
+"""Huge components: the bound computed beside the search, and the split into parts."""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import deque
+
+import numpy as np
+import pytest
+
+from matching import partition
+from matching.components import decompose
+from matching.relaxation import relaxation_bounds
+from tests.unit.matching.test_determinism import borough_week
+
+
+def _largest(seed: int):
+    instance = borough_week(seed, volunteers=120, requests=60)
+    return max(decompose(instance).components, key=lambda c: c.num_pairs)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_bound_from_a_process_of_its_own_is_the_relaxation_bound(seed):
+    component = _largest(seed)
+    assert partition._Bounds(component).result() == relaxation_bounds(component)
+
+
+def test_the_bound_is_computed_here_when_no_process_can_be_started(monkeypatch):
+    component = _largest(4)
+
+    def refuse(self):
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(multiprocessing.get_context("fork").Process, "start", refuse)
+    bounds = partition._Bounds(component)
+    assert bounds.process is None
+    assert bounds.result() == relaxation_bounds(component)
+
+
+def test_a_cancelled_bound_leaves_no_process_behind():
+    bounds = partition._Bounds(_largest(5))
+    bounds.cancel()
+    assert bounds.process is None or not bounds.process.is_alive()
+
+
+def reference_split(component, part_pairs):
+    """split() as it was before the small parts kept their member lists (scanning every request)."""
+    num_r = len(component.request_ids)
+    pairs_of_request = [[] for _ in range(num_r)]
+    requests_of_volunteer = [[] for _ in component.volunteer_ids]
+    for p, (v, r) in enumerate(zip(component.pair_volunteer, component.pair_request, strict=True)):
+        pairs_of_request[r].append(p)
+        requests_of_volunteer[v].append(r)
+    part = [-1] * num_r
+    sizes = []
+    for seed in range(num_r):
+        if part[seed] >= 0:
+            continue
+        label, size = len(sizes), 0
+        queue = deque([seed])
+        part[seed] = label
+        while queue and size < part_pairs:
+            r = queue.popleft()
+            size += len(pairs_of_request[r])
+            for p in pairs_of_request[r]:
+                for other in requests_of_volunteer[component.pair_volunteer[p]]:
+                    if part[other] < 0:
+                        part[other] = label
+                        queue.append(other)
+        for r in queue:
+            part[r] = -1
+        sizes.append(size)
+    for label in sorted(range(len(sizes)), key=lambda k: (sizes[k], k)):
+        if sizes[label] >= part_pairs // 4 or len(sizes) == 1:
+            continue
+        shared = {}
+        for r in (r for r in range(num_r) if part[r] == label):
+            for p in pairs_of_request[r]:
+                for other in requests_of_volunteer[component.pair_volunteer[p]]:
+                    if part[other] != label:
+                        shared[part[other]] = shared.get(part[other], 0) + 1
+        if not shared:
+            continue
+        target = max(shared, key=lambda k: (shared[k], k))
+        for r in range(num_r):
+            if part[r] == label:
+                part[r] = target
+        sizes[target] += sizes[label]
+        sizes[label] = 0
+    labels = np.array([part[r] for r in component.pair_request], dtype=np.int64)
+    order = np.argsort(labels, kind="stable")
+    bounds = np.searchsorted(labels[order], np.arange(len(sizes) + 1))
+    return [order[bounds[k] : bounds[k + 1]] for k in range(len(sizes)) if bounds[k + 1] > bounds[k]]
+
+
+@pytest.mark.parametrize(("seed", "part_pairs"), [(s, n) for s in range(6) for n in (4, 10, 25)])
+def test_split_gives_the_same_parts_as_before(seed, part_pairs):
+    component = _largest(seed)
+    got = partition.split(component, part_pairs)
+    want = reference_split(component, part_pairs)
+    assert [p.tolist() for p in got] == [p.tolist() for p in want]

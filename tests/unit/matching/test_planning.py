@@ -1,0 +1,132 @@
+"""build_instance on arrays gives exactly the instance of the plain, pair-by-pair statement of it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from matching.domain import RequestFacts, travel_minutes
+from matching.funnel import Candidate, FunnelResult
+from matching.instance import Instance, Pair, Request, Volunteer
+from matching.planning import SHORTLIST_BASE, SHORTLIST_PER_PLACE, build_instance, pair_score
+from vetting.catalogue import TASK_POLICIES_BY_CODE
+
+UTC = dt.UTC
+MONDAY = dt.datetime(2026, 11, 30, 0, 0, tzinfo=UTC)
+
+
+def reference_build_instance(requests, funnels, capacity_minutes, booked_minutes, travel_limits, previous=()):
+    """The plain version build_instance replaced (one candidate, then one pair of requests, at a time)."""
+    kept = set(previous)
+    by_id = {r.id: r for r in requests}
+    pairs, candidate_requests = [], {}
+    for request in requests:
+        scored = []
+        for candidate in funnels[request.id].candidates:
+            score = pair_score(candidate, booked_minutes=booked_minutes.get(candidate.volunteer_id, 0),
+                               limit_km=travel_limits.get(candidate.volunteer_id, 0),
+                               previous=(request.id, candidate.volunteer_id) in kept)
+            scored.append((score, candidate))
+        room = SHORTLIST_BASE + SHORTLIST_PER_PLACE * request.people_needed
+        if len(scored) > room:
+            scored.sort(key=lambda pair: (-pair[0], pair[1].volunteer_id))
+            scored = [pair for n, pair in enumerate(scored)
+                      if n < room or pair[1].requested or (request.id, pair[1].volunteer_id) in kept]
+        for score, candidate in scored:
+            pairs.append(Pair(volunteer=f"v{candidate.volunteer_id}", request=f"r{request.id}",
+                              load=candidate.load_minutes, score=score))
+            candidate_requests.setdefault(candidate.volunteer_id, []).append((request.id, candidate.km))
+    clashes = set()
+    for options in candidate_requests.values():
+        ordered = sorted(options, key=lambda o: by_id[o[0]].start)
+        widest = dt.timedelta(minutes=travel_minutes(max(km for _, km in ordered)))
+        for i, (a, km_a) in enumerate(ordered):
+            for b, km_b in ordered[i + 1 :]:
+                if by_id[b].start >= by_id[a].end + widest:
+                    break
+                if by_id[b].start < by_id[a].end + dt.timedelta(minutes=travel_minutes(max(km_a, km_b))):
+                    clashes.add((f"r{min(a, b)}", f"r{max(a, b)}"))
+    volunteers = sorted({int(p.volunteer[1:]) for p in pairs})
+    return Instance(
+        volunteers=tuple(Volunteer(id=f"v{v}", capacity=max(0, capacity_minutes.get(v, 0))) for v in volunteers),
+        requests=tuple(Request(id=f"r{r.id}", needed=r.people_needed, priority=r.priority,
+                               all_or_nothing=r.all_or_nothing and r.people_needed > 1) for r in requests),
+        pairs=tuple(pairs),
+        clashes=tuple(sorted(clashes)),
+    )
+
+
+def random_week(seed: int, *, zone=UTC, requests=40, volunteers=25):
+    rnd = random.Random(seed)
+    task = TASK_POLICIES_BY_CODE["cyber_victim_visit"]
+    asks, found = [], {}
+    for rid in rnd.sample(range(1, 500), requests):
+        start = MONDAY + dt.timedelta(days=rnd.randrange(3), minutes=15 * rnd.randrange(40, 80))
+        start = start.astimezone(zone)
+        end = start + dt.timedelta(minutes=rnd.choice((30, 60, 120, 240)))
+        needed = rnd.choice((1, 1, 1, 2, 3))
+        asks.append(RequestFacts(id=rid, task=task, start=start, end=end, ward_id=rnd.randrange(5), location=None,
+                                 people_needed=needed, all_or_nothing=rnd.random() < 0.3,
+                                 priority=rnd.choice((1, 3, 9))))
+        chosen = rnd.sample(range(1, volunteers + 1), rnd.randrange(0, volunteers))
+        found[rid] = FunnelResult(stages=(), suggestion=None, candidates=tuple(
+            Candidate(volunteer_id=v, km=round(rnd.uniform(0, 12), 1) if rnd.random() < 0.9 else 0.0,
+                      load_minutes=int((end - start).total_seconds() // 60) + rnd.randrange(0, 90),
+                      skill_level=rnd.randrange(3), served_ward=rnd.random() < 0.3,
+                      preferred_task=rnd.random() < 0.3, requested=rnd.random() < 0.05)
+            for v in chosen))
+    ids = range(1, volunteers + 1)
+    capacity = {v: rnd.randrange(0, 900) for v in ids}
+    booked = {v: rnd.randrange(0, 600) for v in ids if rnd.random() < 0.5}
+    limits = {v: rnd.choice((0, 3, 5, 7.5, 10, 12)) for v in ids if rnd.random() < 0.95}
+    previous = [(r.id, c.volunteer_id) for r in asks for c in found[r.id].candidates if rnd.random() < 0.05]
+    return asks, found, capacity, booked, limits, previous
+
+
+def same(got: Instance, want: Instance) -> None:
+    assert got.volunteers == want.volunteers
+    assert got.requests == want.requests
+    assert got.pairs == want.pairs
+    assert [(p.load_milli, p.score_milli) for p in got.pairs] == [(p.load_milli, p.score_milli) for p in want.pairs]
+    assert all(type(p.score) is float for p in got.pairs)
+    assert got.clashes == want.clashes
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_build_instance_matches_the_plain_statement(seed):
+    week = random_week(seed)
+    same(build_instance(*week), reference_build_instance(*week))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_times_in_a_zone_with_summer_time_are_compared_as_datetimes(seed):
+    week = random_week(seed, zone=ZoneInfo("Europe/London"))
+    same(build_instance(*week), reference_build_instance(*week))
+
+
+def test_crowded_requests_keep_the_best_the_asked_for_and_last_runs_pairs():
+    week = random_week(7, requests=6, volunteers=60)
+    asks, found = week[0], week[1]
+    assert any(len(found[r.id].candidates) > SHORTLIST_BASE + SHORTLIST_PER_PLACE * r.people_needed for r in asks)
+    same(build_instance(*week), reference_build_instance(*week))
+
+
+def test_an_empty_week_builds_an_empty_instance():
+    assert build_instance([], {}, {}, {}, {}) == reference_build_instance([], {}, {}, {}, {})
+
+
+def test_a_volunteer_listed_twice_for_a_request_is_refused_as_the_instance_would():
+    from matching.instance import InstanceError
+
+    asks, found, *rest = random_week(3, requests=2, volunteers=5)
+    first = asks[0]
+    candidate = Candidate(volunteer_id=4, km=1.0, load_minutes=60, skill_level=1, served_ward=False,
+                          preferred_task=False, requested=False)
+    found[first.id] = FunnelResult(stages=(), suggestion=None, candidates=(candidate, candidate))
+    with pytest.raises(InstanceError, match=rf"pair \('v4', 'r{first.id}'\) is listed twice"):
+        build_instance(asks, found, *rest)
+    with pytest.raises(InstanceError, match="listed twice"):
+        reference_build_instance(asks, found, *rest)
