@@ -37,6 +37,9 @@ from matching.relaxation import relaxation_bounds
 
 # The local search over a whole huge component does this many checks per pair at most.
 HUGE_IMPROVE_WORK = 3
+# A part's wall backstop, in seconds per unit of its deterministic budget: well above the ~0.7–2 s a
+# unit takes on the 2-core machine (matching/solver.py), so deterministic time binds first.
+PART_WALL_PER_DETERMINISTIC = 6.0
 
 
 def split(component: Component, part_pairs: int) -> list[np.ndarray]:
@@ -198,9 +201,14 @@ def _improve(
                 if not len(keep):
                     continue
                 local_hint = np.flatnonzero(on[keep]).tolist()
+                part_deterministic = budget.deterministic * len(pairs) / n
                 part_budget = Budget(
-                    deterministic=budget.deterministic * len(pairs) / n,
-                    wall=wall_left * len(pairs) / pairs_left * threads,
+                    deterministic=part_deterministic,
+                    # The wall clock stays a backstop for a loaded machine, never the usual stop: the
+                    # greedy plan and the split before the parts use most of the run's time limit, and a
+                    # part stopped by the clock makes the plan differ between runs of the same week.
+                    wall=max(wall_left * len(pairs) / pairs_left * threads,
+                             part_deterministic * PART_WALL_PER_DETERMINISTIC),
                     workers=1,
                     seed=budget.seed,
                 )
