@@ -42,6 +42,7 @@ from bench.generator import (
     WEEK,
     Week,
 )
+from matching.components import ragged
 from matching.instance import Instance, Pair, Request, Volunteer
 from vetting.catalogue import SKILLS, TASK_POLICIES, SkillLevel, SkillRequirement, TaskPolicy
 from vetting.lifecycle import ACTIVE_STATES
@@ -355,8 +356,8 @@ def find_clashes(week: Week, candidates: Candidates) -> np.ndarray:
     total = int(counts.sum())
     if total == 0:
         return np.zeros((0, 2), dtype=np.int64)
-    first = np.repeat(np.arange(len(key)), counts)
-    second = first + 1 + np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    first, offset = ragged(counts)
+    second = first + 1 + offset
     both = load[first] + load[second] <= room[first]
     a, b = request[first[both]], request[second[both]]
     lo, hi = np.minimum(a, b), np.maximum(a, b)

@@ -303,9 +303,7 @@ def _effective_clashes(
     small = np.where(per_request[first] <= per_request[second], first, second)
     large = np.where(small == first, second, first)
     counts = per_request[small]
-    total = int(counts.sum())
-    which = np.repeat(np.arange(len(small)), counts)
-    offset = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    which, offset = ragged(counts)
     a = by_request[start[small][which] + offset]
     keys = kv * num_r + kr  # ascending: kept pairs are sorted by (volunteer, request)
     wanted = kv[a] * num_r + large[which]
@@ -327,8 +325,8 @@ def _effective_by_volunteer(first: np.ndarray, second: np.ndarray, kv: np.ndarra
     total = int(counts.sum())
     if total == 0:
         return np.zeros((0, 2), dtype=np.int64)
-    a = np.repeat(np.arange(len(kv)), counts)
-    b = a + 1 + np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    a, offset = ragged(counts)
+    b = a + 1 + offset
     wanted = kr[a] * num_r + kr[b]  # kr[a] < kr[b]: a volunteer's pairs are sorted by request
     at = np.minimum(np.searchsorted(clash_keys, wanted), len(clash_keys) - 1)
     found = (clash_keys[at] == wanted) & (kl[a] + kl[b] <= capacity[kv[a]])
@@ -393,3 +391,11 @@ def trivial_bounds(component: Component) -> tuple[int, int]:
         coverage += component.priority[request] * places
         score_bound += sum(s for s in sorted(options, reverse=True)[:places] if s > 0)
     return coverage, score_bound
+
+
+def ragged(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The index pairs of a ragged loop ``for i: for k in range(counts[i])`` without a Python loop:
+    each ``i`` repeated ``counts[i]`` times, and beside it ``k`` = 0, 1, …, ``counts[i]`` − 1."""
+    which = np.repeat(np.arange(len(counts)), counts)
+    offset = np.arange(len(which)) - np.repeat(np.cumsum(counts) - counts, counts)
+    return which, offset

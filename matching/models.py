@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.auth.models import User, enum_column
 from core.db import Base, UTCDateTime, utcnow
-from core.geography.models import Ward
+from core.geography.models import Bcu, Ward
 from core.timeutil import to_london
 from volunteers.models import Volunteer
 
@@ -292,6 +292,7 @@ class MatchRun(Base):
     by_priority: Mapped[str | None] = mapped_column(Text)
 
     ward: Mapped[Ward | None] = relationship()
+    bcu: Mapped[Bcu | None] = relationship()
     requested_by: Mapped[User | None] = relationship()
 
     @property

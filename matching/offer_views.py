@@ -41,12 +41,14 @@ def show(offer_id: int):
 
 
 def _answer(offer_id: int, accept: bool):
-    _own(offer_id)
-    form = AnswerForm()
-    if not form.validate_on_submit():
+    if offer_id > _MAX_ID:
+        abort(404)
+    if not AnswerForm().validate_on_submit():
         abort(400)
     try:
         offer = offers.answer(get_session(), current_user.id, offer_id, accept=accept, now=utcnow())
+    except offers.OfferNotFound:
+        abort(404)  # not this volunteer's offer: its existence is not given away
     except offers.OfferError as exc:
         flash(str(exc), "error")
         return redirect(url_for("offers.show", offer_id=offer_id))

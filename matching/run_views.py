@@ -62,14 +62,14 @@ def index():
             else:
                 run_match(run.id)  # to the worker; the run's page follows it
             return redirect(url_for("runs.show", run_id=run.id))
-    query = select(MatchRun).options(joinedload(MatchRun.ward).joinedload(Ward.borough),
+    query = select(MatchRun).options(joinedload(MatchRun.ward).joinedload(Ward.borough), joinedload(MatchRun.bcu),
                                      joinedload(MatchRun.requested_by)).order_by(MatchRun.id.desc())
     page = Page.of(db, query, select(func.count(MatchRun.id)), request.args.get("page"), per_page=25)
     return render_template("matching/runs.html", form=form, page=page, **_helpers())
 
 
 def _helpers() -> dict:
-    return {"describe_scope": lambda run: describe_scope(get_session(), run), "days_text": days_text,
+    return {"describe_scope": describe_scope, "days_text": days_text,
             "gap_text": gap_text, "by_priority": by_priority}
 
 

@@ -118,13 +118,12 @@ def queue_run(session: Session, *, scope: RunScope, first_day: dt.date, last_day
     return run
 
 
-def describe_scope(session: Session, run: MatchRun) -> str:
+def describe_scope(run: MatchRun) -> str:
     """'Ward: Camden Town (Camden)', 'BCU: Central North', 'All London', 'Request 12'."""
     if run.scope is RunScope.WARD and run.ward is not None:
         return f"{run.ward.label}"
-    if run.scope is RunScope.BCU and run.bcu_id is not None:
-        bcu = session.get(Bcu, run.bcu_id)
-        return f"{bcu.name} BCU" if bcu else "A BCU"
+    if run.scope is RunScope.BCU and run.bcu is not None:
+        return f"{run.bcu.name} BCU"
     if run.scope is RunScope.REQUEST:
         return f"One request (re-match after {run.trigger})"
     return "All London"

@@ -7,12 +7,16 @@ so services can commit freely and tests stay independent.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import itertools
 import shutil
+import socket
 from collections.abc import Iterator
 
 import psycopg
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy.engine import make_url
 
 from core import create_app, migrate
@@ -95,3 +99,33 @@ def db(app):
     session = app.extensions["db_sessionmaker"]()
     yield session
     session.close()
+
+
+# ---- A real SMTP server on a loopback port, the app's mail pointed at it -----------------------
+
+def body(envelope) -> str:
+    """The decoded text of a received message (SMTP may have quoted-printable encoded it)."""
+    return email.message_from_bytes(envelope.content, policy=email.policy.default).get_body().get_content()
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(app):
+    """An aiosmtpd server for the test; its Inbox collects the envelopes the app sends."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    yield inbox
+    controller.stop()

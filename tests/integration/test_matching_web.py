@@ -4,19 +4,21 @@ runs, and the CLI. Dates are relative to today, so these tests keep working as t
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from core.auth.models import Role
 from core.timeutil import london_to_utc, london_today
 from matching.models import MatchRun, Offer, OfferStatus, RequestStatus, RunStatus
 from tests.helpers import make_user, make_volunteer
+from tests.integration.conftest import body
 from tests.integration.test_match_facts import _request, _wards
 from vetting.lifecycle import ClearanceState
 from vetting.models import Clearance
@@ -231,28 +233,20 @@ def test_a_queued_run_is_done_by_a_separate_worker_process(app, db, tmp_path):
     assert run.status is RunStatus.SUCCEEDED and run.places_offered == 1
 
 
-def test_offers_are_emailed_with_a_link_and_the_deadline(app, db):
-    from tests.integration.test_mail import Inbox, _port
-
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_port())
-    controller.start()
-    try:
-        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, PUBLIC_URL="https://sng.example")
-        wards, sergeant, item = _setup(db)
-        alice = _ready(db, wards["kings_cross"], "Alice Adeyemi")
-        client = app.test_client()
-        client.sign_in(sergeant.email)
-        client.post(f"/requests/{item.id}/match", data={"csrf_token": client.csrf_token(f"/requests/{item.id}")})
-    finally:
-        controller.stop()
-    (message,) = inbox.messages
+def test_offers_are_emailed_with_a_link_and_the_deadline(app, db, smtp):
+    app.config.update(PUBLIC_URL="https://sng.example")
+    wards, sergeant, item = _setup(db)
+    alice = _ready(db, wards["kings_cross"], "Alice Adeyemi")
+    client = app.test_client()
+    client.sign_in(sergeant.email)
+    client.post(f"/requests/{item.id}/match", data={"csrf_token": client.csrf_token(f"/requests/{item.id}")})
+    (envelope,) = smtp.messages
+    message = email.message_from_bytes(envelope.content, policy=email.policy.default)
     offer = db.scalars(select(Offer)).one()
     assert message["To"] == alice.user.email
     assert " ".join(message["Subject"].split()).startswith("Can you help? Cyber-crime victim visit, ")
-    body = message.get_payload()
-    assert f"https://sng.example/offers/{offer.id}" in body and "Please answer by" in body
-
+    text = body(envelope)
+    assert f"https://sng.example/offers/{offer.id}" in text and "Please answer by" in text
 
 def test_the_volunteers_home_shows_offers_deployments_and_hours_against_the_commitment(app, db):
     wards, _, item = _setup(db)

@@ -6,10 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
-import socket
 
-import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from core.auth.models import Role
@@ -19,27 +16,14 @@ from matching.models import Offer, OfferStatus, RequestStatus
 from matching.offers import refresh_status
 from matching.withdrawals import withdraw_ineligible
 from tests.helpers import make_user
+from tests.integration.conftest import body
 from tests.integration.test_match_facts import _request, _volunteer, _wards
-from tests.integration.test_vetting_sweep import Inbox, body
 from vetting.lifecycle import ClearanceState
 from vetting.models import Clearance
 from volunteers.models import BlockedPeriod, BlockReason, VolunteerSkill, VolunteerStatus
 from volunteers.skills import SkillLevel
 
 VETTING_WORDS = ("clearance", "vetting", "lapsed", "eligible")
-
-
-@pytest.fixture
-def smtp(app):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
-    yield inbox
-    controller.stop()
 
 
 def _sweep(app):

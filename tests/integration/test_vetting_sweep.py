@@ -8,43 +8,15 @@ import email.policy
 import re
 import socket
 
-import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from core.audit.models import AuditEntry
 from core.auth.models import Role
 from core.timeutil import format_date, london_today
 from tests.helpers import error_messages, make_user, make_volunteer
+from tests.integration.conftest import body
 from vetting.lifecycle import ClearanceState
 from vetting.models import Clearance, ClearanceReminder, ReviewKind, VettingReview
-
-
-def body(envelope) -> str:
-    """The decoded text of a received message (SMTP may have quoted-printable encoded it)."""
-    return email.message_from_bytes(envelope.content, policy=email.policy.default).get_body().get_content()
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(app):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
-    yield inbox
-    controller.stop()
 
 
 def _clearance(db, expires_in_days: int, state=ClearanceState.GRANTED, code="NPPV2F"):
