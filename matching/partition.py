@@ -37,9 +37,14 @@ from matching.relaxation import relaxation_bounds
 
 # The local search over a whole huge component does this many checks per pair at most.
 HUGE_IMPROVE_WORK = 3
-# A part's wall backstop, in seconds per unit of its deterministic budget: well above the ~0.7–2 s a
-# unit takes on the 2-core machine (matching/solver.py), so deterministic time binds first.
+# A part's wall backstop, so that deterministic time binds first: seconds per unit of its deterministic
+# budget, well above the ~0.7–2 s a unit of search takes on the 2-core machine (matching/solver.py), plus
+# seconds per pair of its model for the work deterministic time barely counts (building the model and
+# CP-SAT's presolve), which grows with the model, not with its budget. Measured on London's week, loaded:
+# a part took up to 0.55 s (2,389 pairs, 0.019 units), where 6 s per unit alone allowed 0.22 s and the
+# clock stopped one part in four to one in ten, a different one on each run: the plans differed.
 PART_WALL_PER_DETERMINISTIC = 6.0
+PART_WALL_PER_PAIR = 1e-3
 
 
 def split(component: Component, part_pairs: int) -> list[np.ndarray]:
@@ -208,7 +213,7 @@ def _improve(
                     # greedy plan and the split before the parts use most of the run's time limit, and a
                     # part stopped by the clock makes the plan differ between runs of the same week.
                     wall=max(wall_left * len(pairs) / pairs_left * threads,
-                             part_deterministic * PART_WALL_PER_DETERMINISTIC),
+                             part_deterministic * PART_WALL_PER_DETERMINISTIC + len(keep) * PART_WALL_PER_PAIR),
                     workers=1,
                     seed=budget.seed,
                 )

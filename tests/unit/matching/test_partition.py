@@ -10,6 +10,7 @@ import pytest
 
 from matching import partition
 from matching.components import decompose
+from matching.cpsat import Budget, solve_cpsat
 from matching.relaxation import relaxation_bounds
 from tests.unit.matching.test_determinism import borough_week
 
@@ -99,3 +100,23 @@ def test_split_gives_the_same_parts_as_before(seed, part_pairs):
     got = partition.split(component, part_pairs)
     want = reference_split(component, part_pairs)
     assert [p.tolist() for p in got] == [p.tolist() for p in want]
+
+
+def test_a_part_gets_wall_time_for_its_model_when_the_time_limit_is_spent(monkeypatch):
+    # Deterministic time barely counts building a part's model and CP-SAT's presolve: a backstop in
+    # proportion to the deterministic budget alone stopped parts on the clock, and plans differed.
+    component = _largest(0)
+    seen = []
+
+    def recording(sub, budget, **options):
+        seen.append((sub.num_pairs, budget))
+        return solve_cpsat(sub, budget, **options)
+
+    monkeypatch.setattr(partition, "solve_cpsat", recording)
+    spent = Budget(deterministic=0.01, wall=0.0)
+    first, _ = partition.solve_huge(component, spent, part_pairs=25)
+    assert len(seen) > 1
+    assert all(budget.wall >= pairs * partition.PART_WALL_PER_PAIR for pairs, budget in seen)
+    assert not first.wall_limit_hit
+    second, _ = partition.solve_huge(component, spent, part_pairs=25)
+    assert first == second
