@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from matching.instance import Instance
+from matching.instance import SCALE, ClashColumns, Instance, PairColumns
 
 
 @dataclass(slots=True)
@@ -182,10 +182,15 @@ def decompose(instance: Instance) -> Decomposition:
 
     pairs = instance.pairs
     count = len(pairs)
-    pv = np.fromiter((volunteer_index[p.volunteer] for p in pairs), dtype=np.int64, count=count)
-    pr = np.fromiter((request_index[p.request] for p in pairs), dtype=np.int64, count=count)
-    load = np.fromiter((p.load_milli for p in pairs), dtype=np.int64, count=count)
-    score = np.fromiter((p.score_milli for p in pairs), dtype=np.int64, count=count)
+    if isinstance(pairs, PairColumns):  # a builder's columns: indices into the instance's own tuples
+        pv = _ranks([v.id for v in instance.volunteers])[pairs.volunteer_at]
+        pr = _ranks([r.id for r in instance.requests])[pairs.request_at]
+        load, score = pairs.load.astype(np.int64) * SCALE, pairs.score_milli.astype(np.int64)
+    else:
+        pv = np.fromiter((volunteer_index[p.volunteer] for p in pairs), dtype=np.int64, count=count)
+        pr = np.fromiter((request_index[p.request] for p in pairs), dtype=np.int64, count=count)
+        load = np.fromiter((p.load_milli for p in pairs), dtype=np.int64, count=count)
+        score = np.fromiter((p.score_milli for p in pairs), dtype=np.int64, count=count)
     keep = (load <= capacity[pv]) & (strict[pr] | (priority[pr] > 0) | (score > 0))
     per_request = np.bincount(pr[keep], minlength=num_r)
     keep &= ~strict[pr] | (per_request[pr] >= needed[pr])
@@ -248,6 +253,13 @@ def decompose(instance: Instance) -> Decomposition:
     return Decomposition(components, count, len(kept), len(instance.clashes), effective)
 
 
+def _ranks(ids: list[str]) -> np.ndarray:
+    """Each id's position once the ids are sorted."""
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
+    return rank
+
+
 def _first_seen(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(local index of each value by order of first appearance, the distinct values in that order)."""
     distinct, first, inverse = np.unique(values, return_index=True, return_inverse=True)
@@ -288,8 +300,13 @@ def _effective_clashes(
     with both requests of a clash, with both loads fitting. Found from the smaller side."""
     if not instance.clashes or not len(kv):
         return np.zeros((0, 2), dtype=np.int64)
-    first = np.fromiter((request_index[c[0]] for c in instance.clashes), dtype=np.int64, count=len(instance.clashes))
-    second = np.fromiter((request_index[c[1]] for c in instance.clashes), dtype=np.int64, count=len(instance.clashes))
+    if isinstance(instance.clashes, ClashColumns):
+        rank = _ranks([r.id for r in instance.requests])
+        first, second = rank[instance.clashes.first_at], rank[instance.clashes.second_at]
+    else:
+        count = len(instance.clashes)
+        first = np.fromiter((request_index[c[0]] for c in instance.clashes), dtype=np.int64, count=count)
+        second = np.fromiter((request_index[c[1]] for c in instance.clashes), dtype=np.int64, count=count)
     per_request = np.bincount(kr, minlength=num_r)
     # Two ways to find them, the same set either way: from each clash, the pairs of its request with
     # fewer candidates; or from each volunteer, every two of their own pairs. The cheaper one is used

@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -55,11 +56,90 @@ class Candidate:
     requested: bool  # the sergeant asked for this person (continuity)
 
 
-@dataclass(frozen=True)
+class CandidateColumns(NamedTuple):
+    """A request's candidates as columns, row by row the fields of ``Candidate``: how ``funnels`` hands
+    them over (a London week has two million; building each as an object cost seconds)."""
+
+    volunteer_id: np.ndarray  # int64
+    km: np.ndarray  # float64, rounded to 0.1 km
+    load_minutes: np.ndarray  # int64
+    skill_level: np.ndarray  # int64
+    served_ward: np.ndarray  # bool
+    preferred_task: np.ndarray  # bool
+    requested: np.ndarray  # bool
+
+    @classmethod
+    def of(cls, candidates: Sequence[Candidate]) -> CandidateColumns:
+        n = len(candidates)
+
+        def column(name: str, dtype: type) -> np.ndarray:
+            return np.fromiter((getattr(c, name) for c in candidates), dtype=dtype, count=n)
+
+        return cls(column("volunteer_id", np.int64), column("km", np.float64), column("load_minutes", np.int64),
+                   column("skill_level", np.int64), column("served_ward", bool), column("preferred_task", bool),
+                   column("requested", bool))
+
+    def objects(self, rows: Iterable[int] | None = None) -> tuple[Candidate, ...]:
+        """The candidates (or those at ``rows``) as ``Candidate`` objects, equal to ``funnel``'s."""
+        picked = self if rows is None else CandidateColumns(*(column[list(rows)] for column in self))
+        return tuple(map(_new_candidate, *(column.tolist() for column in picked)))
+
+
 class FunnelResult:
-    stages: tuple[Stage, ...]
-    candidates: tuple[Candidate, ...]
-    suggestion: str | None
+    """A request's funnel: the counts after each rule, who passed every rule, and a suggestion.
+
+    The candidates are kept as given, a tuple of ``Candidate`` (``funnel``) or ``CandidateColumns``
+    (``funnels``), and turned into the other form only when asked: the solver's instance reads the
+    columns, a sergeant's page and the saved offers read a few objects.
+    """
+
+    __slots__ = ("stages", "suggestion", "_candidates", "_columns")
+
+    def __init__(self, stages: tuple[Stage, ...], candidates: tuple[Candidate, ...] | None = None,
+                 suggestion: str | None = None, *, columns: CandidateColumns | None = None) -> None:
+        if (candidates is None) == (columns is None):
+            raise TypeError("give the candidates either as objects or as columns")
+        self.stages = stages
+        self.suggestion = suggestion
+        self._candidates = None if candidates is None else tuple(candidates)
+        self._columns = columns
+
+    @property
+    def candidates(self) -> tuple[Candidate, ...]:
+        if self._candidates is None:
+            self._candidates = self._columns.objects()
+        return self._candidates
+
+    @property
+    def columns(self) -> CandidateColumns:
+        if self._columns is None:
+            self._columns = CandidateColumns.of(self._candidates)
+        return self._columns
+
+    @property
+    def candidate_count(self) -> int:
+        return len(self._candidates) if self._candidates is not None else len(self._columns.volunteer_id)
+
+    def candidate(self, volunteer_id: int) -> Candidate:
+        """The candidate with this volunteer id (KeyError if they are not one)."""
+        if self._candidates is not None:
+            found = [c for c in self._candidates if c.volunteer_id == volunteer_id]
+        else:
+            found = self._columns.objects(np.flatnonzero(self._columns.volunteer_id == volunteer_id)[:1].tolist())
+        if not found:
+            raise KeyError(volunteer_id)
+        return found[0]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FunnelResult):
+            return NotImplemented
+        return (self.stages, self.candidates, self.suggestion) == (other.stages, other.candidates, other.suggestion)
+
+    __hash__ = None  # type: ignore[assignment]  (mutable caches inside: compared by value, not hashed)
+
+    def __repr__(self) -> str:
+        return (f"FunnelResult(stages={self.stages!r}, candidates={self.candidate_count}, "
+                f"suggestion={self.suggestion!r})")
 
 
 def _clock(moment: datetime) -> str:
@@ -305,6 +385,7 @@ def funnels(requests: Sequence[RequestFacts], volunteers: Sequence[VolunteerCand
 
 
 _PASSES, _NO_SKILLS, _NOT_CLEARED, _WRONG_STATUS = 0, 1, 2, 3  # where the vetting verdict drops someone
+_NO_MINUTE = 10**6  # a padding slot starts after and ends before every minute of a day
 _NOWHERE = ("nowhere",)  # an in-person request with no location: nobody is within reach
 _REMOTE = ("remote",)
 _VettingKey = tuple[TaskPolicy, bool, tuple[SkillRequirement, ...]]
@@ -359,11 +440,10 @@ class _Reach:
 
     km: list[float]
     km_array: np.ndarray
-    rounded_km: list[float]  # round(km, 1), as a Candidate holds it
+    rounded_km_array: np.ndarray  # round(km, 1), as a Candidate holds it
     buffer: list[int]  # minutes kept clear around other bookings
     buffer_array: np.ndarray
-    travel: list[int]  # round-trip minutes added to the load
-    travel_array: np.ndarray
+    travel_array: np.ndarray  # round-trip minutes added to the load
 
 
 class _Population:
@@ -417,18 +497,37 @@ class _Population:
             dtype=np.intp, count=n)
         self.homes = list(homes)
 
-        by_day: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+        # Per weekday, each volunteer's slots as a row of starts and a row of ends (minutes), padded with
+        # slots that cover nothing: a request's pool is checked against its own rows only.
+        by_day: list[list[list[tuple[int, int]]]] = [[[] for _ in range(n)] for _ in range(7)]
         for i, v in enumerate(self.volunteers):
             for s in v.weekly_slots:
-                by_day[s.weekday].append((i, s.start_minute, s.end_minute))
-        # Per weekday: who (index), and from which minute to which.
-        self.slots = {weekday: tuple(np.array(rows).T) for weekday, rows in by_day.items()}
+                by_day[s.weekday][i].append((s.start_minute, s.end_minute))
+        self.slots: list[tuple[np.ndarray, np.ndarray]] = []
+        for rows in by_day:
+            width = max(1, max(map(len, rows), default=1))
+            starts = np.full((n, width), _NO_MINUTE, dtype=np.int64)
+            ends = np.full((n, width), -_NO_MINUTE, dtype=np.int64)
+            for i, own in enumerate(rows):
+                for k, (start, end) in enumerate(own):
+                    starts[i, k], ends[i, k] = start, end
+            self.slots.append((starts, ends))
 
         self._bases: dict[_VettingKey, tuple[np.ndarray, np.ndarray]] = {}
         self._classes: dict[tuple[_VettingKey, date, date], _Class] = {}
         self._reaches: dict[tuple, _Reach] = {}
         self._unusual_days: dict[date, tuple[np.ndarray, np.ndarray]] = {}
-        self._levels: dict[frozenset[str], dict[int, int]] = {}
+        self._levels: dict[frozenset[str], np.ndarray] = {}
+        self.ids = np.array([v.id for v in self.volunteers], dtype=np.int64)
+        self._served_by: dict[int, list[int]] = defaultdict(list)
+        self._preferring: dict[str, list[int]] = defaultdict(list)
+        for i, v in enumerate(self.volunteers):
+            for ward in v.served_wards:
+                self._served_by[ward].append(i)
+            for code in v.preferred_task_types:
+                self._preferring[code].append(i)
+        self._served_masks: dict[int | None, np.ndarray] = {}
+        self._prefer_masks: dict[str, np.ndarray] = {}
 
     # ---- one request
 
@@ -481,22 +580,45 @@ class _Population:
         stages = [Stage("all", "volunteers", remaining[0])]
         stages += [Stage(key, label, count) for (key, label), count in zip(_stage_labels(request), remaining[1:],
                                                                            strict=True)]
-        wanted = frozenset(_wanted_skills(request))
-        # The same volunteer is a candidate for many requests of the same kind: look their level up once.
-        levels = self._levels.setdefault(wanted, {})
-        volunteers, km, travel = self.volunteers, reach.rounded_km, reach.travel
-        ward, code, asked_for = request.ward_id, request.task.code, request.preferred_volunteer_id
-        candidates = []
-        # _candidate's Candidate, built field by field (a London week makes two million of them).
-        for i, home in zip(pool.tolist(), self.home[pool].tolist(), strict=True):
-            v = volunteers[i]
-            level = levels.get(i)
-            if level is None:
-                level = levels[i] = _best_level(v.person, wanted)
-            candidates.append(_new_candidate(v.id, km[home], minutes + travel[home], level, ward in v.served_wards,
-                                             code in v.preferred_task_types, v.id == asked_for))
-        suggestion = None if len(candidates) >= request.people_needed else _suggest(stages, nearest, request)
-        return FunnelResult(stages=tuple(stages), candidates=tuple(candidates), suggestion=suggestion)
+        home = self.home[pool]
+        columns = CandidateColumns(
+            volunteer_id=self.ids[pool],
+            km=reach.rounded_km_array[home],
+            load_minutes=minutes + reach.travel_array[home],
+            skill_level=self._levels_of(frozenset(_wanted_skills(request)), pool),
+            served_ward=self._served(request.ward_id)[pool],
+            preferred_task=self._prefer(request.task.code)[pool],
+            requested=(np.zeros(pool.size, dtype=bool) if request.preferred_volunteer_id is None
+                       else self.ids[pool] == request.preferred_volunteer_id),
+        )
+        suggestion = None if pool.size >= request.people_needed else _suggest(stages, nearest, request)
+        return FunnelResult(stages=tuple(stages), columns=columns, suggestion=suggestion)
+
+    # ---- what the goals need to know of each candidate (cached: a volunteer is a candidate many times)
+
+    def _levels_of(self, wanted: frozenset[str], pool: np.ndarray) -> np.ndarray:
+        """The best level among ``wanted`` skills of each of ``pool``, worked out once per volunteer."""
+        levels = self._levels.get(wanted)
+        if levels is None:
+            levels = self._levels[wanted] = np.full(self.size, -1, dtype=np.int64)
+        missing = pool[levels[pool] < 0]
+        for i in missing.tolist():
+            levels[i] = _best_level(self.volunteers[i].person, wanted)
+        return levels[pool]
+
+    def _served(self, ward_id: int | None) -> np.ndarray:
+        found = self._served_masks.get(ward_id)
+        if found is None:
+            found = self._served_masks[ward_id] = np.zeros(self.size, dtype=bool)
+            found[self._served_by.get(ward_id, [])] = True
+        return found
+
+    def _prefer(self, code: str) -> np.ndarray:
+        found = self._prefer_masks.get(code)
+        if found is None:
+            found = self._prefer_masks[code] = np.zeros(self.size, dtype=bool)
+            found[self._preferring.get(code, [])] = True
+        return found
 
     # ---- vetting: skills, clearances, status
 
@@ -551,11 +673,10 @@ class _Population:
         if span is None:
             return np.zeros(pool.size, dtype=bool)
         day, first, last = span
-        owners, starts, ends = self.slots.get(day.weekday(), (np.empty(0, dtype=np.intp),) * 3)
-        slotted = np.zeros(self.size, dtype=bool)
-        slotted[owners[(starts <= first) & (last <= ends)]] = True
+        starts, ends = self.slots[day.weekday()]
+        slotted = ((starts[pool] <= first) & (last <= ends[pool])).any(axis=1)
         off, unusual = self._unusual_on(day)
-        in_slot, unusual, busy = slotted[pool] & ~off[pool], unusual[pool], self.busy[pool]
+        in_slot, unusual, busy = slotted & ~off[pool], unusual[pool], self.busy[pool]
         free = in_slot & ~unusual & ~busy
         for k in np.flatnonzero(unusual).tolist():
             i = pool[k]
@@ -609,8 +730,8 @@ class _Population:
                 km = [math.inf] + [distance_km(home, request.location) for home in self.homes]
             travel = [0 if request.remote or d == math.inf else 2 * travel_minutes(d) for d in km]
             buffer = [_buffer(d) for d in km]
-            found = _Reach(km, np.array(km, dtype=float), [round(d, 1) for d in km], buffer,
-                           np.array(buffer, dtype=np.int64), travel, np.array(travel))
+            found = _Reach(km, np.array(km, dtype=float), np.array([round(d, 1) for d in km], dtype=float), buffer,
+                           np.array(buffer, dtype=np.int64), np.array(travel, dtype=np.int64))
             self._reaches[where] = found
         return found
 

@@ -12,10 +12,12 @@ reach the optimiser, so no rounding can change which plan wins.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+
+import numpy as np
 
 DECIMALS = 3
 SCALE = 10**DECIMALS
@@ -159,6 +161,70 @@ _PAIR_SLOTS = tuple(Pair.__dict__[name].__set__
                     for name in ("volunteer", "request", "load", "score", "load_milli", "score_milli"))
 
 
+class PairColumns(Sequence[Pair]):
+    """An instance's pairs held as columns, as a builder of a city week has them (hundreds of thousands):
+    each pair is a volunteer and a request by position in the instance's tuples, a whole-number load
+    and a score in thousandths (as ``Pair.from_minutes_and_milli``). A ``Pair`` is made only when one is
+    read; ``decompose`` reads the columns themselves."""
+
+    def __init__(self, volunteers: tuple[Volunteer, ...], requests: tuple[Request, ...], volunteer_at: np.ndarray,
+                 request_at: np.ndarray, load: np.ndarray, score_milli: np.ndarray) -> None:
+        self.volunteers, self.requests = volunteers, requests
+        self.volunteer_at, self.request_at, self.load, self.score_milli = volunteer_at, request_at, load, score_milli
+
+    def __len__(self) -> int:
+        return len(self.volunteer_at)
+
+    def __getitem__(self, index):  # type: ignore[override]  (an int gives a Pair, a slice a tuple)
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        return Pair.from_minutes_and_milli(self.volunteers[int(self.volunteer_at[index])].id,
+                                           self.requests[int(self.request_at[index])].id,
+                                           int(self.load[index]), int(self.score_milli[index]))
+
+    def __eq__(self, other: object) -> bool:  # equal to a tuple of the same items, as Instance compares them
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and tuple(self) == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __iter__(self) -> Iterator[Pair]:
+        exact = Pair.from_minutes_and_milli
+        volunteers, requests = [v.id for v in self.volunteers], [r.id for r in self.requests]
+        for v, r, load, score in zip(self.volunteer_at.tolist(), self.request_at.tolist(), self.load.tolist(),
+                                     self.score_milli.tolist(), strict=True):
+            yield exact(volunteers[v], requests[r], load, score)
+
+
+class ClashColumns(Sequence[tuple[str, str]]):
+    """An instance's clashes held as columns: the two requests by position in the instance's tuple,
+    rows in the order of the normalised ``(first, second)`` id tuples (``first < second``)."""
+
+    def __init__(self, requests: tuple[Request, ...], first_at: np.ndarray, second_at: np.ndarray) -> None:
+        self.requests, self.first_at, self.second_at = requests, first_at, second_at
+
+    def __len__(self) -> int:
+        return len(self.first_at)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        return (self.requests[int(self.first_at[index])].id, self.requests[int(self.second_at[index])].id)
+
+    def __eq__(self, other: object) -> bool:  # equal to a tuple of the same items, as Instance compares them
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and tuple(self) == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        names = [r.id for r in self.requests]
+        return zip(map(names.__getitem__, self.first_at.tolist()), map(names.__getitem__, self.second_at.tolist()),
+                   strict=True)
+
+
 @dataclass(frozen=True)
 class Instance:
     """A whole matching problem. Built from any iterables; stored as tuples.
@@ -201,8 +267,8 @@ class Instance:
         cls,
         volunteers: tuple[Volunteer, ...],
         requests: tuple[Request, ...],
-        pairs: tuple[Pair, ...],
-        clashes: tuple[tuple[str, str], ...],
+        pairs: tuple[Pair, ...] | PairColumns,
+        clashes: tuple[tuple[str, str], ...] | ClashColumns,
     ) -> Instance:
         """An Instance from parts the caller has already made valid, without checking them again.
 
@@ -210,7 +276,8 @@ class Instance:
         pairs naming listed volunteers and requests once each, clashes as sorted, distinct
         ``(first, second)`` tuples with ``first < second`` naming two listed requests. At city scale
         the checks cost seconds (hundreds of thousands of pairs, over a million clashes). The items
-        themselves (``Volunteer``, ``Request``, ``Pair``) still check themselves when built.
+        themselves (``Volunteer``, ``Request``, ``Pair``) still check themselves when built. Pairs and
+        clashes may come as columns (``PairColumns``, ``ClashColumns``), read the same way as tuples.
         """
         instance = object.__new__(cls)
         object.__setattr__(instance, "volunteers", volunteers)

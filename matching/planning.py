@@ -16,15 +16,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
-from itertools import chain
-from operator import attrgetter
 from typing import NamedTuple
 
 import numpy as np
 
 from matching.domain import RequestFacts, travel_minutes
 from matching.funnel import FunnelResult
-from matching.instance import MAX_ABS_SCORE, MAX_AMOUNT, SCALE, Instance, InstanceError, Pair, Request, Volunteer
+from matching.instance import (
+    MAX_ABS_SCORE,
+    MAX_AMOUNT,
+    SCALE,
+    ClashColumns,
+    Instance,
+    InstanceError,
+    PairColumns,
+    Request,
+    Volunteer,
+)
 
 PRIORITY_WEIGHTS = {"routine": 1, "priority": 3, "urgent": 9}
 # Each request's candidates given to the solver (see build_instance): as in bench/ (8 + 12 per place).
@@ -81,27 +89,20 @@ def build_instance(
             span = int(volunteer_id.max()) + 1
             key = int(keys[twice[0]])
             raise InstanceError(f"pair ('v{key % span}', {request_names[key // span]!r}) is listed twice")
-    loads, scores = loads.tolist(), scores.tolist()
-    exact = Pair.from_minutes_and_milli
-    pairs = tuple(
-        exact(f"v{v}", request_names[r], load, score)
-        for v, r, load, score in zip(volunteer_id.tolist(), request_at.tolist(), loads, scores, strict=True)
+    people, volunteer_at = np.unique(volunteer_id, return_inverse=True)
+    volunteers = tuple(Volunteer(id=f"v{v}", capacity=max(0, capacity_minutes.get(v, 0))) for v in people.tolist())
+    instance_requests = tuple(
+        Request(id=name, needed=r.people_needed, priority=r.priority,
+                all_or_nothing=r.all_or_nothing and r.people_needed > 1)
+        for name, r in zip(request_names, requests, strict=True)
     )
-    clashes = _clashes(requests, volunteer_id, request_at, columns.km[rows])
-    volunteers = sorted(set(volunteer_id.tolist()))
+    first_at, second_at = _clashes(requests, volunteer_id, request_at, columns.km[rows])
+    # Columns, not objects: a city week has hundreds of thousands of pairs and over a million clashes.
     return Instance.trusted(
-        volunteers=tuple(Volunteer(id=f"v{v}", capacity=max(0, capacity_minutes.get(v, 0))) for v in volunteers),
-        requests=tuple(
-            Request(
-                id=name,
-                needed=r.people_needed,
-                priority=r.priority,
-                all_or_nothing=r.all_or_nothing and r.people_needed > 1,
-            )
-            for name, r in zip(request_names, requests, strict=True)
-        ),
-        pairs=pairs,
-        clashes=clashes,
+        volunteers=volunteers,
+        requests=instance_requests,
+        pairs=PairColumns(volunteers, instance_requests, volunteer_at.reshape(-1), request_at, loads, scores),
+        clashes=ClashColumns(instance_requests, first_at, second_at),
     )
 
 
@@ -119,13 +120,13 @@ class _Columns(NamedTuple):
 
 
 def _candidate_columns(requests: Sequence[RequestFacts], funnels: Mapping[int, FunnelResult]) -> _Columns:
-    found = [funnels[r.id].candidates for r in requests]
-    counts = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
-    everyone = list(chain.from_iterable(found))
-    n = len(everyone)
+    found = [funnels[r.id].columns for r in requests]
+    counts = np.fromiter((len(f.volunteer_id) for f in found), dtype=np.int64, count=len(found))
 
     def column(name: str, dtype: type) -> np.ndarray:
-        return np.fromiter(map(attrgetter(name), everyone), dtype=dtype, count=n)
+        if not found:
+            return np.zeros(0, dtype=dtype)
+        return np.concatenate([getattr(f, name) for f in found]).astype(dtype, copy=False)
 
     return _Columns(
         request_at=np.repeat(np.arange(len(requests), dtype=np.int64), counts),
@@ -204,8 +205,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _clashes(requests: Sequence[RequestFacts], volunteer_id: np.ndarray, request_at: np.ndarray,
-             km: np.ndarray) -> tuple[tuple[str, str], ...]:
-    """The clashing request pairs as sorted ``(first, second)`` id tuples, ``first < second``.
+             km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The clashing request pairs, as the positions in ``requests`` of each one's two requests, in the
+    order of their normalised ``(first, second)`` id tuples (``first < second``).
 
     Per volunteer, their shortlisted requests sorted by start (then by their order in ``requests``):
     ``a`` and a later ``b`` clash when ``b`` starts before ``a`` ends plus the journey, the longer of
@@ -213,8 +215,9 @@ def _clashes(requests: Sequence[RequestFacts], volunteer_id: np.ndarray, request
     longest trip are looked at, found by binary search, so the work is linear in what is looked at.
     """
     names = [f"r{r.id}" for r in requests]
+    none = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
     if not len(volunteer_id):
-        return ()
+        return none
     times = _microsecond_windows(requests)
     if times is None:
         return _clashes_by_datetime(requests, names, volunteer_id, request_at, km)
@@ -237,20 +240,19 @@ def _clashes(requests: Sequence[RequestFacts], volunteer_id: np.ndarray, request
     counts = np.maximum(stop - np.arange(len(key)) - 1, 0)
     total = int(counts.sum())
     if total == 0:
-        return ()
+        return none
     first = np.repeat(np.arange(len(key)), counts)
     second = first + 1 + np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
     clash = start[second] < end[first] + np.maximum(journey[first], journey[second])
     a, b = request[first[clash]], request[second[clash]]
     # Sorted as the ids are sorted (as strings), each pair once.
+    by_name = np.array(sorted(range(len(names)), key=names.__getitem__), dtype=np.int64)
     rank = np.empty(len(names), dtype=np.int64)
-    rank[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
+    rank[by_name] = np.arange(len(names))
     low, high = np.minimum(rank[a], rank[b]), np.maximum(rank[a], rank[b])
     keys = np.sort(low * len(names) + high)
     keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
-    by_rank = sorted(names)
-    return tuple(zip(map(by_rank.__getitem__, (keys // len(names)).tolist()),
-                     map(by_rank.__getitem__, (keys % len(names)).tolist()), strict=True))
+    return by_name[keys // len(names)], by_name[keys % len(names)]
 
 
 def _microsecond_windows(requests: Sequence[RequestFacts]) -> tuple[np.ndarray, np.ndarray] | None:
@@ -264,7 +266,7 @@ def _microsecond_windows(requests: Sequence[RequestFacts]) -> tuple[np.ndarray, 
 
 
 def _clashes_by_datetime(requests: Sequence[RequestFacts], names: list[str], volunteer_id: np.ndarray,
-                         request_at: np.ndarray, km: np.ndarray) -> tuple[tuple[str, str], ...]:
+                         request_at: np.ndarray, km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``_clashes`` with the datetimes themselves (times in a zone with summer time compare by wall clock)."""
     options: dict[int, list[tuple[int, float]]] = {}
     for v, r, d in zip(volunteer_id.tolist(), request_at.tolist(), km.tolist(), strict=True):
@@ -275,9 +277,9 @@ def _clashes_by_datetime(requests: Sequence[RequestFacts], names: list[str], vol
         for i, (a, km_a) in enumerate(ordered):
             for b, km_b in ordered[i + 1 :]:
                 if requests[b].start < requests[a].end + timedelta(minutes=travel_minutes(max(km_a, km_b))):
-                    pair = (names[a], names[b])
-                    clashes.add(pair if pair[0] < pair[1] else pair[::-1])
-    return tuple(sorted(clashes))
+                    clashes.add((a, b) if names[a] < names[b] else (b, a))
+    ordered = np.array(sorted(clashes, key=lambda pair: (names[pair[0]], names[pair[1]])), dtype=np.int64)
+    return ordered.reshape(-1, 2)[:, 0], ordered.reshape(-1, 2)[:, 1]
 
 
 def proposals(plan) -> list[tuple[int, int]]:
