@@ -96,7 +96,8 @@ def main(argv: list[str] | None = None) -> None:
             with engine.connect() as connection:
                 run = connection.execute(text(
                     "SELECT requests_count, places_offered, places_needed, solve_seconds, total_seconds, optimal, "
-                    "coverage, coverage_bound, score, score_bound FROM match_runs ORDER BY id DESC LIMIT 1")).one()
+                    "coverage, coverage_bound, score, score_bound, step_seconds FROM match_runs "
+                    "ORDER BY id DESC LIMIT 1")).one()
             gap = "optimal" if run.optimal else (
                 f"coverage gap {100 * (run.coverage_bound - run.coverage) / max(1, run.coverage_bound):.2f}%, "
                 f"score gap {100 * abs(run.score_bound - run.score) / max(1e-9, abs(run.score_bound)):.2f}%")
@@ -104,6 +105,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{repeat + 1:>6}  {wall:6.1f}  {peak:8d}  {run.requests_count:8d}  "
                   f"{run.places_offered:>10}/{run.places_needed:<10}  {run.solve_seconds:7.1f}  "
                   f"{run.total_seconds:11.1f}  {gap}", flush=True)
+            print(f"        steps (s): {run.step_seconds}", flush=True)
         engine.dispose()
         print(f"median  {statistics.median(r[0] for r in rows):6.1f}  {int(statistics.median(r[1] for r in rows)):8d}")
     finally:

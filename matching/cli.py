@@ -14,7 +14,15 @@ from core.db import get_session
 from core.geography.models import Bcu, Ward
 from core.timeutil import london_today
 from matching.models import RunScope, RunStatus
-from matching.runs import RunError, by_priority, expire_and_rematch, gap_text, queue_run, settings_from_config
+from matching.runs import (
+    RunError,
+    by_priority,
+    expire_and_rematch,
+    gap_text,
+    queue_run,
+    settings_from_config,
+    steps_text,
+)
 
 match_cli = AppGroup("match", help="Matching: runs, offer expiry, the background worker.")
 
@@ -66,6 +74,8 @@ def run(ward_code: str | None, bcu_code: str | None, all_london: bool, first: dt
                f"places offered; {gap_text(done)}; {done.total_seconds:.2f} s (solver {done.solve_seconds:.2f} s)")
     for name, filled, needed in by_priority(done):
         click.echo(f"  {name}: {filled} of {needed}")
+    if done.step_seconds:
+        click.echo(f"  Time: {steps_text(done)}")
 
 
 @match_cli.command("demo-week")

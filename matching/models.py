@@ -290,6 +290,9 @@ class MatchRun(Base):
     total_seconds: Mapped[float | None] = mapped_column(Float)
     # {"urgent": [filled, needed], "priority": [...], "routine": [...]} as JSON.
     by_priority: Mapped[str | None] = mapped_column(Text)
+    # {"requests": 0.4, "volunteers": 3.1, "rules": 6.0, "instance": 2.2, "solve": 14.9, "save": 2.4} as JSON:
+    # where a run's time went (a coordinator asking why London took a minute; the benchmark).
+    step_seconds: Mapped[str | None] = mapped_column(Text)
 
     ward: Mapped[Ward | None] = relationship()
     bcu: Mapped[Bcu | None] = relationship()

@@ -22,7 +22,7 @@ from core.permissions import allow
 from core.timeutil import london_today
 from matching.forms import RunForm
 from matching.models import MatchRun, RunRequest, RunScope, SupportRequest
-from matching.runs import RunError, by_priority, days_text, describe_scope, gap_text, queue_run
+from matching.runs import RunError, by_priority, days_text, describe_scope, gap_text, queue_run, steps_text
 
 bp = Blueprint("runs", __name__, url_prefix="/matching/runs")
 _MAX_ID = 2**31 - 1
@@ -70,7 +70,7 @@ def index():
 
 def _helpers() -> dict:
     return {"describe_scope": describe_scope, "days_text": days_text,
-            "gap_text": gap_text, "by_priority": by_priority}
+            "gap_text": gap_text, "by_priority": by_priority, "steps_text": steps_text}
 
 
 @bp.route("/<int:run_id>")

@@ -7,6 +7,7 @@ import datetime as dt
 import email
 import email.policy
 import os
+import re
 import subprocess
 import sys
 import time
@@ -179,6 +180,10 @@ def test_coordinator_runs_a_ward_and_a_bcu_and_reads_the_history(app, db):
     text = " ".join(response.soup.get_text().split())
     # The worker runs at once in the tests (HUEY_IMMEDIATE), so the page shows the finished run.
     assert "Places offered 1 of 1" in text and "Routine: 1 of 1 places" in text and "Optimal" in text
+    # Where the time went, step by step, in the order the steps ran.
+    steps = re.search(r"Time by step (reading the requests [\d.]+ s, reading the volunteers [\d.]+ s, checking "
+                      r"the rules [\d.]+ s, shortlisting [\d.]+ s, finding the plan [\d.]+ s, saving [\d.]+ s)", text)
+    assert steps, text
     response = client.post("/matching/runs", follow_redirects=True, data={
         "csrf_token": token, "scope": "ward", "ward": str(wards["kings_cross"].id), **dates})
     assert "Places offered 0 of 0" in " ".join(response.soup.get_text().split())
@@ -194,6 +199,7 @@ def test_flask_match_run_for_a_ward(app, db):
     result = runner.invoke(args=["match", "run", "--ward", "E05013583", "--to", DAY.isoformat()])
     assert result.exit_code == 0, result.output
     assert "1 requests, 1 of 1 places offered; Optimal" in result.output
+    assert "Time: reading the requests" in result.output and "finding the plan" in result.output
     result = runner.invoke(args=["match", "run", "--ward", "NOPE"])
     assert result.exit_code != 0 and "no ward has the code" in result.output
     result = runner.invoke(args=["match", "run"])
