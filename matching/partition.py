@@ -140,7 +140,7 @@ def solve_huge(
     # them (it holds the GIL); computed after them, it added ~12 s to a city week.
     bounds = _bounds_beside(component)
     try:
-        chosen, deterministic, wall_hit, parts, improved_parts = _improve(component, budget, part_pairs, hint, started)
+        chosen, deterministic, wall_hit, counts = _improve(component, budget, part_pairs, hint, started)
     except BaseException:
         bounds.cancel()
         raise
@@ -149,13 +149,14 @@ def solve_huge(
     outcome = Outcome(
         chosen, max(bound_coverage, coverage), max(bound_score, score), False, round(deterministic, 6), wall_hit
     )
-    return outcome, {"parts": parts, "parts_improved": improved_parts}
+    return outcome, counts
 
 
 def _improve(
     component: Component, budget: Budget, part_pairs: int, hint: list[int] | None, started: float
-) -> tuple[list[int], float, bool, int, int]:
-    """Steps 1–3 of the module docstring: (plan, deterministic time, wall limit hit, parts, parts improved)."""
+) -> tuple[list[int], float, bool, dict[str, int]]:
+    """Steps 1–3 of the module docstring: (plan, deterministic time, wall limit hit, counts of parts: in
+    all, improved, skipped as already full, stopped by the clock)."""
     arrays = ComponentArrays(component)
     n = component.num_pairs
     # The caller's hint is usually far better than our greedy plan; the greedy only stands in.
@@ -184,7 +185,7 @@ def _improve(
         inner, outer = inner[order], outer[order]
         edges = np.searchsorted(part_of[inner], np.arange(len(parts) + 1))
         crossing = [(inner[edges[k] : edges[k + 1]], outer[edges[k] : edges[k + 1]]) for k in range(len(parts))]
-    deterministic, wall_hit, improved_parts = 0.0, False, 0
+    deterministic, wall_hit, improved_parts, full_parts, clock_stops = 0.0, False, 0, 0, 0
     threads = max(1, min(budget.workers, 2))
     with ThreadPoolExecutor(max_workers=threads) as pool:
         for position, group in enumerate(groups):
@@ -205,6 +206,14 @@ def _improve(
                 keep = pairs[(arrays.load[pairs] <= room[arrays.pv[pairs]]) & ~blocked[pairs]]
                 if not len(keep):
                     continue
+                # A part whose requests already have every place they could have (as many as they need,
+                # or as many candidates as are left to them) cannot gain coverage: not worth a model.
+                # Its score is still polished by the local search at the end.
+                requests, candidates = np.unique(arrays.pr[keep], return_counts=True)
+                ceiling = int((np.minimum(candidates, arrays.needed[requests]) * arrays.priority[requests]).sum())
+                if int(arrays.priority[arrays.pr[keep[on[keep]]]].sum()) >= ceiling:
+                    full_parts += 1
+                    continue
                 local_hint = np.flatnonzero(on[keep]).tolist()
                 part_deterministic = budget.deterministic * len(pairs) / n
                 part_budget = Budget(
@@ -223,12 +232,15 @@ def _improve(
             for (pairs, keep, sub, local_hint, _), outcome in zip(jobs, outcomes, strict=True):
                 deterministic += outcome.deterministic_time
                 wall_hit = wall_hit or outcome.wall_limit_hit
+                clock_stops += outcome.wall_limit_hit
                 if value(sub, outcome.chosen) > value(sub, local_hint):
                     on[pairs] = False
                     on[keep[np.array(outcome.chosen, dtype=np.int64)]] = True
                     improved_parts += 1
     chosen = improve(component, np.flatnonzero(on).tolist(), work=HUGE_IMPROVE_WORK)
-    return chosen, deterministic, wall_hit, len(parts), improved_parts
+    counts = {"parts": len(parts), "parts_improved": improved_parts, "parts_full": full_parts,
+              "parts_stopped_by_clock": clock_stops}
+    return chosen, deterministic, wall_hit, counts
 
 
 # Seconds to wait for the bound's process before computing the bound here instead.

@@ -52,6 +52,10 @@ BATCH_PAIRS = 20_000
 HUGE_PAIRS = 60_000
 PART_PAIRS = 5_000
 
+# The least wall time a CP-SAT model is given, whatever its share (seconds): a small model loads and
+# is solved in milliseconds, so this only stops the clock cutting one short before it starts.
+MIN_MODEL_WALL = 0.1
+
 
 @dataclass(frozen=True, slots=True)
 class Assignment:
@@ -161,7 +165,9 @@ def solve(
         share = unit.component.num_pairs / pairs_left
         budget = Budget(
             deterministic=deterministic_left * share,
-            wall=max(deadline - time.perf_counter(), 0.0) * share,
+            # A model's share of the time left can be microseconds (a 2-pair batch beside a city): too
+            # little even to load it, and a search stopped by the clock may differ between runs.
+            wall=max(max(deadline - time.perf_counter(), 0.0) * share, MIN_MODEL_WALL),
             workers=workers,
             seed=seed,
         )
@@ -301,6 +307,8 @@ def _plan(
         "huge_components": sum(unit.huge for unit in units),
         "parts": sum(unit.parts.get("parts", 0) for unit in units),
         "parts_improved": sum(unit.parts.get("parts_improved", 0) for unit in units),
+        "parts_full": sum(unit.parts.get("parts_full", 0) for unit in units),
+        "parts_stopped_by_clock": sum(unit.parts.get("parts_stopped_by_clock", 0) for unit in units),
         "time_limit": time_limit,
         "workers": workers,
     }

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from matching import partition
-from matching.components import decompose
-from matching.cpsat import Budget, solve_cpsat
+from matching.components import decompose, value
+from matching.cpsat import Budget, greedy, solve_cpsat
 from matching.relaxation import relaxation_bounds
 from tests.unit.matching.test_determinism import borough_week
 
@@ -114,9 +114,28 @@ def test_a_part_gets_wall_time_for_its_model_when_the_time_limit_is_spent(monkey
 
     monkeypatch.setattr(partition, "solve_cpsat", recording)
     spent = Budget(deterministic=0.01, wall=0.0)
-    first, _ = partition.solve_huge(component, spent, part_pairs=25)
-    assert len(seen) > 1
+    # A poor start (one place filled), so that every part has something to gain and is solved.
+    start = [next(p for p, r in enumerate(component.pair_request) if not component.all_or_nothing[r])]
+    first, counts = partition.solve_huge(component, spent, part_pairs=25, hint=start)
+    assert len(seen) > 1 and counts["parts_stopped_by_clock"] == 0
     assert all(budget.wall >= pairs * partition.PART_WALL_PER_PAIR for pairs, budget in seen)
     assert not first.wall_limit_hit
-    second, _ = partition.solve_huge(component, spent, part_pairs=25)
+    second, _ = partition.solve_huge(component, spent, part_pairs=25, hint=start)
     assert first == second
+
+
+def test_parts_that_cannot_gain_coverage_are_not_solved(monkeypatch):
+    component = _largest(0)
+    arrays = partition.ComponentArrays(component)
+    parts = partition.split(component, 25)
+    solved = []
+    monkeypatch.setattr(partition, "solve_cpsat", lambda sub, budget, **options: solved.append(sub) or solve_cpsat(
+        sub, budget, **options))
+    # Every request as full as its candidates allow (greedy fills this small week completely).
+    plan = greedy(component)
+    ceiling = sum(component.priority[r] * min(component.needed[r], int((arrays.pr == r).sum()))
+                  for r in range(len(component.request_ids)))
+    assert value(component, plan)[0] == ceiling
+    outcome, counts = partition.solve_huge(component, Budget(deterministic=1.0, wall=10.0), part_pairs=25, hint=plan)
+    assert solved == [] and counts["parts_full"] == len(parts) and counts["parts_improved"] == 0
+    assert value(component, outcome.chosen)[0] == ceiling
