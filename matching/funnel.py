@@ -14,10 +14,13 @@ volunteers), sharing the work between requests.
 from __future__ import annotations
 
 import math
+import multiprocessing
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
+from multiprocessing.connection import Connection
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -369,19 +372,104 @@ def funnels(requests: Sequence[RequestFacts], volunteers: Sequence[VolunteerCand
       columns. Whoever has other hours that day (a dated exception), or bookings in a zone with
       summer time, goes through ``is_free`` itself; declared conflicts through ``funnel``'s check.
 
+    From ``PARALLEL_REQUESTS`` requests on, a forked process does about half of them on the second
+    core (requests of the same vetting class stay together, so neither redoes the other's vetting);
+    where no process can be forked, or it fails, this process does them too: the same answers.
+
     ``progress(done, total)`` is called about every 2% of the requests, and at the end.
     """
     if not requests:
         return {}
     dates = [DeploymentWindow(r.start, r.end).local_dates() for r in requests]
     population = _Population(volunteers, min(first for first, _ in dates), max(last for _, last in dates))
+    everything = list(range(len(requests)))
+    mine, theirs = _halves(requests) if len(requests) >= PARALLEL_REQUESTS else (everything, [])
+    forked = _Forked(population, [(k, requests[k]) for k in theirs]) if theirs else None
+    found: dict[int, FunnelResult] = {}  # by position in ``requests``
+    step = max(1, len(mine) // 50)
+    started = time.perf_counter()
+    for done, k in enumerate(mine, 1):
+        found[k] = population.funnel(requests[k])
+        if progress is not None and (done % step == 0 or done == len(mine)):
+            progress(done * len(requests) // len(mine), len(requests))
+    if forked is not None:
+        found.update(forked.result(wait=max(FORK_WAIT_SECONDS, 3 * (time.perf_counter() - started))))
     results: dict[int, FunnelResult] = {}
-    step = max(1, len(requests) // 50)
-    for done, request in enumerate(requests, 1):
-        results[request.id] = population.funnel(request)
-        if progress is not None and (done % step == 0 or done == len(requests)):
-            progress(done, len(requests))
+    for k, request in enumerate(requests):  # as the reference's dict: first place of an id, last funnel
+        results[request.id] = found[k]
     return results
+
+
+# From this many requests, funnels() shares the work with a forked process: a London week's rules take
+# ~10 s in one process, and forking costs well under a second. Below it, one process is quicker.
+PARALLEL_REQUESTS = 2_000
+# The least time to wait for the forked process before doing its requests here instead.
+FORK_WAIT_SECONDS = 60.0
+
+
+def _halves(requests: Sequence[RequestFacts]) -> tuple[list[int], list[int]]:
+    """The requests' positions in two halves of about equal size, each vetting class wholly in one
+    (larger classes placed first, each in the smaller half so far). Deterministic; in order."""
+    classes: dict[_VettingKey, list[int]] = {}
+    for position, request in enumerate(requests):
+        classes.setdefault((request.task, request.supervised, tuple(request.extra_skills)), []).append(position)
+    sizes = [0, 0]
+    half_of = [0] * len(requests)
+    for positions in sorted(classes.values(), key=lambda ps: (-len(ps), ps[0])):
+        half = 0 if sizes[0] <= sizes[1] else 1
+        sizes[half] += len(positions)
+        for position in positions:
+            half_of[position] = half
+    return [k for k, h in enumerate(half_of) if h == 0], [k for k, h in enumerate(half_of) if h == 1]
+
+
+class _Forked:
+    """Funnels of some requests (by position), being worked out in a forked process (which shares the population built
+    so far, copy-on-write). ``result`` gives them, or works them out here if the process could not be
+    started, failed, or took too long: the same answers either way."""
+
+    def __init__(self, population: _Population, requests: list[tuple[int, RequestFacts]]) -> None:
+        self.population, self.requests = population, requests
+        self.process: multiprocessing.process.BaseProcess | None = None
+        self.receive: Connection | None = None
+        if "fork" not in multiprocessing.get_all_start_methods():
+            return
+        context = multiprocessing.get_context("fork")
+        receive, send = context.Pipe(duplex=False)
+        process = context.Process(target=_send_funnels, args=(population, requests, send), daemon=True)
+        try:
+            process.start()
+        except OSError:
+            receive.close()
+            return
+        finally:
+            send.close()
+        self.process, self.receive = process, receive
+
+    def result(self, wait: float) -> dict[int, FunnelResult]:
+        found = None
+        if self.process is not None and self.receive is not None:
+            try:
+                # A child forked from a threaded process (the Huey worker) can, rarely, inherit a lock
+                # held by another thread and hang: never wait on it for ever.
+                found = self.receive.recv() if self.receive.poll(wait) else None
+            except (EOFError, OSError):
+                found = None
+            finally:
+                self.receive.close()
+                if found is None:
+                    self.process.terminate()
+                self.process.join()
+        if found is None:
+            found = {k: self.population.funnel(r) for k, r in self.requests}
+        return found
+
+
+def _send_funnels(population: _Population, requests: list[tuple[int, RequestFacts]], send: Connection) -> None:
+    try:
+        send.send({k: population.funnel(r) for k, r in requests})
+    finally:
+        send.close()
 
 
 _PASSES, _NO_SKILLS, _NOT_CLEARED, _WRONG_STATUS = 0, 1, 2, 3  # where the vetting verdict drops someone

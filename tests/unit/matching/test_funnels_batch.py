@@ -7,9 +7,11 @@ import dataclasses
 import datetime as dt
 import random
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from matching import funnel as funnel_module
 from matching.domain import Conflict, DateException, RequestFacts, VolunteerCandidate, WeeklySlot, distance_km
 from matching.funnel import LONDON, funnel, funnels
 from tests.unit.matching.test_funnel import UTC, WARD, person, request, volunteer
@@ -279,3 +281,33 @@ def test_a_booking_across_the_clock_change_is_compared_by_the_wall_clock_as_in_f
     result = funnel(req, [booked])
     assert dict((s.key, s.remaining) for s in result.stages)["free"] == 0
     assert funnels([req], [booked])[req.id] == result
+
+
+def _split_weeks() -> list[int]:
+    """Seeds of random weeks whose requests fall into two halves (more than one vetting class)."""
+    return [seed for seed in range(60) if all(funnel_module._halves(random_week(seed)[0]))]
+
+
+@pytest.mark.parametrize("seed", _split_weeks()[:10])
+def test_funnels_shared_with_a_forked_process_are_the_same(seed: int, monkeypatch) -> None:
+    monkeypatch.setattr(funnel_module, "PARALLEL_REQUESTS", 1)
+    requests, volunteers = random_week(seed)
+    together = funnels(requests, volunteers)
+    one_by_one = {r.id: funnel(r, volunteers) for r in requests}
+    assert list(together) == list(one_by_one) and together == one_by_one
+
+
+def test_when_the_forked_process_fails_or_cannot_start_its_requests_are_done_here(monkeypatch) -> None:
+    seed = _split_weeks()[0]
+    requests, volunteers = random_week(seed)
+    expected = {r.id: funnel(r, volunteers) for r in requests}
+    monkeypatch.setattr(funnel_module, "PARALLEL_REQUESTS", 1)
+
+    def fails(population, requests, send):
+        send.close()
+        raise SystemExit(3)
+
+    monkeypatch.setattr(funnel_module, "_send_funnels", fails)
+    assert funnels(requests, volunteers) == expected
+    monkeypatch.setattr(funnel_module.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert funnels(requests, volunteers) == expected
