@@ -11,8 +11,9 @@ from ortools.graph.python import min_cost_flow
 
 from matching.components import Component, ComponentArrays, trivial_bounds
 
-# A pair's clique grows from at most this many of its clash partners (a cap on time).
-CLIQUE_EFFORT = 40
+# A pair's clique grows from at most this many of its clash partners (a cap on time). 400 rather than
+# 40: London's week bound 77,288 -> 77,181 (0.14% tighter) for 0.7 s more, in the bound's own process.
+CLIQUE_EFFORT = 400
 
 
 def relaxation_bounds(component: Component) -> tuple[int, int]:
