@@ -83,7 +83,7 @@ def solve_cpsat(
     if hint is not None:
         best = better(component, best, sorted(hint))
     _hint(model, x, teams, component, best)
-    model.maximize(coverage)
+    _maximize(model, x, pair_priority)
     large = component.num_pairs >= LARGE_PAIRS
     phase_one_share = (PHASE_ONE_SHARE_LARGE if large else PHASE_ONE_SHARE) if score_phase else 1.0
     det_one = budget.deterministic * phase_one_share
@@ -110,7 +110,7 @@ def solve_cpsat(
         )
 
     model.add(coverage >= found_coverage)
-    model.maximize(cp_model.LinearExpr.weighted_sum(x, component.score))
+    _maximize(model, x, component.score)
     model.clear_hints()
     _hint(model, x, teams, component, best)
     det_two, wall_two = max(budget.deterministic - used_det, 0.0), max(deadline - time.perf_counter(), 0.0)
@@ -339,12 +339,26 @@ def _hint(
     component: Component,
     chosen: list[int],
 ) -> None:
-    on = set(chosen)
-    for p, var in enumerate(x):
-        model.add_hint(var, p in on)
+    # Written into the model's proto in bulk (what add_hint does one variable at a time): a city
+    # part or a 30k-pair component has tens of thousands of variables, and this runs twice per model.
+    on = [0] * len(x)
+    for p in chosen:
+        on[p] = 1
     staffed = {component.pair_request[p] for p in chosen}
-    for r, var in teams.items():
-        model.add_hint(var, r in staffed)
+    hint = model.proto.solution_hint
+    hint.vars.extend([var.index for var in x] + [var.index for var in teams.values()])
+    hint.values.extend(on + [int(r in staffed) for r in teams])
+
+
+def _maximize(model: cp_model.CpModel, x: list[cp_model.IntVar], coefficients: list[int]) -> None:
+    """``model.maximize(LinearExpr.weighted_sum(x, coefficients))``, written into the proto in bulk as
+    ``maximize`` writes it (negated coefficients, scaling factor -1), without building and flattening
+    an expression of one term per pair first."""
+    model.clear_objective()
+    objective = model.proto.objective
+    objective.vars.extend([var.index for var in x])
+    objective.coeffs.extend([-c for c in coefficients])
+    objective.scaling_factor = -1.0
 
 
 def _solver(budget: Budget, deterministic: float, wall: float, *, large: bool = False) -> cp_model.CpSolver:
