@@ -5,8 +5,9 @@ nearby requests, and the links chain across London. CP-SAT cannot even load that
 sergeant waits (measured: no solution after 200 s), so such a component is solved as a large
 neighbourhood search:
 
-1. **Start** from the caller's hint (e.g. the plan already proposed, or a quick heuristic's), or
-   without one from a greedy plan (urgent first, scarcest first, best score first).
+1. **Start** from a greedy plan (urgent first, scarcest first, the volunteers least needed elsewhere
+   first: ``cpsat.greedy``), or from the caller's hint (e.g. the plan already proposed, or a quick
+   heuristic's) when that is at least as good.
 2. **Parts.** The component is split into parts of about `part_pairs` pairs, grown breadth-first
    over requests that share volunteers (compact, like neighbourhoods). Each part is re-solved by
    CP-SAT for coverage (its share of the budget; usually proven) with everything outside it
@@ -32,7 +33,7 @@ from multiprocessing.connection import Connection
 import numpy as np
 
 from matching.components import Component, ComponentArrays, Outcome, value
-from matching.cpsat import Budget, greedy, improve, solve_cpsat
+from matching.cpsat import Budget, better, greedy, improve, solve_cpsat
 from matching.relaxation import relaxation_bounds
 
 # The local search over a whole huge component does this many checks per pair at most.
@@ -159,8 +160,11 @@ def _improve(
     all, improved, skipped as already full, stopped by the clock)."""
     arrays = ComponentArrays(component)
     n = component.num_pairs
-    # The caller's hint is usually far better than our greedy plan; the greedy only stands in.
-    current = sorted(hint) if hint else greedy(component)
+    # The greedy plan or the caller's hint (the plan already proposed, or a quick heuristic's), whichever
+    # is better; the hint on a tie, so that a re-plan keeps what it can.
+    current = greedy(component)
+    if hint:
+        current = better(component, sorted(hint), current)
     on = np.zeros(n, dtype=bool)
     on[current] = True
     parts = split(component, part_pairs)

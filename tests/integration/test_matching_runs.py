@@ -231,6 +231,29 @@ def test_two_concurrent_bookings_of_one_volunteer_for_overlapping_times_exactly_
     assert db.scalar(select(func.count(Offer.id)).where(Offer.volunteer_id == alice.id)) == 1
 
 
+def test_a_large_batch_is_booked_by_copy_under_the_same_rules(app, db, monkeypatch):
+    # A BCU's or London's run books by COPY on PostgreSQL (from offers.COPY_FROM offers; 2 here): the
+    # ids come back in the bookings' order and the database still refuses a double booking.
+    monkeypatch.setattr(offer_service, "COPY_FROM", 2)
+    wards = _wards(db)
+    alice, bob = _volunteer(db, wards["kings_cross"]), _volunteer(db, wards["kings_cross"])
+    first = _request(db, wards["kings_cross"], people_needed=2)
+    second = _request(db, wards["kings_cross"], start=AT_2PM + dt.timedelta(hours=1))
+    batch = [_booking(first.id, alice.id, AT_2PM), _booking(first.id, bob.id, AT_2PM),
+             _booking(second.id, alice.id, AT_2PM + dt.timedelta(hours=1))]
+    ids = book_offers(db, batch, run_id=None, now=NOW)
+    db.commit()
+    offers = [db.get(Offer, offer_id) for offer_id in ids]
+    assert [(o.request_id, o.volunteer_id, o.starts_at, o.status, o.offered_at) for o in offers] == [
+        (b.request_id, b.volunteer_id, b.starts_at, OfferStatus.OFFERED, NOW) for b in batch]
+    third = _request(db, wards["belsize"], start=AT_2PM + dt.timedelta(minutes=30), people_needed=2)
+    with pytest.raises(DoubleBooking):
+        book_offers(db, [_booking(third.id, bob.id, AT_2PM + dt.timedelta(minutes=30)),
+                         _booking(third.id, alice.id, AT_2PM + dt.timedelta(minutes=30))], run_id=None, now=NOW)
+    db.rollback()
+    assert db.scalar(select(func.count(Offer.id))) == 3
+
+
 def test_back_to_back_bookings_are_allowed_and_closed_offers_free_the_time(app, db):
     wards = _wards(db)
     alice = _volunteer(db, wards["kings_cross"])
