@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from matching.components import Component, Outcome, trivial_bounds, value
+from matching.components import Component, Outcome, clash_partners, trivial_bounds, value
 from matching.relaxation import relaxation_bounds
 
 # Phase 1 (coverage) decides most of the plan, so it gets most of the time; phase 2
@@ -194,19 +194,17 @@ def greedy(component: Component) -> list[int]:
     by_request: list[list[int]] = [[] for _ in component.request_ids]
     for p, r in enumerate(component.pair_request):
         by_request[r].append(p)
-    clash_with: dict[int, list[int]] = {}
-    for a, b in component.clashes:
-        clash_with.setdefault(a, []).append(b)
-        clash_with.setdefault(b, []).append(a)
+    start, partners = clash_partners(component)
     share = [priority[r] * needed[r] / len(pairs) if pairs else 0.0 for r, pairs in enumerate(by_request)]
     demand = [0.0] * len(component.volunteer_ids)
     for p, r in enumerate(component.pair_request):
         demand[volunteer[p]] += share[r]
     taken = [False] * component.num_pairs
+    blocked = [0] * component.num_pairs  # how many of each pair's clash partners are taken
     room = list(component.capacity)
 
     def fits(p: int) -> bool:
-        return load[p] <= room[volunteer[p]] and not any(taken[q] for q in clash_with.get(p, ()))
+        return load[p] <= room[volunteer[p]] and not blocked[p]
 
     def least_needed(p: int) -> tuple[float, int, int]:
         v = volunteer[p]
@@ -231,6 +229,8 @@ def greedy(component: Component) -> list[int]:
         for p in team:
             taken[p] = True
             room[volunteer[p]] -= load[p]
+            for q in partners[start[p] : start[p + 1]]:
+                blocked[q] += 1
     return [p for p in range(component.num_pairs) if taken[p]]
 
 
@@ -251,11 +251,11 @@ def improve(component: Component, chosen: list[int], *, work: int = 0) -> list[i
         by_request[r].append(p)
     for options in by_request:
         options.sort(key=lambda p: (-score[p], p))
-    clash_with: list[list[int]] = [[] for _ in range(n)]
-    for a, b in component.clashes:
-        clash_with[a].append(b)
-        clash_with[b].append(a)
+    start, partners = clash_partners(component)
     on = [False] * n
+    # How many of each pair's clash partners are in the plan, kept up to date: checking whether a pair
+    # fits is then one lookup, not a scan of its partners (a city pair has ~20; checks outnumber moves).
+    blocked = [0] * n
     room = list(component.capacity)
     taken: list[set[int]] = [set() for _ in component.volunteer_ids]
     effort = (work or IMPROVE_WORK) * max(n, 1)
@@ -264,14 +264,18 @@ def improve(component: Component, chosen: list[int], *, work: int = 0) -> list[i
         on[p] = True
         room[volunteer[p]] -= load[p]
         taken[volunteer[p]].add(p)
+        for c in partners[start[p] : start[p + 1]]:
+            blocked[c] += 1
 
     def drop(p: int) -> None:
         on[p] = False
         room[volunteer[p]] += load[p]
         taken[volunteer[p]].discard(p)
+        for c in partners[start[p] : start[p + 1]]:
+            blocked[c] -= 1
 
     def fits(q: int) -> bool:
-        return load[q] <= room[volunteer[q]] and not any(on[c] for c in clash_with[q])
+        return load[q] <= room[volunteer[q]] and not blocked[q]
 
     def replacement(p: int, least_gain: int) -> int | None:
         """The best free alternative for p's place scoring more than score[p] + least_gain."""
@@ -295,7 +299,10 @@ def improve(component: Component, chosen: list[int], *, work: int = 0) -> list[i
             v = volunteer[q]
             for p2 in sorted(taken[v]):
                 effort -= 1
-                if load[q] > room[v] + load[p2] or any(on[c] and c != p2 for c in clash_with[q]):
+                # q must clash with nothing in the plan but p2 (which would make way for it).
+                if load[q] > room[v] + load[p2] or (
+                    blocked[q] and (blocked[q] > 1 or p2 not in partners[start[q] : start[q + 1]])
+                ):
                     continue
                 drop(p)
                 drop(p2)
