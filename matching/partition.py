@@ -232,7 +232,7 @@ def _improve(
                 )
                 sub = arrays.sub(keep, capacity=room, clash_rows=inside[k])
                 jobs.append((pairs, keep, sub, local_hint, part_budget))
-            outcomes = list(pool.map(lambda job: solve_cpsat(job[2], job[4], score_phase=False, hint=job[3]), jobs))
+            outcomes = list(pool.map(_solve_part, jobs))
             for (pairs, keep, sub, local_hint, _), outcome in zip(jobs, outcomes, strict=True):
                 deterministic += outcome.deterministic_time
                 wall_hit = wall_hit or outcome.wall_limit_hit
@@ -245,6 +245,12 @@ def _improve(
     counts = {"parts": len(parts), "parts_improved": improved_parts, "parts_full": full_parts,
               "parts_stopped_by_clock": clock_stops}
     return chosen, deterministic, wall_hit, counts
+
+
+def _solve_part(job: tuple) -> Outcome:
+    """A part for coverage, from the plan around it (its hint): no greedy plans of its own."""
+    _, _, sub, local_hint, part_budget = job
+    return solve_cpsat(sub, part_budget, score_phase=False, hint=local_hint, quick_starts=False)
 
 
 # Seconds to wait for the bound's process before computing the bound here instead.
