@@ -185,7 +185,7 @@ def _add_rules(model: cp_model.CpModel, component: Component, x: list[cp_model.I
     return teams
 
 
-def greedy(component: Component, *, best_scores_first: bool = False) -> list[int]:
+def greedy(component: Component, *, best_scores_first: bool = False, keep: list[int] | None = None) -> list[int]:
     """A feasible starting plan, every rule checked: requests in order of priority, the scarcest first
     (fewest candidates per place); each takes, of the volunteers who still fit, those least needed by
     the requests still to come, best score first among equals; a team only when it can be completed.
@@ -198,6 +198,8 @@ def greedy(component: Component, *, best_scores_first: bool = False) -> list[int
     scores first (+1.9%); the score is then won back by ``improve`` (same places, better matches).
     Deterministic: the same order of float operations every time, ties broken by score then index.
     ``best_scores_first`` gives each request its best-scoring volunteers instead (the earlier rule).
+    ``keep``, a valid plan (e.g. the previous one, less those who dropped out), is taken first and
+    only the places it leaves free are filled: a re-plan that starts there moves few people.
     """
     score, load, volunteer = component.score, component.load, component.pair_volunteer
     priority, needed, strict = component.priority, component.needed, component.all_or_nothing
@@ -225,27 +227,38 @@ def greedy(component: Component, *, best_scores_first: bool = False) -> list[int
 
     preference = best_score if best_scores_first else least_needed
 
+    def take(p: int) -> None:
+        taken[p] = True
+        room[volunteer[p]] -= load[p]
+        for q in partners[start[p] : start[p + 1]]:
+            blocked[q] += 1
+
+    placed = [0] * len(component.request_ids)
+    for p in keep or ():
+        take(p)
+        placed[component.pair_request[p]] += 1
+
     order = sorted(range(len(component.request_ids)), key=lambda r: (-priority[r], len(by_request[r]) / needed[r], r))
     for r in order:
         for p in by_request[r]:  # this request is no longer "still to come"
             demand[volunteer[p]] -= share[r]
         worth = priority[r] > 0
+        wanted = needed[r] - placed[r]
+        if not wanted or (strict[r] and placed[r]):  # full already, or a team kept whole
+            continue
         options = by_request[r] if worth or strict[r] else [p for p in by_request[r] if score[p] > 0]
         team: list[int] = []
         # Pairs of one request have distinct volunteers and never clash with each other.
         for p in sorted(options, key=preference):
-            if fits(p):
+            if not taken[p] and fits(p):
                 team.append(p)
-                if len(team) == needed[r]:
+                if len(team) == wanted:
                     break
-        complete = len(team) == needed[r] and (worth or sum(score[p] for p in team) > 0)
+        complete = len(team) == wanted and (worth or sum(score[p] for p in team) > 0)
         if strict[r] and not complete:
             continue
         for p in team:
-            taken[p] = True
-            room[volunteer[p]] -= load[p]
-            for q in partners[start[p] : start[p + 1]]:
-                blocked[q] += 1
+            take(p)
     return [p for p in range(component.num_pairs) if taken[p]]
 
 

@@ -7,7 +7,7 @@ neighbourhood search:
 
 1. **Start** from a greedy plan (urgent first, scarcest first, the volunteers least needed elsewhere
    first: ``cpsat.greedy``), or from the caller's hint (e.g. the plan already proposed, or a quick
-   heuristic's) when that is at least as good.
+   heuristic's) with its free places filled the same way, when that is at least as good.
 2. **Parts.** The component is split into parts of about `part_pairs` pairs, grown breadth-first
    over requests that share volunteers (compact, like neighbourhoods). Each part is re-solved by
    CP-SAT for coverage (its share of the budget; usually proven) with everything outside it
@@ -160,11 +160,11 @@ def _improve(
     all, improved, skipped as already full, stopped by the clock)."""
     arrays = ComponentArrays(component)
     n = component.num_pairs
-    # The greedy plan or the caller's hint (the plan already proposed, or a quick heuristic's), whichever
-    # is better; the hint on a tie, so that a re-plan keeps what it can.
+    # The greedy plan, or the caller's hint (the plan already proposed, or a quick heuristic's) with its
+    # free places filled greedily, whichever is better; the hint's on a tie, so a re-plan keeps what it can.
     current = greedy(component)
     if hint:
-        current = better(component, sorted(hint), current)
+        current = better(component, greedy(component, keep=sorted(hint)), current)
     on = np.zeros(n, dtype=bool)
     on[current] = True
     parts = split(component, part_pairs)

@@ -140,3 +140,30 @@ def test_parts_that_cannot_gain_coverage_are_not_solved(monkeypatch):
     outcome, counts = partition.solve_huge(component, Budget(deterministic=1.0, wall=10.0), part_pairs=25, hint=plan)
     assert solved == [] and counts["parts_full"] == len(parts) and counts["parts_improved"] == 0
     assert value(component, outcome.chosen)[0] == ceiling
+
+
+def _valid(component, plan: list[int]) -> bool:
+    """Every rule of a component's plan: capacity, places, whole teams, clashes."""
+    used: dict[int, int] = {}
+    count: dict[int, int] = {}
+    for p in plan:
+        v, r = component.pair_volunteer[p], component.pair_request[p]
+        used[v] = used.get(v, 0) + component.load[p]
+        count[r] = count.get(r, 0) + 1
+    chosen = set(plan)
+    return (all(load <= component.capacity[v] for v, load in used.items())
+            and all(n <= component.needed[r] and (not component.all_or_nothing[r] or n == component.needed[r])
+                    for r, n in count.items())
+            and not any(a in chosen and b in chosen for a, b in component.clashes))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_greedy_plans_keep_every_rule_and_a_kept_plan_stays(seed):
+    component = _largest(seed)
+    plain, by_score = greedy(component), greedy(component, best_scores_first=True)
+    assert _valid(component, plain) and _valid(component, by_score)
+    # A re-plan's start: half of a plan kept (whole teams), the free places filled around it.
+    kept = sorted(p for p in by_score if component.pair_request[p] % 2 == 0)
+    refilled = greedy(component, keep=kept)
+    assert _valid(component, refilled) and set(kept) <= set(refilled)
+    assert value(component, refilled)[0] >= value(component, kept)[0]
