@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -13,6 +15,7 @@ from sqlalchemy import select
 from core.db import get_session
 from core.geography.models import Bcu, Ward
 from core.timeutil import london_today
+from matching.instance import instance_to_dict
 from matching.models import RunScope, RunStatus
 from matching.runs import (
     RunError,
@@ -36,8 +39,11 @@ match_cli = AppGroup("match", help="Matching: runs, offer expiry, the background
 @click.option("--to", "last", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Last day (London); default: six days after the first (a week).")
 @click.option("--background", is_flag=True, help="Queue the run for the worker instead of running it here.")
+@click.option("--write-instance", "instance_file", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Also save the solver's instance as JSON (docs/matching.md), for a benchmark or a bug report; "
+                   "a run over several weeks writes FILE, FILE-week2, …")
 def run(ward_code: str | None, bcu_code: str | None, all_london: bool, first: dt.datetime | None,
-        last: dt.datetime | None, background: bool) -> None:
+        last: dt.datetime | None, background: bool, instance_file: str | None) -> None:
     """Match the open places of a ward, a BCU or all London over a date range, and send the offers."""
     from matching.tasks import run_match, run_now
 
@@ -63,10 +69,12 @@ def run(ward_code: str | None, bcu_code: str | None, all_london: bool, first: dt
     except RunError as exc:
         raise click.UsageError(exc.message) from None
     if background:
+        if instance_file:
+            raise click.UsageError("--write-instance needs the run done here, not --background")
         run_match(queued.id)
         click.echo(f"Run {queued.id} queued for the worker.")
         return
-    done = run_now(current_app, queued.id)
+    done = run_now(current_app, queued.id, keep_instance=_instance_writer(instance_file) if instance_file else None)
     if done.status is not RunStatus.SUCCEEDED:
         click.echo(f"Run {done.id} failed: {done.error}", err=True)
         sys.exit(1)
@@ -76,6 +84,13 @@ def run(ward_code: str | None, bcu_code: str | None, all_london: bool, first: dt
         click.echo(f"  {name}: {filled} of {needed}")
     if done.step_seconds:
         click.echo(f"  Time: {steps_text(done)}")
+
+
+def _instance_writer(path: str):
+    def write(week: int, instance) -> None:
+        target = Path(path) if week == 1 else Path(path).with_stem(f"{Path(path).stem}-week{week}")
+        target.write_text(json.dumps(instance_to_dict(instance)), encoding="utf-8")
+    return write
 
 
 @match_cli.command("demo-week")

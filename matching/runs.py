@@ -40,6 +40,7 @@ from core.timeutil import format_date, london_to_utc, london_today, to_london
 from matching.domain import RequestFacts, VolunteerCandidate
 from matching.facts import MATCHABLE_STATUSES, load_requests, load_volunteers, london_week
 from matching.funnel import FunnelResult, explain, funnels
+from matching.instance import Instance
 from matching.models import (
     ACTIVE_OFFER_STATUSES,
     MatchRun,
@@ -64,6 +65,7 @@ MAX_DAYS = 31
 EXPLAIN_REACH_KM = 15.0
 PRIORITY_NAMES = {weight: name for name, weight in PRIORITY_WEIGHTS.items()}
 SendOffer = Callable[[Session, list[int]], None]
+KeepInstance = Callable[[int, Instance], None]
 
 
 class RunError(Exception):
@@ -181,8 +183,11 @@ class _Laps:
 
 
 def execute_run(make_session: Callable[[], Session], run_id: int, settings: RunSettings,
-                send_offers: SendOffer | None = None, now: dt.datetime | None = None) -> MatchRun:
-    """Do a queued run; returns it finished (succeeded or failed). Never raises for a failed run."""
+                send_offers: SendOffer | None = None, now: dt.datetime | None = None,
+                keep_instance: KeepInstance | None = None) -> MatchRun:
+    """Do a queued run; returns it finished (succeeded or failed). Never raises for a failed run.
+    ``keep_instance(week number, instance)`` is given each week's solver instance (to save it for a
+    benchmark or a bug report: ``flask match run --write-instance``)."""
     progress = _Progress(make_session, run_id)
     with make_session() as session:
         run = session.get(MatchRun, run_id)
@@ -200,7 +205,8 @@ def execute_run(make_session: Callable[[], Session], run_id: int, settings: RunS
         for attempt in (1, 2):
             with make_session() as session:
                 try:
-                    offered = _attempt(session, run_id, settings, progress, now or dt.datetime.now(dt.UTC), started)
+                    offered = _attempt(session, run_id, settings, progress, now or dt.datetime.now(dt.UTC), started,
+                                       keep_instance)
                     break
                 except _Stale:
                     session.rollback()
@@ -232,21 +238,21 @@ def _scope_wards(session: Session, run: MatchRun) -> list[int] | None:
 
 
 def _attempt(session: Session, run_id: int, settings: RunSettings, progress: _Progress, now: dt.datetime,
-             started: float) -> list[int]:
+             started: float, keep_instance: KeepInstance | None) -> list[int]:
     # A London week builds millions of small objects (candidates, pairs, clashes) and no reference
     # cycles worth collecting: the cyclic collector's full passes over them cost about a third of the
     # funnel's time and free nothing, so it waits until the run is saved (or has failed).
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _attempt_uncollected(session, run_id, settings, progress, now, started)
+        return _attempt_uncollected(session, run_id, settings, progress, now, started, keep_instance)
     finally:
         if enabled:
             gc.enable()
 
 
 def _attempt_uncollected(session: Session, run_id: int, settings: RunSettings, progress: _Progress,
-                         now: dt.datetime, started: float) -> list[int]:
+                         now: dt.datetime, started: float, keep_instance: KeepInstance | None) -> list[int]:
     run = session.get(MatchRun, run_id)
     laps = _Laps()
     progress("Reading the requests", 2, force=True)
@@ -285,6 +291,9 @@ def _attempt_uncollected(session: Session, run_id: int, settings: RunSettings, p
             booked_minutes={v.id: v.booked_minutes_in_week for v in volunteers},
             travel_limits={v.id: v.travel_limit_km for v in volunteers})
         laps("instance")
+        if keep_instance is not None:
+            keep_instance(n + 1, instance)
+            laps.last = time.perf_counter()  # writing it out is not the run's own time
         progress(f"Finding the best plan{label}", base + 0.6 * share, force=True)
         plan = solve(instance, time_limit=settings.time_limit)
         solve_seconds += plan.seconds

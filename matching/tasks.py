@@ -72,10 +72,10 @@ def email_offers(offer_ids: list[int]) -> None:
                           app.config["PUBLIC_URL"])
 
 
-def run_now(app: Flask, run_id: int, now: dt.datetime | None = None):
+def run_now(app: Flask, run_id: int, now: dt.datetime | None = None, keep_instance=None):
     """Execute a queued run in this process (a ward's run from the web page, the CLI, a task)."""
     return execute_run(app.extensions["db_sessionmaker"], run_id, settings_from_config(app.config),
-                       offer_sender(app), now)
+                       offer_sender(app), now, keep_instance)
 
 
 @huey.task()

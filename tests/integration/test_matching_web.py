@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import json
 import os
 import re
 import subprocess
@@ -17,6 +18,7 @@ from sqlalchemy import select
 
 from core.auth.models import Role
 from core.timeutil import london_to_utc, london_today
+from matching.instance import parse_instance
 from matching.models import MatchRun, Offer, OfferStatus, RequestStatus, RunStatus
 from tests.helpers import make_user, make_volunteer
 from tests.integration.conftest import body
@@ -192,14 +194,23 @@ def test_coordinator_runs_a_ward_and_a_bcu_and_reads_the_history(app, db):
     assert [r.status for r in db.scalars(select(MatchRun))] == [RunStatus.SUCCEEDED, RunStatus.SUCCEEDED]
 
 
-def test_flask_match_run_for_a_ward(app, db):
+def test_flask_match_run_for_a_ward(app, db, tmp_path):
     wards, _, item = _setup(db)
-    _ready(db, wards["kings_cross"], "Alice Adeyemi")
+    alice = _ready(db, wards["kings_cross"], "Alice Adeyemi")
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["match", "run", "--ward", "E05013583", "--to", DAY.isoformat()])
+    saved = tmp_path / "week.json"
+    result = runner.invoke(args=["match", "run", "--ward", "E05013583", "--to", DAY.isoformat(),
+                                 "--write-instance", str(saved)])
     assert result.exit_code == 0, result.output
     assert "1 requests, 1 of 1 places offered; Optimal" in result.output
     assert "Time: reading the requests" in result.output and "finding the plan" in result.output
+    # The solver's instance, as the solver's own command reads it (for a benchmark or a bug report).
+    instance = parse_instance(json.loads(saved.read_text(encoding="utf-8")))
+    assert [r.id for r in instance.requests] == [f"r{item.id}"]
+    assert [(p.volunteer, p.request) for p in instance.pairs] == [(f"v{alice.id}", f"r{item.id}")]
+    result = runner.invoke(args=["match", "run", "--ward", "E05013583", "--background", "--write-instance",
+                                 str(saved)])
+    assert result.exit_code != 0 and "needs the run done here" in result.output
     result = runner.invoke(args=["match", "run", "--ward", "NOPE"])
     assert result.exit_code != 0 and "no ward has the code" in result.output
     result = runner.invoke(args=["match", "run"])
