@@ -424,9 +424,9 @@ def _halves(requests: Sequence[RequestFacts]) -> tuple[list[int], list[int]]:
 
 
 class _Forked:
-    """Funnels of some requests (by position), being worked out in a forked process (which shares the population built
-    so far, copy-on-write). ``result`` gives them, or works them out here if the process could not be
-    started, failed, or took too long: the same answers either way."""
+    """Funnels of some requests (by position), being worked out in a forked process, which shares the
+    population built so far copy-on-write. ``result`` gives them, or works them out here if the process
+    could not be started, failed, or took too long: the same answers either way."""
 
     def __init__(self, population: _Population, requests: list[tuple[int, RequestFacts]]) -> None:
         self.population, self.requests = population, requests

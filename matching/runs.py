@@ -167,7 +167,7 @@ class _Progress:
 
 
 class _Laps:
-    """Seconds spent on each step of a run, for the log: where a slow run's time went."""
+    """Seconds spent on each step of a run (saved with the run and logged): where a slow run's time went."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = defaultdict(float)
