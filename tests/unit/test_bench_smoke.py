@@ -237,3 +237,29 @@ def test_a_huge_component_is_improved_part_by_part_and_keeps_every_rule(monkeypa
     assert bench.plan_figures(week, built.candidates, chosen)["coverage"] >= hinted[0]
     assert plan.bound_coverage >= plan.coverage and plan.bound_score >= plan.score
     assert partition.HUGE_IMPROVE_WORK > 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_lp_bound_bounds_the_proven_optimum_and_is_no_looser_than_the_trivial_bound(seed, tmp_path, capsys):
+    from bench import lp_bound
+    from matching.components import trivial_bounds
+    from tests.unit.matching.test_determinism import borough_week
+
+    instance = borough_week(seed, volunteers=120, requests=60)
+    plan = solve(instance, time_limit=20)
+    assert plan.optimal  # small enough to prove, so the bound must not fall below it
+    components = decompose(instance).components
+    bound = sum(math.floor(lp_bound.lp_bound(c) + 0.5) for c in components)
+    assert plan.coverage <= bound <= sum(trivial_bounds(c)[0] for c in components)
+    # Every clash lies in some clique of the cover, and every clique's pairs pairwise clash.
+    for component in components:
+        clashing = set(component.clashes)
+        cliques = lp_bound.edge_clique_cover(component)
+        covered = {(min(a, b), max(a, b)) for clique in cliques for i, a in enumerate(clique) for b in clique[i + 1:]}
+        assert covered == clashing
+    # The command, on the instance's JSON.
+    path = tmp_path / "week.json"
+    path.write_text(json.dumps(instance_to_dict(instance)), encoding="utf-8")
+    lp_bound.main([str(path), "--coverage", str(plan.coverage)])
+    out = capsys.readouterr().out
+    assert f"LP bound on coverage: {bound:,}" in out and "below the bound" in out
