@@ -22,6 +22,7 @@ from matching.runs import (
     by_priority,
     expire_and_rematch,
     gap_text,
+    give_up_stale,
     queue_run,
     settings_from_config,
     steps_text,
@@ -110,13 +111,18 @@ def demo_week(count: int, first: dt.datetime | None) -> None:
 
 @match_cli.command("expire-offers")
 def expire_offers() -> None:
-    """Close offers nobody answered in time and offer those places to someone else (the worker does
-    this every five minutes; this is for cron without a worker)."""
+    """Close offers nobody answered in time and offer those places to someone else, and give up runs
+    whose worker stopped mid-run (the worker does this every five minutes; this is for cron without one)."""
     from matching.tasks import offer_sender
 
-    expired, offered = expire_and_rematch(current_app.extensions["db_sessionmaker"],
-                                          settings_from_config(current_app.config), offer_sender(current_app))
+    make_session = current_app.extensions["db_sessionmaker"]
+    with make_session() as session:
+        stopped = give_up_stale(session, dt.datetime.now(dt.UTC))
+    expired, offered = expire_and_rematch(make_session, settings_from_config(current_app.config),
+                                          offer_sender(current_app))
     click.echo(f"{expired} requests had an unanswered offer; {offered} places offered again.")
+    if stopped:
+        click.echo(f"{stopped} matching run(s) had stopped without finishing: marked failed.")
 
 
 @match_cli.command("worker")

@@ -162,7 +162,8 @@ class _Progress:
         self.last = (stage, now)
         with self.make_session() as session:
             session.execute(MatchRun.__table__.update().where(MatchRun.id == self.run_id)
-                            .values(stage=stage[:80], percent=max(0, min(100, int(percent)))))
+                            .values(stage=stage[:80], percent=max(0, min(100, int(percent))),
+                                    heartbeat_at=dt.datetime.now(dt.UTC)))
             session.commit()
 
 
@@ -195,7 +196,8 @@ def execute_run(make_session: Callable[[], Session], run_id: int, settings: RunS
             return run  # done already, or being done by another worker
         claimed = session.execute(MatchRun.__table__.update().where(
             MatchRun.id == run_id, MatchRun.status == RunStatus.QUEUED).values(
-            status=RunStatus.RUNNING, started_at=now or dt.datetime.now(dt.UTC), stage="Starting", percent=0)).rowcount
+            status=RunStatus.RUNNING, started_at=now or dt.datetime.now(dt.UTC),
+            heartbeat_at=dt.datetime.now(dt.UTC), stage="Starting", percent=0)).rowcount
         session.commit()
         if claimed != 1:
             return session.get(MatchRun, run_id)
@@ -376,6 +378,8 @@ def _save(session: Session, run_id: int, weeks: list[_Week], settings: RunSettin
     _insert_findings(session, findings)
     refresh_status(session, all_ids)
     run = session.get(MatchRun, run_id)
+    if run.status is not RunStatus.RUNNING:  # given up as stopped meanwhile (give_up_stale): keep its word
+        raise RuntimeError(STOPPED_MESSAGE)
     run.status = RunStatus.SUCCEEDED
     run.stage, run.percent = "Finished", 100
     run.finished_at = dt.datetime.now(dt.UTC)
@@ -423,6 +427,28 @@ def _shortfall(request: RequestFacts, funnel: FunnelResult, picked: int) -> str:
                 "everyone or nobody, so no one was offered it")
     return ("Volunteers who could do it were needed more by higher-priority or better-matched requests at "
             "the same time: a different time, or a lower priority elsewhere, may fill it")
+
+
+# ---- Runs whose worker stopped ------------------------------------------------------------------
+
+# A running run writes its progress at every step (at least every few seconds of a London week's rules,
+# and between the plan's weeks); one silent this long had its worker stop (a restart, a crash, a killed
+# machine) and will never finish. Nothing of it was saved: each run saves all-or-nothing.
+STALE_AFTER = dt.timedelta(minutes=15)
+STOPPED_MESSAGE = "The worker stopped before this run finished: start it again"
+
+
+def give_up_stale(session: Session, now: dt.datetime) -> int:
+    """Mark runs that have shown no progress for STALE_AFTER as failed (commits). Returns how many."""
+    cutoff = now - STALE_AFTER
+    given_up = session.execute(MatchRun.__table__.update().where(
+        MatchRun.status == RunStatus.RUNNING,
+        func.coalesce(MatchRun.heartbeat_at, MatchRun.started_at) < cutoff,
+    ).values(status=RunStatus.FAILED, error=STOPPED_MESSAGE, finished_at=now)).rowcount
+    session.commit()
+    if given_up:
+        log.warning("%d matching run(s) showed no progress for %s: marked failed", given_up, STALE_AFTER)
+    return given_up
 
 
 # ---- Re-matching one request --------------------------------------------------------------------

@@ -24,7 +24,7 @@ from huey import RedisHuey, SqliteHuey, crontab
 
 from core.mail import send_mail
 from matching.mailing import send_offer_emails
-from matching.runs import execute_run, expire_and_rematch, settings_from_config
+from matching.runs import execute_run, expire_and_rematch, give_up_stale, settings_from_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,6 +86,10 @@ def run_match(run_id: int) -> None:
 
 @huey.periodic_task(crontab(minute="*/5"))
 def expire_offers() -> None:
-    """Every five minutes: close offers nobody answered in time and offer those places again."""
+    """Every five minutes: close offers nobody answered in time and offer those places again; give up
+    runs whose worker stopped mid-run (another worker, or this one restarted, runs this)."""
     with _app() as app:
-        expire_and_rematch(app.extensions["db_sessionmaker"], settings_from_config(app.config), offer_sender(app))
+        make_session = app.extensions["db_sessionmaker"]
+        with make_session() as session:
+            give_up_stale(session, dt.datetime.now(dt.UTC))
+        expire_and_rematch(make_session, settings_from_config(app.config), offer_sender(app))

@@ -13,7 +13,18 @@ from sqlalchemy import func, select
 from matching import offers as offer_service
 from matching.models import MatchRun, Offer, OfferStatus, RequestStatus, RunRequest, RunScope, RunStatus
 from matching.offers import Booking, DoubleBooking, book_offers
-from matching.runs import RunError, RunSettings, execute_run, expire_and_rematch, queue_run, rematch
+from matching.runs import (
+    STALE_AFTER,
+    STOPPED_MESSAGE,
+    RunError,
+    RunSettings,
+    execute_run,
+    expire_and_rematch,
+    give_up_stale,
+    queue_run,
+    rematch,
+)
+from matching.solver import solve
 from tests.integration.test_match_facts import AT_2PM, THURSDAY, _request, _volunteer, _wards, _world
 from volunteers.models import VolunteerSkill
 from volunteers.skills import SkillLevel
@@ -170,6 +181,50 @@ def test_a_run_that_fails_midway_saves_nothing(app, db, monkeypatch):
     assert db.scalar(select(func.count()).select_from(RunRequest)) == 0
     db.refresh(world["requests"]["kx"])
     assert world["requests"]["kx"].status is RequestStatus.OPEN
+
+
+def test_a_run_whose_worker_stopped_is_given_up_and_a_late_finish_is_not_saved(app, db, monkeypatch):
+    world = _world(db)
+
+    def queued(**times):
+        run = queue_run(db, scope=RunScope.LONDON, first_day=TODAY, last_day=TODAY, today=TODAY, trigger="test")
+        for name, value in times.items():
+            setattr(run, name, value)
+        return run
+
+    minutes = dt.timedelta(minutes=1)
+    # Claimed by a worker that then died: running, and silent for longer than STALE_AFTER.
+    dead = queued(status=RunStatus.RUNNING, started_at=NOW - 40 * minutes, heartbeat_at=NOW - 16 * minutes)
+    silent = queued(status=RunStatus.RUNNING, started_at=NOW - 16 * minutes)  # before any progress was written
+    busy = queued(status=RunStatus.RUNNING, started_at=NOW - 40 * minutes, heartbeat_at=NOW - minutes)
+    waiting = queued()
+    db.commit()
+    assert give_up_stale(db, NOW) == 2
+    assert give_up_stale(db, NOW) == 0
+    db.expire_all()
+    assert [(r.status, r.error) for r in (dead, silent)] == [(RunStatus.FAILED, STOPPED_MESSAGE)] * 2
+    assert dead.finished_at == NOW
+    assert (busy.status, waiting.status) == (RunStatus.RUNNING, RunStatus.QUEUED)
+
+    # A run given up while it was in fact still going (a very slow machine) keeps that word: its plan
+    # is not saved when it finishes.
+    def given_up_meanwhile(instance, **options):
+        with app.extensions["db_sessionmaker"]() as other:
+            give_up_stale(other, dt.datetime.now(dt.UTC) + 2 * STALE_AFTER)
+        return solve(instance, **options)
+
+    monkeypatch.setattr("matching.runs.solve", given_up_meanwhile)
+    run = _run(app, db)
+    assert run.status is RunStatus.FAILED and run.error == STOPPED_MESSAGE
+    assert db.scalar(select(func.count(Offer.id))) == 0
+    db.refresh(world["requests"]["kx"])
+    assert world["requests"]["kx"].status is RequestStatus.OPEN
+
+
+def test_progress_is_a_heartbeat(app, db):
+    _world(db)
+    run = _run(app, db)
+    assert run.status is RunStatus.SUCCEEDED and run.started_at <= run.heartbeat_at <= run.finished_at
 
 
 def test_queueing_checks_the_scope_and_the_days(app, db):
