@@ -14,19 +14,19 @@ volunteers), sharing the work between requests.
 from __future__ import annotations
 
 import math
-import multiprocessing
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
-from multiprocessing.connection import Connection
+from functools import partial
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from matching.domain import RequestFacts, VolunteerCandidate, distance_km, travel_minutes
+from matching.forked import Beside
 from vetting.catalogue import SkillRequirement, TaskPolicy
 from vetting.rules import DeploymentWindow, Eligibility, PersonFacts, ReasonCode, check_eligibility, format_date
 
@@ -384,7 +384,9 @@ def funnels(requests: Sequence[RequestFacts], volunteers: Sequence[VolunteerCand
     population = _Population(volunteers, min(first for first, _ in dates), max(last for _, last in dates))
     everything = list(range(len(requests)))
     mine, theirs = _halves(requests) if len(requests) >= PARALLEL_REQUESTS else (everything, [])
-    forked = _Forked(population, [(k, requests[k]) for k in theirs]) if theirs else None
+    # Their share in a forked process (matching/forked.py), which shares the population built so far.
+    forked = Beside(partial(_funnels_of, population, [(k, requests[k]) for k in theirs]),
+                    timeout=FORK_WAIT_SECONDS) if theirs else None
     found: dict[int, FunnelResult] = {}  # by position in ``requests``
     step = max(1, len(mine) // 50)
     started = time.perf_counter()
@@ -393,7 +395,7 @@ def funnels(requests: Sequence[RequestFacts], volunteers: Sequence[VolunteerCand
         if progress is not None and (done % step == 0 or done == len(mine)):
             progress(done * len(requests) // len(mine), len(requests))
     if forked is not None:
-        found.update(forked.result(wait=max(FORK_WAIT_SECONDS, 3 * (time.perf_counter() - started))))
+        found.update(forked.result(timeout=max(FORK_WAIT_SECONDS, 3 * (time.perf_counter() - started))))
     results: dict[int, FunnelResult] = {}
     for k, request in enumerate(requests):  # as the reference's dict: first place of an id, last funnel
         results[request.id] = found[k]
@@ -423,53 +425,8 @@ def _halves(requests: Sequence[RequestFacts]) -> tuple[list[int], list[int]]:
     return [k for k, h in enumerate(half_of) if h == 0], [k for k, h in enumerate(half_of) if h == 1]
 
 
-class _Forked:
-    """Funnels of some requests (by position), being worked out in a forked process, which shares the
-    population built so far copy-on-write. ``result`` gives them, or works them out here if the process
-    could not be started, failed, or took too long: the same answers either way."""
-
-    def __init__(self, population: _Population, requests: list[tuple[int, RequestFacts]]) -> None:
-        self.population, self.requests = population, requests
-        self.process: multiprocessing.process.BaseProcess | None = None
-        self.receive: Connection | None = None
-        if "fork" not in multiprocessing.get_all_start_methods():
-            return
-        context = multiprocessing.get_context("fork")
-        receive, send = context.Pipe(duplex=False)
-        process = context.Process(target=_send_funnels, args=(population, requests, send), daemon=True)
-        try:
-            process.start()
-        except OSError:
-            receive.close()
-            return
-        finally:
-            send.close()
-        self.process, self.receive = process, receive
-
-    def result(self, wait: float) -> dict[int, FunnelResult]:
-        found = None
-        if self.process is not None and self.receive is not None:
-            try:
-                # A child forked from a threaded process (the Huey worker) can, rarely, inherit a lock
-                # held by another thread and hang: never wait on it for ever.
-                found = self.receive.recv() if self.receive.poll(wait) else None
-            except (EOFError, OSError):
-                found = None
-            finally:
-                self.receive.close()
-                if found is None:
-                    self.process.terminate()
-                self.process.join()
-        if found is None:
-            found = {k: self.population.funnel(r) for k, r in self.requests}
-        return found
-
-
-def _send_funnels(population: _Population, requests: list[tuple[int, RequestFacts]], send: Connection) -> None:
-    try:
-        send.send({k: population.funnel(r) for k, r in requests})
-    finally:
-        send.close()
+def _funnels_of(population: _Population, requests: list[tuple[int, RequestFacts]]) -> dict[int, FunnelResult]:
+    return {k: population.funnel(r) for k, r in requests}
 
 
 _PASSES, _NO_SKILLS, _NOT_CLEARED, _WRONG_STATUS = 0, 1, 2, 3  # where the vetting verdict drops someone

@@ -23,17 +23,16 @@ numbers; in place where no process can be forked). The plan is valid and never c
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from multiprocessing.connection import Connection
+from functools import partial
 
 import numpy as np
 
 from matching.components import Component, ComponentArrays, Outcome, value
 from matching.cpsat import Budget, better, greedy, improve, solve_cpsat
+from matching.forked import Beside
 from matching.relaxation import relaxation_bounds
 
 # The local search over a whole huge component does this many checks per pair at most.
@@ -139,7 +138,7 @@ def solve_huge(
     # priority: it takes the core that the greedy plan, the split and the local search leave idle
     # (all single-threaded), and yields to the parts' searches. In a thread of its own it starved
     # them (it holds the GIL); computed after them, it added ~12 s to a city week.
-    bounds = _bounds_beside(component)
+    bounds = bounds_beside(component)
     try:
         chosen, deterministic, wall_hit, counts = _improve(component, budget, part_pairs, hint, started)
     except BaseException:
@@ -257,59 +256,6 @@ def _solve_part(job: tuple) -> Outcome:
 BOUNDS_PROCESS_TIMEOUT = 120.0
 
 
-class _Bounds:
-    """``relaxation_bounds(component)``, being computed in a forked process (or here, when asked, where
-    a process cannot be forked or it failed): the same numbers either way, a pure function."""
-
-    def __init__(self, component: Component) -> None:
-        self.component = component
-        self.process: multiprocessing.process.BaseProcess | None = None
-        self.receive: Connection | None = None
-        if "fork" not in multiprocessing.get_all_start_methods():
-            return
-        context = multiprocessing.get_context("fork")
-        receive, send = context.Pipe(duplex=False)
-        process = context.Process(target=_send_bounds, args=(component, send), daemon=True)
-        try:
-            process.start()
-        except OSError:
-            receive.close()
-            return
-        finally:
-            send.close()
-        self.process, self.receive = process, receive
-
-    def result(self) -> tuple[int, int]:
-        found = None
-        if self.process is not None and self.receive is not None:
-            try:
-                # A child forked from a threaded process (the Huey worker) can, rarely, inherit a lock held
-                # by another thread and hang: never wait on it for ever.
-                found = self.receive.recv() if self.receive.poll(BOUNDS_PROCESS_TIMEOUT) else None
-            except (EOFError, OSError):
-                found = None  # the process failed: computed here instead
-            finally:
-                self.receive.close()
-                if found is None:
-                    self.process.terminate()
-                self.process.join()
-        return found if found is not None else relaxation_bounds(self.component)
-
-    def cancel(self) -> None:
-        if self.process is not None and self.receive is not None:
-            self.process.terminate()
-            self.process.join()
-            self.receive.close()
-
-
-def _bounds_beside(component: Component) -> _Bounds:
-    """Start ``relaxation_bounds(component)`` in a process of its own (see solve_huge)."""
-    return _Bounds(component)
-
-
-def _send_bounds(component: Component, send: Connection) -> None:
-    try:
-        os.nice(19)
-        send.send(relaxation_bounds(component))
-    finally:
-        send.close()
+def bounds_beside(component: Component) -> Beside[tuple[int, int]]:
+    """``relaxation_bounds(component)`` in a forked process at the lowest priority (see solve_huge)."""
+    return Beside(partial(relaxation_bounds, component), timeout=BOUNDS_PROCESS_TIMEOUT, nice=19)

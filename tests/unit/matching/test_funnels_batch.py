@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from matching import forked
 from matching import funnel as funnel_module
 from matching.domain import Conflict, DateException, RequestFacts, VolunteerCandidate, WeeklySlot, distance_km
 from matching.funnel import LONDON, funnel, funnels
@@ -303,11 +304,11 @@ def test_when_the_forked_process_fails_or_cannot_start_its_requests_are_done_her
     expected = {r.id: funnel(r, volunteers) for r in requests}
     monkeypatch.setattr(funnel_module, "PARALLEL_REQUESTS", 1)
 
-    def fails(population, requests, send):
+    def fails(work, send, nice):
         send.close()
         raise SystemExit(3)
 
-    monkeypatch.setattr(funnel_module, "_send_funnels", fails)
+    monkeypatch.setattr(forked, "_send", fails)  # the child's side only: this process does the work
     assert funnels(requests, volunteers) == expected
-    monkeypatch.setattr(funnel_module.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    monkeypatch.setattr(forked.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
     assert funnels(requests, volunteers) == expected

@@ -23,7 +23,7 @@ def _largest(seed: int):
 @pytest.mark.parametrize("seed", range(3))
 def test_the_bound_from_a_process_of_its_own_is_the_relaxation_bound(seed):
     component = _largest(seed)
-    assert partition._Bounds(component).result() == relaxation_bounds(component)
+    assert partition.bounds_beside(component).result() == relaxation_bounds(component)
 
 
 def test_the_bound_is_computed_here_when_no_process_can_be_started(monkeypatch):
@@ -33,13 +33,13 @@ def test_the_bound_is_computed_here_when_no_process_can_be_started(monkeypatch):
         raise OSError("no more processes")
 
     monkeypatch.setattr(multiprocessing.get_context("fork").Process, "start", refuse)
-    bounds = partition._Bounds(component)
+    bounds = partition.bounds_beside(component)
     assert bounds.process is None
     assert bounds.result() == relaxation_bounds(component)
 
 
 def test_a_cancelled_bound_leaves_no_process_behind():
-    bounds = partition._Bounds(_largest(5))
+    bounds = partition.bounds_beside(_largest(5))
     bounds.cancel()
     assert bounds.process is None or not bounds.process.is_alive()
 
