@@ -33,6 +33,7 @@ from ortools.linear_solver import pywraplp
 
 from matching.components import Component, ComponentArrays, decompose
 from matching.instance import parse_instance
+from matching.relaxation import most_places
 
 
 def edge_clique_cover(component: Component) -> list[list[int]]:
@@ -79,12 +80,7 @@ def lp_bound(component: Component) -> float:
 
     rows(arrays.pr, arrays.needed)
     rows(arrays.pv, arrays.capacity, arrays.load)
-    by_load = np.lexsort((arrays.load, arrays.pv))
-    first = np.searchsorted(arrays.pv[by_load], arrays.pv[by_load], side="left")
-    running = np.cumsum(arrays.load[by_load])
-    within = running - np.where(first > 0, running[np.maximum(first - 1, 0)], 0)
-    fitting = by_load[within <= arrays.capacity[arrays.pv[by_load]]]
-    rows(arrays.pv, np.bincount(arrays.pv[fitting], minlength=len(arrays.capacity)))
+    rows(arrays.pv, most_places(arrays))
     for clique in edge_clique_cover(component):
         row = solver.Constraint(-solver.infinity(), 1.0)
         for p in clique:

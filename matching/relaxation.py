@@ -25,12 +25,8 @@ def relaxation_bounds(component: Component) -> tuple[int, int]:
     total of positive scores, whatever the coverage."""
     arrays = ComponentArrays(component)
     n, num_v, num_r = component.num_pairs, len(component.volunteer_ids), len(component.request_ids)
-    pv, pr, load = arrays.pv, arrays.pr, arrays.load
-    by_load = np.lexsort((load, pv))
-    first = np.searchsorted(pv[by_load], pv[by_load], side="left")
-    running = np.cumsum(load[by_load])
-    within = running - np.where(first > 0, running[np.maximum(first - 1, 0)], 0)
-    units = np.bincount(pv[by_load][within <= arrays.capacity[pv[by_load]]], minlength=num_v)
+    pv, pr = arrays.pv, arrays.pr
+    units = most_places(arrays)
     clique = _clique_partition(component)
     num_c = int(clique.max()) + 1 if n else 0
     clique_volunteer = np.zeros(num_c, dtype=np.int64)
@@ -69,6 +65,17 @@ def relaxation_bounds(component: Component) -> tuple[int, int]:
         bounds.append(-network.optimal_cost())
     trivial_coverage, trivial_score = trivial_bounds(component)
     return min(bounds[0], trivial_coverage), min(bounds[1], trivial_score)
+
+
+def most_places(arrays: ComponentArrays) -> np.ndarray:
+    """Per volunteer, the most places they could take: as many of their smallest loads as fit their
+    capacity (every plan's count is at most this, whatever loads it picks)."""
+    pv, load = arrays.pv, arrays.load
+    by_load = np.lexsort((load, pv))
+    first = np.searchsorted(pv[by_load], pv[by_load], side="left")
+    running = np.cumsum(load[by_load])
+    within = running - np.where(first > 0, running[np.maximum(first - 1, 0)], 0)
+    return np.bincount(pv[by_load][within <= arrays.capacity[pv[by_load]]], minlength=len(arrays.capacity))
 
 
 def _clique_partition(component: Component) -> np.ndarray:
