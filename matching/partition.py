@@ -12,8 +12,8 @@ neighbourhood search:
    over requests that share volunteers (compact, like neighbourhoods). Each part is re-solved by
    CP-SAT for coverage (its share of the budget; usually proven) with everything outside it
    fixed: its volunteers keep only the capacity and the times the rest of the plan leaves them.
-   The part's current plan is the hint, so the plan never gets worse. Parts that share no
-   volunteer are solved at the same time.
+   The part's current plan is the hint, so the plan never gets worse. Two parts far apart are
+   solved at the same time; a volunteer in both is moved only by the first (see ``rounds``).
 3. **Polish** the score with the local search of `cpsat.improve`.
 
 The bound comes from a relaxation solved by min-cost flow (matching/relaxation.py): true, but
@@ -105,22 +105,17 @@ def split(component: Component, part_pairs: int) -> list[np.ndarray]:
     return [order[bounds[k] : bounds[k + 1]] for k in range(len(sizes)) if bounds[k + 1] > bounds[k]]
 
 
-def colour(parts: list[np.ndarray], arrays: ComponentArrays) -> list[list[int]]:
-    """Groups of parts that share no volunteer (greedy colouring in part order): the parts of one
-    group can be solved at the same time, each group after the ones before it."""
-    owner: dict[int, set[int]] = {}
-    volunteers = [np.unique(arrays.pv[pairs]).tolist() for pairs in parts]
-    for k, vs in enumerate(volunteers):
-        for v in vs:
-            owner.setdefault(v, set()).add(k)
-    colour_of: list[int] = []
-    for k, vs in enumerate(volunteers):
-        taken = {colour_of[other] for v in vs for other in owner[v] if other < k}
-        colour_of.append(next(c for c in range(len(parts) + 1) if c not in taken))
-    groups: list[list[int]] = [[] for _ in range(max(colour_of, default=-1) + 1)]
-    for k, c in enumerate(colour_of):
-        groups[c].append(k)
-    return groups
+def rounds(num_parts: int, threads: int) -> list[list[int]]:
+    """The parts solved at the same time, round by round: part k with parts k + step, k + 2·step, …
+    (step = ⌈parts ÷ threads⌉), so that the parts of a round lie far apart in the split's order and
+    share few volunteers. Parts of one round that do share volunteers are kept apart in ``_pass``:
+    only the round's first part holding a volunteer may move them.
+
+    Why not only parts that share no volunteer: on London's week almost every part shares someone
+    with almost every other (remote triage reaches volunteers across the city), so a colouring
+    left 73 groups for 83 parts and the second thread idle."""
+    step = -(-num_parts // max(threads, 1))
+    return [list(range(k, num_parts, step)) for k in range(step)]
 
 
 def solve_huge(
@@ -129,9 +124,9 @@ def solve_huge(
     """Solve a component too big for one CP-SAT model (see the module docstring).
 
     Each part's deterministic budget is fixed in advance, in proportion to its pairs, and parts
-    solved at the same time share no volunteer, so the plan does not depend on which thread
-    finishes first (one CP-SAT worker per thread, `budget.workers` threads; CP-SAT releases the
-    GIL while it searches).
+    solved at the same time start from the same plan and never move the same volunteer, so the plan
+    does not depend on which thread finishes first (one CP-SAT worker per thread, `budget.workers`
+    threads; CP-SAT releases the GIL while it searches).
     """
     started = time.perf_counter()
     # The bound is a pure function of the component, computed in a process of its own at the lowest
@@ -158,16 +153,37 @@ def _improve(
     """Steps 1–3 of the module docstring: (plan, deterministic time, wall limit hit, counts of parts: in
     all, improved, skipped as already full, stopped by the clock)."""
     arrays = ComponentArrays(component)
-    n = component.num_pairs
     # The greedy plan, or the caller's hint (the plan already proposed, or a quick heuristic's) with its
     # free places filled greedily, whichever is better; the hint's on a tie, so a re-plan keeps what it can.
     current = greedy(component)
     if hint:
         current = better(component, greedy(component, keep=sorted(hint)), current)
-    on = np.zeros(n, dtype=bool)
+    on = np.zeros(component.num_pairs, dtype=bool)
     on[current] = True
+    threads = max(1, min(budget.workers, 2))
+    counts = {"parts": 0, "parts_improved": 0, "parts_full": 0, "parts_stopped_by_clock": 0}
     parts = split(component, part_pairs)
-    groups = colour(parts, arrays)
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        deterministic, wall_hit = _pass(arrays, on, parts, budget, pool, threads, started, counts)
+    chosen = improve(component, np.flatnonzero(on).tolist(), work=HUGE_IMPROVE_WORK)
+    return chosen, deterministic, wall_hit, counts
+
+
+def _pass(
+    arrays: ComponentArrays,
+    on: np.ndarray,
+    parts: list[np.ndarray],
+    budget: Budget,
+    pool: ThreadPoolExecutor,
+    threads: int,
+    started: float,
+    counts: dict[str, int],
+) -> tuple[float, bool]:
+    """Re-solve each part with the rest of the plan `on` fixed, updating `on` (step 2 of the module
+    docstring) and `counts`; returns the deterministic time used and whether the clock stopped a part."""
+    n = len(arrays.pv)
+    counts["parts"] += len(parts)
+    schedule = rounds(len(parts), threads)
     part_of = np.empty(n, dtype=np.int64)
     for k, pairs in enumerate(parts):
         part_of[pairs] = k
@@ -188,67 +204,86 @@ def _improve(
         inner, outer = inner[order], outer[order]
         edges = np.searchsorted(part_of[inner], np.arange(len(parts) + 1))
         crossing = [(inner[edges[k] : edges[k + 1]], outer[edges[k] : edges[k + 1]]) for k in range(len(parts))]
-    deterministic, wall_hit, improved_parts, full_parts, clock_stops = 0.0, False, 0, 0, 0
-    threads = max(1, min(budget.workers, 2))
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        for position, group in enumerate(groups):
-            used = np.bincount(arrays.pv[on], weights=arrays.load[on], minlength=len(arrays.capacity))
-            wall_left = max(budget.wall - (time.perf_counter() - started), 0.0)
-            pairs_left = sum(len(parts[k]) for later in groups[position:] for k in later)
-            jobs = []
-            for k in group:
-                pairs = parts[k]
-                inside_on = pairs[on[pairs]]
-                inside_used = np.bincount(
-                    arrays.pv[inside_on], weights=arrays.load[inside_on], minlength=len(arrays.capacity)
-                )
-                room = (arrays.capacity - np.rint(used - inside_used)).astype(np.int64)
-                inner, outer = crossing[k]
-                blocked = np.zeros(n, dtype=bool)
-                blocked[inner[on[outer]]] = True
-                keep = pairs[(arrays.load[pairs] <= room[arrays.pv[pairs]]) & ~blocked[pairs]]
-                if not len(keep):
-                    continue
-                # A part whose requests already have every place they could have (as many as they need,
-                # or as many candidates as are left to them) cannot gain coverage: not worth a model.
-                # Its score is still polished by the local search at the end.
-                requests, candidates = np.unique(arrays.pr[keep], return_counts=True)
-                ceiling = int((np.minimum(candidates, arrays.needed[requests]) * arrays.priority[requests]).sum())
-                if int(arrays.priority[arrays.pr[keep[on[keep]]]].sum()) >= ceiling:
-                    full_parts += 1
-                    continue
-                local_hint = np.flatnonzero(on[keep]).tolist()
-                part_deterministic = budget.deterministic * len(pairs) / n
-                part_budget = Budget(
-                    deterministic=part_deterministic,
-                    # The wall clock stays a backstop for a loaded machine, never the usual stop: the
-                    # greedy plan and the split before the parts use most of the run's time limit, and a
-                    # part stopped by the clock makes the plan differ between runs of the same week.
-                    wall=max(wall_left * len(pairs) / pairs_left * threads,
-                             part_deterministic * PART_WALL_PER_DETERMINISTIC + len(keep) * PART_WALL_PER_PAIR),
-                    workers=1,
-                    seed=budget.seed,
-                )
-                sub = arrays.sub(keep, capacity=room, clash_rows=inside[k])
-                jobs.append((pairs, keep, sub, local_hint, part_budget))
-            outcomes = list(pool.map(_solve_part, jobs))
-            for (pairs, keep, sub, local_hint, _), outcome in zip(jobs, outcomes, strict=True):
-                deterministic += outcome.deterministic_time
-                wall_hit = wall_hit or outcome.wall_limit_hit
-                clock_stops += outcome.wall_limit_hit
-                if value(sub, outcome.chosen) > value(sub, local_hint):
-                    on[pairs] = False
-                    on[keep[np.array(outcome.chosen, dtype=np.int64)]] = True
-                    improved_parts += 1
-    chosen = improve(component, np.flatnonzero(on).tolist(), work=HUGE_IMPROVE_WORK)
-    counts = {"parts": len(parts), "parts_improved": improved_parts, "parts_full": full_parts,
-              "parts_stopped_by_clock": clock_stops}
-    return chosen, deterministic, wall_hit, counts
+    deterministic, wall_hit = 0.0, False
+    for position, group in enumerate(schedule):
+        used = np.bincount(arrays.pv[on], weights=arrays.load[on], minlength=len(arrays.capacity))
+        wall_left = max(budget.wall - (time.perf_counter() - started), 0.0)
+        pairs_left = sum(len(parts[k]) for later in schedule[position:] for k in later)
+        jobs = []
+        # A volunteer in two parts of this round is moved only by the first: in the others their
+        # pairs stay as the plan has them, outside the model, like pairs of parts not in the round.
+        # The parts' plans then fit together whatever each finds.
+        held = np.zeros(len(arrays.capacity), dtype=bool)
+        for k in group:
+            pairs = parts[k]
+            mine = ~held[arrays.pv[pairs]]
+            held[arrays.pv[pairs]] = True
+            # The places such fixed pairs fill are taken: a request keeps the rest of its places, and a
+            # team with a fixed member, or a request they fill, stays as it is.
+            fixed_on = pairs[~mine & on[pairs]]
+            needed = arrays.needed.copy()
+            if len(fixed_on):
+                np.subtract.at(needed, arrays.pr[fixed_on], 1)
+                settled = (needed < arrays.needed) & (arrays.strict | (needed <= 0))
+                mine &= ~settled[arrays.pr[pairs]]
+            free = pairs[mine]
+            inside_on = free[on[free]]
+            inside_used = np.bincount(
+                arrays.pv[inside_on], weights=arrays.load[inside_on], minlength=len(arrays.capacity)
+            )
+            room = (arrays.capacity - np.rint(used - inside_used)).astype(np.int64)
+            inner, outer = crossing[k]
+            blocked = np.zeros(n, dtype=bool)
+            blocked[inner[on[outer]]] = True
+            if len(free) < len(pairs) and inside[k] is not None:
+                # Pairs of the part left as they are count as outside for its clashes too.
+                fixed = np.ones(n, dtype=bool)
+                fixed[free] = False
+                first, second = arrays.clashes[inside[k], 0], arrays.clashes[inside[k], 1]
+                blocked[first[fixed[second] & on[second]]] = True
+                blocked[second[fixed[first] & on[first]]] = True
+            keep = free[(arrays.load[free] <= room[arrays.pv[free]]) & ~blocked[free]]
+            if not len(keep):
+                continue
+            # A part whose requests already have every place they could have (as many as they need,
+            # or as many candidates as are left to them) cannot gain coverage: not worth a model.
+            # Its score is still polished by the local search at the end.
+            requests, candidates = np.unique(arrays.pr[keep], return_counts=True)
+            ceiling = int((np.minimum(candidates, needed[requests]) * arrays.priority[requests]).sum())
+            if int(arrays.priority[arrays.pr[keep[on[keep]]]].sum()) >= ceiling:
+                counts["parts_full"] += 1
+                continue
+            local_hint = np.flatnonzero(on[keep]).tolist()
+            part_deterministic = budget.deterministic * len(pairs) / n
+            part_budget = Budget(
+                deterministic=part_deterministic,
+                # The wall clock stays a backstop for a loaded machine, never the usual stop: the
+                # greedy plan and the split before the parts use most of the run's time limit, and a
+                # part stopped by the clock makes the plan differ between runs of the same week.
+                wall=max(
+                    wall_left * len(pairs) / pairs_left * threads,
+                    part_deterministic * PART_WALL_PER_DETERMINISTIC + len(keep) * PART_WALL_PER_PAIR,
+                ),
+                workers=1,
+                seed=budget.seed,
+            )
+            sub = arrays.sub(keep, capacity=room, needed=needed, clash_rows=inside[k])
+            jobs.append((keep, sub, local_hint, part_budget))
+        outcomes = list(pool.map(_solve_part, jobs))
+        for (keep, sub, local_hint, _), outcome in zip(jobs, outcomes, strict=True):
+            deterministic += outcome.deterministic_time
+            wall_hit = wall_hit or outcome.wall_limit_hit
+            counts["parts_stopped_by_clock"] += outcome.wall_limit_hit
+            if value(sub, outcome.chosen) > value(sub, local_hint):
+                on[keep] = False  # every pair of the part in the plan is in keep (it fits, as it is)
+                on[keep[np.array(outcome.chosen, dtype=np.int64)]] = True
+                counts["parts_improved"] += 1
+    return deterministic, wall_hit
 
 
 def _solve_part(job: tuple) -> Outcome:
     """A part for coverage, from the plan around it (its hint): no greedy plans of its own."""
-    _, _, sub, local_hint, part_budget = job
+    _, sub, local_hint, part_budget = job
     return solve_cpsat(sub, part_budget, score_phase=False, hint=local_hint, quick_starts=False)
 
 

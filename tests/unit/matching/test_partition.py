@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import multiprocessing
+import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 
 from matching import partition
-from matching.components import decompose, value
+from matching.components import Component, decompose, value
 from matching.cpsat import Budget, greedy, solve_cpsat
 from matching.relaxation import relaxation_bounds
 from tests.unit.matching.test_determinism import borough_week
@@ -167,3 +169,43 @@ def test_greedy_plans_keep_every_rule_and_a_kept_plan_stays(seed):
     refilled = greedy(component, keep=kept)
     assert _valid(component, refilled) and set(kept) <= set(refilled)
     assert value(component, refilled)[0] >= value(component, kept)[0]
+
+
+def test_parts_solved_at_the_same_time_fit_together():
+    # Parts A (r1) and B (the rest) are solved at once, from the same plan. v0 is in both, so only A may
+    # move v0 (v0 has room for one more place: A's r1 or B's r2, not both). In B, v0's pairs stay as they
+    # are and still bind: r0's one place is taken, r4's team stays whole, and w's time is taken (w is in
+    # r4's team with v0, and r5 overlaps r4). So B has nothing it may change, and A gives v0 r1.
+    component = Component(
+        volunteer_ids=["v0", "v1", "w"],
+        request_ids=["r0", "r1", "r2", "r4", "r5"],
+        capacity=[3_000, 10_000, 10_000],
+        needed=[1, 1, 1, 2, 1],
+        priority=[1, 1, 1, 1, 3],  # r5 is worth more than w's place in r4's team
+        all_or_nothing=[False, False, False, True, False],
+        #               p0 v0-r1  p1 v0-r0  p2 v1-r0  p3 v0-r2  p4 v0-r4  p5 w-r4  p6 w-r5
+        pair_volunteer=[0, 0, 1, 0, 0, 2, 2],
+        pair_request=[1, 0, 0, 2, 3, 3, 4],
+        load=[1_000] * 7,
+        score=[500] * 7,
+        clashes=[(5, 6)],
+        clash_array=np.array([[5, 6]]),
+    )
+    arrays = partition.ComponentArrays(component)
+    on = np.zeros(7, dtype=bool)
+    on[[1, 4, 5]] = True  # v0 on r0, and the team of r4
+    parts = [np.array([0]), np.array([1, 2, 3, 4, 5, 6])]
+    assert partition.rounds(len(parts), 2) == [[0, 1]]
+    counts = dict.fromkeys(("parts", "parts_improved", "parts_full", "parts_stopped_by_clock"), 0)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        partition._pass(arrays, on, parts, Budget(deterministic=1.0, wall=10.0, workers=2), pool, 2,
+                        time.perf_counter(), counts)
+    plan = np.flatnonzero(on).tolist()
+    assert _valid(component, plan)
+    assert plan == [0, 1, 4, 5] and counts["parts_improved"] == 1
+
+
+def test_rounds_take_every_part_once_with_parts_far_apart():
+    assert partition.rounds(5, 2) == [[0, 3], [1, 4], [2]]
+    assert partition.rounds(4, 1) == [[0], [1], [2], [3]]
+    assert sorted(k for group in partition.rounds(83, 2) for k in group) == list(range(83))
