@@ -60,6 +60,9 @@ def split(component: Component, part_pairs: int) -> list[np.ndarray]:
         requests_of_volunteer[v].append(r)
     part = [-1] * num_r
     sizes: list[int] = []
+    # The part whose growth last looked at each volunteer's requests: once is enough per part (a city
+    # volunteer is reached through each of their requests, and rescanning them all cost seconds).
+    scanned = [-1] * len(component.volunteer_ids)
     for seed in range(num_r):
         if part[seed] >= 0:
             continue
@@ -70,7 +73,11 @@ def split(component: Component, part_pairs: int) -> list[np.ndarray]:
             r = queue.popleft()
             size += len(pairs_of_request[r])
             for p in pairs_of_request[r]:
-                for other in requests_of_volunteer[component.pair_volunteer[p]]:
+                v = component.pair_volunteer[p]
+                if scanned[v] == label:
+                    continue
+                scanned[v] = label
+                for other in requests_of_volunteer[v]:
                     if part[other] < 0:
                         part[other] = label
                         queue.append(other)
