@@ -16,8 +16,8 @@ neighbourhood search:
    solved at the same time; a volunteer in both is moved only by the first (see ``rounds``).
 3. **Polish** the score with the local search of `cpsat.improve`.
 
-The bound comes from a relaxation solved by min-cost flow (matching/relaxation.py): true, but
-looser than CP-SAT's. It is computed meanwhile in a forked process at the lowest priority (the same
+The bound comes from a relaxation solved by flows (matching/relaxation.py): true, but looser than
+CP-SAT's. It is computed meanwhile in a forked process at the lowest priority (the same
 numbers; in place where no process can be forked). The plan is valid and never claimed optimal.
 """
 

@@ -7,13 +7,17 @@ and the score of large CP-SAT components whose phase 2 ran out of time.
 from __future__ import annotations
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
+from ortools.graph.python import max_flow, min_cost_flow
 
 from matching.components import Component, ComponentArrays, trivial_bounds
 
 # A pair's clique grows from at most this many of its clash partners (a cap on time). 400 rather than
 # 40: London's week bound 77,288 -> 77,181 (0.14% tighter) for 0.7 s more, in the bound's own process.
 CLIQUE_EFFORT = 400
+
+# The coverage bound is found by one max flow per priority level while there are at most this many
+# levels (the product has three), else by one min-cost flow.
+MAX_FLOW_LEVELS = 32
 
 
 def relaxation_bounds(component: Component) -> tuple[int, int]:
@@ -53,18 +57,52 @@ def relaxation_bounds(component: Component) -> tuple[int, int]:
     )
     supplies = np.zeros(nodes, dtype=np.int64)
     supplies[source], supplies[sink] = supply, -supply
+    trivial_coverage, trivial_score = trivial_bounds(component)
+    levels = np.unique(arrays.priority[arrays.priority > 0])[::-1]
     bounds = []
-    for pair_cost in (-arrays.priority[pr], -np.maximum(arrays.score, 0)):
+    for goal in ("coverage", "score"):
+        if goal == "coverage" and len(levels) <= MAX_FLOW_LEVELS:
+            coverage = _coverage_by_levels(tails, heads, capacities, num_r, levels, arrays.priority, source, sink)
+            if coverage is None:
+                return trivial_coverage, trivial_score
+            bounds.append(coverage)
+            continue
+        pair_cost = -arrays.priority[pr] if goal == "coverage" else -np.maximum(arrays.score, 0)
         network = min_cost_flow.SimpleMinCostFlow()
         zeros = np.zeros(num_v + num_c, dtype=np.int64)
         costs = np.concatenate([zeros, pair_cost, np.zeros(num_r + 1, dtype=np.int64)])
         network.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
         network.set_nodes_supplies(np.arange(nodes, dtype=np.int64), supplies)
         if network.solve() != network.OPTIMAL:
-            return trivial_bounds(component)
+            return trivial_coverage, trivial_score
         bounds.append(-network.optimal_cost())
-    trivial_coverage, trivial_score = trivial_bounds(component)
     return min(bounds[0], trivial_coverage), min(bounds[1], trivial_score)
+
+
+def _coverage_by_levels(tails: np.ndarray, heads: np.ndarray, capacities: np.ndarray, num_r: int,
+                        levels: np.ndarray, priority: np.ndarray, source: int, sink: int) -> int | None:
+    """The coverage optimum of the relaxation's network, by max flows instead of a min-cost flow.
+
+    A place's worth depends only on its request, so the places a flow can fill at once are the
+    independent sets of a matroid (a gammoid), and the greedy choice by worth is optimal: the best
+    coverage is the sum over priority levels w (highest first) of w × (the places fillable from
+    requests worth at least w, less those worth more). Each term is one max flow. On London's week:
+    0.4 s, against 5 s for the min-cost flow with the same value. None if a max flow fails.
+    """
+    request_arcs = slice(len(tails) - num_r - 1, len(tails) - 1)  # request -> sink; the last arc is the bypass
+    total = filled_above = 0
+    for level in levels.tolist():
+        capped = capacities.copy()
+        capped[request_arcs] = np.where(priority >= level, capacities[request_arcs], 0)
+        capped[-1] = 0
+        network = max_flow.SimpleMaxFlow()
+        network.add_arcs_with_capacity(tails, heads, capped)
+        if network.solve(source, sink) != network.OPTIMAL:
+            return None
+        filled = network.optimal_flow()
+        total += level * (filled - filled_above)
+        filled_above = filled
+    return total
 
 
 def most_places(arrays: ComponentArrays) -> np.ndarray:
