@@ -316,6 +316,29 @@ def improve(component: Component, chosen: list[int], *, work: int = 0) -> list[i
                 return q
         return None
 
+    def clashes_with(a: int, b: int) -> bool:
+        return b in partners[start[a] : start[a + 1]]
+
+    def replacement_after(p: int, p2: int, q: int, least_gain: int) -> int | None:
+        """``replacement(p2, least_gain)`` as it would be once p and p2 made way for q, found without
+        making the moves (most tries fail, and undoing them cost more than the search itself)."""
+        nonlocal effort
+        u = volunteer[p]
+        for q2 in by_request[request[p2]][:IMPROVE_EFFORT]:
+            effort -= 1
+            if score[q2] - score[p2] <= least_gain:
+                return None
+            if q2 == p2 or on[q2]:
+                continue
+            # Only p's volunteer has more room and fewer clashes after the moves: q2 is never a pair of q's
+            # volunteer (theirs for p2's request is p2 itself), so it neither clashes with q nor with p2.
+            if volunteer[q2] == u:
+                if load[q2] <= room[u] + load[p] and blocked[q2] == clashes_with(q2, p):
+                    return q2
+            elif fits(q2):
+                return q2
+        return None
+
     def ejection(p: int) -> bool:
         nonlocal effort
         for q in by_request[request[p]][:IMPROVE_EFFORT]:
@@ -328,20 +351,15 @@ def improve(component: Component, chosen: list[int], *, work: int = 0) -> list[i
             for p2 in sorted(taken[v]):
                 effort -= 1
                 # q must clash with nothing in the plan but p2 (which would make way for it).
-                if load[q] > room[v] + load[p2] or (
-                    blocked[q] and (blocked[q] > 1 or p2 not in partners[start[q] : start[q + 1]])
-                ):
+                if load[q] > room[v] + load[p2] or (blocked[q] and (blocked[q] > 1 or not clashes_with(q, p2))):
                     continue
-                drop(p)
-                drop(p2)
-                take(q)
-                q2 = replacement(p2, -gain)
+                q2 = replacement_after(p, p2, q, -gain)
                 if q2 is not None:
+                    drop(p)
+                    drop(p2)
+                    take(q)
                     take(q2)
                     return True
-                drop(q)
-                take(p2)
-                take(p)
         return False
 
     for p in chosen:
