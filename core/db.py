@@ -7,10 +7,12 @@ the one thing it would give us is session scoping, which is the few lines below.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import ColumnElement, DateTime, Integer, MetaData, any_, bindparam, create_engine, event
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -29,6 +31,24 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# SQLite caps the parameters of one statement (32,766 in the versions we run; some builds 999).
+SQLITE_IDS_PER_STATEMENT = 900
+
+
+def among(session: Session, column: Any, ids: Sequence[int]) -> Iterator[ColumnElement[bool]]:
+    """``column IN ids`` as few conditions as the database takes, for one statement each: on PostgreSQL
+    one, with the ids as a single array parameter however many there are; on SQLite one per few hundred.
+    Why: a London run reads and updates 20,000 requests, and binding them as 5,000-parameter IN lists
+    cost about a second."""
+    if not ids:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        yield column == any_(bindparam("among_ids", list(ids), type_=ARRAY(Integer)))
+        return
+    for chunk in range(0, len(ids), SQLITE_IDS_PER_STATEMENT):
+        yield column.in_(ids[chunk : chunk + SQLITE_IDS_PER_STATEMENT])
 
 
 class UTCDateTime(TypeDecorator):

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from core.auth.models import User
+from core.db import among
 from core.timeutil import london_to_utc, london_today
 from matching.models import (
     ACTIVE_OFFER_STATUSES,
@@ -35,8 +36,6 @@ from volunteers.models import Volunteer
 
 # The PostgreSQL error a violated exclusion constraint raises.
 _EXCLUSION_VIOLATION = "23P01"
-# Ids per IN (…) list: SQLite caps the parameters of one statement.
-_CHUNK = 5000
 
 
 class OfferError(Exception):
@@ -164,17 +163,15 @@ def refresh_status(session: Session, request_ids: Iterable[int]) -> None:
         return
     counts: dict[int, dict[OfferStatus, int]] = {}
     changes: dict[RequestStatus, list[int]] = {}
-    for chunk in range(0, len(ids), _CHUNK):  # SQLite caps the parameters of one statement
-        some = ids[chunk:chunk + _CHUNK]
+    for some in among(session, Offer.request_id, ids):
         for request_id, status, count in session.execute(
-            select(Offer.request_id, Offer.status, func.count()).where(
-                Offer.request_id.in_(some), Offer.status.in_(ACTIVE_OFFER_STATUSES))
+            select(Offer.request_id, Offer.status, func.count()).where(some, Offer.status.in_(ACTIVE_OFFER_STATUSES))
             .group_by(Offer.request_id, Offer.status)
         ):
             counts.setdefault(request_id, {})[status] = count
+    for some in among(session, SupportRequest.id, ids):
         for request_id, current, people_needed in session.execute(
-            select(SupportRequest.id, SupportRequest.status, SupportRequest.people_needed)
-            .where(SupportRequest.id.in_(some))
+            select(SupportRequest.id, SupportRequest.status, SupportRequest.people_needed).where(some)
         ):
             if current in (RequestStatus.CANCELLED, RequestStatus.COMPLETED):
                 continue  # not live (SupportRequest.is_live)
@@ -190,12 +187,13 @@ def refresh_status(session: Session, request_ids: Iterable[int]) -> None:
                 status = RequestStatus.OPEN
             if current is not status:
                 changes.setdefault(status, []).append(request_id)
-    # One UPDATE per new status (and thousand requests), not one per request; requests already in the
-    # session get the new status too (synchronize_session), and updated_at moves as on any update.
+    # One UPDATE per new status (on SQLite, per few hundred requests), not one per request; requests
+    # already in the session get the new status too (synchronize_session: "fetch", as an id = ANY(array)
+    # cannot be evaluated in Python), and updated_at moves as on any update.
     for status, changed in changes.items():
-        for chunk in range(0, len(changed), _CHUNK):
-            session.execute(update(SupportRequest).where(SupportRequest.id.in_(changed[chunk:chunk + _CHUNK]))
-                            .values(status=status).execution_options(synchronize_session="evaluate"))
+        for some in among(session, SupportRequest.id, changed):
+            session.execute(update(SupportRequest).where(some).values(status=status)
+                            .execution_options(synchronize_session="fetch"))
     session.flush()
 
 

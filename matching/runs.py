@@ -35,6 +35,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
+from core.db import among
 from core.geography.models import Bcu, Borough, Ward
 from core.timeutil import format_date, london_to_utc, london_today, to_london
 from matching.domain import RequestFacts, VolunteerCandidate
@@ -324,14 +325,13 @@ def _save(session: Session, run_id: int, weeks: list[_Week], settings: RunSettin
     all_ids = [r.id for w in weeks for r in w.requests]
     taken: dict[int, int] = {}
     needed_now: dict[int, int] = {}
-    for chunk in range(0, len(all_ids), 5000):  # SQLite caps the parameters of one statement
-        ids = all_ids[chunk:chunk + 5000]
+    for some in among(session, Offer.request_id, all_ids):
         taken.update(session.execute(
-            select(Offer.request_id, func.count()).where(Offer.request_id.in_(ids),
-                                                         Offer.status.in_(ACTIVE_OFFER_STATUSES))
+            select(Offer.request_id, func.count()).where(some, Offer.status.in_(ACTIVE_OFFER_STATUSES))
             .group_by(Offer.request_id)).all())
+    for some in among(session, SupportRequest.id, all_ids):
         needed_now.update(session.execute(select(SupportRequest.id, SupportRequest.people_needed).where(
-            SupportRequest.id.in_(ids), SupportRequest.status.in_(MATCHABLE_STATUSES))).all())
+            some, SupportRequest.status.in_(MATCHABLE_STATUSES))).all())
     skill_names = {code: skill.name for code, skill in SKILLS_BY_CODE.items()}
     bookings: list[Booking] = []
     findings: list[dict] = []
