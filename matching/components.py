@@ -19,11 +19,42 @@ already implied by the other rules and is dropped.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from matching.instance import SCALE, ClashColumns, Instance, PairColumns
+
+
+class ClashRows(Sequence[tuple[int, int]]):
+    """A component's clashes as its (n, 2) array, read as a list of (pair, pair) tuples would be. A city
+    component has ~4 million: building the tuples cost ~0.5 s and ~400 MB, for code that reads the array."""
+
+    def __init__(self, rows: np.ndarray) -> None:
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return list(self)[index]
+        a, b = self.rows[index]
+        return int(a), int(b)
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return zip(self.rows[:, 0].tolist(), self.rows[:, 1].tolist(), strict=True)
+
+    def __eq__(self, other: object) -> bool:  # equal to a list of the same tuples, as Component compares them
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ClashRows({len(self)} clashes)"
 
 
 @dataclass(slots=True)
@@ -44,7 +75,7 @@ class Component:
     pair_request: list[int]
     load: list[int]  # thousandths
     score: list[int]  # thousandths
-    clashes: list[tuple[int, int]] = field(default_factory=list)  # effective: local pair indices
+    clashes: Sequence[tuple[int, int]] = field(default_factory=list)  # effective: local pair indices
     # `clashes` as an (n, 2) array, when whoever built the component had it at hand (decompose):
     # a city component has millions of clashes, and converting the list back costs seconds.
     clash_array: np.ndarray | None = field(default=None, repr=False, compare=False)
@@ -128,7 +159,6 @@ class ComponentArrays:
         requests, local_r = np.unique(pr, return_inverse=True)
         capacity = self.capacity if capacity is None else capacity
         needed = self.needed if needed is None else needed
-        clashes: list[tuple[int, int]] = []
         clash_array = np.zeros((0, 2), dtype=np.int64)
         if len(self.clashes):
             position = np.full(len(self.pv), -1, dtype=np.int64)
@@ -139,7 +169,6 @@ class ComponentArrays:
             a, b = a[keep], b[keep]
             order = np.lexsort((b, a))  # sorted as (a, b) tuples sort
             clash_array = np.stack([a[order], b[order]], axis=1)
-            clashes = list(zip(clash_array[:, 0].tolist(), clash_array[:, 1].tolist(), strict=True))
         return Component(
             volunteer_ids=self.volunteer_ids[volunteers].tolist(),
             request_ids=self.request_ids[requests].tolist(),
@@ -151,7 +180,7 @@ class ComponentArrays:
             pair_request=local_r.reshape(-1).tolist(),
             load=self.load[pairs].tolist(),
             score=self.score[pairs].tolist(),
-            clashes=clashes,
+            clashes=ClashRows(clash_array),
             clash_array=clash_array,
         )
 
@@ -236,7 +265,6 @@ def decompose(instance: Instance) -> Decomposition:
         mv, mr = kv[rows], kr[rows]
         local_v, vol = _first_seen(mv)
         local_r, req = _first_seen(mr)
-        local_clashes: list[tuple[int, int]] = []
         local = np.zeros((0, 2), dtype=np.int64)
         if effective and clash_bounds[g + 1] > clash_bounds[g]:
             block = clashes[clash_bounds[g] : clash_bounds[g + 1]]
@@ -245,7 +273,6 @@ def decompose(instance: Instance) -> Decomposition:
             keys = local[:, 0] * len(rows) + local[:, 1]
             if len(keys) > 1 and not (keys[1:] > keys[:-1]).all():
                 local = local[np.lexsort((local[:, 1], local[:, 0]))]
-            local_clashes = list(zip(local[:, 0].tolist(), local[:, 1].tolist(), strict=True))
         components.append(
             Component(
                 volunteer_ids=[ids_v[v] for v in vol.tolist()],
@@ -258,7 +285,7 @@ def decompose(instance: Instance) -> Decomposition:
                 pair_request=local_r.tolist(),
                 load=kl[rows].tolist(),
                 score=ks[rows].tolist(),
-                clashes=local_clashes,
+                clashes=ClashRows(local),
                 clash_array=local,
             )
         )
@@ -381,6 +408,7 @@ def merge(components: list[Component]) -> Component:
     if len(components) == 1:
         return components[0]
     merged = Component([], [], [], [], [], [], [], [], [], [], [])
+    clashes: list[tuple[int, int]] = []
     for component in components:
         v_offset, r_offset, p_offset = len(merged.volunteer_ids), len(merged.request_ids), merged.num_pairs
         merged.volunteer_ids += component.volunteer_ids
@@ -393,7 +421,8 @@ def merge(components: list[Component]) -> Component:
         merged.pair_request += [r + r_offset for r in component.pair_request]
         merged.load += component.load
         merged.score += component.score
-        merged.clashes += [(a + p_offset, b + p_offset) for a, b in component.clashes]
+        clashes += [(a + p_offset, b + p_offset) for a, b in component.clashes]
+    merged.clashes = clashes
     return merged
 
 
