@@ -20,6 +20,9 @@ __all__ = ["SKILLS", "SKILLS_BY_CODE", "PatrolStatus", "Skill", "SkillFamily", "
 # ---------------------------------------------------------------------------------------------
 
 
+_RANKS: dict[type, dict[object, int]] = {}
+
+
 class _OrderedStrEnum(enum.StrEnum):
     """A string enum whose comparisons follow declaration order, not the alphabet.
 
@@ -31,7 +34,11 @@ class _OrderedStrEnum(enum.StrEnum):
     @property
     def rank(self) -> int:
         """Position in declaration order, starting at 0."""
-        return list(type(self)).index(self)
+        # Looked up, not searched for: the matcher compares levels millions of times in a city run.
+        ranks = _RANKS.get(type(self))
+        if ranks is None:
+            ranks = _RANKS[type(self)] = {member: position for position, member in enumerate(type(self))}
+        return ranks[self]
 
     def _compare(self, other: object, op: Callable[[int, int], bool]) -> bool:
         # Members are strings too, so this covers both; a different enum's value fails to convert.
