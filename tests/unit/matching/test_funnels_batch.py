@@ -312,3 +312,16 @@ def test_when_the_forked_process_fails_or_cannot_start_its_requests_are_done_her
     assert funnels(requests, volunteers) == expected
     monkeypatch.setattr(forked.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
     assert funnels(requests, volunteers) == expected
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_one_candidate_read_from_the_columns_is_the_candidate_object(seed: int) -> None:
+    requests, volunteers = random_week(seed)
+    for result in funnels(requests, volunteers).values():
+        objects = {c.volunteer_id: c for c in result.candidates}
+        fresh = funnel_module.FunnelResult(result.stages, columns=result.columns, suggestion=result.suggestion)
+        for volunteer_id, candidate in objects.items():
+            assert fresh.candidate(volunteer_id) == candidate
+            assert type(fresh.candidate(volunteer_id).km) is float
+        with pytest.raises(KeyError):
+            fresh.candidate(-1)
