@@ -8,6 +8,7 @@ benchmarked without an app.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -90,6 +91,28 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
     h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
     return 2 * 6371.0088 * math.asin(math.sqrt(h))
+
+
+def angles(points: Iterable[tuple[float, float]]) -> list[tuple[float, float, float]]:
+    """Each point's latitude and longitude in radians and the cosine of its latitude, for ``distances_km``."""
+    out = []
+    for point in points:
+        lat, lon = map(math.radians, point)
+        out.append((lat, lon, math.cos(lat)))
+    return out
+
+
+def distances_km(points: Sequence[tuple[float, float, float]], b: tuple[float, float]) -> list[float]:
+    """``distance_km(a, b)`` for each ``a`` of ``points`` (given as ``angles(a)``): the same floats, from the
+    same operations in the same order, with what depends on one point worked out once. A London run
+    measures every home against every requested ward, over 700,000 times."""
+    lat2, lon2 = map(math.radians, b)
+    cos2 = math.cos(lat2)
+    sin, asin, sqrt = math.sin, math.asin, math.sqrt
+    return [
+        2 * 6371.0088 * asin(sqrt(sin((lat2 - lat1) / 2) ** 2 + cos1 * cos2 * sin((lon2 - lon1) / 2) ** 2))
+        for lat1, lon1, cos1 in points
+    ]
 
 
 def travel_minutes(km: float) -> int:

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from matching.domain import RequestFacts, VolunteerCandidate, distance_km, travel_minutes
+from matching.domain import RequestFacts, VolunteerCandidate, angles, distance_km, distances_km, travel_minutes
 from matching.forked import Beside
 from vetting.catalogue import SkillRequirement, TaskPolicy
 from vetting.rules import DeploymentWindow, Eligibility, PersonFacts, ReasonCode, check_eligibility, format_date
@@ -371,8 +371,8 @@ def funnels(requests: Sequence[RequestFacts], volunteers: Sequence[VolunteerCand
       near them), so theirs is decided once per task, supervision and extra skills.
     - The other rules run on arrays of the volunteers who passed vetting: weekly slots as
       (weekday, start, end) columns, distances looked up per distinct home and request location
-      (the same ``distance_km`` calls), bookings as microseconds, hours and travel limits as
-      columns. Whoever has other hours that day (a dated exception), or bookings in a zone with
+      (``distances_km``: the same floats as ``distance_km``), bookings as microseconds, hours and
+      travel limits as columns. Whoever has other hours that day (a dated exception), or bookings in a zone with
       summer time, goes through ``is_free`` itself; declared conflicts through ``funnel``'s check.
 
     From ``PARALLEL_REQUESTS`` requests on, a forked process does about half of them on the second
@@ -544,6 +544,7 @@ class _Population:
             (0 if v.home is None else homes.setdefault(v.home, len(homes) + 1) for v in self.volunteers),
             dtype=np.intp, count=n)
         self.homes = list(homes)
+        self.home_angles = angles(self.homes)
 
         # Per weekday, each volunteer's slots as a row of starts and a row of ends (minutes), padded with
         # slots that cover nothing: a request's pool is checked against its own rows only.
@@ -775,7 +776,7 @@ class _Population:
             elif where is _NOWHERE:
                 km = [math.inf] * (len(self.homes) + 1)
             else:
-                km = [math.inf] + [distance_km(home, request.location) for home in self.homes]
+                km = [math.inf, *distances_km(self.home_angles, request.location)]
             travel = [0 if request.remote or d == math.inf else 2 * travel_minutes(d) for d in km]
             buffer = [_buffer(d) for d in km]
             found = _Reach(km, np.array(km, dtype=float), np.array([round(d, 1) for d in km], dtype=float), buffer,

@@ -13,7 +13,16 @@ from hypothesis import strategies as st
 
 from matching import forked
 from matching import funnel as funnel_module
-from matching.domain import Conflict, DateException, RequestFacts, VolunteerCandidate, WeeklySlot, distance_km
+from matching.domain import (
+    Conflict,
+    DateException,
+    RequestFacts,
+    VolunteerCandidate,
+    WeeklySlot,
+    angles,
+    distance_km,
+    distances_km,
+)
 from matching.funnel import LONDON, funnel, funnels
 from tests.unit.matching.test_funnel import UTC, WARD, person, request, volunteer
 from vetting.catalogue import TASK_POLICIES, PatrolStatus, SkillRequirement
@@ -325,3 +334,11 @@ def test_one_candidate_read_from_the_columns_is_the_candidate_object(seed: int) 
             assert type(fresh.candidate(volunteer_id).km) is float
         with pytest.raises(KeyError):
             fresh.candidate(-1)
+
+
+def test_distances_from_many_points_are_the_same_floats_as_one_at_a_time() -> None:
+    rng = random.Random(3)
+    points = [(rng.uniform(51.28, 51.70), rng.uniform(-0.51, 0.34)) for _ in range(300)]
+    points += [(rng.uniform(-90, 90), rng.uniform(-180, 180)) for _ in range(300)] + [(51.5, -0.1), (51.5, -0.1)]
+    for b in points[::25]:
+        assert distances_km(angles(points), b) == [distance_km(a, b) for a in points]
