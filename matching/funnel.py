@@ -548,18 +548,22 @@ class _Population:
 
         # Per weekday, each volunteer's slots as a row of starts and a row of ends (minutes), padded with
         # slots that cover nothing: a request's pool is checked against its own rows only.
-        by_day: list[list[list[tuple[int, int]]]] = [[[] for _ in range(n)] for _ in range(7)]
-        for i, v in enumerate(self.volunteers):
-            for s in v.weekly_slots:
-                by_day[s.weekday][i].append((s.start_minute, s.end_minute))
+        # All slots as columns first (weekday, volunteer, start, end), then each weekday's rows in one go:
+        # setting 100,000 cells one by one took most of a second.
+        slot_rows = [(s.weekday, i, s.start_minute, s.end_minute) for i, v in enumerate(self.volunteers)
+                     for s in v.weekly_slots]
+        weekday, owner, start_minute, end_minute = (np.array(column, dtype=np.int64).reshape(-1) for column in
+                                                    (zip(*slot_rows, strict=True) if slot_rows else ((),) * 4))
         self.slots: list[tuple[np.ndarray, np.ndarray]] = []
-        for rows in by_day:
-            width = max(1, max(map(len, rows), default=1))
+        for day in range(7):
+            mine = np.flatnonzero(weekday == day)  # in volunteer order, each one's slots as listed
+            who = owner[mine]
+            first = np.searchsorted(who, who, side="left")
+            column = np.arange(len(who)) - first  # k-th slot of that volunteer that day
+            width = max(1, int(column.max()) + 1 if len(column) else 1)
             starts = np.full((n, width), _NO_MINUTE, dtype=np.int64)
             ends = np.full((n, width), -_NO_MINUTE, dtype=np.int64)
-            for i, own in enumerate(rows):
-                for k, (start, end) in enumerate(own):
-                    starts[i, k], ends[i, k] = start, end
+            starts[who, column], ends[who, column] = start_minute[mine], end_minute[mine]
             self.slots.append((starts, ends))
 
         self._bases: dict[_VettingKey, tuple[np.ndarray, np.ndarray]] = {}
