@@ -18,9 +18,14 @@ MAX_LENGTH = 256  # Argon2 copes with more; this stops a megabyte "password" bei
 
 # argon2-cffi's defaults are Argon2id with RFC 9106's low-memory profile.
 _hasher = PasswordHasher()
-# Verified against when the email matches no account, so that a miss costs the same as a hit and
-# response times do not reveal which addresses have accounts.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-only-for-timing")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the email matches no account, so that a miss costs the same as a hit and
+    response times do not reveal which addresses have accounts. Made on first use, not at import: every
+    CLI command and worker imports this module, and hashing takes ~0.15 s."""
+    return _hasher.hash("not-a-real-password-only-for-timing")
 
 
 def hash_password(password: str) -> str:
@@ -29,7 +34,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
