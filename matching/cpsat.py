@@ -65,8 +65,9 @@ def solve_cpsat(
     """Solve one component (or a merged batch) lexicographically with CP-SAT.
 
     `hint` is a valid plan (local pair indices) to start from; the result is never worse.
-    `score_phase=False` skips phase 2 (the parts of a huge component: the local search does the
-    score there); the score bound is then the trivial one and the outcome is not optimal.
+    `score_phase=False` skips phase 2 and the local search before it (the parts of a huge component:
+    one local search over the whole plan does the score there); the score bound is then the trivial
+    one and the outcome is not optimal.
 
     Always returns a feasible plan: the best of a greedy plan and what each phase found.
     Bounds are CP-SAT's when it reports a usable one, otherwise the trivial bounds, which
@@ -108,16 +109,15 @@ def solve_cpsat(
     else:
         coverage_bound = trivial_coverage  # UNKNOWN: CP-SAT's bound field means nothing then
     found_coverage, _ = value(component, best)
-    # Phase 1's plan has the best coverage but an arbitrary score: move people to better-scoring
-    # places of the same requests first, so that phase 2 starts from a good plan.
-    best = better(component, best, improve(component, best))
-
-    if not score_phase:
+    if not score_phase:  # the caller's local search, over the whole plan, does the score
         final_coverage, final_score = value(component, best)
         return Outcome(
             best, max(coverage_bound, final_coverage), max(trivial_score, final_score), False, used_det, wall_hit
         )
 
+    # Phase 1's plan has the best coverage but an arbitrary score: move people to better-scoring
+    # places of the same requests first, so that phase 2 starts from a good plan.
+    best = better(component, best, improve(component, best))
     model.add(coverage >= found_coverage)
     _maximize(model, x, component.score)
     model.clear_hints()
