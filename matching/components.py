@@ -199,6 +199,8 @@ class Decomposition:
 # Clashes are looked up in a bitmap of every (request, request) while it takes at most this many bits
 # (256 MiB: a week of up to ~46,000 requests; London's has 20,000), else by binary search.
 CLASH_BITMAP_BITS = 1 << 31
+# Pairs of pairs looked at per slice when finding effective clashes from the volunteers' side.
+EFFECTIVE_SLICE = 1 << 20
 
 
 def decompose(instance: Instance) -> Decomposition:
@@ -381,26 +383,39 @@ def _effective_by_volunteer(first: np.ndarray, second: np.ndarray, kv: np.ndarra
     requests clash and whose loads fit together. Kept pairs are sorted by (volunteer, request)."""
     ends = np.cumsum(per_volunteer)[kv]  # one past each pair's volunteer's last pair
     counts = ends - np.arange(len(kv)) - 1
-    if int(counts.sum()) == 0:
+    total = int(counts.sum())
+    if total == 0:
         return np.zeros((0, 2), dtype=np.int64)
-    a, offset = ragged(counts)
-    b = a + 1 + offset
-    wanted = kr[a] * num_r + kr[b]  # kr[a] < kr[b]: a volunteer's pairs are sorted by request
     clash_keys = np.minimum(first, second) * num_r + np.maximum(first, second)
     if num_r * num_r <= CLASH_BITMAP_BITS:
         # One bit per (request, request): a lookup is one read, where a binary search over a city week's
         # 1.6 million clashes for its 15 million volunteer pairs took ~2.3 s (this: ~0.5 s, 50 MB).
         bits = np.zeros((num_r * num_r + 7) // 8, dtype=np.uint8)
         np.bitwise_or.at(bits, clash_keys >> 3, np.left_shift(1, clash_keys & 7).astype(np.uint8))
-        found = ((bits[wanted >> 3] >> (wanted & 7).astype(np.uint8)) & 1).astype(bool)
+
+        def clash(wanted: np.ndarray) -> np.ndarray:
+            return ((bits[wanted >> 3] >> (wanted & 7).astype(np.uint8)) & 1).astype(bool)
     else:
         if len(clash_keys) > 1 and not (clash_keys[1:] > clash_keys[:-1]).all():  # an Instance keeps them sorted
             clash_keys = np.unique(clash_keys)
-        at = np.minimum(np.searchsorted(clash_keys, wanted), len(clash_keys) - 1)
-        found = clash_keys[at] == wanted
-    a, b = a[found], b[found]
-    fit = kl[a] + kl[b] <= capacity[kv[a]]
-    return np.stack([a[fit], b[fit]], axis=1)
+
+        def clash(wanted: np.ndarray) -> np.ndarray:
+            at = np.minimum(np.searchsorted(clash_keys, wanted), len(clash_keys) - 1)
+            return clash_keys[at] == wanted
+
+    # In slices of about EFFECTIVE_SLICE pairs of pairs: arrays of 15 million each were fresh memory
+    # every time (page faults cost more than the lookups), slices reuse the same few megabytes.
+    found: list[np.ndarray] = []
+    cuts = np.searchsorted(np.cumsum(counts), np.arange(EFFECTIVE_SLICE, total, EFFECTIVE_SLICE), side="right")
+    for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), len(kv)], strict=True):
+        which, offset = ragged(counts[lo:hi])
+        a = lo + which
+        b = a + 1 + offset
+        hit = clash(kr[a] * num_r + kr[b])  # kr[a] < kr[b]: a volunteer's pairs are sorted by request
+        a, b = a[hit], b[hit]
+        fit = kl[a] + kl[b] <= capacity[kv[a]]
+        found.append(np.stack([a[fit], b[fit]], axis=1))
+    return np.concatenate(found)
 
 
 def merge(components: list[Component]) -> Component:

@@ -28,13 +28,15 @@ CLASHES: set[tuple[str, str]] = set()
 
 
 @pytest.mark.parametrize("seed", range(4))
-@pytest.mark.parametrize("way", ["bitmap", "binary search", "from the clashes"])
+@pytest.mark.parametrize("way", ["bitmap", "binary search", "from the clashes", "in slices of 7"])
 def test_every_way_of_finding_effective_clashes_finds_the_same_ones(seed, way, monkeypatch):
     instance = borough_week(seed, volunteers=60, requests=40)
     CLASHES.clear()
     CLASHES.update(tuple(sorted(clash)) for clash in instance.clashes)
     if way == "binary search":
         monkeypatch.setattr(components, "CLASH_BITMAP_BITS", 0)
+    if way == "in slices of 7":  # as a city week's 15 million pairs of pairs are looked at
+        monkeypatch.setattr(components, "EFFECTIVE_SLICE", 7)
     # The side taken when volunteers have many pairs each but clashes are few.
     monkeypatch.setattr(components, "_volunteer_side_cheaper", lambda *counts: way != "from the clashes")
     found = decompose(instance)
