@@ -45,7 +45,7 @@ def among(session: Session, column: Any, ids: Sequence[int]) -> Iterator[ColumnE
     if not ids:
         return
     if session.get_bind().dialect.name == "postgresql":
-        yield column == any_(bindparam("among_ids", list(ids), type_=ARRAY(Integer)))
+        yield column == any_(bindparam("among_ids", list(ids), type_=ARRAY(Integer), unique=True))
         return
     for chunk in range(0, len(ids), SQLITE_IDS_PER_STATEMENT):
         yield column.in_(ids[chunk : chunk + SQLITE_IDS_PER_STATEMENT])

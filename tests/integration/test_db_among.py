@@ -20,3 +20,12 @@ def test_among_finds_exactly_the_listed_rows_however_many_ids(db):
     expected_statements = 1 if db.get_bind().dialect.name == "postgresql" else -(-len(ids) // SQLITE_IDS_PER_STATEMENT)
     assert len(conditions) == expected_statements
     assert list(among(db, Bcu.id, [])) == []
+
+
+def test_two_of_them_in_one_statement_keep_their_own_ids(db):
+    db.add_all(Bcu(code=f"U{k:03}", name=f"Other unit {k}") for k in range(10))
+    db.commit()
+    rows = db.scalars(select(Bcu.id).order_by(Bcu.id)).all()
+    (evens,) = among(db, Bcu.id, rows[::2])
+    (first_half,) = among(db, Bcu.id, rows[:5])
+    assert db.scalars(select(Bcu.id).where(evens, first_half).order_by(Bcu.id)).all() == rows[:5:2]
