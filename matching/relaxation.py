@@ -1,4 +1,4 @@
-"""Upper bounds from a relaxation that min-cost flow solves exactly. Pure module.
+"""Upper bounds from a relaxation that flows solve exactly. Pure module.
 
 Used where CP-SAT cannot give a bound in time: the huge components of matching/partition.py,
 and the score of large CP-SAT components whose phase 2 ran out of time.
@@ -21,12 +21,13 @@ MAX_FLOW_LEVELS = 32
 
 
 def relaxation_bounds(component: Component) -> tuple[int, int]:
-    """Upper bounds on the coverage and on the score of every plan, from a min-cost flow that
+    """Upper bounds on the coverage and on the score of every plan, from a flow network that
     relaxes the rules it cannot express: each volunteer takes at most as many places as their
     smallest loads fit in their capacity, and at most one pair from each group of pairs that
     pairwise clash (a greedy partition of their clashes into cliques); teams need not be whole.
-    Every plan is a flow of this network, so its optima bound the plan's. Score: the best
-    total of positive scores, whatever the coverage."""
+    Every plan is a flow of this network, so its optima bound the plan's. Coverage: by max flows,
+    one per priority level (``_coverage_by_levels``). Score: the best total of positive scores,
+    whatever the coverage, by a min-cost flow."""
     arrays = ComponentArrays(component)
     n, num_v, num_r = component.num_pairs, len(component.volunteer_ids), len(component.request_ids)
     pv, pr = arrays.pv, arrays.pr
