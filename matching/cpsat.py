@@ -305,38 +305,28 @@ def improve(component: Component, chosen: list[int], *, work: int = 0) -> list[i
     def fits(q: int) -> bool:
         return load[q] <= room[volunteer[q]] and not blocked[q]
 
-    def replacement(p: int, least_gain: int) -> int | None:
-        """The best free alternative for p's place scoring more than score[p] + least_gain."""
+    def clashes_with(a: int, b: int) -> bool:
+        return b in partners[start[a] : start[a + 1]]
+
+    def replacement(p: int, least_gain: int, leaving: int | None = None) -> int | None:
+        """The best free alternative for p's place scoring more than score[p] + least_gain. With ``leaving``,
+        as it would be once that pair left the plan too, found without making the moves (in an ejection
+        chain most tries fail, and undoing them cost more than the search itself)."""
         nonlocal effort
+        freed = -1 if leaving is None else volunteer[leaving]
         for q in by_request[request[p]][:IMPROVE_EFFORT]:
             effort -= 1
             if score[q] - score[p] <= least_gain:
                 return None
-            if q != p and not on[q] and fits(q):
-                return q
-        return None
-
-    def clashes_with(a: int, b: int) -> bool:
-        return b in partners[start[a] : start[a + 1]]
-
-    def replacement_after(p: int, p2: int, q: int, least_gain: int) -> int | None:
-        """``replacement(p2, least_gain)`` as it would be once p and p2 made way for q, found without
-        making the moves (most tries fail, and undoing them cost more than the search itself)."""
-        nonlocal effort
-        u = volunteer[p]
-        for q2 in by_request[request[p2]][:IMPROVE_EFFORT]:
-            effort -= 1
-            if score[q2] - score[p2] <= least_gain:
-                return None
-            if q2 == p2 or on[q2]:
+            if q == p or on[q]:
                 continue
-            # Only p's volunteer has more room and fewer clashes after the moves: q2 is never a pair of q's
-            # volunteer (theirs for p2's request is p2 itself), so it neither clashes with q nor with p2.
-            if volunteer[q2] == u:
-                if load[q2] <= room[u] + load[p] and blocked[q2] == clashes_with(q2, p):
-                    return q2
-            elif fits(q2):
-                return q2
+            # In a chain, only the leaving pair's volunteer has more room and fewer clashes: q is never a
+            # pair of p's own volunteer (theirs for p's request is p), who takes the better place instead.
+            if volunteer[q] == freed:
+                if load[q] <= room[freed] + load[leaving] and blocked[q] == clashes_with(q, leaving):
+                    return q
+            elif fits(q):
+                return q
         return None
 
     def ejection(p: int) -> bool:
@@ -353,7 +343,7 @@ def improve(component: Component, chosen: list[int], *, work: int = 0) -> list[i
                 # q must clash with nothing in the plan but p2 (which would make way for it).
                 if load[q] > room[v] + load[p2] or (blocked[q] and (blocked[q] > 1 or not clashes_with(q, p2))):
                     continue
-                q2 = replacement_after(p, p2, q, -gain)
+                q2 = replacement(p2, -gain, leaving=p)
                 if q2 is not None:
                     drop(p)
                     drop(p2)
