@@ -262,4 +262,5 @@ def test_the_lp_bound_bounds_the_proven_optimum_and_is_no_looser_than_the_trivia
     path.write_text(json.dumps(instance_to_dict(instance)), encoding="utf-8")
     lp_bound.main([str(path), "--coverage", str(plan.coverage)])
     out = capsys.readouterr().out
-    assert f"LP bound on coverage: {bound:,}" in out and "below the bound" in out
+    assert f"LP bound on coverage: {bound:,}" in out and "below the LP bound" in out
+    assert "Lagrangian bound on coverage: " in out and "below the Lagrangian bound" in out
