@@ -24,9 +24,10 @@ dual value of its row as a price per place; then drop the requests' rows and let
 their best set of pairs, each worth its request's priority less that price, **exactly**: within their
 capacity and with no two clashing pairs, where the LP could take fractions of both. For any prices
 that are not negative, the prices × places plus the volunteers' best sets bound every plan's coverage
-(a plan is one such set per volunteer, and keeps each request's row). On the benchmark's weeks most of
-the LP's slack is in the volunteers' knapsacks and clashes; what is left is in the requests (a team
-filled by halves of four people). Prints both bounds and, with --coverage, the gaps.
+(a plan is one such set per volunteer, and keeps each request's row). On the small weeks whose optimum
+is proven it removes most of the LP's slack (2,000 × 500: 933 → 923, optimum 920); on city weeks less
+(London's: 76,581 → 76,489). What it cannot see is in the requests' rows (a team filled by halves of
+four people). Prints both bounds and, with --coverage, the gaps.
 """
 
 from __future__ import annotations
