@@ -43,6 +43,8 @@ LARGE_PAIRS = 5_000
 # at most IMPROVE_WORK checks per pair of the component in all (a cap on its time: linear).
 IMPROVE_EFFORT = 60
 IMPROVE_WORK = 10
+# augment (filling free places by short moves) does at most this many checks per pair of the component.
+AUGMENT_WORK = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,7 @@ def solve_cpsat(
     if quick_starts or hint is None:
         best = better(component, better(component, greedy(component, best_scores_first=True), greedy(component)),
                       best)
+        best = better(component, best, augment(component, best))  # and its free places filled by short moves
     _hint(model, x, teams, component, best)
     _maximize(model, x, pair_priority)
     large = component.num_pairs >= LARGE_PAIRS
@@ -110,6 +113,8 @@ def solve_cpsat(
         coverage_bound = min(_floor(first.best_objective_bound, trivial_coverage), trivial_coverage)
     else:
         coverage_bound = trivial_coverage  # UNKNOWN: CP-SAT's bound field means nothing then
+    if large and not proven:  # the search stopped early: short moves may still fill a place or two
+        best = better(component, best, augment(component, best))
     found_coverage, _ = value(component, best)
     if not score_phase:  # the caller's local search, over the whole plan, does the score
         final_coverage, final_score = value(component, best)
@@ -375,6 +380,129 @@ def improve(component: Component, chosen: list[int], *, work: int = 0) -> list[i
                 improved = True
             elif ejection(p):
                 improved = True
+    return [p for p in range(n) if on[p]]
+
+
+def augment(component: Component, chosen: list[int], *, work: int = AUGMENT_WORK) -> list[int]:
+    """A plan with at least the coverage of `chosen` (a valid plan): free places filled by short moves.
+
+    For each request with a free place, urgent first, each candidate in turn (best score first) takes
+    the place if they fit; or else after one of their own places is handed on to someone free for it;
+    or else after giving one of their places up, when that place is worth less than this one. A team
+    is filled only whole, and only when what it adds outweighs what it gives up; otherwise every move
+    made for it is undone. Every gain is a whole priority point or more, so this ends; its checks are
+    capped at `work` per pair. Why: the parts of a huge component are each solved with everything
+    around them fixed, so a place whose candidates are busy just across a border stays empty, and a
+    volunteer freed by a later part is not offered to an earlier one's empty places.
+    """
+    n = component.num_pairs
+    volunteer, request, load, score = component.pair_volunteer, component.pair_request, component.load, component.score
+    priority, needed, strict = component.priority, component.needed, component.all_or_nothing
+    by_request: list[list[int]] = [[] for _ in component.request_ids]
+    for p, r in enumerate(request):
+        by_request[r].append(p)
+    for options in by_request:
+        options.sort(key=lambda p: (-score[p], p))
+    start, partners = clash_partners(component)
+    on = [False] * n
+    blocked = [0] * n  # as in improve: how many of each pair's clash partners are in the plan
+    room = list(component.capacity)
+    taken: list[set[int]] = [set() for _ in component.volunteer_ids]
+    filled = [0] * len(component.request_ids)
+    journal: list[tuple[bool, int]] = []  # (taken?, pair) of the moves made for a team, to undo them
+    effort = work * max(n, 1)
+
+    def take(p: int) -> None:
+        on[p] = True
+        room[volunteer[p]] -= load[p]
+        taken[volunteer[p]].add(p)
+        filled[request[p]] += 1
+        for c in partners[start[p] : start[p + 1]]:
+            blocked[c] += 1
+        journal.append((True, p))
+
+    def drop(p: int) -> None:
+        on[p] = False
+        room[volunteer[p]] += load[p]
+        taken[volunteer[p]].discard(p)
+        filled[request[p]] -= 1
+        for c in partners[start[p] : start[p + 1]]:
+            blocked[c] -= 1
+        journal.append((False, p))
+
+    def undo(mark: int) -> None:
+        while len(journal) > mark:
+            was_taken, p = journal.pop()
+            (drop if was_taken else take)(p)
+            journal.pop()  # the undo's own entry
+
+    def fits(q: int) -> bool:
+        return load[q] <= room[volunteer[q]] and not blocked[q]
+
+    def way_in(q: int) -> tuple[int, int | None] | None:
+        """How q's volunteer can take q: (-1, None) as they are; (p2, q2) once their place p2 is handed on
+        to q2; (p2, None) once they give p2 up (the cheapest such); None if not by one such move."""
+        nonlocal effort
+        v = volunteer[q]
+        if fits(q):
+            return -1, None
+        # q's clash partners in the plan are all v's own pairs (a clash binds two pairs of one volunteer).
+        if blocked[q] > 1:
+            return None
+        given_up: tuple[int, int] | None = None  # (priority lost, pair)
+        for p2 in sorted(taken[v]):
+            effort -= 1
+            if load[q] > room[v] + load[p2] or (blocked[q] and q not in partners[start[p2] : start[p2 + 1]]):
+                continue
+            for q2 in by_request[request[p2]][:IMPROVE_EFFORT]:
+                effort -= 1
+                if not on[q2] and fits(q2):  # q2's volunteer is not v: v's pair for that request is p2
+                    return p2, q2
+            if not strict[request[p2]] and (given_up is None or priority[request[p2]] < given_up[0]):
+                given_up = (priority[request[p2]], p2)
+        return None if given_up is None else (given_up[1], None)
+
+    def enter(q: int, way: tuple[int, int | None]) -> int:
+        """Make the moves of `way` and take q; return the priority given up."""
+        p2, q2 = way
+        lost = 0
+        if p2 >= 0:
+            drop(p2)
+            if q2 is None:
+                lost = priority[request[p2]]
+            else:
+                take(q2)
+        take(q)
+        return lost
+
+    for p in chosen:
+        take(p)
+    journal.clear()
+    order = sorted((r for r in range(len(component.request_ids)) if priority[r] > 0), key=lambda r: (-priority[r], r))
+    improved = True
+    while improved and effort > 0:
+        improved = False
+        for r in order:
+            if filled[r] >= needed[r] or (strict[r] and filled[r]) or effort <= 0:
+                continue
+            mark, gained = len(journal), 0
+            for q in by_request[r]:
+                if filled[r] >= needed[r]:
+                    break
+                effort -= 1
+                if on[q]:
+                    continue
+                way = way_in(q)
+                if way is None:
+                    continue
+                if not strict[r] and way[1] is None and way[0] >= 0 and priority[request[way[0]]] >= priority[r]:
+                    continue  # giving that place up would not pay for this one
+                gained += priority[r] - enter(q, way)
+            if strict[r] and (filled[r] < needed[r] or gained <= 0):
+                undo(mark)  # a team only whole, and only if it adds more than it gives up
+            elif gained > 0:
+                improved = True
+            journal.clear()
     return [p for p in range(n) if on[p]]
 
 

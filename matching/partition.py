@@ -14,7 +14,10 @@ neighbourhood search:
    fixed: its volunteers keep only the capacity and the times the rest of the plan leaves them.
    The part's current plan is the hint, so the plan never gets worse. Two parts far apart are
    solved at the same time; a volunteer in both is moved only by the first (see ``rounds``).
-3. **Polish** the score with the local search of `cpsat.improve`.
+3. **Fill** the places still free by short moves over the whole plan (`cpsat.augment`: a candidate
+   takes a place once one of their own is handed on to someone free, or given up for a more valuable
+   one): the parts, each solved with everything around it fixed, cannot make moves across a border.
+4. **Polish** the score with the local search of `cpsat.improve`.
 
 The bound comes from a relaxation solved by flows (matching/relaxation.py): true, but looser than
 CP-SAT's. It is computed meanwhile in a forked process at the lowest priority (the same
@@ -31,7 +34,7 @@ from functools import partial
 import numpy as np
 
 from matching.components import Component, ComponentArrays, Outcome, value
-from matching.cpsat import Budget, better, greedy, improve, solve_cpsat
+from matching.cpsat import Budget, augment, better, greedy, improve, solve_cpsat
 from matching.forked import Beside
 from matching.relaxation import relaxation_bounds
 
@@ -159,7 +162,7 @@ def solve_huge(
 def _improve(
     component: Component, budget: Budget, part_pairs: int, hint: list[int] | None, started: float
 ) -> tuple[list[int], float, bool, dict[str, int]]:
-    """Steps 1–3 of the module docstring: (plan, deterministic time, wall limit hit, counts of parts: in
+    """Steps 1–4 of the module docstring: (plan, deterministic time, wall limit hit, counts of parts: in
     all, improved, skipped as already full, stopped by the clock)."""
     arrays = ComponentArrays(component)
     # The greedy plan, or the caller's hint (the plan already proposed, or a quick heuristic's) with its
@@ -174,7 +177,11 @@ def _improve(
     parts = split(component, part_pairs)
     with ThreadPoolExecutor(max_workers=threads) as pool:
         deterministic, wall_hit = _pass(arrays, on, parts, budget, pool, threads, started, counts)
-    chosen = improve(component, np.flatnonzero(on).tolist(), work=HUGE_IMPROVE_WORK)
+    # Each part was solved with everything around it fixed: a place whose candidates are busy just across
+    # a border, or were freed by a later part, is still empty. Short moves over the whole plan fill them
+    # (London's week: +128 priority-weighted places in ~1 s, nearly what the parts add in ~8 s).
+    chosen = augment(component, np.flatnonzero(on).tolist())
+    chosen = improve(component, chosen, work=HUGE_IMPROVE_WORK)
     return chosen, deterministic, wall_hit, counts
 
 
