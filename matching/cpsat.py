@@ -43,8 +43,14 @@ LARGE_PAIRS = 5_000
 # at most IMPROVE_WORK checks per pair of the component in all (a cap on its time: linear).
 IMPROVE_EFFORT = 60
 IMPROVE_WORK = 10
-# augment (filling free places by short moves) does at most this many checks per pair of the component.
-AUGMENT_WORK = 4
+# augment (filling free places by short moves) does at most AUGMENT_WORK checks per pair of the component.
+# A place is handed on along a chain of at most AUGMENT_DEPTH volunteers; at the k-th link it looks at the
+# AUGMENT_CHAIN_OPTIONS[k - 1] best candidates of the request for one who could hand a place of their own
+# on. Measured on London's week after the parts (75,741): chains of one 75,869, of two 76,003, of three
+# 76,052 (1.5–2 s); four links, or more candidates per link, found less within the same work.
+AUGMENT_WORK = 8
+AUGMENT_DEPTH = 3
+AUGMENT_CHAIN_OPTIONS = (60, 20)
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,13 +393,15 @@ def augment(component: Component, chosen: list[int], *, work: int = AUGMENT_WORK
     """A plan with at least the coverage of `chosen` (a valid plan): free places filled by short moves.
 
     For each request with a free place, urgent first, each candidate in turn (best score first) takes
-    the place if they fit; or else after one of their own places is handed on to someone free for it;
-    or else after giving one of their places up, when that place is worth less than this one. A team
-    is filled only whole, and only when what it adds outweighs what it gives up; otherwise every move
-    made for it is undone. Every gain is a whole priority point or more, so this ends; its checks are
-    capped at `work` per pair. Why: the parts of a huge component are each solved with everything
-    around them fixed, so a place whose candidates are busy just across a border stays empty, and a
-    volunteer freed by a later part is not offered to an earlier one's empty places.
+    the place if they fit; or else after one of their own places is handed on: to someone free for it,
+    or along a chain of up to AUGMENT_DEPTH volunteers, each taking the place of the one before once
+    they hand one of theirs on; or else, the cheapest way, after a place at the end of such a chain (or
+    their own) is given up, when it is worth less than this one. A team is filled only whole, and only
+    when what it adds outweighs what it gives up; otherwise every move made for it is undone. Every gain
+    is a whole priority point or more, so this ends; its checks are capped at `work` per pair. Why: the
+    parts of a huge component are each solved with everything around them fixed, so a place whose
+    candidates are busy just across a border stays empty, and a volunteer freed by a later part is not
+    offered to an earlier one's empty places.
     """
     n = component.num_pairs
     volunteer, request, load, score = component.pair_volunteer, component.pair_request, component.load, component.score
@@ -439,39 +447,71 @@ def augment(component: Component, chosen: list[int], *, work: int = AUGMENT_WORK
     def fits(q: int) -> bool:
         return load[q] <= room[volunteer[q]] and not blocked[q]
 
-    def way_in(q: int) -> tuple[int, int | None] | None:
-        """How q's volunteer can take q: (-1, None) as they are; (p2, q2) once their place p2 is handed on
-        to q2; (p2, None) once they give p2 up (the cheapest such); None if not by one such move."""
-        nonlocal effort
+    def freeing(q: int) -> list[int]:
+        """The places of q's volunteer any one of which, left, would let them take q."""
         v = volunteer[q]
-        if fits(q):
-            return -1, None
         # q's clash partners in the plan are all v's own pairs (a clash binds two pairs of one volunteer).
         if blocked[q] > 1:
-            return None
-        given_up: tuple[int, int] | None = None  # (priority lost, pair)
-        for p2 in sorted(taken[v]):
-            effort -= 1
-            if load[q] > room[v] + load[p2] or (blocked[q] and q not in partners[start[p2] : start[p2 + 1]]):
-                continue
-            for q2 in by_request[request[p2]][:IMPROVE_EFFORT]:
-                effort -= 1
-                if not on[q2] and fits(q2):  # q2's volunteer is not v: v's pair for that request is p2
-                    return p2, q2
-            if not strict[request[p2]] and (given_up is None or priority[request[p2]] < given_up[0]):
-                given_up = (priority[request[p2]], p2)
-        return None if given_up is None else (given_up[1], None)
+            return []
+        return [
+            p2
+            for p2 in sorted(taken[v])
+            if load[q] <= room[v] + load[p2] and (not blocked[q] or q in partners[start[p2] : start[p2 + 1]])
+        ]
 
-    def enter(q: int, way: tuple[int, int | None]) -> int:
-        """Make the moves of `way` and take q; return the priority given up."""
-        p2, q2 = way
+    def hand_on(p2: int, chain: tuple[int, ...]) -> tuple[int, list[tuple[int, int | None]]] | None:
+        """How the place p2 can be left: (priority given up, moves in order). Handed on to someone free,
+        (0, [(p2, q2)]); else, within AUGMENT_DEPTH, to someone who first leaves one of their own places
+        the same way, [..., (p3, q3), (p2, q2)]; else the cheapest such chain that ends in a place given up
+        (p3, None), or p2 itself given up. Nobody in `chain` (the volunteers whose room and clashes the
+        moves already change) takes a place: every other volunteer's stay as they are, so each move is
+        checked against the plan as it is. None if p2 cannot be left (a team's member with nobody free)."""
+        nonlocal effort
+        options = by_request[request[p2]]
+        for q2 in options[:IMPROVE_EFFORT]:  # q2's volunteer never holds p2: theirs for that request is p2
+            effort -= 1
+            if not on[q2] and volunteer[q2] not in chain and fits(q2):
+                return 0, [(p2, q2)]
+        cheapest = None if strict[request[p2]] else (priority[request[p2]], [(p2, None)])
+        if len(chain) >= AUGMENT_DEPTH:
+            return cheapest
+        for q2 in options[: AUGMENT_CHAIN_OPTIONS[len(chain) - 1]]:
+            effort -= 1
+            if on[q2] or volunteer[q2] in chain or effort <= 0:
+                continue
+            for p3 in freeing(q2):
+                way = hand_on(p3, (*chain, volunteer[q2]))
+                if way is not None and (cheapest is None or way[0] < cheapest[0]):
+                    cheapest = (way[0], [*way[1], (p2, q2)])
+                    if not way[0]:
+                        return cheapest
+        return cheapest
+
+    def way_in(q: int) -> tuple[int, list[tuple[int, int | None]]] | None:
+        """(priority given up, moves) after which q's volunteer can take q: no moves if they fit as they
+        are; else one of their places left as ``hand_on`` leaves it, the cheapest way. None if none."""
+        nonlocal effort
+        if fits(q):
+            return 0, []
+        cheapest = None
+        for p2 in freeing(q):
+            effort -= 1
+            way = hand_on(p2, (volunteer[q],))
+            if way is not None and (cheapest is None or way[0] < cheapest[0]):
+                cheapest = way
+                if not way[0]:
+                    break
+        return cheapest
+
+    def enter(q: int, moves: list[tuple[int, int | None]]) -> int:
+        """Make the moves and take q; return the priority given up."""
         lost = 0
-        if p2 >= 0:
-            drop(p2)
-            if q2 is None:
-                lost = priority[request[p2]]
+        for left, successor in moves:
+            drop(left)
+            if successor is None:
+                lost += priority[request[left]]
             else:
-                take(q2)
+                take(successor)
         take(q)
         return lost
 
@@ -493,11 +533,9 @@ def augment(component: Component, chosen: list[int], *, work: int = AUGMENT_WORK
                 if on[q]:
                     continue
                 way = way_in(q)
-                if way is None:
-                    continue
-                if not strict[r] and way[1] is None and way[0] >= 0 and priority[request[way[0]]] >= priority[r]:
-                    continue  # giving that place up would not pay for this one
-                gained += priority[r] - enter(q, way)
+                if way is None or (not strict[r] and way[0] >= priority[r]):
+                    continue  # no way in, or what it gives up would not pay for this place
+                gained += priority[r] - enter(q, way[1])
             if strict[r] and (filled[r] < needed[r] or gained <= 0):
                 undo(mark)  # a team only whole, and only if it adds more than it gives up
             elif gained > 0:

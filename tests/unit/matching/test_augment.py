@@ -43,6 +43,53 @@ def test_a_busy_candidate_hands_their_place_on_to_someone_free():
     assert _names(component, augment(component, start)) == {("v", "visit"), ("u", "session")}
 
 
+@pytest.mark.parametrize("links", [1, 2, 3])
+def test_a_place_is_handed_along_a_chain(links):
+    # v0 alone can take the visit; v0's place goes to v1, v1's to v2, …, and the last volunteer is free.
+    # All places are worth the same, so none may be given up for another: only the whole chain fills it.
+    tasks = [f"t{k}" for k in range(links + 1)]
+    people = [f"v{k}" for k in range(links + 1)]
+    pairs = [("v0", "visit", 1, 0.5)]
+    for k in range(links):
+        pairs += [(people[k], tasks[k], 1, 0.9), (people[k + 1], tasks[k], 1, 0.1)]
+    clashes = [("visit", "t0")] + [(tasks[k], tasks[k + 1]) for k in range(links - 1)]
+    component = _component(make_instance(
+        dict.fromkeys(people, 4), {"visit": (1, 3)} | {t: (1, 3) for t in tasks[:links]}, pairs, clashes
+    ))
+    start = _plan(component, *[(people[k], tasks[k]) for k in range(links)])
+    after = augment(component, start)
+    assert _names(component, after) == {("v0", "visit")} | {(people[k + 1], tasks[k]) for k in range(links)}
+
+
+def test_a_chain_may_end_in_a_cheaper_place_given_up():
+    # Nobody is free for w's routine class: giving it up (1) pays for the visit (3), where giving up v's
+    # session (3) would not.
+    component = _component(make_instance(
+        {"v": 4, "w": 4},
+        {"visit": (1, 3), "session": (1, 3), "class": (1, 1)},
+        [("v", "visit", 1, 0.5), ("v", "session", 1, 0.9), ("w", "session", 1, 0.1), ("w", "class", 1, 0.9)],
+        [("visit", "session"), ("session", "class")],
+    ))
+    after = augment(component, _plan(component, ("v", "session"), ("w", "class")))
+    assert _names(component, after) == {("v", "visit"), ("w", "session")}
+
+
+def test_a_chain_never_comes_back_to_a_volunteer_it_has_moved():
+    # The class could go back to v as the plan stands (v has room, class and session do not clash), but
+    # v is taking the visit, which clashes with the class: that chain must not be made.
+    component = _component(make_instance(
+        {"v": 4, "w": 4},
+        {"visit": (1, 9), "session": (1, 3), "class": (1, 3)},
+        [("v", "visit", 1, 0.5), ("v", "session", 1, 0.9), ("w", "session", 1, 0.1), ("w", "class", 1, 0.9),
+         ("v", "class", 1, 0.1)],
+        [("visit", "session"), ("session", "class"), ("visit", "class")],
+    ))
+    after = augment(component, _plan(component, ("v", "session"), ("w", "class")))
+    assert _valid(component, after)
+    # The best it can do: v gives the session up for the visit (9 for 3), w keeps the class.
+    assert _names(component, after) == {("v", "visit"), ("w", "class")}
+
+
 def test_a_place_is_given_up_only_for_a_more_valuable_one():
     instance = make_instance(
         {"v": 4},
