@@ -293,11 +293,7 @@ def improve(component: Component, chosen: list[int], *, work: int = 0) -> list[i
     """
     n = component.num_pairs
     volunteer, request, load, score = component.pair_volunteer, component.pair_request, component.load, component.score
-    by_request: list[list[int]] = [[] for _ in component.request_ids]
-    for p, r in enumerate(request):
-        by_request[r].append(p)
-    for options in by_request:
-        options.sort(key=lambda p: (-score[p], p))
+    by_request = _ranked_options(component)
     start, partners = clash_partners(component)
     on = [False] * n
     # How many of each pair's clash partners are in the plan, kept up to date: checking whether a pair
@@ -404,13 +400,9 @@ def augment(component: Component, chosen: list[int], *, work: int = AUGMENT_WORK
     offered to an earlier one's empty places.
     """
     n = component.num_pairs
-    volunteer, request, load, score = component.pair_volunteer, component.pair_request, component.load, component.score
+    volunteer, request, load = component.pair_volunteer, component.pair_request, component.load
     priority, needed, strict = component.priority, component.needed, component.all_or_nothing
-    by_request: list[list[int]] = [[] for _ in component.request_ids]
-    for p, r in enumerate(request):
-        by_request[r].append(p)
-    for options in by_request:
-        options.sort(key=lambda p: (-score[p], p))
+    by_request = _ranked_options(component)
     start, partners = clash_partners(component)
     on = [False] * n
     blocked = [0] * n  # as in improve: how many of each pair's clash partners are in the plan
@@ -542,6 +534,17 @@ def augment(component: Component, chosen: list[int], *, work: int = AUGMENT_WORK
                 improved = True
             journal.clear()
     return [p for p in range(n) if on[p]]
+
+
+def _ranked_options(component: Component) -> list[list[int]]:
+    """Each request's pairs, best score first (then by index): the alternatives the local searches try."""
+    score = component.score
+    by_request: list[list[int]] = [[] for _ in component.request_ids]
+    for p, r in enumerate(component.pair_request):
+        by_request[r].append(p)
+    for options in by_request:
+        options.sort(key=lambda p: (-score[p], p))
+    return by_request
 
 
 def better(component: Component, incumbent: list[int], challenger: list[int]) -> list[int]:
