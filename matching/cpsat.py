@@ -388,16 +388,16 @@ def improve(component: Component, chosen: list[int], *, work: int = 0) -> list[i
 def augment(component: Component, chosen: list[int], *, work: int = AUGMENT_WORK) -> list[int]:
     """A plan with at least the coverage of `chosen` (a valid plan): free places filled by short moves.
 
-    For each request with a free place, urgent first, each candidate in turn (best score first) takes
-    the place if they fit; or else after one of their own places is handed on: to someone free for it,
-    or along a chain of up to AUGMENT_DEPTH volunteers, each taking the place of the one before once
-    they hand one of theirs on; or else, the cheapest way, after a place at the end of such a chain (or
-    their own) is given up, when it is worth less than this one. A team is filled only whole, and only
-    when what it adds outweighs what it gives up; otherwise every move made for it is undone. Every gain
-    is a whole priority point or more, so this ends; its checks are capped at `work` per pair. Why: the
-    parts of a huge component are each solved with everything around them fixed, so a place whose
-    candidates are busy just across a border stays empty, and a volunteer freed by a later part is not
-    offered to an earlier one's empty places.
+    For each request with a free place, urgent first and then the scarcest first, each candidate in turn
+    (best score first) takes the place if they fit; or else after one of their own places is handed on:
+    to someone free for it, or along a chain of up to AUGMENT_DEPTH volunteers, each taking the place of
+    the one before once they hand one of theirs on; or else, the cheapest way, after a place at the end
+    of such a chain (or their own) is given up, when it is worth less than this one. A team is filled
+    only whole, and only when what it adds outweighs what it gives up; otherwise every move made for it
+    is undone. Every gain is a whole priority point or more, so this ends; its checks are capped at
+    `work` per pair. Why: the parts of a huge component are each solved with everything around them
+    fixed, so a place whose candidates are busy just across a border stays empty, and a volunteer freed
+    by a later part is not offered to an earlier one's empty places.
     """
     n = component.num_pairs
     volunteer, request, load = component.pair_volunteer, component.pair_request, component.load
@@ -510,7 +510,13 @@ def augment(component: Component, chosen: list[int], *, work: int = AUGMENT_WORK
     for p in chosen:
         take(p)
     journal.clear()
-    order = sorted((r for r in range(len(component.request_ids)) if priority[r] > 0), key=lambda r: (-priority[r], r))
+    # Urgent first, and within a priority the scarcest first (fewest candidates per place), as in the greedy
+    # start: the people free to take a handed-on place are few, and a request with thirty candidates can
+    # do without them (London's week: 76,111 after the parts, against 76,052 in request order).
+    order = sorted(
+        (r for r in range(len(component.request_ids)) if priority[r] > 0),
+        key=lambda r: (-priority[r], len(by_request[r]) / needed[r], r),
+    )
     improved = True
     while improved and effort > 0:
         improved = False
