@@ -46,8 +46,9 @@ IMPROVE_WORK = 10
 # augment (filling free places by short moves) does at most AUGMENT_WORK checks per pair of the component.
 # A place is handed on along a chain of at most AUGMENT_DEPTH volunteers; at the k-th link it looks at the
 # AUGMENT_CHAIN_OPTIONS[k - 1] best candidates of the request for one who could hand a place of their own
-# on. Measured on London's week after the parts (75,741): chains of one 75,869, of two 76,003, of three
-# 76,052 (1.5–2 s); four links, or more candidates per link, found less within the same work.
+# on. Measured on London's week after the parts (75,741), requests in index order: chains of one 75,869,
+# of two 76,003, of three 76,052 (scarcest first: 76,111; 1.5–2 s); four links, or more candidates per
+# link, found less within the same work.
 AUGMENT_WORK = 8
 AUGMENT_DEPTH = 3
 AUGMENT_CHAIN_OPTIONS = (60, 20)

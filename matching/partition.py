@@ -179,7 +179,7 @@ def _improve(
         deterministic, wall_hit = _pass(arrays, on, parts, budget, pool, threads, started, counts)
     # Each part was solved with everything around it fixed: a place whose candidates are busy just across
     # a border, or were freed by a later part, is still empty. Short moves over the whole plan fill them
-    # (London's week: +128 priority-weighted places in ~1 s, nearly what the parts add in ~8 s).
+    # (London's week: 75,741 -> 76,111 priority-weighted places in ~1.5–2 s; the parts add 146 in ~8 s).
     chosen = augment(component, np.flatnonzero(on).tolist())
     chosen = improve(component, chosen, work=HUGE_IMPROVE_WORK)
     return chosen, deterministic, wall_hit, counts
