@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import random
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -199,7 +199,7 @@ def test_parts_solved_at_the_same_time_fit_together():
     parts = [np.array([0]), np.array([1, 2, 3, 4, 5, 6])]
     assert partition.rounds(len(parts), 2) == [[0, 1]]
     counts = dict.fromkeys(("parts", "parts_improved", "parts_full", "parts_stopped_by_clock"), 0)
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with partition._PartPool(2, processes=False) as pool:
         partition._pass(arrays, on, parts, Budget(deterministic=1.0, wall=10.0, workers=2), pool, 2,
                         time.perf_counter(), counts)
     plan = np.flatnonzero(on).tolist()
@@ -234,3 +234,93 @@ def test_the_local_search_keeps_every_rule_when_time_and_clashes_bind(seed):
         assert _valid(component, better)
         assert value(component, better)[0] == value(component, start)[0]
         assert value(component, better)[1] >= value(component, start)[1]
+
+
+def _poor_start(component):
+    """One place filled: every part then has something to gain and is solved."""
+    return [next(p for p, r in enumerate(component.pair_request) if not component.all_or_nothing[r])]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_parts_in_worker_processes_give_the_plan_threads_give(monkeypatch, tmp_path, seed):
+    component = _largest(seed)
+    start = _poor_start(component)
+    monkeypatch.setattr(partition, "greedy", lambda component: start)
+    budget = Budget(deterministic=1.0, wall=30.0, workers=2)
+    threaded, threaded_counts = partition.solve_huge(component, budget, part_pairs=25)
+    where = tmp_path / "solved-in"
+    real = partition.solve_cpsat
+
+    def noting_the_process(*args, **options):
+        with where.open("a") as note:
+            note.write(f"{os.getpid()}\n")
+        return real(*args, **options)
+
+    monkeypatch.setattr(partition, "solve_cpsat", noting_the_process)
+    monkeypatch.setattr(partition, "PROCESS_PAIRS", 0)
+    in_processes, counts = partition.solve_huge(component, budget, part_pairs=25)
+    solved_in = where.read_text().split()
+    assert len(solved_in) == counts["parts"] - counts["parts_full"] and str(os.getpid()) not in solved_in
+    assert in_processes == threaded and counts == threaded_counts and counts["parts_improved"] > 0
+
+
+def test_a_round_is_solved_in_threads_when_a_worker_process_dies(monkeypatch):
+    component = _largest(1)
+    start = _poor_start(component)
+    monkeypatch.setattr(partition, "greedy", lambda component: start)
+    budget = Budget(deterministic=1.0, wall=30.0, workers=2)
+    expected, _ = partition.solve_huge(component, budget, part_pairs=25)
+    parent = os.getpid()
+    real = partition.solve_cpsat
+
+    def dies_in_a_child(*args, **options):
+        if os.getpid() != parent:
+            os._exit(1)  # a worker process killed mid-part (out of memory, say)
+        return real(*args, **options)
+
+    monkeypatch.setattr(partition, "solve_cpsat", dies_in_a_child)
+    monkeypatch.setattr(partition, "PROCESS_PAIRS", 0)
+    outcome, counts = partition.solve_huge(component, budget, part_pairs=25)
+    assert outcome == expected and counts["parts_improved"] > 0
+
+
+def test_a_hung_worker_process_is_killed_and_its_round_solved_here(monkeypatch):
+    component = _largest(2)
+    start = _poor_start(component)
+    monkeypatch.setattr(partition, "greedy", lambda component: start)
+    budget = Budget(deterministic=1.0, wall=30.0, workers=2)
+    expected, _ = partition.solve_huge(component, budget, part_pairs=25)
+    parent = os.getpid()
+    real = partition.solve_cpsat
+
+    def hangs_in_a_child(*args, **options):
+        if os.getpid() != parent:
+            time.sleep(3600)  # a lock inherited from another thread, never released
+        return real(*args, **options)
+
+    monkeypatch.setattr(partition, "solve_cpsat", hangs_in_a_child)
+    monkeypatch.setattr(partition, "PROCESS_PAIRS", 0)
+    monkeypatch.setattr(partition, "PROCESS_GRACE", 0.5)
+    started = time.perf_counter()
+    outcome, _ = partition.solve_huge(component, Budget(deterministic=1.0, wall=1.0, workers=2), part_pairs=25)
+    assert outcome.chosen == expected.chosen
+    assert time.perf_counter() - started < 20
+    deadline = time.monotonic() + 10
+    while multiprocessing.active_children() and time.monotonic() < deadline:  # reaps the killed workers
+        time.sleep(0.05)
+    assert multiprocessing.active_children() == []
+
+
+def test_the_split_made_in_a_process_of_its_own_is_the_split(monkeypatch):
+    component = _largest(3)
+    made = []
+    real_beside = partition.Beside
+    monkeypatch.setattr(partition, "Beside", lambda work, **options: made.append(work) or real_beside(work, **options))
+    monkeypatch.setattr(partition, "PROCESS_PAIRS", 0)
+    seen = []
+    real_pass = partition._pass
+    monkeypatch.setattr(partition, "_pass", lambda arrays, on, parts, *rest: seen.append(parts) or real_pass(
+        arrays, on, parts, *rest))
+    partition.solve_huge(component, Budget(deterministic=0.5, wall=30.0, workers=2), part_pairs=25)
+    assert [work.func for work in made] == [relaxation_bounds, partition.split]  # the bound's process, the split's
+    assert [p.tolist() for p in seen[0]] == [p.tolist() for p in partition.split(component, 25)]
