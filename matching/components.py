@@ -81,6 +81,8 @@ class Component:
     clash_array: np.ndarray | None = field(default=None, repr=False, compare=False)
     # What ``clash_partners`` returns, kept once built: the greedy plans and the local search all ask.
     partners: tuple[list[int], list[int]] | None = field(default=None, repr=False, compare=False)
+    # Each request's pairs best score first, kept once built by ``cpsat._ranked_options`` (read, never changed).
+    ranked: list[list[int]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def num_pairs(self) -> int:

@@ -6,10 +6,11 @@ import random
 
 import pytest
 
+from matching import cpsat
 from matching.components import decompose, value
 from matching.cpsat import augment, greedy
 from tests.unit.matching import make_instance
-from tests.unit.matching.test_partition import _valid, tight_week
+from tests.unit.matching.test_partition import _largest, _valid, tight_week
 
 
 def _component(instance):
@@ -157,3 +158,12 @@ def test_every_rule_is_kept_and_coverage_never_falls(seed, week):
             assert _valid(component, after)
             assert value(component, after)[0] >= value(component, start)[0]
         assert value(component, augment(component, thin))[0] > value(component, thin)[0] or thin == greedy_plan
+
+
+def test_ranked_options_are_built_once_per_component_and_best_score_first():
+    component = _largest(0)
+    first = cpsat._ranked_options(component)
+    assert cpsat._ranked_options(component) is first  # augment, then improve: one build
+    for r, options in enumerate(first):
+        assert sorted(options) == [p for p, q in enumerate(component.pair_request) if q == r]
+        assert options == sorted(options, key=lambda p: (-component.score[p], p))
