@@ -334,7 +334,6 @@ class _PartPool:
     rest are solved in threads instead: the same parts with the same budgets, so the same plan."""
 
     def __init__(self, threads: int, *, processes: bool) -> None:
-        self.threads = threads
         self.processes: ProcessPoolExecutor | None = None
         if processes and "fork" in multiprocessing.get_all_start_methods():
             self.processes = ProcessPoolExecutor(threads, mp_context=multiprocessing.get_context("fork"))
@@ -353,7 +352,8 @@ class _PartPool:
     def _stop_processes(self) -> None:
         if self.processes is None:
             return
-        # A hung worker never ends by itself: shutdown() cannot stop it, so it is killed.
+        # A hung worker never ends by itself: shutdown() cannot stop it, so it is killed. Python 3.11 has no
+        # public way to reach the workers (3.14 adds terminate_workers()): the executor's own table is read.
         workers = list((getattr(self.processes, "_processes", None) or {}).values())
         self.processes.shutdown(wait=False, cancel_futures=True)
         for worker in workers:
