@@ -42,7 +42,7 @@ from bench.generator import (
     WEEK,
     Week,
 )
-from matching.components import ragged
+from matching.components import lexorder, ragged
 from matching.instance import Instance, Pair, Request, Volunteer
 from vetting.catalogue import SKILLS, TASK_POLICIES, SkillLevel, SkillRequirement, TaskPolicy
 from vetting.lifecycle import ACTIVE_STATES
@@ -329,7 +329,7 @@ def shortlist(candidates: Candidates, needed: np.ndarray, *, base: int = 8, per_
 
 def _best(group: np.ndarray, score: np.ndarray, tie: np.ndarray) -> np.ndarray:
     """Each pair's rank within its group (0 = best score), ties broken by `tie`."""
-    order = np.lexsort((tie, -score, group))
+    order = lexorder(group, -score.astype(np.int64), tie.astype(np.int64))  # one combined key: see lexorder
     sorted_group = group[order]
     rank = np.empty(len(group), dtype=np.int64)
     rank[order] = np.arange(len(order)) - np.searchsorted(sorted_group, sorted_group, side="left")

@@ -240,7 +240,7 @@ def decompose(instance: Instance) -> Decomposition:
     per_request = np.bincount(pr[keep], minlength=num_r)
     keep &= ~strict[pr] | (per_request[pr] >= needed[pr])
     kept = np.flatnonzero(keep)
-    kept = kept[np.lexsort((pr[kept], pv[kept]))]  # sorted by (volunteer, request): input order never matters
+    kept = kept[lexorder(pv[kept], pr[kept])]  # sorted by (volunteer, request): input order never matters
     kv, kr, kl, ks = pv[kept], pr[kept], load[kept], score[kept]
 
     label = _connected(kv, num_v + kr, num_v + num_r)
@@ -257,7 +257,7 @@ def decompose(instance: Instance) -> Decomposition:
     clashes = _effective_clashes(instance, request_index, kv, kr, kl, capacity, num_r)
     effective = len(clashes)
     clash_group = group[clashes[:, 0]] if effective else np.zeros(0, dtype=np.int64)
-    clash_order = np.lexsort((position[clashes[:, 1]], position[clashes[:, 0]], clash_group)) if effective else []
+    clash_order = lexorder(clash_group, position[clashes[:, 0]], position[clashes[:, 1]]) if effective else []
     clashes = clashes[clash_order] if effective else clashes
     clash_bounds = np.searchsorted(clash_group[clash_order], np.arange(len(roots) + 1)) if effective else None
 
@@ -500,6 +500,24 @@ def clash_partners(component: Component) -> tuple[list[int], list[int]]:
     np.cumsum(np.bincount(owner, minlength=n), out=start[1:])
     component.partners = (start.tolist(), other[np.argsort(owner, kind="stable")].tolist())
     return component.partners
+
+
+def lexorder(*keys: np.ndarray) -> np.ndarray:
+    """The stable order by keys[0], then keys[1], … (integer arrays of one length): what
+    ``np.lexsort(keys[::-1])`` gives. Through one combined int64 key and one stable argsort where their
+    ranges fit in 62 bits: numpy's lexsort sorts once per key, and a city week's 2.13M candidates, already
+    in request order, took 1.2 s by (request, score, volunteer), 0.06 s so. Otherwise lexsort itself."""
+    if not keys or not len(keys[0]):
+        return np.lexsort(keys[::-1]) if keys else np.zeros(0, dtype=np.int64)
+    combined = np.zeros(len(keys[0]), dtype=np.int64)
+    span = 1
+    for key in reversed(keys):  # the least significant first
+        low, high = int(key.min()), int(key.max())
+        if span * (high - low + 1) >= 1 << 62:
+            return np.lexsort(keys[::-1])
+        combined += (key.astype(np.int64) - low) * span
+        span *= high - low + 1
+    return np.argsort(combined, kind="stable")
 
 
 def ragged(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from matching.components import lexorder
 from matching.domain import RequestFacts, travel_minutes
 from matching.funnel import FunnelResult
 from matching.instance import (
@@ -204,7 +205,7 @@ def _shortlist(columns: _Columns, score_milli: np.ndarray, needed: np.ndarray, p
     room = SHORTLIST_BASE + SHORTLIST_PER_PLACE * needed
     per_request = np.bincount(request_at, minlength=len(needed))
     crowded = per_request > room
-    by_score = np.lexsort((columns.volunteer_id, -score_milli, request_at))
+    by_score = lexorder(request_at, -score_milli, columns.volunteer_id)
     first = np.concatenate(([0], np.cumsum(per_request)[:-1]))
     rank = np.empty(len(request_at), dtype=np.int64)
     rank[by_score] = np.arange(len(by_score)) - first[request_at[by_score]]
@@ -212,7 +213,7 @@ def _shortlist(columns: _Columns, score_milli: np.ndarray, needed: np.ndarray, p
     # Crowded requests list their shortlist best first; the others keep the funnel's order.
     within = np.where(crowded[request_at], rank, np.arange(len(request_at)) - first[request_at])
     rows = np.flatnonzero(keep)
-    return rows[np.lexsort((within[rows], request_at[rows]))]
+    return rows[lexorder(request_at[rows], within[rows])]
 
 
 _MICROSECOND = timedelta(microseconds=1)
@@ -242,7 +243,9 @@ def _clashes(requests: Sequence[RequestFacts], volunteer_id: np.ndarray, request
     journey *= 60_000_000
     people, person = np.unique(volunteer_id, return_inverse=True)
     person = person.reshape(-1)
-    order = np.lexsort((request_at, starts[request_at], person))
+    # By volunteer, start, request: starts as their ranks, so the three fit one sortable key (``lexorder``).
+    start_rank = np.unique(starts, return_inverse=True)[1].reshape(-1)
+    order = lexorder(person, start_rank[request_at], request_at)
     person, request, journey = person[order], request_at[order], journey[order]
     start, end = starts[request], ends[request]
     widest = np.zeros(len(people), dtype=np.int64)

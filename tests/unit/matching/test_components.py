@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from matching import components
-from matching.components import decompose
+from matching.components import decompose, lexorder
 from tests.unit.matching.test_determinism import borough_week
 
 
@@ -43,3 +44,22 @@ def test_every_way_of_finding_effective_clashes_finds_the_same_ones(seed, way, m
     assert found.clashes_effective > 0
     for component in found.components:
         assert component.clashes == _by_hand(component)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_lexorder_is_lexsort(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 300))
+    widths = [int(w) for w in rng.choice([1, 3, 50, 10**6, 10**12], size=int(rng.integers(1, 4)))]
+    keys = [rng.integers(-w, w + 1, size=n) for w in widths]  # ties, negatives, and some too wide to combine
+    assert lexorder(*keys).tolist() == np.lexsort(keys[::-1]).tolist()
+
+
+def test_lexorder_combines_keys_that_fit_and_falls_back_otherwise(monkeypatch):
+    calls = []
+    real = np.lexsort
+    monkeypatch.setattr(np, "lexsort", lambda keys: calls.append(len(keys)) or real(keys))
+    small = [np.array([2, 1, 2, 1]), np.array([0, 5, 0, 3]), np.array([9, 8, 7, 6])]
+    assert lexorder(*small).tolist() == [3, 1, 2, 0] and calls == []
+    wide = [np.array([1, 0]) * 2**40, np.array([0, 1]) * 2**40]
+    assert lexorder(*wide).tolist() == [1, 0] and calls == [2]
