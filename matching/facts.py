@@ -334,6 +334,7 @@ def _candidates(session: Session, chosen: Select, index: _WardIndex | None, max_
 
     # Most volunteers share a few weekly patterns: one frozen WeeklySlot per distinct slot.
     slot_facts: dict[tuple, WeeklySlot] = {}
+    shared_facts: dict = {}  # equal skill and clearance facts as one object each (see person_facts)
     candidates = []
     for row in rows:
         home = None if row.latitude is None else (row.latitude, row.longitude)
@@ -347,7 +348,8 @@ def _candidates(session: Session, chosen: Select, index: _WardIndex | None, max_
         candidates.append(VolunteerCandidate(
             id=row.id,
             # Duck-typed records: person_facts reads attributes only, so it stays the one mapping to rules.
-            person=person_facts(profile, [_ClearanceRecord(*c[1:]) for c in clearances.get(row.id, ())], blocked),
+            person=person_facts(profile, [_ClearanceRecord(*c[1:]) for c in clearances.get(row.id, ())], blocked,
+                                shared=shared_facts),
             home=home,
             travel_limit_km=float(row.travel_limit_km),
             weekly_cap_minutes=row.weekly_hours_cap_minutes,
