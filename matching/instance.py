@@ -94,7 +94,11 @@ class Volunteer:
 
     def __post_init__(self) -> None:
         _check_id(self.id, "volunteer")
-        milli = to_milli(self.capacity, f"volunteer {self.id!r}: capacity", minimum=0, maximum=MAX_AMOUNT)
+        capacity = self.capacity
+        if type(capacity) is int and 0 <= capacity <= MAX_AMOUNT:  # the usual case, without building a message
+            milli = capacity * SCALE
+        else:
+            milli = to_milli(capacity, f"volunteer {self.id!r}: capacity", minimum=0, maximum=MAX_AMOUNT)
         object.__setattr__(self, "capacity_milli", milli)
 
 
@@ -112,8 +116,11 @@ class Request:
 
     def __post_init__(self) -> None:
         _check_id(self.id, "request")
-        _check_whole(self.needed, f"request {self.id!r}: needed", 1, MAX_NEEDED)
-        _check_whole(self.priority, f"request {self.id!r}: priority", 0, MAX_PRIORITY)
+        # Messages are built only for a value that fails (a city week makes 20,000 requests).
+        if not (type(self.needed) is int and 1 <= self.needed <= MAX_NEEDED):
+            _check_whole(self.needed, f"request {self.id!r}: needed", 1, MAX_NEEDED)
+        if not (type(self.priority) is int and 0 <= self.priority <= MAX_PRIORITY):
+            _check_whole(self.priority, f"request {self.id!r}: priority", 0, MAX_PRIORITY)
         if not isinstance(self.all_or_nothing, bool):
             raise InstanceError(
                 f"request {self.id!r}: all_or_nothing must be true or false, got {self.all_or_nothing!r}"

@@ -268,7 +268,9 @@ def _clashes(requests: Sequence[RequestFacts], volunteer_id: np.ndarray, request
     rank = np.empty(len(names), dtype=np.int64)
     rank[by_name] = np.arange(len(names))
     low, high = np.minimum(rank[a], rank[b]), np.maximum(rank[a], rank[b])
-    keys = np.sort(low * len(names) + high)
+    keys = low * len(names) + high
+    # As 32-bit numbers where they fit (a city week: 20,036² < 2³²), which sort in ~60% of the time.
+    keys = np.sort(keys.astype(np.uint32) if len(names) ** 2 <= 1 << 32 else keys).astype(np.int64)
     keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
     return by_name[keys // len(names)], by_name[keys % len(names)]
 
