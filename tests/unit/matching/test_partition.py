@@ -264,42 +264,36 @@ def test_parts_in_worker_processes_give_the_plan_threads_give(monkeypatch, tmp_p
     assert in_processes == threaded and counts == threaded_counts and counts["parts_improved"] > 0
 
 
-def test_a_round_is_solved_in_threads_when_a_worker_process_dies(monkeypatch):
-    component = _largest(1)
+def _children_misbehave(monkeypatch, seed, misbehave):
+    """A week from a poor start, its plan in threads, then parts in worker processes where each child
+    runs `misbehave()` before solving: (component, the threads' outcome)."""
+    component = _largest(seed)
     start = _poor_start(component)
     monkeypatch.setattr(partition, "greedy", lambda component: start)
-    budget = Budget(deterministic=1.0, wall=30.0, workers=2)
-    expected, _ = partition.solve_huge(component, budget, part_pairs=25)
+    expected, _ = partition.solve_huge(component, Budget(deterministic=1.0, wall=30.0, workers=2), part_pairs=25)
     parent = os.getpid()
     real = partition.solve_cpsat
 
-    def dies_in_a_child(*args, **options):
+    def in_a_child(*args, **options):
         if os.getpid() != parent:
-            os._exit(1)  # a worker process killed mid-part (out of memory, say)
+            misbehave()
         return real(*args, **options)
 
-    monkeypatch.setattr(partition, "solve_cpsat", dies_in_a_child)
+    monkeypatch.setattr(partition, "solve_cpsat", in_a_child)
     monkeypatch.setattr(partition, "PROCESS_PAIRS", 0)
-    outcome, counts = partition.solve_huge(component, budget, part_pairs=25)
+    return component, expected
+
+
+def test_a_round_is_solved_in_threads_when_a_worker_process_dies(monkeypatch):
+    # A worker process killed mid-part (out of memory, say).
+    component, expected = _children_misbehave(monkeypatch, 1, lambda: os._exit(1))
+    outcome, counts = partition.solve_huge(component, Budget(deterministic=1.0, wall=30.0, workers=2), part_pairs=25)
     assert outcome == expected and counts["parts_improved"] > 0
 
 
 def test_a_hung_worker_process_is_killed_and_its_round_solved_here(monkeypatch):
-    component = _largest(2)
-    start = _poor_start(component)
-    monkeypatch.setattr(partition, "greedy", lambda component: start)
-    budget = Budget(deterministic=1.0, wall=30.0, workers=2)
-    expected, _ = partition.solve_huge(component, budget, part_pairs=25)
-    parent = os.getpid()
-    real = partition.solve_cpsat
-
-    def hangs_in_a_child(*args, **options):
-        if os.getpid() != parent:
-            time.sleep(3600)  # a lock inherited from another thread, never released
-        return real(*args, **options)
-
-    monkeypatch.setattr(partition, "solve_cpsat", hangs_in_a_child)
-    monkeypatch.setattr(partition, "PROCESS_PAIRS", 0)
+    # A lock inherited from another thread, never released.
+    component, expected = _children_misbehave(monkeypatch, 2, lambda: time.sleep(3600))
     monkeypatch.setattr(partition, "PROCESS_GRACE", 0.5)
     started = time.perf_counter()
     outcome, _ = partition.solve_huge(component, Budget(deterministic=1.0, wall=1.0, workers=2), part_pairs=25)
