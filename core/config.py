@@ -83,7 +83,7 @@ def _from_env() -> dict:
         "VETTING_APPEAL_WINDOW_DAYS": env.get("VETTING_APPEAL_WINDOW_DAYS", "14"),
         "VETTING_DBS_RECHECK_MONTHS": env.get("VETTING_DBS_RECHECK_MONTHS", "36"),
         # Matching: CP-SAT search per week of requests, and how long a volunteer has to answer an offer.
-        "MATCH_TIME_LIMIT_SECONDS": float(env.get("MATCH_TIME_LIMIT_SECONDS", "10")),
+        "MATCH_TIME_LIMIT_SECONDS": float(env.get("MATCH_TIME_LIMIT_SECONDS", "14")),
         "MATCH_OFFER_HOURS": int(env.get("MATCH_OFFER_HOURS", "48")),
         # The address people reach the service at, for links in emails.
         "PUBLIC_URL": env.get("PUBLIC_URL", "http://127.0.0.1:5000"),

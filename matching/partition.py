@@ -18,6 +18,8 @@ neighbourhood search:
 3. **Fill** the places still free by short moves over the whole plan (`cpsat.augment`: a candidate
    takes a place once one of their own is handed on to someone free, or given up for a more valuable
    one): the parts, each solved with everything around it fixed, cannot make moves across a border.
+   Steps 2 and 3 run twice: the second time over smaller parts grown from the requests in a shuffled
+   order, whose borders cross the first parts' (``_splits``), with the rest of the budget.
 4. **Polish** the score with the local search of `cpsat.improve`.
 
 The bound comes from a relaxation solved by flows (matching/relaxation.py): true, but looser than
@@ -31,6 +33,7 @@ import logging
 import multiprocessing
 import time
 from collections import deque
+from collections.abc import Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
 
@@ -47,6 +50,16 @@ log = logging.getLogger(__name__)
 # no local search of their own: on London's week one search of 4 checks per pair after them scored
 # 16,270 in the time that a search in each part and 3 per pair after them scored 16,250.
 HUGE_IMPROVE_WORK = 4
+# Two passes of parts, each followed by `augment`: the first over parts grown in request order with this
+# share of the deterministic budget, the second over parts SECOND_PART_SHARE the size, grown from the
+# requests in a shuffled order, with the rest. The second pass's borders cross the first's, so it makes
+# the moves no part of the first could (a part keeps everything outside it fixed), and small parts are
+# cheap to prove. London's week of 2026-12-07 (a run's time limit of 14 s): 76,076 after the first pass
+# and `augment`, 76,113 after the second (seed 1: 76,089 and 76,118), for ~4.2 s; one pass of 5,000-pair
+# parts at 10 s gave 76,066-76,075 over seeds 0-3, and more time for it alone 76,072-76,106 at 15 s. A
+# second pass of 2,500-pair parts: 76,116 for 1.4 s more; a third of 1,000: +19 for 4 s more.
+FIRST_PASS_SHARE = 0.7
+SECOND_PART_SHARE = 0.4
 # A part's wall backstop, so that deterministic time binds first: seconds per unit of its deterministic
 # budget, well above the ~0.7–2 s a unit of search takes on the 2-core machine (matching/solver.py), plus
 # seconds per pair of its model for the work deterministic time barely counts (building the model and
@@ -66,11 +79,11 @@ PROCESS_PAIRS = 50_000
 PROCESS_GRACE = 30.0
 
 
-def split(component: Component, part_pairs: int) -> list[np.ndarray]:
+def split(component: Component, part_pairs: int, seeds: Iterable[int] | None = None) -> list[np.ndarray]:
     """Requests grouped into parts of about `part_pairs` pairs, each grown breadth-first from the
-    lowest-numbered request not yet placed, through volunteers the requests share. Parts much
-    smaller than asked (pockets left between others) join the neighbouring part they share most
-    volunteers with. Returns sorted pair indices per part. Deterministic."""
+    first request of `seeds` (default: in index order) not yet placed, through volunteers the requests
+    share. Parts much smaller than asked (pockets left between others) join the neighbouring part they
+    share most volunteers with. Returns sorted pair indices per part. Deterministic."""
     num_r = len(component.request_ids)
     pairs_of_request: list[list[int]] = [[] for _ in range(num_r)]
     requests_of_volunteer: list[list[int]] = [[] for _ in component.volunteer_ids]
@@ -82,7 +95,7 @@ def split(component: Component, part_pairs: int) -> list[np.ndarray]:
     # The part whose growth last looked at each volunteer's requests: once is enough per part (a city
     # volunteer is reached through each of their requests, and rescanning them all cost seconds).
     scanned = [-1] * len(component.volunteer_ids)
-    for seed in range(num_r):
+    for seed in range(num_r) if seeds is None else seeds:
         if part[seed] >= 0:
             continue
         label, size = len(sizes), 0
@@ -180,8 +193,9 @@ def _improve(
     all, improved, skipped as already full, stopped by the clock)."""
     arrays = ComponentArrays(component)
     forking = component.num_pairs >= PROCESS_PAIRS
-    # The split does not depend on the plan: made beside the greedy start (both single-threaded Python).
-    parts_beside = Beside(partial(split, component, part_pairs), timeout=BOUNDS_PROCESS_TIMEOUT) if forking else None
+    # The splits do not depend on the plan: made beside the greedy start (both single-threaded Python).
+    splits = partial(_splits, component, part_pairs, budget.seed)
+    parts_beside = Beside(splits, timeout=BOUNDS_PROCESS_TIMEOUT) if forking else None
     # The greedy plan, or the caller's hint (the plan already proposed, or a quick heuristic's) with its
     # free places filled greedily, whichever is better; the hint's on a tie, so a re-plan keeps what it can.
     try:
@@ -196,14 +210,23 @@ def _improve(
     on[current] = True
     threads = max(1, min(budget.workers, 2))
     counts = {"parts": 0, "parts_improved": 0, "parts_full": 0, "parts_stopped_by_clock": 0}
-    parts = parts_beside.result() if parts_beside is not None else split(component, part_pairs)
+    first, second = parts_beside.result() if parts_beside is not None else splits()
+    second_pairs = sum(len(pairs) for pairs in second)
+    passes = [(first, FIRST_PASS_SHARE, second_pairs), (second, 1.0 - FIRST_PASS_SHARE, 0)]
+    deterministic, wall_hit = 0.0, False
     with _PartPool(threads, processes=forking and threads > 1) as pool:
-        deterministic, wall_hit = _pass(arrays, on, parts, budget, pool, threads, started, counts)
-    # Each part was solved with everything around it fixed: a place whose candidates are busy just across
-    # a border, or were freed by a later part, is still empty. Short moves over the whole plan fill them
-    # (London's week: 75,741 -> 76,111 priority-weighted places in ~1.5–2 s; the parts add 146 in ~8 s).
-    chosen = augment(component, np.flatnonzero(on).tolist())
-    chosen = improve(component, chosen, work=HUGE_IMPROVE_WORK)
+        for parts, share, later_pairs in passes:
+            share_budget = Budget(budget.deterministic * share, budget.wall, budget.workers, budget.seed)
+            used, hit = _pass(arrays, on, parts, share_budget, pool, threads, started, counts, later_pairs)
+            deterministic, wall_hit = deterministic + used, wall_hit or hit
+            # Each part was solved with everything around it fixed: a place whose candidates are busy just
+            # across a border, or were freed by a later part, is still empty. Short moves over the whole
+            # plan fill them (London's week of 2026-12-07, first pass: 75,760 -> 76,076 priority-weighted
+            # places in ~1 s; the parts had added 179 to the greedy start in ~5 s).
+            filled = augment(component, np.flatnonzero(on).tolist())
+            on[:] = False
+            on[filled] = True
+    chosen = improve(component, np.flatnonzero(on).tolist(), work=HUGE_IMPROVE_WORK)
     return chosen, deterministic, wall_hit, counts
 
 
@@ -216,9 +239,11 @@ def _pass(
     threads: int,
     started: float,
     counts: dict[str, int],
+    later_pairs: int = 0,
 ) -> tuple[float, bool]:
     """Re-solve each part with the rest of the plan `on` fixed, updating `on` (step 2 of the module
-    docstring) and `counts`; returns the deterministic time used and whether the clock stopped a part."""
+    docstring) and `counts`; returns the deterministic time used and whether the clock stopped a part.
+    `later_pairs` are the pairs of passes still to come, which share the wall clock left."""
     n = len(arrays.pv)
     counts["parts"] += len(parts)
     schedule = rounds(len(parts), threads)
@@ -246,7 +271,7 @@ def _pass(
     for position, group in enumerate(schedule):
         used = np.bincount(arrays.pv[on], weights=arrays.load[on], minlength=len(arrays.capacity))
         wall_left = max(budget.wall - (time.perf_counter() - started), 0.0)
-        pairs_left = sum(len(parts[k]) for later in schedule[position:] for k in later)
+        pairs_left = later_pairs + sum(len(parts[k]) for later in schedule[position:] for k in later)
         jobs = []
         # A volunteer in two parts of this round is moved only by the first: in the others their
         # pairs stay as the plan has them, outside the model, like pairs of parts not in the round.
@@ -317,6 +342,14 @@ def _pass(
                 on[keep[np.array(outcome.chosen, dtype=np.int64)]] = True
                 counts["parts_improved"] += 1
     return deterministic, wall_hit
+
+
+def _splits(component: Component, part_pairs: int, seed: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The parts of the two passes: grown from the requests in index order, then, smaller, from the
+    requests in an order shuffled by `seed` (deterministic), so that the second pass's borders cross the
+    first's."""
+    order = np.random.default_rng(seed).permutation(len(component.request_ids)).tolist()
+    return split(component, part_pairs), split(component, max(1, round(part_pairs * SECOND_PART_SHARE)), order)
 
 
 def _solve_part(job: tuple[Component, list[int], Budget]) -> Outcome:

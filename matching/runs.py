@@ -84,7 +84,7 @@ class _Stale(Exception):
 
 @dataclass(frozen=True)
 class RunSettings:
-    time_limit: float = 10.0  # seconds of CP-SAT search per week of requests
+    time_limit: float = 14.0  # seconds of CP-SAT search per week of requests
     offer_hours: int = 48  # how long a volunteer has to answer
 
 

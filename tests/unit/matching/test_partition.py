@@ -48,7 +48,7 @@ def test_a_cancelled_bound_leaves_no_process_behind():
     assert bounds.process is None or not bounds.process.is_alive()
 
 
-def reference_split(component, part_pairs):
+def reference_split(component, part_pairs, seeds=None):
     """split() as it was before the small parts kept their member lists (scanning every request)."""
     num_r = len(component.request_ids)
     pairs_of_request = [[] for _ in range(num_r)]
@@ -58,7 +58,7 @@ def reference_split(component, part_pairs):
         requests_of_volunteer[v].append(r)
     part = [-1] * num_r
     sizes = []
-    for seed in range(num_r):
+    for seed in range(num_r) if seeds is None else seeds:
         if part[seed] >= 0:
             continue
         label, size = len(sizes), 0
@@ -99,11 +99,35 @@ def reference_split(component, part_pairs):
 
 
 @pytest.mark.parametrize(("seed", "part_pairs"), [(s, n) for s in range(6) for n in (4, 10, 25)])
-def test_split_gives_the_same_parts_as_before(seed, part_pairs):
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_split_gives_the_same_parts_as_before(seed, part_pairs, shuffled):
     component = _largest(seed)
-    got = partition.split(component, part_pairs)
-    want = reference_split(component, part_pairs)
+    num_r = len(component.request_ids)
+    seeds = random.Random(seed).sample(range(num_r), num_r) if shuffled else None
+    got = partition.split(component, part_pairs, seeds)
+    want = reference_split(component, part_pairs, seeds)
     assert [p.tolist() for p in got] == [p.tolist() for p in want]
+    assert sorted(np.concatenate(got).tolist()) == list(range(component.num_pairs))
+
+
+def test_the_second_pass_has_smaller_parts_across_the_first_and_the_rest_of_the_budget(monkeypatch):
+    component = _largest(1)
+    first, second = partition._splits(component, 25, 0)
+    assert [p.tolist() for p in first] == [p.tolist() for p in partition.split(component, 25)]
+    assert [p.tolist() for p in second] != [p.tolist() for p in partition.split(component, 10)]  # shuffled seeds
+    assert [p.tolist() for p in second] == [p.tolist() for p in partition._splits(component, 25, 0)[1]]
+    assert max(map(len, second)) < max(map(len, first))
+    seen = []
+    monkeypatch.setattr(partition, "solve_cpsat", lambda sub, budget, **options: seen.append(budget) or solve_cpsat(
+        sub, budget, **options))
+    monkeypatch.setattr(partition, "greedy", lambda component: _poor_start(component))
+    budget = Budget(deterministic=2.0, wall=30.0)
+    _, counts = partition.solve_huge(component, budget, part_pairs=25)
+    assert counts["parts"] == len(first) + len(second)
+    first_pass = [b.deterministic for b in seen[: len(first)]]
+    # Every part of the first pass is solved from the poor start; its share is 0.7 of the budget.
+    assert sum(first_pass) == pytest.approx(budget.deterministic * partition.FIRST_PASS_SHARE)
+    assert sum(b.deterministic for b in seen) <= budget.deterministic + 1e-9
 
 
 def test_a_part_gets_wall_time_for_its_model_when_the_time_limit_is_spent(monkeypatch):
@@ -132,7 +156,7 @@ def test_a_part_gets_wall_time_for_its_model_when_the_time_limit_is_spent(monkey
 def test_parts_that_cannot_gain_coverage_are_not_solved(monkeypatch):
     component = _largest(0)
     arrays = partition.ComponentArrays(component)
-    parts = partition.split(component, 25)
+    first, second = partition._splits(component, 25, 0)
     solved = []
     monkeypatch.setattr(partition, "solve_cpsat", lambda sub, budget, **options: solved.append(sub) or solve_cpsat(
         sub, budget, **options))
@@ -142,7 +166,7 @@ def test_parts_that_cannot_gain_coverage_are_not_solved(monkeypatch):
                   for r in range(len(component.request_ids)))
     assert value(component, plan)[0] == ceiling
     outcome, counts = partition.solve_huge(component, Budget(deterministic=1.0, wall=10.0), part_pairs=25, hint=plan)
-    assert solved == [] and counts["parts_full"] == len(parts) and counts["parts_improved"] == 0
+    assert solved == [] and counts["parts_full"] == len(first) + len(second) and counts["parts_improved"] == 0
     assert value(component, outcome.chosen)[0] == ceiling
 
 
@@ -247,20 +271,24 @@ def test_parts_in_worker_processes_give_the_plan_threads_give(monkeypatch, tmp_p
     start = _poor_start(component)
     monkeypatch.setattr(partition, "greedy", lambda component: start)
     budget = Budget(deterministic=1.0, wall=30.0, workers=2)
-    threaded, threaded_counts = partition.solve_huge(component, budget, part_pairs=25)
-    where = tmp_path / "solved-in"
     real = partition.solve_cpsat
 
-    def noting_the_process(*args, **options):
-        with where.open("a") as note:
-            note.write(f"{os.getpid()}\n")
-        return real(*args, **options)
+    def noting_the_process(where):
+        def solve(*args, **options):
+            with where.open("a") as note:
+                note.write(f"{os.getpid()}\n")
+            return real(*args, **options)
+        return solve
 
-    monkeypatch.setattr(partition, "solve_cpsat", noting_the_process)
+    monkeypatch.setattr(partition, "solve_cpsat", noting_the_process(tmp_path / "threads"))
+    threaded, threaded_counts = partition.solve_huge(component, budget, part_pairs=25)
+    monkeypatch.setattr(partition, "solve_cpsat", noting_the_process(tmp_path / "processes"))
     monkeypatch.setattr(partition, "PROCESS_PAIRS", 0)
     in_processes, counts = partition.solve_huge(component, budget, part_pairs=25)
-    solved_in = where.read_text().split()
-    assert len(solved_in) == counts["parts"] - counts["parts_full"] and str(os.getpid()) not in solved_in
+    in_threads = (tmp_path / "threads").read_text().split()
+    solved_in = (tmp_path / "processes").read_text().split()
+    assert set(in_threads) == {str(os.getpid())}
+    assert len(solved_in) == len(in_threads) and str(os.getpid()) not in solved_in
     assert in_processes == threaded and counts == threaded_counts and counts["parts_improved"] > 0
 
 
@@ -305,7 +333,7 @@ def test_a_hung_worker_process_is_killed_and_its_round_solved_here(monkeypatch):
     assert multiprocessing.active_children() == []
 
 
-def test_the_split_made_in_a_process_of_its_own_is_the_split(monkeypatch):
+def test_the_splits_made_in_a_process_of_their_own_are_the_splits(monkeypatch):
     component = _largest(3)
     made = []
     real_beside = partition.Beside
@@ -316,5 +344,8 @@ def test_the_split_made_in_a_process_of_its_own_is_the_split(monkeypatch):
     monkeypatch.setattr(partition, "_pass", lambda arrays, on, parts, *rest: seen.append(parts) or real_pass(
         arrays, on, parts, *rest))
     partition.solve_huge(component, Budget(deterministic=0.5, wall=30.0, workers=2), part_pairs=25)
-    assert [work.func for work in made] == [relaxation_bounds, partition.split]  # the bound's process, the split's
-    assert [p.tolist() for p in seen[0]] == [p.tolist() for p in partition.split(component, 25)]
+    assert [work.func for work in made] == [relaxation_bounds, partition._splits]  # the bound's process, the splits'
+    first, second = partition._splits(component, 25, 0)
+    assert [p.tolist() for p in seen[0]] == [p.tolist() for p in partition.split(component, 25)] == [
+        p.tolist() for p in first]
+    assert [p.tolist() for p in seen[1]] == [p.tolist() for p in second]
