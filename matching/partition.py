@@ -50,16 +50,17 @@ log = logging.getLogger(__name__)
 # no local search of their own: on London's week one search of 4 checks per pair after them scored
 # 16,270 in the time that a search in each part and 3 per pair after them scored 16,250.
 HUGE_IMPROVE_WORK = 4
-# Two passes of parts, each followed by `augment`: the first over parts grown in request order with this
-# share of the deterministic budget, the second over parts SECOND_PART_SHARE the size, grown from the
-# requests in a shuffled order, with the rest. The second pass's borders cross the first's, so it makes
-# the moves no part of the first could (a part keeps everything outside it fixed), and small parts are
-# cheap to prove. London's week of 2026-12-07 (a run's time limit of 14 s): 76,076 after the first pass
-# and `augment`, 76,113 after the second (seed 1: 76,089 and 76,118), for ~4.2 s; one pass of 5,000-pair
-# parts at 10 s gave 76,066-76,075 over seeds 0-3, and more time for it alone 76,072-76,106 at 15 s. A
-# second pass of 2,500-pair parts: 76,116 for 1.4 s more; a third of 1,000: +19 for 4 s more.
-FIRST_PASS_SHARE = 0.7
-SECOND_PART_SHARE = 0.4
+# Two passes of parts, each followed by `augment`: the first over parts grown in request order with 0.7
+# of the deterministic budget, the second over parts 0.4 the size, grown from the requests in a shuffled
+# order, with the rest. The second pass's borders cross the first's, so it makes the moves no part of the
+# first could (a part keeps everything outside it fixed), and small parts are cheap to prove. London's
+# week of 2026-12-07 at a run's time limit of 14 s, CP-SAT seeds 0-3: coverage 76,092-76,130 (mean 76,106)
+# in a plan step of 11.7 s; one pass of 5,000-pair parts at 10 s gave 76,066-76,075 in about the same time,
+# and at 15 s 76,072-76,106. Tried: a first pass with 0.6 or 0.8 of the budget, second parts of 0.6 or 1.0,
+# first parts of 2,000 pairs: the same mean within +-6, some slower; a third pass of 0.4: +19 for 3.8 s.
+# Each pass: (its parts' size, as a share of `part_pairs`; its share of the deterministic budget; grown
+# from the requests in a shuffled order).
+PASSES = ((1.0, 0.7, False), (0.4, 0.3, True))
 # A part's wall backstop, so that deterministic time binds first: seconds per unit of its deterministic
 # budget, well above the ~0.7–2 s a unit of search takes on the 2-core machine (matching/solver.py), plus
 # seconds per pair of its model for the work deterministic time barely counts (building the model and
@@ -210,12 +211,11 @@ def _improve(
     on[current] = True
     threads = max(1, min(budget.workers, 2))
     counts = {"parts": 0, "parts_improved": 0, "parts_full": 0, "parts_stopped_by_clock": 0}
-    first, second = parts_beside.result() if parts_beside is not None else splits()
-    second_pairs = sum(len(pairs) for pairs in second)
-    passes = [(first, FIRST_PASS_SHARE, second_pairs), (second, 1.0 - FIRST_PASS_SHARE, 0)]
+    passes = parts_beside.result() if parts_beside is not None else splits()
     deterministic, wall_hit = 0.0, False
     with _PartPool(threads, processes=forking and threads > 1) as pool:
-        for parts, share, later_pairs in passes:
+        for position, (parts, (_, share, _)) in enumerate(zip(passes, PASSES, strict=True)):
+            later_pairs = sum(len(pairs) for later in passes[position + 1 :] for pairs in later)
             share_budget = Budget(budget.deterministic * share, budget.wall, budget.workers, budget.seed)
             used, hit = _pass(arrays, on, parts, share_budget, pool, threads, started, counts, later_pairs)
             deterministic, wall_hit = deterministic + used, wall_hit or hit
@@ -268,70 +268,88 @@ def _pass(
         edges = np.searchsorted(part_of[inner], np.arange(len(parts) + 1))
         crossing = [(inner[edges[k] : edges[k + 1]], outer[edges[k] : edges[k + 1]]) for k in range(len(parts))]
     deterministic, wall_hit = 0.0, False
-    for position, group in enumerate(schedule):
+    # One array of each for the pass, not one per part (a city's 415k flags each time cost more than a
+    # small part's own work): a part only sets and reads the flags of its own pairs, and a pass's parts
+    # share no pair.
+    blocked = np.zeros(n, dtype=bool)
+    fixed = np.ones(n, dtype=bool)
+
+    def job(k: int, used: np.ndarray, held: np.ndarray, wall_left: float, pairs_left: int) -> tuple | None:
+        """Part k's model with the plan around it fixed, or None when it has nothing to gain."""
+        pairs = parts[k]
+        mine = ~held[arrays.pv[pairs]]
+        # The places such fixed pairs fill are taken: a request keeps the rest of its places, and a
+        # team with a fixed member, or a request they fill, stays as it is.
+        fixed_on = pairs[~mine & on[pairs]]
+        needed = arrays.needed.copy()
+        if len(fixed_on):
+            np.subtract.at(needed, arrays.pr[fixed_on], 1)
+            settled = (needed < arrays.needed) & (arrays.strict | (needed <= 0))
+            mine &= ~settled[arrays.pr[pairs]]
+        free = pairs[mine]
+        inside_on = free[on[free]]
+        inside_used = np.bincount(arrays.pv[inside_on], weights=arrays.load[inside_on], minlength=len(arrays.capacity))
+        room = (arrays.capacity - np.rint(used - inside_used)).astype(np.int64)
+        inner, outer = crossing[k]
+        blocked[inner[on[outer]]] = True
+        if len(free) < len(pairs) and inside[k] is not None:
+            # Pairs of the part left as they are count as outside for its clashes too.
+            fixed[free] = False
+            first, second = arrays.clashes[inside[k], 0], arrays.clashes[inside[k], 1]
+            blocked[first[fixed[second] & on[second]]] = True
+            blocked[second[fixed[first] & on[first]]] = True
+        keep = free[(arrays.load[free] <= room[arrays.pv[free]]) & ~blocked[free]]
+        if not len(keep):
+            return None
+        # A part whose requests already have every place they could have (as many as they need,
+        # or as many candidates as are left to them) cannot gain coverage: not worth a model.
+        # Its score is still polished by the local search at the end.
+        requests, candidates = np.unique(arrays.pr[keep], return_counts=True)
+        ceiling = int((np.minimum(candidates, needed[requests]) * arrays.priority[requests]).sum())
+        if int(arrays.priority[arrays.pr[keep[on[keep]]]].sum()) >= ceiling:
+            counts["parts_full"] += 1
+            return None
+        held[arrays.pv[pairs]] = True
+        local_hint = np.flatnonzero(on[keep]).tolist()
+        part_deterministic = budget.deterministic * len(pairs) / n
+        part_budget = Budget(
+            deterministic=part_deterministic,
+            # The wall clock stays a backstop for a loaded machine, never the usual stop: the
+            # greedy plan and the split before the parts use most of the run's time limit, and a
+            # part stopped by the clock makes the plan differ between runs of the same week.
+            wall=max(
+                wall_left * len(pairs) / pairs_left * threads,
+                part_deterministic * PART_WALL_PER_DETERMINISTIC + len(keep) * PART_WALL_PER_PAIR,
+            ),
+            workers=1,
+            seed=budget.seed,
+        )
+        sub = arrays.sub(keep, capacity=room, needed=needed, clash_rows=inside[k])
+        return keep, sub, local_hint, part_budget
+
+    # The parts in `threads` lanes (``rounds``): each round takes from each lane its next part that needs
+    # a model, and a lane run dry takes from the far end of the longest, so that no worker waits while
+    # parts are left (on London's week 39 of 83 rounds had had one part to solve: the other was full).
+    # Which parts share a round depends on the plan only, never on the clock: the plan is the same.
+    lanes = [deque(group[j] for group in schedule if j < len(group)) for j in range(threads)]
+    while any(lanes):
         used = np.bincount(arrays.pv[on], weights=arrays.load[on], minlength=len(arrays.capacity))
         wall_left = max(budget.wall - (time.perf_counter() - started), 0.0)
-        pairs_left = later_pairs + sum(len(parts[k]) for later in schedule[position:] for k in later)
-        jobs = []
+        pairs_left = later_pairs + sum(len(parts[k]) for lane in lanes for k in lane)
         # A volunteer in two parts of this round is moved only by the first: in the others their
         # pairs stay as the plan has them, outside the model, like pairs of parts not in the round.
         # The parts' plans then fit together whatever each finds.
         held = np.zeros(len(arrays.capacity), dtype=bool)
-        for k in group:
-            pairs = parts[k]
-            mine = ~held[arrays.pv[pairs]]
-            held[arrays.pv[pairs]] = True
-            # The places such fixed pairs fill are taken: a request keeps the rest of its places, and a
-            # team with a fixed member, or a request they fill, stays as it is.
-            fixed_on = pairs[~mine & on[pairs]]
-            needed = arrays.needed.copy()
-            if len(fixed_on):
-                np.subtract.at(needed, arrays.pr[fixed_on], 1)
-                settled = (needed < arrays.needed) & (arrays.strict | (needed <= 0))
-                mine &= ~settled[arrays.pr[pairs]]
-            free = pairs[mine]
-            inside_on = free[on[free]]
-            inside_used = np.bincount(
-                arrays.pv[inside_on], weights=arrays.load[inside_on], minlength=len(arrays.capacity)
-            )
-            room = (arrays.capacity - np.rint(used - inside_used)).astype(np.int64)
-            inner, outer = crossing[k]
-            blocked = np.zeros(n, dtype=bool)
-            blocked[inner[on[outer]]] = True
-            if len(free) < len(pairs) and inside[k] is not None:
-                # Pairs of the part left as they are count as outside for its clashes too.
-                fixed = np.ones(n, dtype=bool)
-                fixed[free] = False
-                first, second = arrays.clashes[inside[k], 0], arrays.clashes[inside[k], 1]
-                blocked[first[fixed[second] & on[second]]] = True
-                blocked[second[fixed[first] & on[first]]] = True
-            keep = free[(arrays.load[free] <= room[arrays.pv[free]]) & ~blocked[free]]
-            if not len(keep):
-                continue
-            # A part whose requests already have every place they could have (as many as they need,
-            # or as many candidates as are left to them) cannot gain coverage: not worth a model.
-            # Its score is still polished by the local search at the end.
-            requests, candidates = np.unique(arrays.pr[keep], return_counts=True)
-            ceiling = int((np.minimum(candidates, needed[requests]) * arrays.priority[requests]).sum())
-            if int(arrays.priority[arrays.pr[keep[on[keep]]]].sum()) >= ceiling:
-                counts["parts_full"] += 1
-                continue
-            local_hint = np.flatnonzero(on[keep]).tolist()
-            part_deterministic = budget.deterministic * len(pairs) / n
-            part_budget = Budget(
-                deterministic=part_deterministic,
-                # The wall clock stays a backstop for a loaded machine, never the usual stop: the
-                # greedy plan and the split before the parts use most of the run's time limit, and a
-                # part stopped by the clock makes the plan differ between runs of the same week.
-                wall=max(
-                    wall_left * len(pairs) / pairs_left * threads,
-                    part_deterministic * PART_WALL_PER_DETERMINISTIC + len(keep) * PART_WALL_PER_PAIR,
-                ),
-                workers=1,
-                seed=budget.seed,
-            )
-            sub = arrays.sub(keep, capacity=room, needed=needed, clash_rows=inside[k])
-            jobs.append((keep, sub, local_hint, part_budget))
+        jobs = []
+        for own in lanes:
+            while True:
+                lane = own if own else max(lanes, key=len)
+                if not lane:
+                    break
+                found = job(lane.popleft() if lane is own else lane.pop(), used, held, wall_left, pairs_left)
+                if found is not None:
+                    jobs.append(found)
+                    break
         outcomes = pool.solve([job[1:] for job in jobs])
         for (keep, sub, local_hint, _), outcome in zip(jobs, outcomes, strict=True):
             deterministic += outcome.deterministic_time
@@ -344,12 +362,18 @@ def _pass(
     return deterministic, wall_hit
 
 
-def _splits(component: Component, part_pairs: int, seed: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """The parts of the two passes: grown from the requests in index order, then, smaller, from the
-    requests in an order shuffled by `seed` (deterministic), so that the second pass's borders cross the
-    first's."""
-    order = np.random.default_rng(seed).permutation(len(component.request_ids)).tolist()
-    return split(component, part_pairs), split(component, max(1, round(part_pairs * SECOND_PART_SHARE)), order)
+def _splits(component: Component, part_pairs: int, seed: int) -> list[list[np.ndarray]]:
+    """The parts of each pass of PASSES: grown from the requests in index order, or in an order shuffled
+    by `seed` (deterministic), so that a later pass's borders cross the first's."""
+    shuffle = np.random.default_rng(seed)
+    return [
+        split(
+            component,
+            max(1, round(part_pairs * size)),
+            shuffle.permutation(len(component.request_ids)).tolist() if shuffled else None,
+        )
+        for size, _, shuffled in PASSES
+    ]
 
 
 def _solve_part(job: tuple[Component, list[int], Budget]) -> Outcome:

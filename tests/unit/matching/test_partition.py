@@ -113,6 +113,7 @@ def test_split_gives_the_same_parts_as_before(seed, part_pairs, shuffled):
 def test_the_second_pass_has_smaller_parts_across_the_first_and_the_rest_of_the_budget(monkeypatch):
     component = _largest(1)
     first, second = partition._splits(component, 25, 0)
+    assert partition.PASSES == ((1.0, 0.7, False), (0.4, 0.3, True))
     assert [p.tolist() for p in first] == [p.tolist() for p in partition.split(component, 25)]
     assert [p.tolist() for p in second] != [p.tolist() for p in partition.split(component, 10)]  # shuffled seeds
     assert [p.tolist() for p in second] == [p.tolist() for p in partition._splits(component, 25, 0)[1]]
@@ -126,7 +127,7 @@ def test_the_second_pass_has_smaller_parts_across_the_first_and_the_rest_of_the_
     assert counts["parts"] == len(first) + len(second)
     first_pass = [b.deterministic for b in seen[: len(first)]]
     # Every part of the first pass is solved from the poor start; its share is 0.7 of the budget.
-    assert sum(first_pass) == pytest.approx(budget.deterministic * partition.FIRST_PASS_SHARE)
+    assert sum(first_pass) == pytest.approx(budget.deterministic * partition.PASSES[0][1])
     assert sum(b.deterministic for b in seen) <= budget.deterministic + 1e-9
 
 
@@ -151,6 +152,40 @@ def test_a_part_gets_wall_time_for_its_model_when_the_time_limit_is_spent(monkey
     assert not first.wall_limit_hit
     second, _ = partition.solve_huge(component, spent, part_pairs=25)
     assert first == second
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_no_worker_waits_for_a_part_while_parts_are_left(monkeypatch, seed):
+    # From the greedy start many parts are already full: a round is filled from the parts that need a
+    # model, so only the last round of a pass can hold fewer parts than there are workers.
+    component = _largest(seed)
+    calls = []
+    real = partition._PartPool.solve
+    monkeypatch.setattr(partition._PartPool, "solve", lambda self, jobs: calls.append(len(jobs)) or real(self, jobs))
+    seen = []
+    real_pass = partition._pass
+    monkeypatch.setattr(partition, "_pass", lambda *args: seen.append(len(calls)) or real_pass(*args))
+    outcome, counts = partition.solve_huge(component, Budget(deterministic=1.0, wall=30.0, workers=2), part_pairs=25)
+    passes = [calls[start:end] for start, end in zip(seen, [*seen[1:], len(calls)], strict=True)]
+    assert counts["parts_full"] > 0 and all(passes)
+    assert all(jobs == 2 for rounds in passes for jobs in rounds[:-1])
+    assert sum(map(sum, passes)) <= counts["parts"] - counts["parts_full"]
+    assert _valid(component, outcome.chosen)
+
+
+def test_a_lane_run_dry_takes_parts_from_the_far_end_of_another(monkeypatch):
+    component = _largest(0)
+    monkeypatch.setattr(partition, "greedy", lambda component: _poor_start(component))
+    # Lanes of one part and of all the others: the first lane runs dry after its first round.
+    monkeypatch.setattr(partition, "rounds", lambda num_parts, threads: [[0, 1], *([k] for k in range(2, num_parts))])
+    monkeypatch.setattr(partition, "PASSES", ((1.0, 1.0, False),))
+    calls = []
+    real = partition._PartPool.solve
+    monkeypatch.setattr(partition._PartPool, "solve", lambda self, jobs: calls.append(len(jobs)) or real(self, jobs))
+    outcome, counts = partition.solve_huge(component, Budget(deterministic=1.0, wall=30.0, workers=2), part_pairs=25)
+    assert counts["parts"] > 4 and counts["parts_full"] == 0
+    assert calls == [2] * (counts["parts"] // 2) + [1] * (counts["parts"] % 2)
+    assert _valid(component, outcome.chosen)
 
 
 def test_parts_that_cannot_gain_coverage_are_not_solved(monkeypatch):
