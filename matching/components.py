@@ -143,6 +143,7 @@ class ComponentArrays:
             self.clashes = np.array(component.clashes, dtype=np.int64).reshape(-1, 2)
         self.volunteer_ids = np.array(component.volunteer_ids, dtype=object)
         self.request_ids = np.array(component.request_ids, dtype=object)
+        self._position: np.ndarray | None = None  # sub()'s scratch
 
     def sub(
         self,
@@ -163,10 +164,15 @@ class ComponentArrays:
         needed = self.needed if needed is None else needed
         clash_array = np.zeros((0, 2), dtype=np.int64)
         if len(self.clashes):
-            position = np.full(len(self.pv), -1, dtype=np.int64)
+            # Each pair's place in `pairs`, -1 outside: one array, set and reset for each call (a city's
+            # 415k entries filled afresh cost more than a small part's own work). Not thread-safe.
+            if self._position is None:
+                self._position = np.full(len(self.pv), -1, dtype=np.int64)
+            position = self._position
             position[pairs] = np.arange(len(pairs))
             candidates = self.clashes if clash_rows is None else self.clashes[clash_rows]
             a, b = position[candidates[:, 0]], position[candidates[:, 1]]
+            position[pairs] = -1
             keep = (a >= 0) & (b >= 0)
             a, b = a[keep], b[keep]
             order = np.lexsort((b, a))  # sorted as (a, b) tuples sort

@@ -247,7 +247,8 @@ def _pass(
     n = len(arrays.pv)
     counts["parts"] += len(parts)
     schedule = rounds(len(parts), threads)
-    part_of = np.empty(n, dtype=np.int64)
+    # Numbers of up to 16 bits: numpy sorts them stably by radix, the sorts below ~10x faster on a city.
+    part_of = np.empty(n, dtype=np.int16 if len(parts) < 2**15 else np.int64)
     for k, pairs in enumerate(parts):
         part_of[pairs] = k
     # Clashes that cross a part's border: (pair inside, partner outside), per part.
@@ -332,8 +333,9 @@ def _pass(
     # parts are left (on London's week 39 of 83 rounds had had one part to solve: the other was full).
     # Which parts share a round depends on the plan only, never on the clock: the plan is the same.
     lanes = [deque(group[j] for group in schedule if j < len(group)) for j in range(threads)]
+    # Each volunteer's load in the plan, kept up to date as parts change it.
+    used = np.bincount(arrays.pv[on], weights=arrays.load[on], minlength=len(arrays.capacity))
     while any(lanes):
-        used = np.bincount(arrays.pv[on], weights=arrays.load[on], minlength=len(arrays.capacity))
         wall_left = max(budget.wall - (time.perf_counter() - started), 0.0)
         pairs_left = later_pairs + sum(len(parts[k]) for lane in lanes for k in lane)
         # A volunteer in two parts of this round is moved only by the first: in the others their
@@ -356,8 +358,12 @@ def _pass(
             wall_hit = wall_hit or outcome.wall_limit_hit
             counts["parts_stopped_by_clock"] += outcome.wall_limit_hit
             if value(sub, outcome.chosen) > value(sub, local_hint):
+                before = keep[on[keep]]
                 on[keep] = False  # every pair of the part in the plan is in keep (it fits, as it is)
-                on[keep[np.array(outcome.chosen, dtype=np.int64)]] = True
+                after = keep[np.array(outcome.chosen, dtype=np.int64)]
+                on[after] = True
+                np.subtract.at(used, arrays.pv[before], arrays.load[before])
+                np.add.at(used, arrays.pv[after], arrays.load[after])
                 counts["parts_improved"] += 1
     return deterministic, wall_hit
 

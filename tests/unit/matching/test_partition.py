@@ -384,3 +384,47 @@ def test_the_splits_made_in_a_process_of_their_own_are_the_splits(monkeypatch):
     assert [p.tolist() for p in seen[0]] == [p.tolist() for p in partition.split(component, 25)] == [
         p.tolist() for p in first]
     assert [p.tolist() for p in seen[1]] == [p.tolist() for p in second]
+
+
+def test_sub_components_cut_one_after_another_are_cut_afresh():
+    # sub() reuses one scratch array of positions: a part cut after another must not see the first's.
+    component = _largest(0)
+    arrays = partition.ComponentArrays(component)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        pairs = np.sort(rng.choice(component.num_pairs, size=component.num_pairs // 3, replace=False))
+        got = arrays.sub(pairs)
+        want = partition.ComponentArrays(component).sub(pairs)
+        assert got == want and len(got.clashes) > 0
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_each_part_has_the_room_the_plan_leaves_its_volunteers(seed):
+    # The volunteers' loads are kept up to date as parts change the plan: each part's model gets what
+    # the plan of that moment, outside the part, leaves each of its volunteers.
+    component = _largest(seed)
+    arrays = partition.ComponentArrays(component)
+    on = np.zeros(component.num_pairs, dtype=bool)
+    rng = np.random.default_rng(seed)
+    # Half the greedy plan's single places (no team member): parts then both add and move pairs.
+    strict = component.all_or_nothing
+    on[[p for p in greedy(component) if not strict[component.pair_request[p]] and rng.random() < 0.5]] = True
+    assert _valid(component, np.flatnonzero(on).tolist())
+    checked = []
+    cut = arrays.sub
+
+    def sub(keep, *, capacity, needed, clash_rows):
+        outside = on.copy()
+        outside[keep] = False
+        load = np.bincount(arrays.pv[outside], weights=arrays.load[outside], minlength=len(arrays.capacity))
+        volunteers = np.unique(arrays.pv[keep])
+        checked.append(np.array_equal(capacity[volunteers], arrays.capacity[volunteers] - load[volunteers]))
+        return cut(keep, capacity=capacity, needed=needed, clash_rows=clash_rows)
+
+    arrays.sub = sub
+    counts = {"parts": 0, "parts_improved": 0, "parts_full": 0, "parts_stopped_by_clock": 0}
+    with partition._PartPool(2, processes=False) as pool:
+        partition._pass(arrays, on, partition.split(component, 25), Budget(1.0, 30.0, 2), pool, 2, time.perf_counter(),
+                        counts)
+    assert len(checked) > 5 and all(checked) and counts["parts_improved"] > 1
+    assert _valid(component, np.flatnonzero(on).tolist())
