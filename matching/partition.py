@@ -18,8 +18,8 @@ neighbourhood search:
 3. **Fill** the places still free by short moves over the whole plan (`cpsat.augment`: a candidate
    takes a place once one of their own is handed on to someone free, or given up for a more valuable
    one): the parts, each solved with everything around it fixed, cannot make moves across a border.
-   Steps 2 and 3 run twice: the second time over smaller parts grown from the requests in a shuffled
-   order, whose borders cross the first parts' (``_splits``), with the rest of the budget.
+   Steps 2 and 3 run three times (``PASSES``): then over smaller parts grown from the requests in
+   shuffled orders, whose borders cross the first parts' (``_splits``), with the rest of the budget.
 4. **Polish** the score with the local search of `cpsat.improve`.
 
 The bound comes from a relaxation solved by flows (matching/relaxation.py): true, but looser than
@@ -50,17 +50,19 @@ log = logging.getLogger(__name__)
 # no local search of their own: on London's week one search of 4 checks per pair after them scored
 # 16,270 in the time that a search in each part and 3 per pair after them scored 16,250.
 HUGE_IMPROVE_WORK = 4
-# Two passes of parts, each followed by `augment`: the first over parts grown in request order with 0.7
-# of the deterministic budget, the second over parts 0.4 the size, grown from the requests in a shuffled
-# order, with the rest. The second pass's borders cross the first's, so it makes the moves no part of the
-# first could (a part keeps everything outside it fixed), and small parts are cheap to prove. London's
-# week of 2026-12-07 at a run's time limit of 14 s, CP-SAT seeds 0-3: coverage 76,092-76,130 (mean 76,106)
-# in a plan step of 11.7 s; one pass of 5,000-pair parts at 10 s gave 76,066-76,075 in about the same time,
-# and at 15 s 76,072-76,106. Tried: a first pass with 0.6 or 0.8 of the budget, second parts of 0.6 or 1.0,
-# first parts of 2,000 pairs: the same mean within +-6, some slower; a third pass of 0.4: +19 for 3.8 s.
+# Passes of parts, each followed by `augment`: the first over parts grown in request order with 0.6 of
+# the deterministic budget, then two over parts 0.4 the size, each grown from the requests in an order
+# shuffled anew, with 0.2 each. A later pass's borders cross the earlier ones', so it makes the moves no
+# part of those could (a part keeps everything outside it fixed), and small parts are cheap to prove.
+# London's week of 2026-12-07 at a run's time limit of 14 s, CP-SAT seeds 0-3: coverage 76,119-76,131
+# (mean 76,125; 0.47-0.45% below the Lagrangian bound 76,475) in a plan step of ~14.6 s; with the first
+# two passes alone 76,082-76,130 (mean 76,106; 0.51-0.45%) in ~12.4 s, measured together; one pass of
+# 5,000-pair parts at 10 s (sessions 5-6) 76,066-76,075 in about 12 s. Also tried: a first pass with
+# 0.8 of the budget, second parts of 0.6 or 1.0 the size, first parts of 2,000 pairs, third parts of
+# 0.25: the same means within +-6.
 # Each pass: (its parts' size, as a share of `part_pairs`; its share of the deterministic budget; grown
 # from the requests in a shuffled order).
-PASSES = ((1.0, 0.7, False), (0.4, 0.3, True))
+PASSES = ((1.0, 0.6, False), (0.4, 0.2, True), (0.4, 0.2, True))
 # A part's wall backstop, so that deterministic time binds first: seconds per unit of its deterministic
 # budget, well above the ~0.7–2 s a unit of search takes on the 2-core machine (matching/solver.py), plus
 # seconds per pair of its model for the work deterministic time barely counts (building the model and
@@ -221,8 +223,9 @@ def _improve(
             deterministic, wall_hit = deterministic + used, wall_hit or hit
             # Each part was solved with everything around it fixed: a place whose candidates are busy just
             # across a border, or were freed by a later part, is still empty. Short moves over the whole
-            # plan fill them (London's week of 2026-12-07, first pass: 75,760 -> 76,076 priority-weighted
-            # places in ~1 s; the parts had added 179 to the greedy start in ~5 s).
+            # plan fill them. London's week of 2026-12-07 (its one huge component), priority-weighted places:
+            # greedy start 75,581, first pass's parts 75,745, augment 76,066 (~0.9 s); second pass 76,082,
+            # augment 76,100; third pass 76,110, augment 76,114.
             filled = augment(component, np.flatnonzero(on).tolist())
             on[:] = False
             on[filled] = True
@@ -370,7 +373,7 @@ def _pass(
 
 def _splits(component: Component, part_pairs: int, seed: int) -> list[list[np.ndarray]]:
     """The parts of each pass of PASSES: grown from the requests in index order, or in an order shuffled
-    by `seed` (deterministic), so that a later pass's borders cross the first's."""
+    anew for each pass from `seed` (deterministic), so that a later pass's borders cross the earlier ones'."""
     shuffle = np.random.default_rng(seed)
     return [
         split(

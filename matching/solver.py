@@ -51,7 +51,7 @@ BATCH_PAIRS = 20_000
 # (A huge component that min-cost flow represents exactly still goes to flow: exact and fast.)
 # Parts of 2,500 pairs rather than 5,000: on London's week the first pass took 4.9 s instead of 7.0 s and
 # left 76,076 after `augment` instead of 76,066 (smaller models are proven sooner, and the time goes to a
-# second pass: see FIRST_PASS_SHARE).
+# second and third pass: see partition.PASSES).
 HUGE_PAIRS = 60_000
 PART_PAIRS = 2_500
 
