@@ -278,12 +278,15 @@ def _pass(
     blocked = np.zeros(n, dtype=bool)
     fixed = np.ones(n, dtype=bool)
 
-    def job(k: int, used: np.ndarray, held: np.ndarray, wall_left: float, pairs_left: int) -> tuple | None:
+    def prepare(
+        k: int, used: np.ndarray, held: np.ndarray, wall_left: float, pairs_left: int
+    ) -> tuple[np.ndarray, Component, list[int], Budget] | None:
         """Part k's model with the plan around it fixed, or None when it has nothing to gain."""
         pairs = parts[k]
+        # The pairs of volunteers `held` by a part earlier in the round stay as the plan has them. The
+        # places they fill are taken: a request keeps the rest of its places, and a team with a fixed
+        # member, or a request they fill, stays as it is.
         mine = ~held[arrays.pv[pairs]]
-        # The places such fixed pairs fill are taken: a request keeps the rest of its places, and a
-        # team with a fixed member, or a request they fill, stays as it is.
         fixed_on = pairs[~mine & on[pairs]]
         needed = arrays.needed.copy()
         if len(fixed_on):
@@ -333,7 +336,7 @@ def _pass(
 
     # The parts in `threads` lanes (``rounds``): each round takes from each lane its next part that needs
     # a model, and a lane run dry takes from the far end of the longest, so that no worker waits while
-    # parts are left (on London's week 39 of 83 rounds had had one part to solve: the other was full).
+    # parts are left (on London's week 39 of 83 rounds had one part to solve: the other was full).
     # Which parts share a round depends on the plan only, never on the clock: the plan is the same.
     lanes = [deque(group[j] for group in schedule if j < len(group)) for j in range(threads)]
     # Each volunteer's load in the plan, kept up to date as parts change it.
@@ -351,11 +354,11 @@ def _pass(
                 lane = own if own else max(lanes, key=len)
                 if not lane:
                     break
-                found = job(lane.popleft() if lane is own else lane.pop(), used, held, wall_left, pairs_left)
+                found = prepare(lane.popleft() if lane is own else lane.pop(), used, held, wall_left, pairs_left)
                 if found is not None:
                     jobs.append(found)
                     break
-        outcomes = pool.solve([job[1:] for job in jobs])
+        outcomes = pool.solve([(sub, hint, part_budget) for _, sub, hint, part_budget in jobs])
         for (keep, sub, local_hint, _), outcome in zip(jobs, outcomes, strict=True):
             deterministic += outcome.deterministic_time
             wall_hit = wall_hit or outcome.wall_limit_hit
