@@ -14,7 +14,7 @@ neighbourhood search:
    fixed: its volunteers keep only the capacity and the times the rest of the plan leaves them.
    The part's current plan is the hint, so the plan never gets worse. Two parts far apart are
    solved at the same time (in two forked worker processes for a city: ``_PartPool``); a volunteer
-   in both is moved only by the first (see ``rounds``).
+   in both is moved only by the first (see ``lanes``).
 3. **Fill** the places still free by short moves over the whole plan (`cpsat.augment`: a candidate
    takes a place once one of their own is handed on to someone free, or given up for a more valuable
    one): the parts, each solved with everything around it fixed, cannot make moves across a border.
@@ -147,17 +147,17 @@ def split(component: Component, part_pairs: int, seeds: Iterable[int] | None = N
     return [order[bounds[k] : bounds[k + 1]] for k in range(len(sizes)) if bounds[k + 1] > bounds[k]]
 
 
-def rounds(num_parts: int, threads: int) -> list[list[int]]:
-    """The parts solved at the same time, round by round: part k with parts k + step, k + 2·step, …
-    (step = ⌈parts ÷ threads⌉), so that the parts of a round lie far apart in the split's order and
-    share few volunteers. Parts of one round that do share volunteers are kept apart in ``_pass``:
-    only the round's first part holding a volunteer may move them.
+def lanes(num_parts: int, threads: int) -> list[list[int]]:
+    """The parts in `threads` lanes of consecutive parts in the split's order: lane j starts at part
+    j · step (step = ⌈parts ÷ threads⌉). ``_pass`` takes each round's parts from the lanes' heads, so the
+    parts of a round lie far apart and share few volunteers. Parts of one round that do share volunteers
+    are kept apart in ``_pass``: only the round's first part holding a volunteer may move them.
 
     Why not only parts that share no volunteer: on London's week almost every part shares someone
     with almost every other (remote triage reaches volunteers across the city), so a colouring
     left 73 groups for 83 parts and the second thread idle."""
-    step = -(-num_parts // max(threads, 1))
-    return [list(range(k, num_parts, step)) for k in range(step)]
+    step = max(-(-num_parts // max(threads, 1)), 1)
+    return [list(range(start, min(start + step, num_parts))) for start in range(0, num_parts, step)]
 
 
 def solve_huge(
@@ -249,7 +249,6 @@ def _pass(
     `later_pairs` are the pairs of passes still to come, which share the wall clock left."""
     n = len(arrays.pv)
     counts["parts"] += len(parts)
-    schedule = rounds(len(parts), threads)
     # Numbers of up to 16 bits: numpy sorts them stably by radix, the sorts below ~10x faster on a city.
     part_of = np.empty(n, dtype=np.int16 if len(parts) < 2**15 else np.int64)
     for k, pairs in enumerate(parts):
@@ -334,27 +333,27 @@ def _pass(
         sub = arrays.sub(keep, capacity=room, needed=needed, clash_rows=inside[k])
         return keep, sub, local_hint, part_budget
 
-    # The parts in `threads` lanes (``rounds``): each round takes from each lane its next part that needs
-    # a model, and a lane run dry takes from the far end of the longest, so that no worker waits while
-    # parts are left (on London's week 39 of 83 rounds had one part to solve: the other was full).
-    # Which parts share a round depends on the plan only, never on the clock: the plan is the same.
-    lanes = [deque(group[j] for group in schedule if j < len(group)) for j in range(threads)]
+    # Each round takes from each lane (``lanes``) its next part that needs a model, and a lane run dry
+    # takes from the far end of the longest, so that no worker waits while parts are left (on London's
+    # week 39 of 83 rounds had one part to solve while the other was full). Which parts share a round
+    # depends on the plan only, never on the clock: the plan is the same.
+    queues = [deque(lane) for lane in lanes(len(parts), threads)]
     # Each volunteer's load in the plan, kept up to date as parts change it.
     used = np.bincount(arrays.pv[on], weights=arrays.load[on], minlength=len(arrays.capacity))
-    while any(lanes):
+    while any(queues):
         wall_left = max(budget.wall - (time.perf_counter() - started), 0.0)
-        pairs_left = later_pairs + sum(len(parts[k]) for lane in lanes for k in lane)
+        pairs_left = later_pairs + sum(len(parts[k]) for queue in queues for k in queue)
         # A volunteer in two parts of this round is moved only by the first: in the others their
         # pairs stay as the plan has them, outside the model, like pairs of parts not in the round.
         # The parts' plans then fit together whatever each finds.
         held = np.zeros(len(arrays.capacity), dtype=bool)
         jobs = []
-        for own in lanes:
+        for own in queues:
             while True:
-                lane = own if own else max(lanes, key=len)
-                if not lane:
+                queue = own if own else max(queues, key=len)
+                if not queue:
                     break
-                found = prepare(lane.popleft() if lane is own else lane.pop(), used, held, wall_left, pairs_left)
+                found = prepare(queue.popleft() if queue is own else queue.pop(), used, held, wall_left, pairs_left)
                 if found is not None:
                     jobs.append(found)
                     break

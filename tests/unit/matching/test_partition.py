@@ -178,8 +178,8 @@ def test_no_worker_waits_for_a_part_while_parts_are_left(monkeypatch, seed):
 def test_a_lane_run_dry_takes_parts_from_the_far_end_of_another(monkeypatch):
     component = _largest(0)
     monkeypatch.setattr(partition, "greedy", lambda component: _poor_start(component))
-    # Lanes of one part and of all the others: the first lane runs dry after its first round.
-    monkeypatch.setattr(partition, "rounds", lambda num_parts, threads: [[0, 1], *([k] for k in range(2, num_parts))])
+    # Lanes of one part and of all the others: the second lane runs dry after its first round.
+    monkeypatch.setattr(partition, "lanes", lambda num_parts, threads: [[0, *range(2, num_parts)], [1]])
     monkeypatch.setattr(partition, "PASSES", ((1.0, 1.0, False),))
     calls = []
     real = partition._PartPool.solve
@@ -258,7 +258,7 @@ def test_parts_solved_at_the_same_time_fit_together():
     on = np.zeros(7, dtype=bool)
     on[[1, 4, 5]] = True  # v0 on r0, and the team of r4
     parts = [np.array([0]), np.array([1, 2, 3, 4, 5, 6])]
-    assert partition.rounds(len(parts), 2) == [[0, 1]]
+    assert partition.lanes(len(parts), 2) == [[0], [1]]
     counts = dict.fromkeys(("parts", "parts_improved", "parts_full", "parts_stopped_by_clock"), 0)
     with partition._PartPool(2, processes=False) as pool:
         partition._pass(arrays, on, parts, Budget(deterministic=1.0, wall=10.0, workers=2), pool, 2,
@@ -268,10 +268,11 @@ def test_parts_solved_at_the_same_time_fit_together():
     assert plan == [0, 1, 4, 5] and counts["parts_improved"] == 1
 
 
-def test_rounds_take_every_part_once_with_parts_far_apart():
-    assert partition.rounds(5, 2) == [[0, 3], [1, 4], [2]]
-    assert partition.rounds(4, 1) == [[0], [1], [2], [3]]
-    assert sorted(k for group in partition.rounds(83, 2) for k in group) == list(range(83))
+def test_lanes_take_every_part_once_with_their_heads_far_apart():
+    assert partition.lanes(5, 2) == [[0, 1, 2], [3, 4]]
+    assert partition.lanes(4, 1) == [[0, 1, 2, 3]]
+    assert partition.lanes(0, 2) == []
+    assert sorted(k for lane in partition.lanes(83, 2) for k in lane) == list(range(83))
 
 
 def tight_week(seed: int):
