@@ -31,8 +31,14 @@ ROOT = Path(__file__).resolve().parent.parent
 def _flask(env: dict, *args: str) -> tuple[float, int, str]:
     """Run `flask ARGS` in a fresh process: (wall seconds, peak RSS in MiB, output)."""
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "flask", *args], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     output = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
@@ -64,8 +70,13 @@ def main(argv: list[str] | None = None) -> None:
         url = server.url.rsplit("/", 1)[0] + "/sng_bench"
     # The offer emails are queued for the worker (not run here): they are not part of "the saved plan".
     queue = Path(tempfile.mkdtemp()) / "huey.sqlite3"
-    env = {**os.environ, "FLASK_APP": "wsgi:app", "FLASK_ENV": "development", "DATABASE_URL": url,
-           "HUEY_SQLITE_PATH": str(queue)}
+    env = {
+        **os.environ,
+        "FLASK_APP": "wsgi:app",
+        "FLASK_ENV": "development",
+        "DATABASE_URL": url,
+        "HUEY_SQLITE_PATH": str(queue),
+    }
     env.pop("HUEY_IMMEDIATE", None)
     try:
         today = dt.date.today()
@@ -80,31 +91,50 @@ def main(argv: list[str] | None = None) -> None:
         else:
             seconds, _, _ = _flask(env, "demo", "load", "--scale", str(args.volunteers))
             print(f"demo load --scale {args.volunteers}: {seconds:.1f} s")
-            seconds, _, _ = _flask(env, "match", "demo-week", "--requests", str(args.requests),
-                                   "--from", monday.isoformat())
+            seconds, _, _ = _flask(
+                env, "match", "demo-week", "--requests", str(args.requests), "--from", monday.isoformat()
+            )
             print(f"demo-week --requests {args.requests} from {monday}: {seconds:.1f} s")
         rows = []
         print("repeat  wall_s  peak_MiB  requests  places_offered/needed  solve_s  run_total_s  plan")
         for repeat in range(args.repeat):
             with engine.begin() as connection:  # the same work each time: this week's offers undone
-                connection.execute(text("DELETE FROM offers WHERE starts_at >= :a AND starts_at < :b"),
-                                   {"a": monday, "b": sunday + dt.timedelta(days=1)})
-                connection.execute(text(
-                    "UPDATE support_requests SET status = 'open' WHERE status IN ('matched', 'part_filled', 'filled')"))
-            wall, peak, _ = _flask(env, "match", "run", "--all", "--from", monday.isoformat(), "--to",
-                                   sunday.isoformat())
+                connection.execute(
+                    text("DELETE FROM offers WHERE starts_at >= :a AND starts_at < :b"),
+                    {"a": monday, "b": sunday + dt.timedelta(days=1)},
+                )
+                connection.execute(
+                    text(
+                        "UPDATE support_requests SET status = 'open'"
+                        " WHERE status IN ('matched', 'part_filled', 'filled')"
+                    )
+                )
+            wall, peak, _ = _flask(
+                env, "match", "run", "--all", "--from", monday.isoformat(), "--to", sunday.isoformat()
+            )
             with engine.connect() as connection:
-                run = connection.execute(text(
-                    "SELECT requests_count, places_offered, places_needed, solve_seconds, total_seconds, optimal, "
-                    "coverage, coverage_bound, score, score_bound, step_seconds FROM match_runs "
-                    "ORDER BY id DESC LIMIT 1")).one()
-            gap = "optimal" if run.optimal else (
-                f"coverage gap {100 * (run.coverage_bound - run.coverage) / max(1, run.coverage_bound):.2f}%, "
-                f"score gap {100 * abs(run.score_bound - run.score) / max(1e-9, abs(run.score_bound)):.2f}%")
+                run = connection.execute(
+                    text(
+                        "SELECT requests_count, places_offered, places_needed, solve_seconds, total_seconds, optimal, "
+                        "coverage, coverage_bound, score, score_bound, step_seconds FROM match_runs "
+                        "ORDER BY id DESC LIMIT 1"
+                    )
+                ).one()
+            gap = (
+                "optimal"
+                if run.optimal
+                else (
+                    f"coverage gap {100 * (run.coverage_bound - run.coverage) / max(1, run.coverage_bound):.2f}%, "
+                    f"score gap {100 * abs(run.score_bound - run.score) / max(1e-9, abs(run.score_bound)):.2f}%"
+                )
+            )
             rows.append((wall, peak))
-            print(f"{repeat + 1:>6}  {wall:6.1f}  {peak:8d}  {run.requests_count:8d}  "
-                  f"{run.places_offered:>10}/{run.places_needed:<10}  {run.solve_seconds:7.1f}  "
-                  f"{run.total_seconds:11.1f}  {gap}", flush=True)
+            print(
+                f"{repeat + 1:>6}  {wall:6.1f}  {peak:8d}  {run.requests_count:8d}  "
+                f"{run.places_offered:>10}/{run.places_needed:<10}  {run.solve_seconds:7.1f}  "
+                f"{run.total_seconds:11.1f}  {gap}",
+                flush=True,
+            )
             print(f"        steps (s): {run.step_seconds}", flush=True)
         engine.dispose()
         print(f"median  {statistics.median(r[0] for r in rows):6.1f}  {int(statistics.median(r[1] for r in rows)):8d}")

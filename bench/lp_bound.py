@@ -144,9 +144,7 @@ def lagrangian_bound(component: Component, prices: np.ndarray) -> float:
     return total
 
 
-def best_set(
-    items: list[int], worth: list[float], load: list[int], room: int, partners: dict[int, set[int]]
-) -> float:
+def best_set(items: list[int], worth: list[float], load: list[int], room: int, partners: dict[int, set[int]]) -> float:
     """The most worth a set of `items` (one volunteer's pairs, each worth > 0) can add up to with their
     loads within `room` and no two of them clashing; or, past BEST_SET_NODES, an upper bound on it.
     Depth first, best worth per load first, pruned by the fractional knapsack (clashes ignored)."""

@@ -30,9 +30,19 @@ def main(argv: list[str] | None = None) -> None:
     with app.app_context():
         with make_session() as session:
             soon = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
-            ids = list(session.scalars(select(SupportRequest.id).where(
-                SupportRequest.status.in_([RequestStatus.OPEN, RequestStatus.MATCHED, RequestStatus.PART_FILLED]),
-                SupportRequest.window_start > soon).order_by(SupportRequest.id).limit(args.requests)))
+            ids = list(
+                session.scalars(
+                    select(SupportRequest.id)
+                    .where(
+                        SupportRequest.status.in_(
+                            [RequestStatus.OPEN, RequestStatus.MATCHED, RequestStatus.PART_FILLED]
+                        ),
+                        SupportRequest.window_start > soon,
+                    )
+                    .order_by(SupportRequest.id)
+                    .limit(args.requests)
+                )
+            )
         timings = []
         for request_id in ids:
             started = time.perf_counter()

@@ -68,8 +68,9 @@ demo_cli = AppGroup("demo", help="Demonstration data.")
 
 
 @demo_cli.command("load")
-@click.option("--scale", default=2000, show_default=True, type=click.IntRange(10, 200_000),
-              help="How many volunteers to create.")
+@click.option(
+    "--scale", default=2000, show_default=True, type=click.IntRange(10, 200_000), help="How many volunteers to create."
+)
 @click.option("--seed", default=2026, show_default=True, type=int)
 @click.option("--if-empty", is_flag=True, help="Do nothing if the database already has accounts.")
 def demo_load(scale: int, seed: int, if_empty: bool) -> None:
@@ -79,8 +80,13 @@ def demo_load(scale: int, seed: int, if_empty: bool) -> None:
     if current_app.config["ENV_NAME"] == "production":
         raise click.ClickException("Demo data is never loaded into a production database.")
     try:
-        summary = load_demo(get_session(), scale=scale, seed=seed, if_empty=if_empty,
-                            feature_loaders=current_app.extensions.get("demo_loaders", []))
+        summary = load_demo(
+            get_session(),
+            scale=scale,
+            seed=seed,
+            if_empty=if_empty,
+            feature_loaders=current_app.extensions.get("demo_loaders", []),
+        )
     except DemoRefused as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(summary)

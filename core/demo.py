@@ -34,16 +34,100 @@ DEMO_STAFF = [
 ]
 
 FIRST_NAMES = [
-    "Oliver", "Amelia", "Mohammed", "Olivia", "Noah", "Isla", "Jack", "Ava", "Leo", "Mia", "Arthur", "Sophia",
-    "Muhammad", "Grace", "Harry", "Freya", "Oscar", "Lily", "Archie", "Ella", "Aisha", "Kwame", "Chloe", "Ravi",
-    "Fatima", "Tomasz", "Zofia", "Chidi", "Ngozi", "Sean", "Siobhan", "Yusuf", "Hannah", "Kofi", "Mei", "Wei",
-    "Anjali", "Arjun", "Ewa", "Luca", "Giulia", "Dmitri", "Amina", "Ibrahim", "Rosa", "Tariq", "Nadia", "Samuel",
+    "Oliver",
+    "Amelia",
+    "Mohammed",
+    "Olivia",
+    "Noah",
+    "Isla",
+    "Jack",
+    "Ava",
+    "Leo",
+    "Mia",
+    "Arthur",
+    "Sophia",
+    "Muhammad",
+    "Grace",
+    "Harry",
+    "Freya",
+    "Oscar",
+    "Lily",
+    "Archie",
+    "Ella",
+    "Aisha",
+    "Kwame",
+    "Chloe",
+    "Ravi",
+    "Fatima",
+    "Tomasz",
+    "Zofia",
+    "Chidi",
+    "Ngozi",
+    "Sean",
+    "Siobhan",
+    "Yusuf",
+    "Hannah",
+    "Kofi",
+    "Mei",
+    "Wei",
+    "Anjali",
+    "Arjun",
+    "Ewa",
+    "Luca",
+    "Giulia",
+    "Dmitri",
+    "Amina",
+    "Ibrahim",
+    "Rosa",
+    "Tariq",
+    "Nadia",
+    "Samuel",
 ]
 LAST_NAMES = [
-    "Smith", "Jones", "Williams", "Taylor", "Brown", "Davies", "Evans", "Wilson", "Thomas", "Johnson", "Khan",
-    "Ahmed", "Patel", "Singh", "Begum", "Ali", "Hussain", "Okafor", "Mensah", "Adeyemi", "Nowak", "Kowalski",
-    "Murphy", "O'Brien", "Chen", "Wong", "Rossi", "Silva", "Santos", "Ivanova", "Hassan", "Osei", "Campbell",
-    "Clarke", "Walker", "Wright", "Green", "Hall", "Wood", "Harris", "Martin", "Jackson", "Lewis", "Robinson",
+    "Smith",
+    "Jones",
+    "Williams",
+    "Taylor",
+    "Brown",
+    "Davies",
+    "Evans",
+    "Wilson",
+    "Thomas",
+    "Johnson",
+    "Khan",
+    "Ahmed",
+    "Patel",
+    "Singh",
+    "Begum",
+    "Ali",
+    "Hussain",
+    "Okafor",
+    "Mensah",
+    "Adeyemi",
+    "Nowak",
+    "Kowalski",
+    "Murphy",
+    "O'Brien",
+    "Chen",
+    "Wong",
+    "Rossi",
+    "Silva",
+    "Santos",
+    "Ivanova",
+    "Hassan",
+    "Osei",
+    "Campbell",
+    "Clarke",
+    "Walker",
+    "Wright",
+    "Green",
+    "Hall",
+    "Wood",
+    "Harris",
+    "Martin",
+    "Jackson",
+    "Lewis",
+    "Robinson",
 ]
 
 
@@ -58,12 +142,19 @@ class DemoSummary:
     staff: int
 
     def __str__(self) -> str:
-        return (f"Demo data loaded: {self.wards} wards generated, {self.volunteers} volunteers, "
-                f"{self.staff} staff accounts. Password for every demo account: {DEMO_PASSWORD}")
+        return (
+            f"Demo data loaded: {self.wards} wards generated, {self.volunteers} volunteers, "
+            f"{self.staff} staff accounts. Password for every demo account: {DEMO_PASSWORD}"
+        )
 
 
-def load_demo(session: Session, scale: int = 2000, seed: int = 2026, if_empty: bool = False,
-              feature_loaders: Sequence[Callable[[Session, random.Random, dt.date], object]] = ()) -> DemoSummary | str:
+def load_demo(
+    session: Session,
+    scale: int = 2000,
+    seed: int = 2026,
+    if_empty: bool = False,
+    feature_loaders: Sequence[Callable[[Session, random.Random, dt.date], object]] = (),
+) -> DemoSummary | str:
     """Load the demo: wards (if none), staff sign-ins, sergeants across the BCUs, ``scale`` volunteers.
 
     ``feature_loaders`` (wired in by create_app) then add each feature's data in the same
@@ -89,10 +180,15 @@ def load_demo(session: Session, scale: int = 2000, seed: int = 2026, if_empty: b
     # One more sergeant per BCU, each looking after two to four wards of one borough.
     bcus = list(session.scalars(select(Bcu).order_by(Bcu.code)))
     for bcu in bcus:
-        staff_rows.append(dict(
-            email=f"sergeant.{bcu.code.lower()}@{DEMO_DOMAIN}", full_name=_name(rng), role=Role.SERGEANT,
-            password_hash=password_hash, created_at=now,
-        ))
+        staff_rows.append(
+            dict(
+                email=f"sergeant.{bcu.code.lower()}@{DEMO_DOMAIN}",
+                full_name=_name(rng),
+                role=Role.SERGEANT,
+                password_hash=password_hash,
+                created_at=now,
+            )
+        )
     session.execute(insert(User), staff_rows)
 
     camden = session.scalar(select(Borough).where(Borough.name == "Camden"))
@@ -115,10 +211,11 @@ def load_demo(session: Session, scale: int = 2000, seed: int = 2026, if_empty: b
     for number in range(scale - 1):  # the named demo volunteer is one of them
         name = _name(rng)
         email = f"{name.lower().replace(' ', '.').replace(chr(39), '')}.{number + 1}@{DEMO_DOMAIN}"
-        volunteer_rows.append(dict(email=email, full_name=name, role=Role.VOLUNTEER, password_hash=password_hash,
-                                   created_at=now))
+        volunteer_rows.append(
+            dict(email=email, full_name=name, role=Role.VOLUNTEER, password_hash=password_hash, created_at=now)
+        )
     for start in range(0, len(volunteer_rows), 5000):
-        session.execute(insert(User), volunteer_rows[start:start + 5000])
+        session.execute(insert(User), volunteer_rows[start : start + 5000])
     today = london_today()
     for loader in feature_loaders:
         loader(session, rng, today)

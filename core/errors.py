@@ -22,9 +22,12 @@ _TITLES = {
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
-        return render_template("errors/error.html", code=400, title=_TITLES[400],
-                               message="The form had expired or was not sent from this service. "
-                                       "Go back, reload the page and try again."), 400
+        return render_template(
+            "errors/error.html",
+            code=400,
+            title=_TITLES[400],
+            message="The form had expired or was not sent from this service. Go back, reload the page and try again.",
+        ), 400
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

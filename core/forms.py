@@ -19,8 +19,16 @@ from wtforms import Field, IntegerField
 from wtforms.validators import StopValidation
 
 __all__ = [
-    "BaseForm", "GovCheckboxesInput", "GovPasswordInput", "GovRadioInput", "GovSelect", "GovSubmitInput",
-    "GovTextInput", "LondonDateField", "Required", "WholeNumberField",
+    "BaseForm",
+    "GovCheckboxesInput",
+    "GovPasswordInput",
+    "GovRadioInput",
+    "GovSelect",
+    "GovSubmitInput",
+    "GovTextInput",
+    "LondonDateField",
+    "Required",
+    "WholeNumberField",
 ]
 
 
@@ -90,19 +98,40 @@ class GovDateWidget(GovDateInput):
 
     def map_gov_params(self, field, **kwargs):
         raw = list(field.raw_data or [])
-        day, month, year = (raw + ["", "", ""])[:3] if raw else (
-            field.data.strftime("%d %m %Y").split(" ") if field.data else (None, None, None))
+        day, month, year = (
+            (raw + ["", "", ""])[:3]
+            if raw
+            else (field.data.strftime("%d %m %Y").split(" ") if field.data else (None, None, None))
+        )
         kwargs["id"] = field.name
         params = GovFormBase.map_gov_params(self, field, **kwargs)
         params.setdefault("fieldset", {"legend": {"text": field.label.text}})
         error = " govuk-input--error" if field.errors else ""
         params["items"] = [
-            {"label": "Day", "id": f"{field.name}-day", "name": field.name,
-             "classes": "govuk-input--width-2" + error, "value": day, "inputmode": "numeric"},
-            {"label": "Month", "id": f"{field.name}-month", "name": field.name,
-             "classes": "govuk-input--width-2" + error, "value": month, "inputmode": "numeric"},
-            {"label": "Year", "id": f"{field.name}-year", "name": field.name,
-             "classes": "govuk-input--width-4" + error, "value": year, "inputmode": "numeric"},
+            {
+                "label": "Day",
+                "id": f"{field.name}-day",
+                "name": field.name,
+                "classes": "govuk-input--width-2" + error,
+                "value": day,
+                "inputmode": "numeric",
+            },
+            {
+                "label": "Month",
+                "id": f"{field.name}-month",
+                "name": field.name,
+                "classes": "govuk-input--width-2" + error,
+                "value": month,
+                "inputmode": "numeric",
+            },
+            {
+                "label": "Year",
+                "id": f"{field.name}-year",
+                "name": field.name,
+                "classes": "govuk-input--width-4" + error,
+                "value": year,
+                "inputmode": "numeric",
+            },
         ]
         return params
 

@@ -30,8 +30,7 @@ class Page:
         return self.number < self.pages
 
     @classmethod
-    def of(cls, session: Session, query: Select, count_query: Select, raw_page: str | None,
-           per_page: int = 50) -> Page:
+    def of(cls, session: Session, query: Select, count_query: Select, raw_page: str | None, per_page: int = 50) -> Page:
         """Fetch one page; a missing, malformed or out-of-range page number shows the nearest page."""
         total = session.scalar(count_query) or 0
         try:

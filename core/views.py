@@ -23,13 +23,17 @@ def index():
         context["counts"] = dict(db.execute(select(User.role, func.count(User.id)).group_by(User.role)).all())
         context["bcus"] = db.execute(
             select(Bcu.name, func.count(func.distinct(Borough.id)), func.count(Ward.id))
-            .join(Borough, Borough.bcu_id == Bcu.id).outerjoin(Ward, Ward.borough_id == Borough.id)
-            .group_by(Bcu.id, Bcu.name).order_by(Bcu.name)
+            .join(Borough, Borough.bcu_id == Bcu.id)
+            .outerjoin(Ward, Ward.borough_id == Borough.id)
+            .group_by(Bcu.id, Bcu.name)
+            .order_by(Bcu.name)
         ).all()
         context["events"] = db.execute(
-            select(SecurityEvent, User.full_name).outerjoin(User, User.id == SecurityEvent.user_id)
+            select(SecurityEvent, User.full_name)
+            .outerjoin(User, User.id == SecurityEvent.user_id)
             .where(SecurityEvent.event.in_(["account_locked", "access_refused", "sign_in_refused_disabled"]))
-            .order_by(SecurityEvent.at.desc()).limit(10)
+            .order_by(SecurityEvent.at.desc())
+            .limit(10)
         ).all()
     provider = current_app.extensions.get("home_context", {}).get(current_user.role)
     if provider is not None:

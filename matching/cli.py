@@ -35,16 +35,38 @@ match_cli = AppGroup("match", help="Matching: runs, offer expiry, the background
 @click.option("--ward", "ward_code", help="Match one ward (its ONS code, e.g. E05000001).")
 @click.option("--bcu", "bcu_code", help="Match one BCU (its code, e.g. CN).")
 @click.option("--all", "all_london", is_flag=True, help="Match all London.")
-@click.option("--from", "first", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="First day (London); default: today.")
-@click.option("--to", "last", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Last day (London); default: six days after the first (a week).")
+@click.option(
+    "--from",
+    "first",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="First day (London); default: today.",
+)
+@click.option(
+    "--to",
+    "last",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Last day (London); default: six days after the first (a week).",
+)
 @click.option("--background", is_flag=True, help="Queue the run for the worker instead of running it here.")
-@click.option("--write-instance", "instance_file", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Also save the solver's instance as JSON (docs/matching.md), for a benchmark or a bug report; "
-                   "a run over several weeks writes FILE, FILE-week2, …")
-def run(ward_code: str | None, bcu_code: str | None, all_london: bool, first: dt.datetime | None,
-        last: dt.datetime | None, background: bool, instance_file: str | None) -> None:
+@click.option(
+    "--write-instance",
+    "instance_file",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Also save the solver's instance as JSON (docs/matching.md), for a benchmark or a bug report; "
+    "a run over several weeks writes FILE, FILE-week2, …",
+)
+def run(
+    ward_code: str | None,
+    bcu_code: str | None,
+    all_london: bool,
+    first: dt.datetime | None,
+    last: dt.datetime | None,
+    background: bool,
+    instance_file: str | None,
+) -> None:
     """Match the open places of a ward, a BCU or all London over a date range, and send the offers."""
     from matching.tasks import run_match, run_now
 
@@ -65,8 +87,16 @@ def run(ward_code: str | None, bcu_code: str | None, all_london: bool, first: dt
             raise click.BadParameter(f"no BCU has the code {bcu_code!r}", param_hint="--bcu")
     scope = RunScope.WARD if ward_id else RunScope.BCU if bcu_id else RunScope.LONDON
     try:
-        queued = queue_run(session, scope=scope, first_day=first_day, last_day=last_day, today=today,
-                           trigger="cli", ward_id=ward_id, bcu_id=bcu_id)
+        queued = queue_run(
+            session,
+            scope=scope,
+            first_day=first_day,
+            last_day=last_day,
+            today=today,
+            trigger="cli",
+            ward_id=ward_id,
+            bcu_id=bcu_id,
+        )
     except RunError as exc:
         raise click.UsageError(exc.message) from None
     if background:
@@ -79,8 +109,10 @@ def run(ward_code: str | None, bcu_code: str | None, all_london: bool, first: dt
     if done.status is not RunStatus.SUCCEEDED:
         click.echo(f"Run {done.id} failed: {done.error}", err=True)
         sys.exit(1)
-    click.echo(f"Run {done.id}: {done.requests_count} requests, {done.places_offered} of {done.places_needed} "
-               f"places offered; {gap_text(done)}; {done.total_seconds:.2f} s (solver {done.solve_seconds:.2f} s)")
+    click.echo(
+        f"Run {done.id}: {done.requests_count} requests, {done.places_offered} of {done.places_needed} "
+        f"places offered; {gap_text(done)}; {done.total_seconds:.2f} s (solver {done.solve_seconds:.2f} s)"
+    )
     for name, filled, needed in by_priority(done):
         click.echo(f"  {name}: {filled} of {needed}")
     if done.step_seconds:
@@ -91,13 +123,19 @@ def _instance_writer(path: str):
     def write(week: int, instance) -> None:
         target = Path(path) if week == 1 else Path(path).with_stem(f"{Path(path).stem}-week{week}")
         target.write_text(json.dumps(instance_to_dict(instance)), encoding="utf-8")
+
     return write
 
 
 @match_cli.command("demo-week")
 @click.option("--requests", "count", default=20_000, show_default=True, type=click.IntRange(1, 200_000))
-@click.option("--from", "first", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="First day of the week (London); default: tomorrow.")
+@click.option(
+    "--from",
+    "first",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="First day of the week (London); default: tomorrow.",
+)
 def demo_week(count: int, first: dt.datetime | None) -> None:
     """Add a city's week of demo requests over every ward (for the end-to-end benchmark; refused in production)."""
     from matching.demo import load_city_week
@@ -118,8 +156,9 @@ def expire_offers() -> None:
     make_session = current_app.extensions["db_sessionmaker"]
     with make_session() as session:
         stopped = give_up_stale(session, dt.datetime.now(dt.UTC))
-    expired, offered = expire_and_rematch(make_session, settings_from_config(current_app.config),
-                                          offer_sender(current_app))
+    expired, offered = expire_and_rematch(
+        make_session, settings_from_config(current_app.config), offer_sender(current_app)
+    )
     click.echo(f"{expired} requests had an unanswered offer; {offered} places offered again.")
     if stopped:
         click.echo(f"{stopped} matching run(s) had stopped without finishing: marked failed.")

@@ -378,15 +378,25 @@ def _effective_clashes(
     return np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1)
 
 
-def _volunteer_side_cheaper(per_volunteer: np.ndarray, first_candidates: np.ndarray,
-                            second_candidates: np.ndarray) -> bool:
+def _volunteer_side_cheaper(
+    per_volunteer: np.ndarray, first_candidates: np.ndarray, second_candidates: np.ndarray
+) -> bool:
     """Whether every two pairs of each volunteer are fewer to check than the smaller side of each clash."""
     return int((per_volunteer * (per_volunteer - 1) // 2).sum()) < int(
-        np.minimum(first_candidates, second_candidates).sum())
+        np.minimum(first_candidates, second_candidates).sum()
+    )
 
 
-def _effective_by_volunteer(first: np.ndarray, second: np.ndarray, kv: np.ndarray, kr: np.ndarray, kl: np.ndarray,
-                            capacity: np.ndarray, num_r: int, per_volunteer: np.ndarray) -> np.ndarray:
+def _effective_by_volunteer(
+    first: np.ndarray,
+    second: np.ndarray,
+    kv: np.ndarray,
+    kr: np.ndarray,
+    kl: np.ndarray,
+    capacity: np.ndarray,
+    num_r: int,
+    per_volunteer: np.ndarray,
+) -> np.ndarray:
     """``_effective_clashes`` found from the volunteers' side: every two pairs of one volunteer whose
     requests clash and whose loads fit together. Kept pairs are sorted by (volunteer, request)."""
     ends = np.cumsum(per_volunteer)[kv]  # one past each pair's volunteer's last pair

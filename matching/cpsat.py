@@ -102,8 +102,7 @@ def solve_cpsat(
     # component (``quick_starts=False``) starts from its hint alone: the plan around it.
     best = sorted(hint) if hint is not None else []
     if quick_starts or hint is None:
-        best = better(component, better(component, greedy(component, best_scores_first=True), greedy(component)),
-                      best)
+        best = better(component, better(component, greedy(component, best_scores_first=True), greedy(component)), best)
         best = better(component, best, augment(component, best))  # and its free places filled by short moves
     _hint(model, x, teams, component, best)
     _maximize(model, x, pair_priority)

@@ -35,62 +35,125 @@ from volunteers.skills import PatrolStatus, SkillLevel
 # task type → (title, description, organisation or "") to choose from; weights say how common each task is.
 _TEMPLATES: dict[str, list[tuple[str, str, str]]] = {
     "cyber_victim_visit": [
-        ("Advice visit after a romance scam", "An older resident lost savings to an online romance scam. Explain "
-         "what happened, help secure their email and bank log-ins, and talk through reporting.", ""),
-        ("Online blackmail: safety advice visit", "A resident is being blackmailed online. Reassure them, "
-         "explain how to report to the platforms and how to lock down their accounts.", ""),
-        ("Hacked social media account", "A resident's accounts were taken over and used to scam friends. Help "
-         "recover them and set up two-step verification.", ""),
+        (
+            "Advice visit after a romance scam",
+            "An older resident lost savings to an online romance scam. Explain "
+            "what happened, help secure their email and bank log-ins, and talk through reporting.",
+            "",
+        ),
+        (
+            "Online blackmail: safety advice visit",
+            "A resident is being blackmailed online. Reassure them, "
+            "explain how to report to the platforms and how to lock down their accounts.",
+            "",
+        ),
+        (
+            "Hacked social media account",
+            "A resident's accounts were taken over and used to scam friends. Help "
+            "recover them and set up two-step verification.",
+            "",
+        ),
     ],
     "business_cyber_visit": [
-        ("Ransomware recovery visit", "A small business had its files encrypted. Help them understand their "
-         "options, preserve evidence and report to Action Fraud.", "Riverside Dental Practice"),
-        ("Invoice fraud follow-up", "A local shop paid a fake invoice after its email was compromised. Walk "
-         "through what happened and how to check payment requests.", "High Street Traders Association"),
-        ("Cyber security talk for local businesses", "Short talk and questions on phishing and backups at the "
-         "business forum.", "Camden Business Forum"),
+        (
+            "Ransomware recovery visit",
+            "A small business had its files encrypted. Help them understand their "
+            "options, preserve evidence and report to Action Fraud.",
+            "Riverside Dental Practice",
+        ),
+        (
+            "Invoice fraud follow-up",
+            "A local shop paid a fake invoice after its email was compromised. Walk "
+            "through what happened and how to check payment requests.",
+            "High Street Traders Association",
+        ),
+        (
+            "Cyber security talk for local businesses",
+            "Short talk and questions on phishing and backups at the business forum.",
+            "Camden Business Forum",
+        ),
     ],
     "mental_health_escort": [
-        ("Escort to a place of safety", "Planned escort of a person in mental-health crisis to hospital, with "
-         "the ward officer. The care team will meet you there.", ""),
+        (
+            "Escort to a place of safety",
+            "Planned escort of a person in mental-health crisis to hospital, with "
+            "the ward officer. The care team will meet you there.",
+            "",
+        ),
         ("Hospital escort after assessment", "Accompany a person from an assessment to an inpatient unit.", ""),
     ],
     "domestic_abuse_support": [
-        ("Follow-up visit with the officer in the case", "Support a repeat victim at a follow-up visit; the "
-         "officer in the case leads. Safety planning and referral to local services.", ""),
-        ("Support at a safety-planning meeting", "Sit in with the officer in the case and the IDVA service to "
-         "agree a safety plan.", "Solace Women's Aid"),
+        (
+            "Follow-up visit with the officer in the case",
+            "Support a repeat victim at a follow-up visit; the "
+            "officer in the case leads. Safety planning and referral to local services.",
+            "",
+        ),
+        (
+            "Support at a safety-planning meeting",
+            "Sit in with the officer in the case and the IDVA service to agree a safety plan.",
+            "Solace Women's Aid",
+        ),
     ],
     "youth_schools_liaison": [
-        ("Knife-crime awareness session", "Year 9 assembly and workshop on knife crime and staying safe on "
-         "the way home.", "St Mary's Academy"),
-        ("Youth club drop-in", "Evening drop-in at the youth club: meet young people and talk about "
-         "online safety.", "Northside Youth Club"),
-        ("Online safety talk for parents", "Evening talk for parents on apps, grooming and reporting.",
-         "Greenfield Primary School"),
+        (
+            "Knife-crime awareness session",
+            "Year 9 assembly and workshop on knife crime and staying safe on the way home.",
+            "St Mary's Academy",
+        ),
+        (
+            "Youth club drop-in",
+            "Evening drop-in at the youth club: meet young people and talk about online safety.",
+            "Northside Youth Club",
+        ),
+        (
+            "Online safety talk for parents",
+            "Evening talk for parents on apps, grooming and reporting.",
+            "Greenfield Primary School",
+        ),
     ],
     "digital_evidence_triage": [
-        ("Triage of seized phone downloads", "Sort and summarise material from two phone downloads for a "
-         "burglary series. Secure laptop provided.", ""),
-        ("Review doorbell and CCTV footage", "Go through submitted footage for a vehicle crime series and "
-         "note times and vehicles seen.", ""),
+        (
+            "Triage of seized phone downloads",
+            "Sort and summarise material from two phone downloads for a burglary series. Secure laptop provided.",
+            "",
+        ),
+        (
+            "Review doorbell and CCTV footage",
+            "Go through submitted footage for a vehicle crime series and note times and vehicles seen.",
+            "",
+        ),
     ],
     "public_event_support": [
-        ("Summer fete: reassurance and lost-child point", "Stewarding and reassurance patrols at the ward's "
-         "summer fete, and staffing the lost-child point.", "Friends of the Park"),
-        ("Farmers' market reassurance", "Visible presence and crime-prevention advice at the Saturday "
-         "market.", ""),
-        ("Community festival support", "Directions, reassurance and a lost-child point at the festival.",
-         "Community Festival Committee"),
+        (
+            "Summer fete: reassurance and lost-child point",
+            "Stewarding and reassurance patrols at the ward's summer fete, and staffing the lost-child point.",
+            "Friends of the Park",
+        ),
+        ("Farmers' market reassurance", "Visible presence and crime-prevention advice at the Saturday market.", ""),
+        (
+            "Community festival support",
+            "Directions, reassurance and a lost-child point at the festival.",
+            "Community Festival Committee",
+        ),
     ],
     "ct_digital_support": [
-        ("Open-source research for CT officers", "Research open sources on a list of online groups for the "
-         "counter-terrorism team, on police premises.", ""),
+        (
+            "Open-source research for CT officers",
+            "Research open sources on a list of online groups for the counter-terrorism team, on police premises.",
+            "",
+        ),
     ],
 }
 _WEIGHTS = {
-    "cyber_victim_visit": 5, "business_cyber_visit": 3, "mental_health_escort": 2, "domestic_abuse_support": 3,
-    "youth_schools_liaison": 4, "digital_evidence_triage": 2, "public_event_support": 2, "ct_digital_support": 1,
+    "cyber_victim_visit": 5,
+    "business_cyber_visit": 3,
+    "mental_health_escort": 2,
+    "domestic_abuse_support": 3,
+    "youth_schools_liaison": 4,
+    "digital_evidence_triage": 2,
+    "public_event_support": 2,
+    "ct_digital_support": 1,
 }
 _LANGUAGES = ["lang_pl", "lang_bn", "lang_so", "lang_tr", "lang_ur", "lang_ar", "bsl"]
 
@@ -99,8 +162,10 @@ def load_requests(session: Session, rng: random.Random, today: dt.date) -> int:
     """Give each demo sergeant 3 to 8 open requests over the next two weeks. Returns how many."""
     links = session.execute(
         select(sergeant_wards.c.user_id, sergeant_wards.c.ward_id)
-        .join(User, User.id == sergeant_wards.c.user_id).where(User.role == Role.SERGEANT)
-        .order_by(sergeant_wards.c.user_id, sergeant_wards.c.ward_id)).all()
+        .join(User, User.id == sergeant_wards.c.user_id)
+        .where(User.role == Role.SERGEANT)
+        .order_by(sergeant_wards.c.user_id, sergeant_wards.c.ward_id)
+    ).all()
     wards_by_sergeant: dict[int, list[int]] = {}
     for user_id, ward_id in links:
         wards_by_sergeant.setdefault(user_id, []).append(ward_id)
@@ -120,12 +185,16 @@ def load_city_week(session: Session, count: int, first_day: dt.date, seed: int =
     to nothing but chance, each raised by a sergeant of the ward's BCU — London's week at scale, for
     the end-to-end benchmark. Deterministic for a seed. Returns how many (commits)."""
     rng = random.Random(seed)
-    wards = session.execute(select(Ward.id, Borough.bcu_id).join(Borough, Borough.id == Ward.borough_id)
-                            .order_by(Ward.id)).all()
+    wards = session.execute(
+        select(Ward.id, Borough.bcu_id).join(Borough, Borough.id == Ward.borough_id).order_by(Ward.id)
+    ).all()
     sergeants: dict[int, int] = {}
     for user_id, bcu_id in session.execute(
-            select(sergeant_wards.c.user_id, Borough.bcu_id).join(Ward, Ward.id == sergeant_wards.c.ward_id)
-            .join(Borough, Borough.id == Ward.borough_id).order_by(sergeant_wards.c.user_id)):
+        select(sergeant_wards.c.user_id, Borough.bcu_id)
+        .join(Ward, Ward.id == sergeant_wards.c.ward_id)
+        .join(Borough, Borough.id == Ward.borough_id)
+        .order_by(sergeant_wards.c.user_id)
+    ):
         sergeants.setdefault(bcu_id, user_id)
     fallback = next(iter(sergeants.values()), None)
     if not wards or fallback is None:
@@ -135,17 +204,19 @@ def load_city_week(session: Session, count: int, first_day: dt.date, seed: int =
     for _ in range(count):
         ward_id, bcu_id = rng.choice(wards)
         code = rng.choices(codes, weights=[_WEIGHTS[c] for c in codes])[0]
-        made.append(_request(rng, first_day - dt.timedelta(days=1), sergeants.get(bcu_id, fallback), ward_id, code,
-                             days=7))
+        made.append(
+            _request(rng, first_day - dt.timedelta(days=1), sergeants.get(bcu_id, fallback), ward_id, code, days=7)
+        )
     for start in range(0, len(made), 2000):
-        session.add_all(made[start:start + 2000])
+        session.add_all(made[start : start + 2000])
         session.flush()
     session.commit()
     return len(made)
 
 
-def _request(rng: random.Random, today: dt.date, user_id: int, ward_id: int, code: str,
-             days: int = 14) -> SupportRequest:
+def _request(
+    rng: random.Random, today: dt.date, user_id: int, ward_id: int, code: str, days: int = 14
+) -> SupportRequest:
     policy = TASK_POLICIES_BY_CODE[code]
     title, description, organisation = rng.choice(_TEMPLATES[code])
     day = today + dt.timedelta(days=rng.randint(1, days))
@@ -160,11 +231,20 @@ def _request(rng: random.Random, today: dt.date, user_id: int, ward_id: int, cod
         priority = Priority.URGENT if rng.random() < 0.5 else Priority.PRIORITY
     people = policy.default_team_size if code != "public_event_support" else rng.randint(3, 6)
     item = SupportRequest(
-        ward_id=ward_id, remote=policy.remote_possible and rng.random() < 0.5, task_type_code=code, title=title,
-        description=description, window_start=window_start,
-        window_end=window_start + dt.timedelta(hours=window_hours), duration_minutes=duration,
-        people_needed=people, all_or_nothing=policy.all_or_nothing, priority=priority,
-        warranted_only=policy.warranted_only, organisation=organisation, status=RequestStatus.OPEN,
+        ward_id=ward_id,
+        remote=policy.remote_possible and rng.random() < 0.5,
+        task_type_code=code,
+        title=title,
+        description=description,
+        window_start=window_start,
+        window_end=window_start + dt.timedelta(hours=window_hours),
+        duration_minutes=duration,
+        people_needed=people,
+        all_or_nothing=policy.all_or_nothing,
+        priority=priority,
+        warranted_only=policy.warranted_only,
+        organisation=organisation,
+        status=RequestStatus.OPEN,
         created_by_id=user_id,
     )
     if code in ("cyber_victim_visit", "domestic_abuse_support") and rng.random() < 0.3:
@@ -189,12 +269,19 @@ def load_local_team(session: Session, rng: random.Random, today: dt.date) -> int
     tom = session.scalar(select(User.id).where(User.email == "sergeant@demo.example"))
     if tom is None:
         return 0
-    ward_ids = list(session.scalars(select(sergeant_wards.c.ward_id).where(sergeant_wards.c.user_id == tom)
-                                    .order_by(sergeant_wards.c.ward_id)))
-    named = session.scalar(select(Volunteer.id).join(User, User.id == Volunteer.user_id)
-                           .where(User.email == "volunteer@demo.example"))
-    specials = list(session.scalars(select(Volunteer.id).where(Volunteer.kind == VolunteerKind.SPECIAL)
-                                    .order_by(Volunteer.id).limit(TEAM_SIZE)))
+    ward_ids = list(
+        session.scalars(
+            select(sergeant_wards.c.ward_id).where(sergeant_wards.c.user_id == tom).order_by(sergeant_wards.c.ward_id)
+        )
+    )
+    named = session.scalar(
+        select(Volunteer.id).join(User, User.id == Volunteer.user_id).where(User.email == "volunteer@demo.example")
+    )
+    specials = list(
+        session.scalars(
+            select(Volunteer.id).where(Volunteer.kind == VolunteerKind.SPECIAL).order_by(Volunteer.id).limit(TEAM_SIZE)
+        )
+    )
     team = ([named] if named else []) + specials
     if not ward_ids or not team:
         return 0
@@ -203,27 +290,66 @@ def load_local_team(session: Session, rng: random.Random, today: dt.date) -> int
     valid_from = today - dt.timedelta(days=365)
     for n, volunteer_id in enumerate(team):
         special = volunteer_id != named
-        session.execute(update(Volunteer).where(Volunteer.id == volunteer_id).values(
-            status=VolunteerStatus.ACTIVE, home_ward_id=ward_ids[n % len(ward_ids)], travel_limit_km=10,
-            weekly_hours_cap_minutes=16 * 60, adjustment=WorkAdjustment.NONE, military_reservist=False,
-            **({"kind": VolunteerKind.SPECIAL, "warrant_number": f"SC{70000 + n}",
-                "patrol_status": PatrolStatus.QUALIFIED, "monthly_commitment_minutes": 16 * 60} if special else {})))
-        skills = [VolunteerSkill(volunteer_id=volunteer_id, skill_code="cyber_victim_support",
-                                 level=SkillLevel.EXPERT if n % 2 == 0 else SkillLevel.PRACTITIONER)]
+        session.execute(
+            update(Volunteer)
+            .where(Volunteer.id == volunteer_id)
+            .values(
+                status=VolunteerStatus.ACTIVE,
+                home_ward_id=ward_ids[n % len(ward_ids)],
+                travel_limit_km=10,
+                weekly_hours_cap_minutes=16 * 60,
+                adjustment=WorkAdjustment.NONE,
+                military_reservist=False,
+                **(
+                    {
+                        "kind": VolunteerKind.SPECIAL,
+                        "warrant_number": f"SC{70000 + n}",
+                        "patrol_status": PatrolStatus.QUALIFIED,
+                        "monthly_commitment_minutes": 16 * 60,
+                    }
+                    if special
+                    else {}
+                ),
+            )
+        )
+        skills = [
+            VolunteerSkill(
+                volunteer_id=volunteer_id,
+                skill_code="cyber_victim_support",
+                level=SkillLevel.EXPERT if n % 2 == 0 else SkillLevel.PRACTITIONER,
+            )
+        ]
         if special:
-            skills.append(VolunteerSkill(volunteer_id=volunteer_id, skill_code="mh_first_aid",
-                                         level=SkillLevel.PRACTITIONER))
+            skills.append(
+                VolunteerSkill(volunteer_id=volunteer_id, skill_code="mh_first_aid", level=SkillLevel.PRACTITIONER)
+            )
         if special and n % 2:
-            skills.append(VolunteerSkill(
-                volunteer_id=volunteer_id, skill_code="rmn", level=SkillLevel.EXPERT, evidence_body="NMC",
-                registration_number=f"NMC{rng.randint(100000, 999999)}",
-                evidence_expires_on=today + dt.timedelta(days=700), evidence_status=EvidenceStatus.VERIFIED))
+            skills.append(
+                VolunteerSkill(
+                    volunteer_id=volunteer_id,
+                    skill_code="rmn",
+                    level=SkillLevel.EXPERT,
+                    evidence_body="NMC",
+                    registration_number=f"NMC{rng.randint(100000, 999999)}",
+                    evidence_expires_on=today + dt.timedelta(days=700),
+                    evidence_status=EvidenceStatus.VERIFIED,
+                )
+            )
         session.add_all(skills)
-        for code, years in ((("RV", 10), ("NPPV2F", 3)) if special else (("NPPV2F", 3),)):
-            session.add(Clearance(volunteer_id=volunteer_id, type_code=code, state=ClearanceState.GRANTED,
-                                  valid_from=valid_from, expires_on=valid_from + dt.timedelta(days=365 * years)))
-        session.add_all(AvailabilitySlot(volunteer_id=volunteer_id, weekday=day, start_minute=8 * 60,
-                                         end_minute=22 * 60) for day in range(7))
+        for code, years in (("RV", 10), ("NPPV2F", 3)) if special else (("NPPV2F", 3),):
+            session.add(
+                Clearance(
+                    volunteer_id=volunteer_id,
+                    type_code=code,
+                    state=ClearanceState.GRANTED,
+                    valid_from=valid_from,
+                    expires_on=valid_from + dt.timedelta(days=365 * years),
+                )
+            )
+        session.add_all(
+            AvailabilitySlot(volunteer_id=volunteer_id, weekday=day, start_minute=8 * 60, end_minute=22 * 60)
+            for day in range(7)
+        )
     session.flush()
     return len(team)
 
@@ -238,14 +364,21 @@ def match_demo_fortnight(app) -> str:
     make_session = app.extensions["db_sessionmaker"]
     today = london_today()
     with make_session() as session:
-        run = queue_run(session, scope=RunScope.LONDON, first_day=today, last_day=today + dt.timedelta(days=13),
-                        today=today, trigger="demo")
+        run = queue_run(
+            session,
+            scope=RunScope.LONDON,
+            first_day=today,
+            last_day=today + dt.timedelta(days=13),
+            today=today,
+            trigger="demo",
+        )
     done = execute_run(make_session, run.id, settings_from_config(app.config))
     now = utcnow()
     with make_session() as session:
         made = list(session.scalars(select(Offer).where(Offer.run_id == run.id).order_by(Offer.id)))
-        named = session.scalar(select(Volunteer.id).join(User, User.id == Volunteer.user_id)
-                               .where(User.email == "volunteer@demo.example"))
+        named = session.scalar(
+            select(Volunteer.id).join(User, User.id == Volunteer.user_id).where(User.email == "volunteer@demo.example")
+        )
         for n, offer in enumerate(made):
             if offer.volunteer_id == named:
                 continue  # the named volunteer's offers wait for an answer on their home page

@@ -65,6 +65,7 @@ _CELL_LAT, _CELL_LON = 0.05, 0.08
 
 # ---- Support requests ---------------------------------------------------------------------------
 
+
 def load_requests(
     session: Session,
     request_ids: Sequence[int] | None = None,
@@ -114,11 +115,22 @@ def load_requests(
         conditions.append(SupportRequest.window_start < end)
 
     rows = session.execute(
-        select(SupportRequest.id, SupportRequest.task_type_code, SupportRequest.window_start,
-               SupportRequest.duration_minutes, SupportRequest.ward_id, SupportRequest.remote,
-               SupportRequest.people_needed, SupportRequest.all_or_nothing, SupportRequest.priority,
-               SupportRequest.warranted_only, SupportRequest.organisation, SupportRequest.preferred_volunteer_id,
-               Ward.latitude, Ward.longitude)
+        select(
+            SupportRequest.id,
+            SupportRequest.task_type_code,
+            SupportRequest.window_start,
+            SupportRequest.duration_minutes,
+            SupportRequest.ward_id,
+            SupportRequest.remote,
+            SupportRequest.people_needed,
+            SupportRequest.all_or_nothing,
+            SupportRequest.priority,
+            SupportRequest.warranted_only,
+            SupportRequest.organisation,
+            SupportRequest.preferred_volunteer_id,
+            Ward.latitude,
+            Ward.longitude,
+        )
         .join(Ward, Ward.id == SupportRequest.ward_id)
         .where(*conditions)
         .order_by(SupportRequest.id)
@@ -152,23 +164,25 @@ def load_requests(
         if task is None:
             log.warning("support request %s has an unknown task type %r: not matched", row.id, row.task_type_code)
             continue
-        facts.append(RequestFacts(
-            id=row.id,
-            task=task,
-            start=row.window_start,
-            end=row.window_start + dt.timedelta(minutes=row.duration_minutes),
-            ward_id=row.ward_id,
-            location=None if row.remote else (row.latitude, row.longitude),
-            remote=row.remote,
-            people_needed=free_places,
-            all_or_nothing=row.all_or_nothing,
-            priority=PRIORITY_WEIGHTS[row.priority.value],
-            warranted_only=row.warranted_only,
-            extra_skills=tuple(skill_requirement(code) for code in skills.get(row.id, ())),
-            organisation=row.organisation or "",
-            preferred_volunteer_id=row.preferred_volunteer_id,
-            excluded_volunteers=frozenset(excluded.get(row.id, ())),
-        ))
+        facts.append(
+            RequestFacts(
+                id=row.id,
+                task=task,
+                start=row.window_start,
+                end=row.window_start + dt.timedelta(minutes=row.duration_minutes),
+                ward_id=row.ward_id,
+                location=None if row.remote else (row.latitude, row.longitude),
+                remote=row.remote,
+                people_needed=free_places,
+                all_or_nothing=row.all_or_nothing,
+                priority=PRIORITY_WEIGHTS[row.priority.value],
+                warranted_only=row.warranted_only,
+                extra_skills=tuple(skill_requirement(code) for code in skills.get(row.id, ())),
+                organisation=row.organisation or "",
+                preferred_volunteer_id=row.preferred_volunteer_id,
+                excluded_volunteers=frozenset(excluded.get(row.id, ())),
+            )
+        )
     return facts
 
 
@@ -179,6 +193,7 @@ def skill_requirement(code: str) -> SkillRequirement:
 
 
 # ---- Volunteers ---------------------------------------------------------------------------------
+
 
 class _Profile(NamedTuple):
     """The attributes of a Volunteer that ``person_facts`` reads, without loading the ORM object."""
@@ -249,8 +264,12 @@ def load_volunteers(
     chosen = select(Volunteer.id).where(Volunteer.status == VolunteerStatus.ACTIVE).correlate(None)
     index = None
     if ward_ids is not None:
-        centres = [(lat, lon) for lat, lon in session.execute(
-            select(Ward.latitude, Ward.longitude).where(Ward.id.in_(sorted(set(ward_ids)))))]
+        centres = [
+            (lat, lon)
+            for lat, lon in session.execute(
+                select(Ward.latitude, Ward.longitude).where(Ward.id.in_(sorted(set(ward_ids))))
+            )
+        ]
         if not centres:
             return []
         index = _WardIndex(centres)
@@ -260,16 +279,32 @@ def load_volunteers(
         return _candidates(session, chosen, index, max_km, min_reach_km, first_day, last_day, week_start, week_end)
 
 
-def _candidates(session: Session, chosen: Select, index: _WardIndex | None, max_km: float | None,
-                min_reach_km: float, first_day: dt.date, last_day: dt.date, week_start: dt.datetime,
-                week_end: dt.datetime) -> list[VolunteerCandidate]:
+def _candidates(
+    session: Session,
+    chosen: Select,
+    index: _WardIndex | None,
+    max_km: float | None,
+    min_reach_km: float,
+    first_day: dt.date,
+    last_day: dt.date,
+    week_start: dt.datetime,
+    week_end: dt.datetime,
+) -> list[VolunteerCandidate]:
     # Plain Core execution on the session's connection (same transaction): the rows are columns, so the
     # ORM's result machinery would only add time.
     connection = session.connection()
     rows = connection.execute(
-        select(Volunteer.id, Volunteer.kind, Volunteer.warrant_number, Volunteer.patrol_status,
-               Volunteer.adjustment, Volunteer.travel_limit_km, Volunteer.weekly_hours_cap_minutes,
-               Ward.latitude, Ward.longitude)
+        select(
+            Volunteer.id,
+            Volunteer.kind,
+            Volunteer.warrant_number,
+            Volunteer.patrol_status,
+            Volunteer.adjustment,
+            Volunteer.travel_limit_km,
+            Volunteer.weekly_hours_cap_minutes,
+            Ward.latitude,
+            Ward.longitude,
+        )
         .outerjoin(Ward, Ward.id == Volunteer.home_ward_id)
         .where(Volunteer.id.in_(chosen))
         .order_by(Volunteer.id)
@@ -285,52 +320,91 @@ def _candidates(session: Session, chosen: Select, index: _WardIndex | None, max_
         return out
 
     skills = grouped(
-        select(VolunteerSkill.volunteer_id, VolunteerSkill.skill_code, VolunteerSkill.level,
-               VolunteerSkill.evidence_status, VolunteerSkill.evidence_expires_on)
+        select(
+            VolunteerSkill.volunteer_id,
+            VolunteerSkill.skill_code,
+            VolunteerSkill.level,
+            VolunteerSkill.evidence_status,
+            VolunteerSkill.evidence_expires_on,
+        )
         .where(VolunteerSkill.volunteer_id.in_(chosen))
-        .order_by(VolunteerSkill.volunteer_id, VolunteerSkill.skill_code))
+        .order_by(VolunteerSkill.volunteer_id, VolunteerSkill.skill_code)
+    )
     clearances = grouped(
-        select(Clearance.volunteer_id, Clearance.type_code, Clearance.state, Clearance.valid_from,
-               Clearance.expires_on, Clearance.restricted_from)
+        select(
+            Clearance.volunteer_id,
+            Clearance.type_code,
+            Clearance.state,
+            Clearance.valid_from,
+            Clearance.expires_on,
+            Clearance.restricted_from,
+        )
         # Only records that could cover a day of the week: history and undated applications never do.
-        .where(Clearance.volunteer_id.in_(chosen), Clearance.valid_from <= last_day,
-               Clearance.expires_on >= first_day)
-        .order_by(Clearance.volunteer_id, Clearance.id))
+        .where(Clearance.volunteer_id.in_(chosen), Clearance.valid_from <= last_day, Clearance.expires_on >= first_day)
+        .order_by(Clearance.volunteer_id, Clearance.id)
+    )
     blocks = grouped(
         select(BlockedPeriod.volunteer_id, BlockedPeriod.first_day, BlockedPeriod.last_day, BlockedPeriod.reason)
-        .where(BlockedPeriod.volunteer_id.in_(chosen), BlockedPeriod.first_day <= last_day,
-               BlockedPeriod.last_day >= first_day)
-        .order_by(BlockedPeriod.volunteer_id, BlockedPeriod.first_day, BlockedPeriod.id))
+        .where(
+            BlockedPeriod.volunteer_id.in_(chosen),
+            BlockedPeriod.first_day <= last_day,
+            BlockedPeriod.last_day >= first_day,
+        )
+        .order_by(BlockedPeriod.volunteer_id, BlockedPeriod.first_day, BlockedPeriod.id)
+    )
     exceptions = grouped(
-        select(AvailabilityException.volunteer_id, AvailabilityException.on_date, AvailabilityException.available,
-               AvailabilityException.start_minute, AvailabilityException.end_minute)
-        .where(AvailabilityException.volunteer_id.in_(chosen), AvailabilityException.on_date >= first_day,
-               AvailabilityException.on_date <= last_day)
-        .order_by(AvailabilityException.volunteer_id, AvailabilityException.on_date, AvailabilityException.id))
+        select(
+            AvailabilityException.volunteer_id,
+            AvailabilityException.on_date,
+            AvailabilityException.available,
+            AvailabilityException.start_minute,
+            AvailabilityException.end_minute,
+        )
+        .where(
+            AvailabilityException.volunteer_id.in_(chosen),
+            AvailabilityException.on_date >= first_day,
+            AvailabilityException.on_date <= last_day,
+        )
+        .order_by(AvailabilityException.volunteer_id, AvailabilityException.on_date, AvailabilityException.id)
+    )
     slots = grouped(
-        select(AvailabilitySlot.volunteer_id, AvailabilitySlot.weekday, AvailabilitySlot.start_minute,
-               AvailabilitySlot.end_minute)
+        select(
+            AvailabilitySlot.volunteer_id,
+            AvailabilitySlot.weekday,
+            AvailabilitySlot.start_minute,
+            AvailabilitySlot.end_minute,
+        )
         .where(AvailabilitySlot.volunteer_id.in_(chosen))
-        .order_by(AvailabilitySlot.volunteer_id, AvailabilitySlot.weekday, AvailabilitySlot.start_minute))
+        .order_by(AvailabilitySlot.volunteer_id, AvailabilitySlot.weekday, AvailabilitySlot.start_minute)
+    )
     conflicts = grouped(
         select(ConflictDeclaration.volunteer_id, ConflictDeclaration.organisation, ConflictDeclaration.ward_id)
         .where(ConflictDeclaration.volunteer_id.in_(chosen))
-        .order_by(ConflictDeclaration.volunteer_id, ConflictDeclaration.id))
+        .order_by(ConflictDeclaration.volunteer_id, ConflictDeclaration.id)
+    )
     preferences = grouped(
-        select(TaskPreference.volunteer_id, TaskPreference.task_type_code)
-        .where(TaskPreference.volunteer_id.in_(chosen)))
+        select(TaskPreference.volunteer_id, TaskPreference.task_type_code).where(
+            TaskPreference.volunteer_id.in_(chosen)
+        )
+    )
 
     # Offers: a day either side of the week, so a deployment across midnight is seen by both weeks.
     active = grouped(
         select(Offer.volunteer_id, Offer.starts_at, Offer.ends_at, Offer.load_minutes)
-        .where(Offer.volunteer_id.in_(chosen), Offer.status.in_(ACTIVE_OFFER_STATUSES),
-               Offer.ends_at > week_start - dt.timedelta(days=1), Offer.starts_at < week_end + dt.timedelta(days=1))
-        .order_by(Offer.volunteer_id, Offer.starts_at))
+        .where(
+            Offer.volunteer_id.in_(chosen),
+            Offer.status.in_(ACTIVE_OFFER_STATUSES),
+            Offer.ends_at > week_start - dt.timedelta(days=1),
+            Offer.starts_at < week_end + dt.timedelta(days=1),
+        )
+        .order_by(Offer.volunteer_id, Offer.starts_at)
+    )
     served = grouped(
         select(Offer.volunteer_id, SupportRequest.ward_id)
         .join(SupportRequest, SupportRequest.id == Offer.request_id)
         .where(Offer.volunteer_id.in_(chosen), Offer.status == OfferStatus.ACCEPTED, Offer.ends_at <= week_start)
-        .distinct())
+        .distinct()
+    )
 
     # Most volunteers share a few weekly patterns: one frozen WeeklySlot per distinct slot.
     slot_facts: dict[tuple, WeeklySlot] = {}
@@ -345,27 +419,38 @@ def _candidates(session: Session, chosen: Select, index: _WardIndex | None, max_
                 continue
         profile = _Profile(row.kind, row.warrant_number, row.patrol_status, row.adjustment, skills.get(row.id, []))
         blocked = blocks.get(row.id, [])
-        candidates.append(VolunteerCandidate(
-            id=row.id,
-            # Duck-typed records: person_facts reads attributes only, so it stays the one mapping to rules.
-            person=person_facts(profile, [_ClearanceRecord(*c[1:]) for c in clearances.get(row.id, ())], blocked,
-                                shared=shared_facts),
-            home=home,
-            travel_limit_km=float(row.travel_limit_km),
-            weekly_cap_minutes=row.weekly_hours_cap_minutes,
-            weekly_slots=tuple(slot_facts.get(s[1:]) or slot_facts.setdefault(s[1:], WeeklySlot(*s[1:]))
-                               for s in slots.get(row.id, ())),
-            exceptions=tuple(DateException(e.on_date, e.available, e.start_minute, e.end_minute)
-                             for e in exceptions.get(row.id, ())),
-            # Every blocked day, mobilisation included: a mobilised reservist is also not free.
-            blocked=tuple(DateRange(b.first_day, b.last_day) for b in blocked),
-            conflicts=tuple(Conflict(c.organisation, c.ward_id) for c in conflicts.get(row.id, ())),
-            preferred_task_types=frozenset(p.task_type_code for p in preferences.get(row.id, ())),
-            busy=tuple((o.starts_at, o.ends_at) for o in active.get(row.id, ())),
-            booked_minutes_in_week=sum(o.load_minutes for o in active.get(row.id, ())
-                                       if week_start <= o.starts_at < week_end),
-            served_wards=frozenset(w.ward_id for w in served.get(row.id, ())),
-        ))
+        candidates.append(
+            VolunteerCandidate(
+                id=row.id,
+                # Duck-typed records: person_facts reads attributes only, so it stays the one mapping to rules.
+                person=person_facts(
+                    profile,
+                    [_ClearanceRecord(*c[1:]) for c in clearances.get(row.id, ())],
+                    blocked,
+                    shared=shared_facts,
+                ),
+                home=home,
+                travel_limit_km=float(row.travel_limit_km),
+                weekly_cap_minutes=row.weekly_hours_cap_minutes,
+                weekly_slots=tuple(
+                    slot_facts.get(s[1:]) or slot_facts.setdefault(s[1:], WeeklySlot(*s[1:]))
+                    for s in slots.get(row.id, ())
+                ),
+                exceptions=tuple(
+                    DateException(e.on_date, e.available, e.start_minute, e.end_minute)
+                    for e in exceptions.get(row.id, ())
+                ),
+                # Every blocked day, mobilisation included: a mobilised reservist is also not free.
+                blocked=tuple(DateRange(b.first_day, b.last_day) for b in blocked),
+                conflicts=tuple(Conflict(c.organisation, c.ward_id) for c in conflicts.get(row.id, ())),
+                preferred_task_types=frozenset(p.task_type_code for p in preferences.get(row.id, ())),
+                busy=tuple((o.starts_at, o.ends_at) for o in active.get(row.id, ())),
+                booked_minutes_in_week=sum(
+                    o.load_minutes for o in active.get(row.id, ()) if week_start <= o.starts_at < week_end
+                ),
+                served_wards=frozenset(w.ward_id for w in served.get(row.id, ())),
+            )
+        )
     return candidates
 
 
@@ -386,8 +471,9 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _within_box(chosen: Select, centres: list[tuple[float, float]], max_km: float | None,
-                min_reach_km: float = 0.0) -> Select:
+def _within_box(
+    chosen: Select, centres: list[tuple[float, float]], max_km: float | None, min_reach_km: float = 0.0
+) -> Select:
     """Narrow ``chosen`` to volunteers whose home lies in the box around the requested wards, widened
     by their own travel limit (and by ``max_km``). Coarse but never too tight; exact distances follow."""
     lats = [lat for lat, _ in centres]
@@ -399,13 +485,17 @@ def _within_box(chosen: Select, centres: list[tuple[float, float]], max_km: floa
     per_km_lon = 1.01 / (_KM_PER_DEGREE_LON_AT_EQUATOR * cos_edge)
     reach = case((Volunteer.travel_limit_km < min_reach_km, min_reach_km), else_=Volunteer.travel_limit_km)
     chosen = chosen.join(Ward, Ward.id == Volunteer.home_ward_id).where(
-        Ward.latitude >= min(lats) - reach * per_km_lat, Ward.latitude <= max(lats) + reach * per_km_lat,
-        Ward.longitude >= min(lons) - reach * per_km_lon, Ward.longitude <= max(lons) + reach * per_km_lon,
+        Ward.latitude >= min(lats) - reach * per_km_lat,
+        Ward.latitude <= max(lats) + reach * per_km_lat,
+        Ward.longitude >= min(lons) - reach * per_km_lon,
+        Ward.longitude <= max(lons) + reach * per_km_lon,
     )
     if max_km is not None:
         chosen = chosen.where(
-            Ward.latitude >= min(lats) - max_km * per_km_lat, Ward.latitude <= max(lats) + max_km * per_km_lat,
-            Ward.longitude >= min(lons) - max_km * per_km_lon, Ward.longitude <= max(lons) + max_km * per_km_lon,
+            Ward.latitude >= min(lats) - max_km * per_km_lat,
+            Ward.latitude <= max(lats) + max_km * per_km_lat,
+            Ward.longitude >= min(lons) - max_km * per_km_lon,
+            Ward.longitude <= max(lons) + max_km * per_km_lon,
         )
     return chosen
 
@@ -437,6 +527,7 @@ class _WardIndex:
 
 # ---- Both, for one run of the matcher -----------------------------------------------------------
 
+
 def london_week(moment: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     """The London week (Monday 00:00 to the next Monday 00:00, as UTC) that ``moment`` falls in."""
     local = to_london(moment)
@@ -460,6 +551,10 @@ def facts_for_match(
     week_start = london_week(min(r.start for r in requests))[0]
     week_end = london_week(max(r.end for r in requests) - dt.timedelta(microseconds=1))[1]
     remote = any(r.remote for r in requests)
-    volunteers = load_volunteers(session, week_start=week_start, week_end=week_end,
-                                 ward_ids=None if remote else {r.ward_id for r in requests if r.ward_id is not None})
+    volunteers = load_volunteers(
+        session,
+        week_start=week_start,
+        week_end=week_end,
+        ward_ids=None if remote else {r.ward_id for r in requests if r.ward_id is not None},
+    )
     return requests, volunteers

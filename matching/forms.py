@@ -109,6 +109,7 @@ def _without_nul(value: str | None) -> str | None:
 
 # ---- Choices ------------------------------------------------------------------------------------
 
+
 class _OurChoiceMessage:
     """A choice field whose 'not one of the choices' message is a sentence a person can act on."""
 
@@ -168,80 +169,151 @@ def _minutes(value: object) -> int | None:
 class TaskTypeForm(BaseForm):
     """Step 1: the kind of task decides the rest of the form's defaults."""
 
-    task_type = ChoiceRadioField("What kind of task is it?", widget=GovRadioInput(), choices=TASK_TYPE_CHOICES,
-                                 invalid_message="Choose a kind of task from the list",
-                                 validators=[Required("Choose what kind of task it is")])
+    task_type = ChoiceRadioField(
+        "What kind of task is it?",
+        widget=GovRadioInput(),
+        choices=TASK_TYPE_CHOICES,
+        invalid_message="Choose a kind of task from the list",
+        validators=[Required("Choose what kind of task it is")],
+    )
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
 class RequestForm(BaseForm):
     """Step 2: the request's details. The view sets ``policy`` and the ward and volunteer choices."""
 
-    title = StringField("Title", widget=GovTextInput(), filters=[_without_nul],
-                        description="A few words the volunteers will see, like 'Cyber-scam advice visit'.",
-                        validators=[Required("Enter a title"),
-                                    Length(max=TITLE_MAX, message=f"Title must be {TITLE_MAX} characters or fewer")])
+    title = StringField(
+        "Title",
+        widget=GovTextInput(),
+        filters=[_without_nul],
+        description="A few words the volunteers will see, like 'Cyber-scam advice visit'.",
+        validators=[
+            Required("Enter a title"),
+            Length(max=TITLE_MAX, message=f"Title must be {TITLE_MAX} characters or fewer"),
+        ],
+    )
     description = TextAreaField(
-        "Short description", widget=GovCharacterCount(), filters=[_without_nul],
+        "Short description",
+        widget=GovCharacterCount(),
+        filters=[_without_nul],
         description="What the volunteers will do and anything they should know. Do not include victims' names, "
-                    "addresses or other personal details: volunteers read this before they accept.",
-        validators=[Required("Enter a short description"),
-                    Length(max=DESCRIPTION_MAX,
-                           message=f"Description must be {DESCRIPTION_MAX:,} characters or fewer")])
-    ward = ChoiceRadioField("Ward", widget=GovRadioInput(), invalid_message="Choose one of your wards",
-                            validators=[Required("Choose the ward")])
-    remote = ChoiceRadioField("Can the volunteer do it remotely?", widget=GovRadioInput(), choices=[
-        SelectChoice("no", "No, in the ward"), SelectChoice("yes", "Yes, from home or another secure place")],
-        invalid_message="Choose yes or no", validators=[Optional()])
-    date = LondonDateField("Date", what="the date", description="For example, 14 7 2026",
-                           validators=[Required("Enter the date")])
-    start_time = StringField("From", widget=GovTextInput(), filters=[_without_nul],
-                             description="For example, 9:30am or 14:00",
-                             validators=[Required("Enter the time the window starts")])
-    end_time = StringField("Until", widget=GovTextInput(), filters=[_without_nul],
-                           description="For example, 5pm or 17:00",
-                           validators=[Required("Enter the time the window ends")])
-    duration = ChoiceSelectField("How long will the task take?", widget=GovSelect(), choices=DURATION_CHOICES,
-                                 coerce=_minutes, invalid_message="Choose how long the task will take from the list",
-                                 description="Not counting travel. It must fit inside the window.",
-                                 validators=[Required("Choose how long the task will take")])
+        "addresses or other personal details: volunteers read this before they accept.",
+        validators=[
+            Required("Enter a short description"),
+            Length(max=DESCRIPTION_MAX, message=f"Description must be {DESCRIPTION_MAX:,} characters or fewer"),
+        ],
+    )
+    ward = ChoiceRadioField(
+        "Ward",
+        widget=GovRadioInput(),
+        invalid_message="Choose one of your wards",
+        validators=[Required("Choose the ward")],
+    )
+    remote = ChoiceRadioField(
+        "Can the volunteer do it remotely?",
+        widget=GovRadioInput(),
+        choices=[SelectChoice("no", "No, in the ward"), SelectChoice("yes", "Yes, from home or another secure place")],
+        invalid_message="Choose yes or no",
+        validators=[Optional()],
+    )
+    date = LondonDateField(
+        "Date", what="the date", description="For example, 14 7 2026", validators=[Required("Enter the date")]
+    )
+    start_time = StringField(
+        "From",
+        widget=GovTextInput(),
+        filters=[_without_nul],
+        description="For example, 9:30am or 14:00",
+        validators=[Required("Enter the time the window starts")],
+    )
+    end_time = StringField(
+        "Until",
+        widget=GovTextInput(),
+        filters=[_without_nul],
+        description="For example, 5pm or 17:00",
+        validators=[Required("Enter the time the window ends")],
+    )
+    duration = ChoiceSelectField(
+        "How long will the task take?",
+        widget=GovSelect(),
+        choices=DURATION_CHOICES,
+        coerce=_minutes,
+        invalid_message="Choose how long the task will take from the list",
+        description="Not counting travel. It must fit inside the window.",
+        validators=[Required("Choose how long the task will take")],
+    )
     people_needed = WholeNumberField(
-        "How many volunteers do you need?", widget=GovTextInput(),
+        "How many volunteers do you need?",
+        widget=GovTextInput(),
         invalid_message="Enter the number of volunteers as a whole number, like 2",
-        validators=[Required("Enter how many volunteers you need"),
-                    NumberRange(min=PEOPLE_MIN, max=PEOPLE_MAX,
-                                message=f"Enter a number of volunteers between {PEOPLE_MIN} and {PEOPLE_MAX}")])
+        validators=[
+            Required("Enter how many volunteers you need"),
+            NumberRange(
+                min=PEOPLE_MIN,
+                max=PEOPLE_MAX,
+                message=f"Enter a number of volunteers between {PEOPLE_MIN} and {PEOPLE_MAX}",
+            ),
+        ],
+    )
     all_or_nothing = ChoiceRadioField(
-        "If not everyone can come, should the task go ahead with fewer volunteers?", widget=GovRadioInput(),
-        choices=[SelectChoice("no", "Yes, send as many as can come"),
-                 SelectChoice("yes", "No, send everyone or nobody")],
+        "If not everyone can come, should the task go ahead with fewer volunteers?",
+        widget=GovRadioInput(),
+        choices=[
+            SelectChoice("no", "Yes, send as many as can come"),
+            SelectChoice("yes", "No, send everyone or nobody"),
+        ],
         invalid_message="Choose whether the task can go ahead with fewer volunteers",
-        validators=[Required("Choose whether the task can go ahead with fewer volunteers")])
+        validators=[Required("Choose whether the task can go ahead with fewer volunteers")],
+    )
     warranted_only = ChoiceRadioField(
-        "Does it need a special constable?", widget=GovRadioInput(), choices=[
+        "Does it need a special constable?",
+        widget=GovRadioInput(),
+        choices=[
             SelectChoice("no", "No, a police support volunteer can do it"),
-            SelectChoice("yes", "Yes, only warranted special constables")],
-        invalid_message="Choose yes or no", validators=[Optional()])
+            SelectChoice("yes", "Yes, only warranted special constables"),
+        ],
+        invalid_message="Choose yes or no",
+        validators=[Optional()],
+    )
     extra_skills = ChoiceCheckboxesField(
-        "Extra skills (optional)", widget=GovCheckboxesInput(), choices=SKILL_CHOICES,
+        "Extra skills (optional)",
+        widget=GovCheckboxesInput(),
+        choices=SKILL_CHOICES,
         invalid_message="Choose skills from the list",
-        description="Only what this request needs on top of the skills the task type always needs.")
-    languages = ChoiceCheckboxesField("Languages (optional)", widget=GovCheckboxesInput(), choices=LANGUAGE_CHOICES,
-                                      invalid_message="Choose languages from the list")
+        description="Only what this request needs on top of the skills the task type always needs.",
+    )
+    languages = ChoiceCheckboxesField(
+        "Languages (optional)",
+        widget=GovCheckboxesInput(),
+        choices=LANGUAGE_CHOICES,
+        invalid_message="Choose languages from the list",
+    )
     organisation = StringField(
-        "Organisation involved (optional)", widget=GovTextInput(), filters=[_without_nul],
+        "Organisation involved (optional)",
+        widget=GovTextInput(),
+        filters=[_without_nul],
         description="A business, school, charity or housing association. Volunteers who have declared a "
-                    "conflict of interest with it are never offered this request.",
-        validators=[Optional(), Length(max=ORGANISATION_MAX,
-                                       message=f"Organisation must be {ORGANISATION_MAX} characters or fewer")])
+        "conflict of interest with it are never offered this request.",
+        validators=[
+            Optional(),
+            Length(max=ORGANISATION_MAX, message=f"Organisation must be {ORGANISATION_MAX} characters or fewer"),
+        ],
+    )
     preferred_volunteer = ChoiceSelectField(
-        "Preferred volunteer (optional)", widget=GovSelect(), choices=[SelectChoice("", "No preference")],
+        "Preferred volunteer (optional)",
+        widget=GovSelect(),
+        choices=[SelectChoice("", "No preference")],
         invalid_message="Choose a volunteer from the list",
         description="Volunteers who have served your wards before. Repeat victims should see the same face.",
-        validators=[Optional()])
-    priority = ChoiceRadioField("Priority", widget=GovRadioInput(), choices=PRIORITY_CHOICES,
-                                invalid_message="Choose routine, priority or urgent",
-                                validators=[Required("Choose the priority")])
+        validators=[Optional()],
+    )
+    priority = ChoiceRadioField(
+        "Priority",
+        widget=GovRadioInput(),
+        choices=PRIORITY_CHOICES,
+        invalid_message="Choose routine, priority or urgent",
+        validators=[Required("Choose the priority")],
+    )
     submit = SubmitField("Raise request", widget=GovSubmitInput())
 
     # Set by the view: the task type's policy (pure data). Not a query.
@@ -307,7 +379,8 @@ class RequestForm(BaseForm):
         if self.duration.data is not None and not self.duration.errors and self.duration.data > length:
             self.duration.errors.append(
                 f"The task ({duration_text(self.duration.data)}) must fit inside the window "
-                f"({duration_text(length)}): make the window longer or the task shorter")
+                f"({duration_text(length)}): make the window longer or the task shorter"
+            )
             return False
         return True
 
@@ -327,11 +400,15 @@ class EditRequestForm(RequestForm):
 
 class CancelForm(BaseForm):
     reason = TextAreaField(
-        "Why are you cancelling this request?", widget=GovCharacterCount(), filters=[_without_nul],
+        "Why are you cancelling this request?",
+        widget=GovCharacterCount(),
+        filters=[_without_nul],
         description="For example, 'The victim no longer wants a visit'. Do not include personal details.",
-        validators=[Required("Enter why you are cancelling the request"),
-                    Length(max=CANCEL_REASON_MAX,
-                           message=f"The reason must be {CANCEL_REASON_MAX} characters or fewer")])
+        validators=[
+            Required("Enter why you are cancelling the request"),
+            Length(max=CANCEL_REASON_MAX, message=f"The reason must be {CANCEL_REASON_MAX} characters or fewer"),
+        ],
+    )
     submit = SubmitField("Cancel request", widget=GovSubmitInput())
 
 
@@ -341,14 +418,19 @@ class RequestFilterForm(BaseForm):
     class Meta:
         csrf = False
 
-    status = FilterSelectField("Status", "Any status", "Choose a status from the list",
-                               [SelectChoice(s.value, label) for s, label in STATUS_LABELS.items()])
+    status = FilterSelectField(
+        "Status",
+        "Any status",
+        "Choose a status from the list",
+        [SelectChoice(s.value, label) for s, label in STATUS_LABELS.items()],
+    )
     ward = FilterSelectField("Ward", "All your wards", "Choose one of your wards")
     bcu = FilterSelectField("BCU", "Any BCU", "Choose a BCU from the list")
     borough = FilterSelectField("Borough", "Any borough", "Choose a borough from the list")
     task_type = FilterSelectField("Task type", "Any task type", "Choose a task type from the list", TASK_TYPE_CHOICES)
-    date_from = LondonDateField("From", what="the 'from' date", description="For example, 1 7 2026",
-                                validators=[Optional()])
+    date_from = LondonDateField(
+        "From", what="the 'from' date", description="For example, 1 7 2026", validators=[Optional()]
+    )
     date_to = LondonDateField("To", what="the 'to' date", validators=[Optional()])
 
     def validate_date_from(self, field) -> None:
@@ -377,22 +459,29 @@ class RequestFilterForm(BaseForm):
 
 # ---- Coordinators' matching runs ----------------------------------------------------------------
 
-SCOPE_CHOICES = [SelectChoice("ward", "One ward"), SelectChoice("bcu", "One BCU"),
-                 SelectChoice("london", "All London")]
+SCOPE_CHOICES = [SelectChoice("ward", "One ward"), SelectChoice("bcu", "One BCU"), SelectChoice("london", "All London")]
 
 
 class RunForm(BaseForm):
     """What to match: a ward, a BCU or all London, over a date range (checked further by the service)."""
 
-    scope = RadioField("What to match", choices=SCOPE_CHOICES, widget=GovRadioInput(),
-                       validators=[Required("Choose what to match")])
-    ward = SelectField("Ward", widget=GovSelect(), validate_choice=False,
-                       description="Only when matching one ward")
+    scope = RadioField(
+        "What to match", choices=SCOPE_CHOICES, widget=GovRadioInput(), validators=[Required("Choose what to match")]
+    )
+    ward = SelectField("Ward", widget=GovSelect(), validate_choice=False, description="Only when matching one ward")
     bcu = SelectField("BCU", widget=GovSelect(), validate_choice=False, description="Only when matching one BCU")
-    first_day = LondonDateField("First day", what="the first day", description="For example, 7 12 2026",
-                                validators=[Required("Enter the first day")])
-    last_day = LondonDateField("Last day", what="the last day", description="At most 31 days after the first",
-                               validators=[Required("Enter the last day")])
+    first_day = LondonDateField(
+        "First day",
+        what="the first day",
+        description="For example, 7 12 2026",
+        validators=[Required("Enter the first day")],
+    )
+    last_day = LondonDateField(
+        "Last day",
+        what="the last day",
+        description="At most 31 days after the first",
+        validators=[Required("Enter the last day")],
+    )
     submit = SubmitField("Start matching", widget=GovSubmitInput())
 
     def _chosen(self, field, name: str) -> None:

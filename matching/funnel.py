@@ -32,11 +32,20 @@ from vetting.rules import DeploymentWindow, Eligibility, PersonFacts, ReasonCode
 
 LONDON = ZoneInfo("Europe/London")
 
-SKILL_CODES = {ReasonCode.SKILL_MISSING, ReasonCode.SKILL_LEVEL_TOO_LOW, ReasonCode.EVIDENCE_UNVERIFIED,
-               ReasonCode.EVIDENCE_EXPIRED}
+SKILL_CODES = {
+    ReasonCode.SKILL_MISSING,
+    ReasonCode.SKILL_LEVEL_TOO_LOW,
+    ReasonCode.EVIDENCE_UNVERIFIED,
+    ReasonCode.EVIDENCE_EXPIRED,
+}
 CLEARANCE_CODES = {ReasonCode.NO_CLEARANCE, ReasonCode.NO_UNSUPERVISED_CLEARANCE}
-STATUS_CODES = {ReasonCode.NOT_WARRANTED, ReasonCode.PATROL_STATUS_TOO_LOW, ReasonCode.DESK_ONLY,
-                ReasonCode.REMOTE_ONLY, ReasonCode.MOBILISED}
+STATUS_CODES = {
+    ReasonCode.NOT_WARRANTED,
+    ReasonCode.PATROL_STATUS_TOO_LOW,
+    ReasonCode.DESK_ONLY,
+    ReasonCode.REMOTE_ONLY,
+    ReasonCode.MOBILISED,
+}
 
 
 @dataclass(frozen=True)
@@ -78,9 +87,15 @@ class CandidateColumns(NamedTuple):
         def column(name: str, dtype: type) -> np.ndarray:
             return np.fromiter((getattr(c, name) for c in candidates), dtype=dtype, count=n)
 
-        return cls(column("volunteer_id", np.int64), column("km", np.float64), column("load_minutes", np.int64),
-                   column("skill_level", np.int64), column("served_ward", bool), column("preferred_task", bool),
-                   column("requested", bool))
+        return cls(
+            column("volunteer_id", np.int64),
+            column("km", np.float64),
+            column("load_minutes", np.int64),
+            column("skill_level", np.int64),
+            column("served_ward", bool),
+            column("preferred_task", bool),
+            column("requested", bool),
+        )
 
     def objects(self, rows: Iterable[int] | None = None) -> tuple[Candidate, ...]:
         """The candidates (or those at ``rows``) as ``Candidate`` objects, equal to ``funnel``'s."""
@@ -98,8 +113,14 @@ class FunnelResult:
 
     __slots__ = ("stages", "suggestion", "_candidates", "_columns")
 
-    def __init__(self, stages: tuple[Stage, ...], candidates: tuple[Candidate, ...] | None = None,
-                 suggestion: str | None = None, *, columns: CandidateColumns | None = None) -> None:
+    def __init__(
+        self,
+        stages: tuple[Stage, ...],
+        candidates: tuple[Candidate, ...] | None = None,
+        suggestion: str | None = None,
+        *,
+        columns: CandidateColumns | None = None,
+    ) -> None:
         if (candidates is None) == (columns is None):
             raise TypeError("give the candidates either as objects or as columns")
         self.stages = stages
@@ -144,8 +165,9 @@ class FunnelResult:
     __hash__ = None  # type: ignore[assignment]  (mutable caches inside: compared by value, not hashed)
 
     def __repr__(self) -> str:
-        return (f"FunnelResult(stages={self.stages!r}, candidates={self.candidate_count}, "
-                f"suggestion={self.suggestion!r})")
+        return (
+            f"FunnelResult(stages={self.stages!r}, candidates={self.candidate_count}, suggestion={self.suggestion!r})"
+        )
 
 
 def _clock(moment: datetime) -> str:
@@ -182,8 +204,9 @@ def is_free(volunteer: VolunteerCandidate, start: datetime, end: datetime, buffe
 
 def _day_off(volunteer: VolunteerCandidate, day: date) -> bool:
     """Blocked (leave, mobilisation…) or marked unavailable for the whole of ``day``."""
-    return (any(block.first <= day <= block.last for block in volunteer.blocked)
-            or any(e.on_date == day and not e.available for e in volunteer.exceptions))
+    return any(block.first <= day <= block.last for block in volunteer.blocked) or any(
+        e.on_date == day and not e.available for e in volunteer.exceptions
+    )
 
 
 def _clear_of_bookings(volunteer: VolunteerCandidate, start: datetime, end: datetime, buffer_minutes: int) -> bool:
@@ -242,8 +265,10 @@ def funnel(request: RequestFacts, volunteers: Sequence[VolunteerCandidate]) -> F
     dropped_at: dict[str, list[VolunteerCandidate]] = {}
 
     extra = tuple(request.extra_skills)
-    verdicts = {v.id: check_eligibility(v.person, request.task, window, supervised=request.supervised,
-                                        extra_skills=extra) for v in pool}
+    verdicts = {
+        v.id: check_eligibility(v.person, request.task, window, supervised=request.supervised, extra_skills=extra)
+        for v in pool
+    }
 
     def keep(key: str, passes: Callable[[VolunteerCandidate], bool]) -> None:
         nonlocal pool
@@ -256,8 +281,10 @@ def funnel(request: RequestFacts, volunteers: Sequence[VolunteerCandidate]) -> F
 
     keep("skills", lambda v: not (set(verdicts[v.id].codes) & SKILL_CODES))
     keep("cleared", lambda v: not (set(verdicts[v.id].codes) & CLEARANCE_CODES))
-    keep("status", lambda v: not (set(verdicts[v.id].codes) & STATUS_CODES)
-         and (v.person.warranted or not request.warranted_only))
+    keep(
+        "status",
+        lambda v: not (set(verdicts[v.id].codes) & STATUS_CODES) and (v.person.warranted or not request.warranted_only),
+    )
     keep("free", lambda v: is_free(v, request.start, request.end, buffer_minutes=_buffer(_km(v, request))))
     if not request.remote:
         keep("travel", lambda v: _km(v, request) <= v.travel_limit_km)
@@ -265,30 +292,49 @@ def funnel(request: RequestFacts, volunteers: Sequence[VolunteerCandidate]) -> F
     keep("conflicts", lambda v: not _conflicted(v, request))
 
     wanted = _wanted_skills(request)
-    candidates = tuple(_candidate(v, request, _km(v, request), _load(v, request), _best_level(v.person, wanted))
-                       for v in pool)
-    nearest = min(((_km(v, request), v.travel_limit_km) for v in dropped_at.get("travel", ())),
-                  key=lambda pair: pair[0], default=None)
+    candidates = tuple(
+        _candidate(v, request, _km(v, request), _load(v, request), _best_level(v.person, wanted)) for v in pool
+    )
+    nearest = min(
+        ((_km(v, request), v.travel_limit_km) for v in dropped_at.get("travel", ())),
+        key=lambda pair: pair[0],
+        default=None,
+    )
     suggestion = None if len(candidates) >= request.people_needed else _suggest(stages, nearest, request)
     return FunnelResult(stages=tuple(stages), candidates=candidates, suggestion=suggestion)
 
 
-def _candidate(volunteer: VolunteerCandidate, request: RequestFacts, km: float, load: int,
-               skill_level: int) -> Candidate:
+def _candidate(
+    volunteer: VolunteerCandidate, request: RequestFacts, km: float, load: int, skill_level: int
+) -> Candidate:
     return Candidate(
-        volunteer_id=volunteer.id, km=round(km, 1), load_minutes=load,
-        skill_level=skill_level, served_ward=request.ward_id in volunteer.served_wards,
+        volunteer_id=volunteer.id,
+        km=round(km, 1),
+        load_minutes=load,
+        skill_level=skill_level,
+        served_ward=request.ward_id in volunteer.served_wards,
         preferred_task=request.task.code in volunteer.preferred_task_types,
         requested=volunteer.id == request.preferred_volunteer_id,
     )
 
 
-_CANDIDATE_SLOTS = tuple(Candidate.__dict__[name].__set__ for name in (
-    "volunteer_id", "km", "load_minutes", "skill_level", "served_ward", "preferred_task", "requested"))
+_CANDIDATE_SLOTS = tuple(
+    Candidate.__dict__[name].__set__
+    for name in ("volunteer_id", "km", "load_minutes", "skill_level", "served_ward", "preferred_task", "requested")
+)
 
 
-def _new_candidate(volunteer_id: int, km: float, load_minutes: int, skill_level: int, served_ward: bool,
-                   preferred_task: bool, requested: bool, _slots=_CANDIDATE_SLOTS, _new=object.__new__) -> Candidate:
+def _new_candidate(
+    volunteer_id: int,
+    km: float,
+    load_minutes: int,
+    skill_level: int,
+    served_ward: bool,
+    preferred_task: bool,
+    requested: bool,
+    _slots=_CANDIDATE_SLOTS,
+    _new=object.__new__,
+) -> Candidate:
     """``Candidate(...)`` without the frozen dataclass's generic __init__ (twice as fast): the same object."""
     candidate = _new(Candidate)
     set_id, set_km, set_load, set_level, set_ward, set_task, set_requested = _slots
@@ -331,20 +377,28 @@ def _suggest(stages: list[Stage], nearest_too_far: tuple[float, float] | None, r
         if not dropped:
             continue
         if stage.key == "travel" and nearest_too_far is not None and nearest_too_far[0] == float("inf"):
-            return (f"{dropped} eligible volunteer{'s have' if dropped != 1 else ' has'} no home ward on their "
-                    "profile, so how far they are is not known: a remote task, or asking them to add it, may fill it")
+            return (
+                f"{dropped} eligible volunteer{'s have' if dropped != 1 else ' has'} no home ward on their "
+                "profile, so how far they are is not known: a remote task, or asking them to add it, may fill it"
+            )
         if stage.key == "travel" and nearest_too_far is not None:
             km, limit = nearest_too_far
-            return (f"The nearest eligible volunteer is {km:.1f} km away with a {limit:g} km limit: "
-                    "a volunteer willing to travel further, or a remote task, would fill it")
+            return (
+                f"The nearest eligible volunteer is {km:.1f} km away with a {limit:g} km limit: "
+                "a volunteer willing to travel further, or a remote task, would fill it"
+            )
         if stage.key == "free":
-            return (f"{dropped} cleared volunteer{'s are' if dropped != 1 else ' is'} not free then: "
-                    "another time or day may fill it")
+            return (
+                f"{dropped} cleared volunteer{'s are' if dropped != 1 else ' is'} not free then: "
+                "another time or day may fill it"
+            )
         if stage.key == "hours":
             return f"{dropped} would go but have reached their weekly hours: a later week may fill it"
         if stage.key == "cleared":
-            return (f"{dropped} with the skills {'are' if dropped != 1 else 'is'} not cleared for this task "
-                    "on that date: the vetting team can say when clearances are due")
+            return (
+                f"{dropped} with the skills {'are' if dropped != 1 else 'is'} not cleared for this task "
+                "on that date: the vetting team can say when clearances are due"
+            )
         if stage.key == "skills":
             return "No volunteer has the skills this task needs: ask the coordinator to recruit for them"
         if stage.key == "status":
@@ -357,8 +411,12 @@ def _suggest(stages: list[Stage], nearest_too_far: tuple[float, float] | None, r
 
 # ---- Many requests at once ----------------------------------------------------------------------
 
-def funnels(requests: Sequence[RequestFacts], volunteers: Sequence[VolunteerCandidate],
-            progress: Callable[[int, int], None] | None = None) -> dict[int, FunnelResult]:
+
+def funnels(
+    requests: Sequence[RequestFacts],
+    volunteers: Sequence[VolunteerCandidate],
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[int, FunnelResult]:
     """``{r.id: funnel(r, volunteers) for r in requests}``, exactly, without redoing shared work.
 
     Calling ``funnel`` per request costs about 1.5 s for 50,000 volunteers (check_eligibility for
@@ -388,8 +446,11 @@ def funnels(requests: Sequence[RequestFacts], volunteers: Sequence[VolunteerCand
     everything = list(range(len(requests)))
     mine, theirs = _halves(requests) if len(requests) >= PARALLEL_REQUESTS else (everything, [])
     # Their share in a forked process (matching/forked.py), which shares the population built so far.
-    forked = Beside(partial(_funnels_of, population, [(k, requests[k]) for k in theirs]),
-                    timeout=FORK_WAIT_SECONDS) if theirs else None
+    forked = (
+        Beside(partial(_funnels_of, population, [(k, requests[k]) for k in theirs]), timeout=FORK_WAIT_SECONDS)
+        if theirs
+        else None
+    )
     found: dict[int, FunnelResult] = {}  # by position in ``requests``
     step = max(1, len(mine) // 50)
     started = time.perf_counter()
@@ -517,8 +578,8 @@ class _Population:
         # or not, evidence expired or not, mobilised or not); with none of them among the run's dates,
         # each is the same on every date of the run, and so is the verdict.
         self.steady = np.fromiter(
-            (not any(first_day <= d <= last_day for d in _dated_facts(p)) for p in self.persons),
-            dtype=bool, count=n)
+            (not any(first_day <= d <= last_day for d in _dated_facts(p)) for p in self.persons), dtype=bool, count=n
+        )
 
         self.warranted = np.fromiter((v.person.warranted for v in self.volunteers), dtype=bool, count=n)
         self.limit = np.array([v.travel_limit_km for v in self.volunteers], dtype=float)
@@ -542,7 +603,9 @@ class _Population:
         homes: dict[tuple[float, float], int] = {}
         self.home = np.fromiter(
             (0 if v.home is None else homes.setdefault(v.home, len(homes) + 1) for v in self.volunteers),
-            dtype=np.intp, count=n)
+            dtype=np.intp,
+            count=n,
+        )
         self.homes = list(homes)
         self.home_angles = angles(self.homes)
 
@@ -550,10 +613,13 @@ class _Population:
         # slots that cover nothing: a request's pool is checked against its own rows only.
         # All slots as columns first (weekday, volunteer, start, end), then each weekday's rows in one go:
         # setting 100,000 cells one by one took most of a second.
-        slot_rows = [(s.weekday, i, s.start_minute, s.end_minute) for i, v in enumerate(self.volunteers)
-                     for s in v.weekly_slots]
-        weekday, owner, start_minute, end_minute = (np.array(column, dtype=np.int64).reshape(-1) for column in
-                                                    (zip(*slot_rows, strict=True) if slot_rows else ((),) * 4))
+        slot_rows = [
+            (s.weekday, i, s.start_minute, s.end_minute) for i, v in enumerate(self.volunteers) for s in v.weekly_slots
+        ]
+        weekday, owner, start_minute, end_minute = (
+            np.array(column, dtype=np.int64).reshape(-1)
+            for column in (zip(*slot_rows, strict=True) if slot_rows else ((),) * 4)
+        )
         self.slots: list[tuple[np.ndarray, np.ndarray]] = []
         for day in range(7):
             mine = np.flatnonzero(weekday == day)  # in volunteer order, each one's slots as listed
@@ -591,8 +657,9 @@ class _Population:
         counts, pool = vetting.counts, vetting.passing
         left = self.size
         if request.excluded_volunteers:
-            out = np.array([i for vid in request.excluded_volunteers for i in self.positions.get(vid, ())],
-                           dtype=np.intp)
+            out = np.array(
+                [i for vid in request.excluded_volunteers for i in self.positions.get(vid, ())], dtype=np.intp
+            )
             if out.size:
                 left -= out.size
                 counts = counts - np.bincount(vetting.stage[out], minlength=4)
@@ -632,8 +699,9 @@ class _Population:
         remaining.append(pool.size)
 
         stages = [Stage("all", "volunteers", remaining[0])]
-        stages += [Stage(key, label, count) for (key, label), count in zip(_stage_labels(request), remaining[1:],
-                                                                           strict=True)]
+        stages += [
+            Stage(key, label, count) for (key, label), count in zip(_stage_labels(request), remaining[1:], strict=True)
+        ]
         home = self.home[pool]
         columns = CandidateColumns(
             volunteer_id=self.ids[pool],
@@ -642,8 +710,11 @@ class _Population:
             skill_level=self._levels_of(frozenset(_wanted_skills(request)), pool),
             served_ward=self._served(request.ward_id)[pool],
             preferred_task=self._prefer(request.task.code)[pool],
-            requested=(np.zeros(pool.size, dtype=bool) if request.preferred_volunteer_id is None
-                       else self.ids[pool] == request.preferred_volunteer_id),
+            requested=(
+                np.zeros(pool.size, dtype=bool)
+                if request.preferred_volunteer_id is None
+                else self.ids[pool] == request.preferred_volunteer_id
+            ),
         )
         suggestion = None if pool.size >= request.people_needed else _suggest(stages, nearest, request)
         return FunnelResult(stages=tuple(stages), columns=columns, suggestion=suggestion)
@@ -707,8 +778,9 @@ class _Population:
 
     def _verdict(self, i: int, key: _VettingKey, window: DeploymentWindow) -> int:
         task, supervised, extra = key
-        return _vetting_stage(check_eligibility(self.persons[i], task, window, supervised=supervised,
-                                                extra_skills=extra))
+        return _vetting_stage(
+            check_eligibility(self.persons[i], task, window, supervised=supervised, extra_skills=extra)
+        )
 
     def _holders(self, requirements: tuple[SkillRequirement, ...]) -> np.ndarray:
         """Volunteers who hold some alternative of every requirement (at any level or evidence)."""
@@ -792,14 +864,21 @@ class _Population:
                 km = [math.inf, *distances_km(self.home_angles, request.location)]
             travel = [0 if request.remote or d == math.inf else 2 * travel_minutes(d) for d in km]
             buffer = [_buffer(d) for d in km]
-            found = _Reach(km, np.array(km, dtype=float), np.array([round(d, 1) for d in km], dtype=float), buffer,
-                           np.array(buffer, dtype=np.int64), np.array(travel, dtype=np.int64))
+            found = _Reach(
+                km,
+                np.array(km, dtype=float),
+                np.array([round(d, 1) for d in km], dtype=float),
+                buffer,
+                np.array(buffer, dtype=np.int64),
+                np.array(travel, dtype=np.int64),
+            )
             self._reaches[where] = found
         return found
 
 
-def explain(candidate: Candidate, request: RequestFacts, skill_names: dict[str, str],
-            volunteer: VolunteerCandidate) -> str:
+def explain(
+    candidate: Candidate, request: RequestFacts, skill_names: dict[str, str], volunteer: VolunteerCandidate
+) -> str:
     """Why this volunteer, in a sergeant's words: skill and level, distance, continuity, preference."""
     parts = []
     wanted = [code for req in (*request.task.required_skills, *request.extra_skills) for code in req.alternatives]

@@ -164,8 +164,9 @@ class Pair:
 
 
 # The slots' own setters (a frozen dataclass refuses setattr): used by Pair.from_minutes_and_milli.
-_PAIR_SLOTS = tuple(Pair.__dict__[name].__set__
-                    for name in ("volunteer", "request", "load", "score", "load_milli", "score_milli"))
+_PAIR_SLOTS = tuple(
+    Pair.__dict__[name].__set__ for name in ("volunteer", "request", "load", "score", "load_milli", "score_milli")
+)
 
 
 class PairColumns(Sequence[Pair]):
@@ -174,8 +175,15 @@ class PairColumns(Sequence[Pair]):
     and a score in thousandths (as ``Pair.from_minutes_and_milli``). A ``Pair`` is made only when one is
     read; ``decompose`` reads the columns themselves."""
 
-    def __init__(self, volunteers: tuple[Volunteer, ...], requests: tuple[Request, ...], volunteer_at: np.ndarray,
-                 request_at: np.ndarray, load: np.ndarray, score_milli: np.ndarray) -> None:
+    def __init__(
+        self,
+        volunteers: tuple[Volunteer, ...],
+        requests: tuple[Request, ...],
+        volunteer_at: np.ndarray,
+        request_at: np.ndarray,
+        load: np.ndarray,
+        score_milli: np.ndarray,
+    ) -> None:
         self.volunteers, self.requests = volunteers, requests
         self.volunteer_at, self.request_at, self.load, self.score_milli = volunteer_at, request_at, load, score_milli
 
@@ -185,9 +193,12 @@ class PairColumns(Sequence[Pair]):
     def __getitem__(self, index):  # type: ignore[override]  (an int gives a Pair, a slice a tuple)
         if isinstance(index, slice):
             return tuple(self[i] for i in range(*index.indices(len(self))))
-        return Pair.from_minutes_and_milli(self.volunteers[int(self.volunteer_at[index])].id,
-                                           self.requests[int(self.request_at[index])].id,
-                                           int(self.load[index]), int(self.score_milli[index]))
+        return Pair.from_minutes_and_milli(
+            self.volunteers[int(self.volunteer_at[index])].id,
+            self.requests[int(self.request_at[index])].id,
+            int(self.load[index]),
+            int(self.score_milli[index]),
+        )
 
     def __eq__(self, other: object) -> bool:  # equal to a tuple of the same items, as Instance compares them
         if not isinstance(other, Sequence) or isinstance(other, str):
@@ -199,8 +210,13 @@ class PairColumns(Sequence[Pair]):
     def __iter__(self) -> Iterator[Pair]:
         exact = Pair.from_minutes_and_milli
         volunteers, requests = [v.id for v in self.volunteers], [r.id for r in self.requests]
-        for v, r, load, score in zip(self.volunteer_at.tolist(), self.request_at.tolist(), self.load.tolist(),
-                                     self.score_milli.tolist(), strict=True):
+        for v, r, load, score in zip(
+            self.volunteer_at.tolist(),
+            self.request_at.tolist(),
+            self.load.tolist(),
+            self.score_milli.tolist(),
+            strict=True,
+        ):
             yield exact(volunteers[v], requests[r], load, score)
 
 
@@ -228,8 +244,9 @@ class ClashColumns(Sequence[tuple[str, str]]):
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         names = [r.id for r in self.requests]
-        return zip(map(names.__getitem__, self.first_at.tolist()), map(names.__getitem__, self.second_at.tolist()),
-                   strict=True)
+        return zip(
+            map(names.__getitem__, self.first_at.tolist()), map(names.__getitem__, self.second_at.tolist()), strict=True
+        )
 
 
 @dataclass(frozen=True)

@@ -118,9 +118,7 @@ class SupportRequest(Base):
     ward: Mapped[Ward] = relationship()
     created_by: Mapped[User] = relationship()
     preferred_volunteer: Mapped[Volunteer | None] = relationship()
-    skills: Mapped[list[RequestSkill]] = relationship(
-        cascade="all, delete-orphan", order_by="RequestSkill.skill_code"
-    )
+    skills: Mapped[list[RequestSkill]] = relationship(cascade="all, delete-orphan", order_by="RequestSkill.skill_code")
 
     @property
     def skill_codes(self) -> list[str]:
@@ -155,6 +153,7 @@ class RequestSkill(Base):
 
 
 # ---- Offers: the matcher's proposals, and the volunteers' answers --------------------------------
+
 
 class OfferStatus(enum.StrEnum):
     """OFFERED waits for the volunteer's answer until ``respond_by``; ACCEPTED is an assignment.
@@ -200,8 +199,14 @@ class Offer(Base):
         CheckConstraint("ends_at > starts_at", name="time_order"),
         CheckConstraint("load_minutes >= 0", name="load"),
         # One live offer per volunteer per request; old declined ones stay as history.
-        Index("uq_offers_request_id_volunteer_id_active", "request_id", "volunteer_id", unique=True,
-              sqlite_where=text_clause(_ACTIVE_SQL), postgresql_where=text_clause(_ACTIVE_SQL)),
+        Index(
+            "uq_offers_request_id_volunteer_id_active",
+            "request_id",
+            "volunteer_id",
+            unique=True,
+            sqlite_where=text_clause(_ACTIVE_SQL),
+            postgresql_where=text_clause(_ACTIVE_SQL),
+        ),
         Index("ix_offers_volunteer_id_starts_at", "volunteer_id", "starts_at"),
         Index("ix_offers_status_respond_by", "status", "respond_by"),
     )
@@ -230,6 +235,7 @@ class Offer(Base):
 
 
 # ---- Matching runs ------------------------------------------------------------------------------
+
 
 class RunStatus(enum.StrEnum):
     QUEUED = "queued"
@@ -268,8 +274,9 @@ class MatchRun(Base):
     last_day: Mapped[dt.date] = mapped_column(Date)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     trigger: Mapped[str] = mapped_column(String(20))  # "web", "cli", "decline", "expiry"
-    status: Mapped[RunStatus] = mapped_column(enum_column(RunStatus, "run_status"), default=RunStatus.QUEUED,
-                                              index=True)
+    status: Mapped[RunStatus] = mapped_column(
+        enum_column(RunStatus, "run_status"), default=RunStatus.QUEUED, index=True
+    )
     stage: Mapped[str] = mapped_column(String(80), default="Waiting to start")
     percent: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
@@ -311,8 +318,9 @@ class RunRequest(Base):
     __tablename__ = "match_run_requests"
 
     run_id: Mapped[int] = mapped_column(ForeignKey("match_runs.id", ondelete="CASCADE"), primary_key=True)
-    request_id: Mapped[int] = mapped_column(ForeignKey("support_requests.id", ondelete="CASCADE"), primary_key=True,
-                                            index=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("support_requests.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     places_needed: Mapped[int] = mapped_column(Integer)
     places_offered: Mapped[int] = mapped_column(Integer)
     # [[label, remaining], …] as JSON: "14 have the skills → 6 cleared for this task on 3 December …".
@@ -321,6 +329,7 @@ class RunRequest(Base):
 
 
 # ---- Showing times ------------------------------------------------------------------------------
+
 
 def clock_text(moment: dt.datetime) -> str:
     """'2pm', '9:30am', 'midday', 'midnight': a London wall-clock time in the GOV.UK style."""

@@ -36,8 +36,14 @@ def _own(offer_id: int):
 def show(offer_id: int):
     offer = _own(offer_id)
     policy = TASK_POLICIES_BY_CODE.get(offer.request.task_type_code)
-    return render_template("offers/show.html", offer=offer, form=AnswerForm(), task_name=policy.name if policy else "",
-                           status_labels=OFFER_STATUS_LABELS, duration_text=duration_text)
+    return render_template(
+        "offers/show.html",
+        offer=offer,
+        form=AnswerForm(),
+        task_name=policy.name if policy else "",
+        status_labels=OFFER_STATUS_LABELS,
+        duration_text=duration_text,
+    )
 
 
 def _answer(offer_id: int, accept: bool):
@@ -57,8 +63,13 @@ def _answer(offer_id: int, accept: bool):
     else:
         from matching.tasks import offer_sender
 
-        rematch(current_app.extensions["db_sessionmaker"], offer.request_id, settings_from_config(current_app.config),
-                "decline", offer_sender(current_app))
+        rematch(
+            current_app.extensions["db_sessionmaker"],
+            offer.request_id,
+            settings_from_config(current_app.config),
+            "decline",
+            offer_sender(current_app),
+        )
         flash("You have declined this offer. Thank you for letting the team know.", "success")
     return redirect(url_for("home.index"))
 

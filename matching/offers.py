@@ -87,9 +87,13 @@ def _overlapping(session: Session, bookings: Sequence[Booking]) -> bool:
     ids = sorted(by_volunteer)
     for chunk in range(0, len(ids), 500):
         rows = session.execute(
-            select(Offer.volunteer_id, Offer.starts_at, Offer.ends_at)
-            .where(Offer.volunteer_id.in_(ids[chunk:chunk + 500]), Offer.status.in_(ACTIVE_OFFER_STATUSES),
-                   Offer.ends_at > earliest, Offer.starts_at < latest))
+            select(Offer.volunteer_id, Offer.starts_at, Offer.ends_at).where(
+                Offer.volunteer_id.in_(ids[chunk : chunk + 500]),
+                Offer.status.in_(ACTIVE_OFFER_STATUSES),
+                Offer.ends_at > earliest,
+                Offer.starts_at < latest,
+            )
+        )
         for volunteer_id, start, end in rows:
             by_volunteer[volunteer_id].append((start, end))
     for ranges in by_volunteer.values():
@@ -108,17 +112,32 @@ def book_offers(session: Session, bookings: Sequence[Booking], *, run_id: int | 
         _take_write_lock(session)
         if _overlapping(session, bookings):
             raise DoubleBooking()
-    rows = [dict(request_id=b.request_id, volunteer_id=b.volunteer_id, run_id=run_id, status=OfferStatus.OFFERED,
-                 starts_at=b.starts_at, ends_at=b.ends_at, load_minutes=b.load_minutes,
-                 explanation=b.explanation[:300], offered_at=now, respond_by=b.respond_by) for b in bookings]
+    rows = [
+        dict(
+            request_id=b.request_id,
+            volunteer_id=b.volunteer_id,
+            run_id=run_id,
+            status=OfferStatus.OFFERED,
+            starts_at=b.starts_at,
+            ends_at=b.ends_at,
+            load_minutes=b.load_minutes,
+            explanation=b.explanation[:300],
+            offered_at=now,
+            respond_by=b.respond_by,
+        )
+        for b in bookings
+    ]
     session.flush()  # anything pending goes first, as a flush of the new offers would have sent it
     if session.get_bind().dialect.name == "postgresql" and len(bookings) >= COPY_FROM:
         return _copy_offers(session, rows)
     try:
         # One multi-row INSERT … RETURNING id per thousand offers (a London week books ~25,000), in the
         # bookings' order. Only the ids come back: ORM objects for all of them cost a second and were unused.
-        ids = list(session.scalars(Offer.__table__.insert().returning(Offer.__table__.c.id,
-                                                                      sort_by_parameter_order=True), rows))
+        ids = list(
+            session.scalars(
+                Offer.__table__.insert().returning(Offer.__table__.c.id, sort_by_parameter_order=True), rows
+            )
+        )
     except IntegrityError as exc:
         if getattr(exc.orig, "sqlstate", None) == _EXCLUSION_VIOLATION:
             raise DoubleBooking() from exc
@@ -129,24 +148,52 @@ def book_offers(session: Session, bookings: Sequence[Booking], *, run_id: int | 
 # From this many offers at once (a BCU's or London's run), PostgreSQL gets them by COPY: a London week
 # books ~25,000, which multi-row INSERT ... RETURNING took ~2 s to send; COPY takes a fraction of that.
 COPY_FROM = 500
-_OFFER_COLUMNS = ("id", "request_id", "volunteer_id", "run_id", "status", "starts_at", "ends_at", "load_minutes",
-                  "explanation", "offered_at", "respond_by")
+_OFFER_COLUMNS = (
+    "id",
+    "request_id",
+    "volunteer_id",
+    "run_id",
+    "status",
+    "starts_at",
+    "ends_at",
+    "load_minutes",
+    "explanation",
+    "offered_at",
+    "respond_by",
+)
 
 
 def _copy_offers(session: Session, rows: list[dict]) -> list[int]:
     """Insert the offers by COPY in the session's transaction, with ids drawn from the table's own
     sequence first (so they come back in the bookings' order). The exclusion constraint checks every
     row as an INSERT would: a double booking is refused the same way."""
-    ids = sorted(session.scalars(text("SELECT nextval(pg_get_serial_sequence('offers', 'id')) "
-                                      "FROM generate_series(1, :n)"), {"n": len(rows)}))
+    ids = sorted(
+        session.scalars(
+            text("SELECT nextval(pg_get_serial_sequence('offers', 'id')) FROM generate_series(1, :n)"), {"n": len(rows)}
+        )
+    )
     connection = session.connection().connection.driver_connection
     try:
-        with connection.cursor() as cursor, cursor.copy(
-                f"COPY {Offer.__tablename__} ({', '.join(_OFFER_COLUMNS)}) FROM STDIN") as copy:
+        with (
+            connection.cursor() as cursor,
+            cursor.copy(f"COPY {Offer.__tablename__} ({', '.join(_OFFER_COLUMNS)}) FROM STDIN") as copy,
+        ):
             for offer_id, row in zip(ids, rows, strict=True):
-                copy.write_row((offer_id, row["request_id"], row["volunteer_id"], row["run_id"], row["status"].value,
-                                row["starts_at"], row["ends_at"], row["load_minutes"], row["explanation"],
-                                row["offered_at"], row["respond_by"]))
+                copy.write_row(
+                    (
+                        offer_id,
+                        row["request_id"],
+                        row["volunteer_id"],
+                        row["run_id"],
+                        row["status"].value,
+                        row["starts_at"],
+                        row["ends_at"],
+                        row["load_minutes"],
+                        row["explanation"],
+                        row["offered_at"],
+                        row["respond_by"],
+                    )
+                )
     except Exception as exc:  # the driver's own error: COPY bypasses SQLAlchemy's wrapping
         if getattr(exc, "sqlstate", None) == _EXCLUSION_VIOLATION:
             raise DoubleBooking() from exc
@@ -155,6 +202,7 @@ def _copy_offers(session: Session, rows: list[dict]) -> list[int]:
 
 
 # ---- Request status from its offers -------------------------------------------------------------
+
 
 def refresh_status(session: Session, request_ids: Iterable[int]) -> None:
     """Set each live request's status from its active offers (see ``RequestStatus``)."""
@@ -165,7 +213,8 @@ def refresh_status(session: Session, request_ids: Iterable[int]) -> None:
     changes: dict[RequestStatus, list[int]] = {}
     for some in among(session, Offer.request_id, ids):
         for request_id, status, count in session.execute(
-            select(Offer.request_id, Offer.status, func.count()).where(some, Offer.status.in_(ACTIVE_OFFER_STATUSES))
+            select(Offer.request_id, Offer.status, func.count())
+            .where(some, Offer.status.in_(ACTIVE_OFFER_STATUSES))
             .group_by(Offer.request_id, Offer.status)
         ):
             counts.setdefault(request_id, {})[status] = count
@@ -192,18 +241,22 @@ def refresh_status(session: Session, request_ids: Iterable[int]) -> None:
     # cannot be evaluated in Python), and updated_at moves as on any update.
     for status, changed in changes.items():
         for some in among(session, SupportRequest.id, changed):
-            session.execute(update(SupportRequest).where(some).values(status=status)
-                            .execution_options(synchronize_session="fetch"))
+            session.execute(
+                update(SupportRequest).where(some).values(status=status).execution_options(synchronize_session="fetch")
+            )
     session.flush()
 
 
 # ---- The volunteer's answer ---------------------------------------------------------------------
 
+
 def own_offer(session: Session, user_id: int, offer_id: int) -> Offer:
     offer = session.scalar(
-        select(Offer).join(Volunteer, Volunteer.id == Offer.volunteer_id)
+        select(Offer)
+        .join(Volunteer, Volunteer.id == Offer.volunteer_id)
         .where(Offer.id == offer_id, Volunteer.user_id == user_id)
-        .options(joinedload(Offer.request).joinedload(SupportRequest.ward)))
+        .options(joinedload(Offer.request).joinedload(SupportRequest.ward))
+    )
     if offer is None:
         raise OfferNotFound()
     return offer
@@ -213,12 +266,14 @@ def answer(session: Session, user_id: int, offer_id: int, *, accept: bool, now: 
     """Accept or decline one's own offer while it is waiting and its deadline has not passed (commits)."""
     offer = own_offer(session, user_id, offer_id)
     if offer.status is not OfferStatus.OFFERED:
-        raise OfferError("You have already answered this offer, or it has closed." if offer.answered_at
-                         else "This offer has closed.")
+        raise OfferError(
+            "You have already answered this offer, or it has closed." if offer.answered_at else "This offer has closed."
+        )
     if offer.respond_by <= now:
         raise OfferError("The time to answer this offer has passed, so the place has gone to someone else.")
     changed = session.execute(
-        update(Offer).where(Offer.id == offer.id, Offer.status == OfferStatus.OFFERED)
+        update(Offer)
+        .where(Offer.id == offer.id, Offer.status == OfferStatus.OFFERED)
         .values(status=OfferStatus.ACCEPTED if accept else OfferStatus.DECLINED, answered_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -241,17 +296,20 @@ def expire_due(session: Session, now: dt.datetime) -> list[int]:
     ids = [r.id for r in rows]
     for chunk in range(0, len(ids), 500):
         session.execute(
-            update(Offer).where(Offer.id.in_(ids[chunk:chunk + 500]), Offer.status == OfferStatus.OFFERED)
+            update(Offer)
+            .where(Offer.id.in_(ids[chunk : chunk + 500]), Offer.status == OfferStatus.OFFERED)
             .values(status=OfferStatus.EXPIRED, closed_reason="no answer in time")
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False)
+        )
     request_ids = sorted({r.request_id for r in rows})
     refresh_status(session, request_ids)
     session.commit()
     return request_ids
 
 
-def close_offers(session: Session, offers: Iterable[Offer], status: OfferStatus, reason: str,
-                 now: dt.datetime) -> list[int]:
+def close_offers(
+    session: Session, offers: Iterable[Offer], status: OfferStatus, reason: str, now: dt.datetime
+) -> list[int]:
     """Withdraw or cancel active offers (flushed, not committed); returns their request ids."""
     request_ids = set()
     for offer in offers:
@@ -267,6 +325,7 @@ def close_offers(session: Session, offers: Iterable[Offer], status: OfferStatus,
 
 # ---- What each user sees ------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class VolunteerWork:
     waiting: list[Offer]
@@ -278,45 +337,73 @@ class VolunteerWork:
 def volunteer_work(session: Session, volunteer: Volunteer, now: dt.datetime) -> VolunteerWork:
     """The volunteer's offers waiting for an answer, upcoming deployments, and this London month's hours."""
     options = joinedload(Offer.request).joinedload(SupportRequest.ward)
-    waiting = list(session.scalars(
-        select(Offer).where(Offer.volunteer_id == volunteer.id, Offer.status == OfferStatus.OFFERED,
-                            Offer.respond_by > now).order_by(Offer.respond_by, Offer.id).options(options)))
-    upcoming = list(session.scalars(
-        select(Offer).where(Offer.volunteer_id == volunteer.id, Offer.status == OfferStatus.ACCEPTED,
-                            Offer.ends_at > now).order_by(Offer.starts_at, Offer.id).options(options)))
+    waiting = list(
+        session.scalars(
+            select(Offer)
+            .where(Offer.volunteer_id == volunteer.id, Offer.status == OfferStatus.OFFERED, Offer.respond_by > now)
+            .order_by(Offer.respond_by, Offer.id)
+            .options(options)
+        )
+    )
+    upcoming = list(
+        session.scalars(
+            select(Offer)
+            .where(Offer.volunteer_id == volunteer.id, Offer.status == OfferStatus.ACCEPTED, Offer.ends_at > now)
+            .order_by(Offer.starts_at, Offer.id)
+            .options(options)
+        )
+    )
     today = london_today(now)
     month_start = london_to_utc(today.replace(day=1), dt.time(0, 0))
     next_month = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
     month_end = london_to_utc(next_month, dt.time(0, 0))
     month_minutes = 0
     for start, end in session.execute(
-        select(Offer.starts_at, Offer.ends_at).where(Offer.volunteer_id == volunteer.id,
-                                                     Offer.status == OfferStatus.ACCEPTED,
-                                                     Offer.starts_at >= month_start, Offer.starts_at < month_end)):
+        select(Offer.starts_at, Offer.ends_at).where(
+            Offer.volunteer_id == volunteer.id,
+            Offer.status == OfferStatus.ACCEPTED,
+            Offer.starts_at >= month_start,
+            Offer.starts_at < month_end,
+        )
+    ):
         month_minutes += int((end - start).total_seconds() // 60)
     return VolunteerWork(waiting, upcoming, month_minutes, volunteer.monthly_commitment_minutes)
 
 
 def offers_for_request(session: Session, request_id: int) -> list[Offer]:
     """Every offer made for a request, newest first, with the volunteer's name and contact loaded."""
-    return list(session.scalars(
-        select(Offer).where(Offer.request_id == request_id)
-        .order_by(Offer.offered_at.desc(), Offer.id.desc())
-        .options(joinedload(Offer.volunteer).joinedload(Volunteer.user))))
+    return list(
+        session.scalars(
+            select(Offer)
+            .where(Offer.request_id == request_id)
+            .order_by(Offer.offered_at.desc(), Offer.id.desc())
+            .options(joinedload(Offer.volunteer).joinedload(Volunteer.user))
+        )
+    )
 
 
 def latest_findings(session: Session, request_id: int) -> RunRequest | None:
     """What the most recent run that looked at this request found (its funnel and suggestion)."""
-    return session.scalar(select(RunRequest).where(RunRequest.request_id == request_id)
-                          .order_by(RunRequest.run_id.desc()).limit(1))
+    return session.scalar(
+        select(RunRequest).where(RunRequest.request_id == request_id).order_by(RunRequest.run_id.desc()).limit(1)
+    )
 
 
 def served_ward_volunteers(session: Session, ward_ids: Sequence[int], now: dt.datetime) -> list[Volunteer]:
     """Volunteers who accepted work in these wards that has already happened, by name (for continuity)."""
     if not ward_ids:
         return []
-    ids = select(Offer.volunteer_id).join(SupportRequest, SupportRequest.id == Offer.request_id).where(
-        SupportRequest.ward_id.in_(list(ward_ids)), Offer.status == OfferStatus.ACCEPTED, Offer.ends_at <= now)
-    return list(session.scalars(select(Volunteer).join(User, User.id == Volunteer.user_id)
-                                .where(Volunteer.id.in_(ids)).order_by(User.full_name)
-                                .options(joinedload(Volunteer.user))))
+    ids = (
+        select(Offer.volunteer_id)
+        .join(SupportRequest, SupportRequest.id == Offer.request_id)
+        .where(SupportRequest.ward_id.in_(list(ward_ids)), Offer.status == OfferStatus.ACCEPTED, Offer.ends_at <= now)
+    )
+    return list(
+        session.scalars(
+            select(Volunteer)
+            .join(User, User.id == Volunteer.user_id)
+            .where(Volunteer.id.in_(ids))
+            .order_by(User.full_name)
+            .options(joinedload(Volunteer.user))
+        )
+    )

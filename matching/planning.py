@@ -75,8 +75,9 @@ def build_instance(
     columns = _candidate_columns(requests, funnels)
     previous_pair = _is_previous(columns, np.array([r.id for r in requests], dtype=np.int64), previous)
     score_milli = _scores_milli(columns, booked_minutes, travel_limits, previous_pair)
-    rows = _shortlist(columns, score_milli, np.array([r.people_needed for r in requests], dtype=np.int64),
-                      previous_pair)
+    rows = _shortlist(
+        columns, score_milli, np.array([r.people_needed for r in requests], dtype=np.int64), previous_pair
+    )
 
     volunteer_id, request_at = columns.volunteer_id[rows], columns.request_at[rows]
     loads, scores = columns.load[rows], score_milli[rows]
@@ -93,8 +94,12 @@ def build_instance(
     people, volunteer_at = np.unique(volunteer_id, return_inverse=True)
     volunteers = tuple(Volunteer(id=f"v{v}", capacity=max(0, capacity_minutes.get(v, 0))) for v in people.tolist())
     instance_requests = tuple(
-        Request(id=name, needed=r.people_needed, priority=r.priority,
-                all_or_nothing=r.all_or_nothing and r.people_needed > 1)
+        Request(
+            id=name,
+            needed=r.people_needed,
+            priority=r.priority,
+            all_or_nothing=r.all_or_nothing and r.people_needed > 1,
+        )
         for name, r in zip(request_names, requests, strict=True)
     )
     first_at, second_at = _clashes(requests, volunteer_id, request_at, columns.km[rows])
@@ -156,8 +161,9 @@ def _pairs_in(first: np.ndarray, second: np.ndarray, wanted: np.ndarray) -> np.n
     return np.isin(first * span + second, keys)
 
 
-def _scores_milli(columns: _Columns, booked_minutes: Mapping[int, int], travel_limits: Mapping[int, float],
-                  previous: np.ndarray) -> np.ndarray:
+def _scores_milli(
+    columns: _Columns, booked_minutes: Mapping[int, int], travel_limits: Mapping[int, float], previous: np.ndarray
+) -> np.ndarray:
     """``pair_score`` of every candidate, in thousandths: the same float operations in the same order,
     then rounded as ``round(score, 3)`` rounds (values next to a half go through ``round`` itself)."""
     if not len(columns.volunteer_id):
@@ -178,8 +184,9 @@ def _scores_milli(columns: _Columns, booked_minutes: Mapping[int, int], travel_l
     return milli.astype(np.int64)
 
 
-def _per_volunteer(volunteer_id: np.ndarray, booked_minutes: Mapping[int, int],
-                   travel_limits: Mapping[int, float]) -> tuple[np.ndarray, np.ndarray]:
+def _per_volunteer(
+    volunteer_id: np.ndarray, booked_minutes: Mapping[int, int], travel_limits: Mapping[int, float]
+) -> tuple[np.ndarray, np.ndarray]:
     """Each candidate's booked minutes and travel limit (0 where not given), read from a table indexed by
     volunteer id when the ids are small enough (a city's two million candidates: no sort), else by the
     distinct ids."""
@@ -220,8 +227,9 @@ _MICROSECOND = timedelta(microseconds=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _clashes(requests: Sequence[RequestFacts], volunteer_id: np.ndarray, request_at: np.ndarray,
-             km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _clashes(
+    requests: Sequence[RequestFacts], volunteer_id: np.ndarray, request_at: np.ndarray, km: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """The clashing request pairs, as the positions in ``requests`` of each one's two requests, in the
     order of their normalised ``(first, second)`` id tuples (``first < second``).
 
@@ -285,8 +293,9 @@ def _microsecond_windows(requests: Sequence[RequestFacts]) -> tuple[np.ndarray, 
     return micro[0::2], micro[1::2]
 
 
-def _clashes_by_datetime(requests: Sequence[RequestFacts], names: list[str], volunteer_id: np.ndarray,
-                         request_at: np.ndarray, km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _clashes_by_datetime(
+    requests: Sequence[RequestFacts], names: list[str], volunteer_id: np.ndarray, request_at: np.ndarray, km: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """``_clashes`` with the datetimes themselves (times in a zone with summer time compare by wall clock)."""
     options: dict[int, list[tuple[int, float]]] = {}
     for v, r, d in zip(volunteer_id.tolist(), request_at.tolist(), km.tolist(), strict=True):

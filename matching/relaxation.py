@@ -80,8 +80,16 @@ def relaxation_bounds(component: Component) -> tuple[int, int]:
     return min(bounds[0], trivial_coverage), min(bounds[1], trivial_score)
 
 
-def _coverage_by_levels(tails: np.ndarray, heads: np.ndarray, capacities: np.ndarray, num_r: int,
-                        levels: np.ndarray, priority: np.ndarray, source: int, sink: int) -> int | None:
+def _coverage_by_levels(
+    tails: np.ndarray,
+    heads: np.ndarray,
+    capacities: np.ndarray,
+    num_r: int,
+    levels: np.ndarray,
+    priority: np.ndarray,
+    source: int,
+    sink: int,
+) -> int | None:
     """The coverage optimum of the relaxation's network, by max flows instead of a min-cost flow.
 
     A place's worth depends only on its request, so the places a flow can fill at once are the

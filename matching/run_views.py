@@ -31,10 +31,14 @@ _MAX_ID = 2**31 - 1
 def _prepare(form: RunForm) -> None:
     db = get_session()
     form.ward.choices = [SelectChoice("", "Choose a ward")] + [
-        SelectChoice(str(w.id), w.label) for w in db.scalars(
-            select(Ward).join(Borough).options(joinedload(Ward.borough)).order_by(Borough.name, Ward.name))]
+        SelectChoice(str(w.id), w.label)
+        for w in db.scalars(
+            select(Ward).join(Borough).options(joinedload(Ward.borough)).order_by(Borough.name, Ward.name)
+        )
+    ]
     form.bcu.choices = [SelectChoice("", "Choose a BCU")] + [
-        SelectChoice(str(b.id), b.name) for b in db.scalars(select(Bcu).order_by(Bcu.name))]
+        SelectChoice(str(b.id), b.name) for b in db.scalars(select(Bcu).order_by(Bcu.name))
+    ]
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -50,10 +54,17 @@ def index():
     if form.validate_on_submit():
         scope = RunScope(form.scope.data)
         try:
-            run = queue_run(db, scope=scope, first_day=form.first_day.data, last_day=form.last_day.data,
-                            today=london_today(), trigger="web", requested_by_id=current_user.id,
-                            ward_id=int(form.ward.data) if scope is RunScope.WARD else None,
-                            bcu_id=int(form.bcu.data) if scope is RunScope.BCU else None)
+            run = queue_run(
+                db,
+                scope=scope,
+                first_day=form.first_day.data,
+                last_day=form.last_day.data,
+                today=london_today(),
+                trigger="web",
+                requested_by_id=current_user.id,
+                ward_id=int(form.ward.data) if scope is RunScope.WARD else None,
+                bcu_id=int(form.bcu.data) if scope is RunScope.BCU else None,
+            )
         except RunError as exc:
             getattr(form, exc.field).errors.append(exc.message)
         else:
@@ -62,15 +73,27 @@ def index():
             else:
                 run_match(run.id)  # to the worker; the run's page follows it
             return redirect(url_for("runs.show", run_id=run.id))
-    query = select(MatchRun).options(joinedload(MatchRun.ward).joinedload(Ward.borough), joinedload(MatchRun.bcu),
-                                     joinedload(MatchRun.requested_by)).order_by(MatchRun.id.desc())
+    query = (
+        select(MatchRun)
+        .options(
+            joinedload(MatchRun.ward).joinedload(Ward.borough),
+            joinedload(MatchRun.bcu),
+            joinedload(MatchRun.requested_by),
+        )
+        .order_by(MatchRun.id.desc())
+    )
     page = Page.of(db, query, select(func.count(MatchRun.id)), request.args.get("page"), per_page=25)
     return render_template("matching/runs.html", form=form, page=page, **_helpers())
 
 
 def _helpers() -> dict:
-    return {"describe_scope": describe_scope, "days_text": days_text,
-            "gap_text": gap_text, "by_priority": by_priority, "steps_text": steps_text}
+    return {
+        "describe_scope": describe_scope,
+        "days_text": days_text,
+        "gap_text": gap_text,
+        "by_priority": by_priority,
+        "steps_text": steps_text,
+    }
 
 
 @bp.route("/<int:run_id>")
@@ -83,8 +106,11 @@ def show(run_id: int):
     unfilled = []
     if run.is_finished:
         unfilled = db.execute(
-            select(RunRequest, SupportRequest).join(SupportRequest, SupportRequest.id == RunRequest.request_id)
+            select(RunRequest, SupportRequest)
+            .join(SupportRequest, SupportRequest.id == RunRequest.request_id)
             .where(RunRequest.run_id == run.id, RunRequest.places_offered < RunRequest.places_needed)
             .options(joinedload(SupportRequest.ward).joinedload(Ward.borough))
-            .order_by(SupportRequest.priority.desc(), SupportRequest.window_start).limit(50)).all()
+            .order_by(SupportRequest.priority.desc(), SupportRequest.window_start)
+            .limit(50)
+        ).all()
     return render_template("matching/run.html", run=run, unfilled=unfilled, **_helpers())

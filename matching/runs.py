@@ -89,19 +89,30 @@ class RunSettings:
 
 
 def settings_from_config(config) -> RunSettings:
-    return RunSettings(time_limit=float(config["MATCH_TIME_LIMIT_SECONDS"]),
-                       offer_hours=int(config["MATCH_OFFER_HOURS"]))
+    return RunSettings(
+        time_limit=float(config["MATCH_TIME_LIMIT_SECONDS"]), offer_hours=int(config["MATCH_OFFER_HOURS"])
+    )
 
 
 # ---- Queueing -----------------------------------------------------------------------------------
 
-def queue_run(session: Session, *, scope: RunScope, first_day: dt.date, last_day: dt.date, today: dt.date,
-              trigger: str, requested_by_id: int | None = None, ward_id: int | None = None,
-              bcu_id: int | None = None, request_id: int | None = None) -> MatchRun:
+
+def queue_run(
+    session: Session,
+    *,
+    scope: RunScope,
+    first_day: dt.date,
+    last_day: dt.date,
+    today: dt.date,
+    trigger: str,
+    requested_by_id: int | None = None,
+    ward_id: int | None = None,
+    bcu_id: int | None = None,
+    request_id: int | None = None,
+) -> MatchRun:
     """Check and record a run to be done (commits). Raises RunError."""
     if first_day < today:
-        raise RunError("The first day must be today or later: the matcher only fills places still to come",
-                       "first_day")
+        raise RunError("The first day must be today or later: the matcher only fills places still to come", "first_day")
     if last_day < first_day:
         raise RunError("The last day must be the same as or after the first day", "last_day")
     if (last_day - first_day).days >= MAX_DAYS:
@@ -112,10 +123,16 @@ def queue_run(session: Session, *, scope: RunScope, first_day: dt.date, last_day
         raise RunError("Choose a BCU", "bcu")
     if scope is RunScope.REQUEST and (request_id is None or session.get(SupportRequest, request_id) is None):
         raise RunError("No such request")
-    run = MatchRun(scope=scope, first_day=first_day, last_day=last_day, trigger=trigger,
-                   requested_by_id=requested_by_id, ward_id=ward_id if scope is RunScope.WARD else None,
-                   bcu_id=bcu_id if scope is RunScope.BCU else None,
-                   request_id=request_id if scope is RunScope.REQUEST else None)
+    run = MatchRun(
+        scope=scope,
+        first_day=first_day,
+        last_day=last_day,
+        trigger=trigger,
+        requested_by_id=requested_by_id,
+        ward_id=ward_id if scope is RunScope.WARD else None,
+        bcu_id=bcu_id if scope is RunScope.BCU else None,
+        request_id=request_id if scope is RunScope.REQUEST else None,
+    )
     session.add(run)
     session.commit()
     return run
@@ -140,6 +157,7 @@ def days_text(run: MatchRun) -> str:
 
 # ---- Executing ----------------------------------------------------------------------------------
 
+
 @dataclass
 class _Week:
     requests: list[RequestFacts]
@@ -162,9 +180,11 @@ class _Progress:
             return
         self.last = (stage, now)
         with self.make_session() as session:
-            session.execute(MatchRun.__table__.update().where(MatchRun.id == self.run_id)
-                            .values(stage=stage[:80], percent=max(0, min(100, int(percent))),
-                                    heartbeat_at=dt.datetime.now(dt.UTC)))
+            session.execute(
+                MatchRun.__table__.update()
+                .where(MatchRun.id == self.run_id)
+                .values(stage=stage[:80], percent=max(0, min(100, int(percent))), heartbeat_at=dt.datetime.now(dt.UTC))
+            )
             session.commit()
 
 
@@ -184,9 +204,14 @@ class _Laps:
         return ", ".join(f"{step} {seconds:.1f} s" for step, seconds in self.seconds.items())
 
 
-def execute_run(make_session: Callable[[], Session], run_id: int, settings: RunSettings,
-                send_offers: SendOffer | None = None, now: dt.datetime | None = None,
-                keep_instance: KeepInstance | None = None) -> MatchRun:
+def execute_run(
+    make_session: Callable[[], Session],
+    run_id: int,
+    settings: RunSettings,
+    send_offers: SendOffer | None = None,
+    now: dt.datetime | None = None,
+    keep_instance: KeepInstance | None = None,
+) -> MatchRun:
     """Do a queued run; returns it finished (succeeded or failed). Never raises for a failed run.
     ``keep_instance(week number, instance)`` is given each week's solver instance (to save it for a
     benchmark or a bug report: ``flask match run --write-instance``)."""
@@ -195,10 +220,17 @@ def execute_run(make_session: Callable[[], Session], run_id: int, settings: RunS
         run = session.get(MatchRun, run_id)
         if run is None or run.status is not RunStatus.QUEUED:
             return run  # done already, or being done by another worker
-        claimed = session.execute(MatchRun.__table__.update().where(
-            MatchRun.id == run_id, MatchRun.status == RunStatus.QUEUED).values(
-            status=RunStatus.RUNNING, started_at=now or dt.datetime.now(dt.UTC),
-            heartbeat_at=dt.datetime.now(dt.UTC), stage="Starting", percent=0)).rowcount
+        claimed = session.execute(
+            MatchRun.__table__.update()
+            .where(MatchRun.id == run_id, MatchRun.status == RunStatus.QUEUED)
+            .values(
+                status=RunStatus.RUNNING,
+                started_at=now or dt.datetime.now(dt.UTC),
+                heartbeat_at=dt.datetime.now(dt.UTC),
+                stage="Starting",
+                percent=0,
+            )
+        ).rowcount
         session.commit()
         if claimed != 1:
             return session.get(MatchRun, run_id)
@@ -208,8 +240,9 @@ def execute_run(make_session: Callable[[], Session], run_id: int, settings: RunS
         for attempt in (1, 2):
             with make_session() as session:
                 try:
-                    offered = _attempt(session, run_id, settings, progress, now or dt.datetime.now(dt.UTC), started,
-                                       keep_instance)
+                    offered = _attempt(
+                        session, run_id, settings, progress, now or dt.datetime.now(dt.UTC), started, keep_instance
+                    )
                     break
                 except _Stale:
                     session.rollback()
@@ -220,9 +253,16 @@ def execute_run(make_session: Callable[[], Session], run_id: int, settings: RunS
         log.exception("matching run %s failed", run_id)
         message = str(exc) if isinstance(exc, RuntimeError) else f"The run stopped with an error ({type(exc).__name__})"
         with make_session() as session:
-            session.execute(MatchRun.__table__.update().where(MatchRun.id == run_id).values(
-                status=RunStatus.FAILED, error=message[:500], finished_at=dt.datetime.now(dt.UTC),
-                total_seconds=round(time.perf_counter() - started, 3)))
+            session.execute(
+                MatchRun.__table__.update()
+                .where(MatchRun.id == run_id)
+                .values(
+                    status=RunStatus.FAILED,
+                    error=message[:500],
+                    finished_at=dt.datetime.now(dt.UTC),
+                    total_seconds=round(time.perf_counter() - started, 3),
+                )
+            )
             session.commit()
     if offered and send_offers is not None:
         with make_session() as session:
@@ -235,13 +275,23 @@ def _scope_wards(session: Session, run: MatchRun) -> list[int] | None:
     if run.scope is RunScope.WARD:
         return [run.ward_id]
     if run.scope is RunScope.BCU:
-        return list(session.scalars(select(Ward.id).join(Borough, Borough.id == Ward.borough_id)
-                                    .where(Borough.bcu_id == run.bcu_id)))
+        return list(
+            session.scalars(
+                select(Ward.id).join(Borough, Borough.id == Ward.borough_id).where(Borough.bcu_id == run.bcu_id)
+            )
+        )
     return None
 
 
-def _attempt(session: Session, run_id: int, settings: RunSettings, progress: _Progress, now: dt.datetime,
-             started: float, keep_instance: KeepInstance | None) -> list[int]:
+def _attempt(
+    session: Session,
+    run_id: int,
+    settings: RunSettings,
+    progress: _Progress,
+    now: dt.datetime,
+    started: float,
+    keep_instance: KeepInstance | None,
+) -> list[int]:
     # A London week builds millions of small objects (candidates, pairs, clashes) and no reference
     # cycles worth collecting: the cyclic collector's full passes over them cost about a third of the
     # funnel's time and free nothing, so it waits until the run is saved (or has failed).
@@ -254,15 +304,27 @@ def _attempt(session: Session, run_id: int, settings: RunSettings, progress: _Pr
             gc.enable()
 
 
-def _attempt_uncollected(session: Session, run_id: int, settings: RunSettings, progress: _Progress,
-                         now: dt.datetime, started: float, keep_instance: KeepInstance | None) -> list[int]:
+def _attempt_uncollected(
+    session: Session,
+    run_id: int,
+    settings: RunSettings,
+    progress: _Progress,
+    now: dt.datetime,
+    started: float,
+    keep_instance: KeepInstance | None,
+) -> list[int]:
     run = session.get(MatchRun, run_id)
     laps = _Laps()
     progress("Reading the requests", 2, force=True)
     start = max(now, london_to_utc(run.first_day, dt.time(0, 0)))
     end = london_to_utc(run.last_day + dt.timedelta(days=1), dt.time(0, 0))
-    requests = load_requests(session, [run.request_id] if run.request_id else None,
-                             scope_ward_ids=_scope_wards(session, run), start=start, end=end)
+    requests = load_requests(
+        session,
+        [run.request_id] if run.request_id else None,
+        scope_ward_ids=_scope_wards(session, run),
+        start=start,
+        end=end,
+    )
     by_week: dict[dt.datetime, list[RequestFacts]] = defaultdict(list)
     for request in requests:
         by_week[london_week(request.start)[0]].append(request)
@@ -277,22 +339,33 @@ def _attempt_uncollected(session: Session, run_id: int, settings: RunSettings, p
         label = f" (week {n + 1} of {len(by_week)})" if len(by_week) > 1 else ""
         progress(f"Reading the volunteers{label}", base, force=True)
         remote = any(r.remote for r in week_requests)
-        loaded = load_volunteers(session, week_start=week_start, week_end=week_start + dt.timedelta(days=7),
-                                 ward_ids=None if remote else {r.ward_id for r in week_requests},
-                                 min_reach_km=EXPLAIN_REACH_KM)
+        loaded = load_volunteers(
+            session,
+            week_start=week_start,
+            week_end=week_start + dt.timedelta(days=7),
+            ward_ids=None if remote else {r.ward_id for r in week_requests},
+            min_reach_km=EXPLAIN_REACH_KM,
+        )
         # Earlier weeks' proposals of this run keep a deployment across Sunday midnight from clashing.
         volunteers = [replace(v, busy=v.busy + tuple(proposed[v.id])) if v.id in proposed else v for v in loaded]
         laps("volunteers")
         progress(f"Checking the rules{label}", base + 0.1 * share, force=True)
-        found = funnels(week_requests, volunteers, progress=lambda done, total, b=base, lab=label: progress(
-            f"Checking the rules{lab}", b + share * (0.1 + 0.5 * done / max(1, total))))
+        found = funnels(
+            week_requests,
+            volunteers,
+            progress=lambda done, total, b=base, lab=label: progress(
+                f"Checking the rules{lab}", b + share * (0.1 + 0.5 * done / max(1, total))
+            ),
+        )
         laps("rules")
         by_id = {v.id: v for v in volunteers}
         instance = build_instance(
-            week_requests, found,
+            week_requests,
+            found,
             capacity_minutes={v.id: v.weekly_cap_minutes - v.booked_minutes_in_week for v in volunteers},
             booked_minutes={v.id: v.booked_minutes_in_week for v in volunteers},
-            travel_limits={v.id: v.travel_limit_km for v in volunteers})
+            travel_limits={v.id: v.travel_limit_km for v in volunteers},
+        )
         laps("instance")
         if keep_instance is not None:
             keep_instance(n + 1, instance)
@@ -319,19 +392,36 @@ def _lock(session: Session) -> None:
         session.execute(text("UPDATE match_runs SET id = id WHERE 0 = 1"))  # SQLite's write lock, held to commit
 
 
-def _save(session: Session, run_id: int, weeks: list[_Week], settings: RunSettings, now: dt.datetime,
-          started: float, solve_seconds: float, laps: _Laps) -> list[int]:
+def _save(
+    session: Session,
+    run_id: int,
+    weeks: list[_Week],
+    settings: RunSettings,
+    now: dt.datetime,
+    started: float,
+    solve_seconds: float,
+    laps: _Laps,
+) -> list[int]:
     _lock(session)
     all_ids = [r.id for w in weeks for r in w.requests]
     taken: dict[int, int] = {}
     needed_now: dict[int, int] = {}
     for some in among(session, Offer.request_id, all_ids):
-        taken.update(session.execute(
-            select(Offer.request_id, func.count()).where(some, Offer.status.in_(ACTIVE_OFFER_STATUSES))
-            .group_by(Offer.request_id)).all())
+        taken.update(
+            session.execute(
+                select(Offer.request_id, func.count())
+                .where(some, Offer.status.in_(ACTIVE_OFFER_STATUSES))
+                .group_by(Offer.request_id)
+            ).all()
+        )
     for some in among(session, SupportRequest.id, all_ids):
-        needed_now.update(session.execute(select(SupportRequest.id, SupportRequest.people_needed).where(
-            some, SupportRequest.status.in_(MATCHABLE_STATUSES))).all())
+        needed_now.update(
+            session.execute(
+                select(SupportRequest.id, SupportRequest.people_needed).where(
+                    some, SupportRequest.status.in_(MATCHABLE_STATUSES)
+                )
+            ).all()
+        )
     skill_names = {code: skill.name for code, skill in SKILLS_BY_CODE.items()}
     bookings: list[Booking] = []
     findings: list[dict] = []
@@ -352,20 +442,32 @@ def _save(session: Session, run_id: int, weeks: list[_Week], settings: RunSettin
             picked = chosen_by_request.get(request.id, [])
             for volunteer_id in picked:
                 candidate = funnel.candidate(volunteer_id)
-                bookings.append(Booking(
-                    request_id=request.id, volunteer_id=volunteer_id, starts_at=request.start, ends_at=request.end,
-                    load_minutes=candidate.load_minutes,
-                    explanation=explain(candidate, request, skill_names, week.volunteers[volunteer_id]),
-                    respond_by=respond_by(now, request.start, settings.offer_hours)))
+                bookings.append(
+                    Booking(
+                        request_id=request.id,
+                        volunteer_id=volunteer_id,
+                        starts_at=request.start,
+                        ends_at=request.end,
+                        load_minutes=candidate.load_minutes,
+                        explanation=explain(candidate, request, skill_names, week.volunteers[volunteer_id]),
+                        respond_by=respond_by(now, request.start, settings.offer_hours),
+                    )
+                )
             name = PRIORITY_NAMES.get(request.priority, "routine")
             wanted[name] += request.people_needed
             filled[name] += len(picked)
-            findings.append(dict(
-                run_id=run_id, request_id=request.id, places_needed=request.people_needed,
-                places_offered=len(picked),
-                funnel=json.dumps([[s.label, s.remaining] for s in funnel.stages]),
-                suggestion=(funnel.suggestion or _shortfall(request, funnel, len(picked)))[:400]
-                if len(picked) < request.people_needed else None))
+            findings.append(
+                dict(
+                    run_id=run_id,
+                    request_id=request.id,
+                    places_needed=request.people_needed,
+                    places_offered=len(picked),
+                    funnel=json.dumps([[s.label, s.remaining] for s in funnel.stages]),
+                    suggestion=(funnel.suggestion or _shortfall(request, funnel, len(picked)))[:400]
+                    if len(picked) < request.people_needed
+                    else None,
+                )
+            )
         coverage += week.plan.coverage
         coverage_bound += week.plan.bound_coverage
         score += week.plan.score
@@ -396,8 +498,15 @@ def _save(session: Session, run_id: int, weeks: list[_Week], settings: RunSettin
     laps("save")  # the commit itself is quick: everything was sent before it
     run.step_seconds = json.dumps({step: round(seconds, 2) for step, seconds in laps.seconds.items()})
     session.commit()
-    log.info("matching run %s: %d requests, %d of %d places offered in %.2f s (%s)", run_id, len(all_ids),
-             len(bookings), run.places_needed, run.total_seconds, laps)
+    log.info(
+        "matching run %s: %d requests, %d of %d places offered in %.2f s (%s)",
+        run_id,
+        len(all_ids),
+        len(bookings),
+        run.places_needed,
+        run.total_seconds,
+        laps,
+    )
     return offer_ids
 
 
@@ -423,10 +532,14 @@ def _insert_findings(session: Session, findings: list[dict]) -> None:
 def _shortfall(request: RequestFacts, funnel: FunnelResult, picked: int) -> str:
     """Why a request has candidates but fewer places offered than it needs: the plan gave them elsewhere."""
     if request.all_or_nothing and picked == 0 and funnel.candidate_count >= request.people_needed:
-        return ("Enough volunteers pass every rule, but not all of them together at once: the team is "
-                "everyone or nobody, so no one was offered it")
-    return ("Volunteers who could do it were needed more by higher-priority or better-matched requests at "
-            "the same time: a different time, or a lower priority elsewhere, may fill it")
+        return (
+            "Enough volunteers pass every rule, but not all of them together at once: the team is "
+            "everyone or nobody, so no one was offered it"
+        )
+    return (
+        "Volunteers who could do it were needed more by higher-priority or better-matched requests at "
+        "the same time: a different time, or a lower priority elsewhere, may fill it"
+    )
 
 
 # ---- Runs whose worker stopped ------------------------------------------------------------------
@@ -441,10 +554,14 @@ STOPPED_MESSAGE = "The worker stopped before this run finished: start it again"
 def give_up_stale(session: Session, now: dt.datetime) -> int:
     """Mark runs that have shown no progress for STALE_AFTER as failed (commits). Returns how many."""
     cutoff = now - STALE_AFTER
-    given_up = session.execute(MatchRun.__table__.update().where(
-        MatchRun.status == RunStatus.RUNNING,
-        func.coalesce(MatchRun.heartbeat_at, MatchRun.started_at) < cutoff,
-    ).values(status=RunStatus.FAILED, error=STOPPED_MESSAGE, finished_at=now)).rowcount
+    given_up = session.execute(
+        MatchRun.__table__.update()
+        .where(
+            MatchRun.status == RunStatus.RUNNING,
+            func.coalesce(MatchRun.heartbeat_at, MatchRun.started_at) < cutoff,
+        )
+        .values(status=RunStatus.FAILED, error=STOPPED_MESSAGE, finished_at=now)
+    ).rowcount
     session.commit()
     if given_up:
         log.warning("%d matching run(s) showed no progress for %s: marked failed", given_up, STALE_AFTER)
@@ -453,8 +570,15 @@ def give_up_stale(session: Session, now: dt.datetime) -> int:
 
 # ---- Re-matching one request --------------------------------------------------------------------
 
-def rematch(make_session: Callable[[], Session], request_id: int, settings: RunSettings, trigger: str,
-            send_offers: SendOffer | None = None, now: dt.datetime | None = None) -> MatchRun | None:
+
+def rematch(
+    make_session: Callable[[], Session],
+    request_id: int,
+    settings: RunSettings,
+    trigger: str,
+    send_offers: SendOffer | None = None,
+    now: dt.datetime | None = None,
+) -> MatchRun | None:
     """Offer a reopened place to someone else at once (after a decline or an expired offer)."""
     now = now or dt.datetime.now(dt.UTC)
     with make_session() as session:
@@ -462,8 +586,15 @@ def rematch(make_session: Callable[[], Session], request_id: int, settings: RunS
         if item is None or not item.is_live or item.window_start <= now:
             return None
         day = to_london(item.window_start).date()
-        run = queue_run(session, scope=RunScope.REQUEST, first_day=max(day, london_today(now)), last_day=day,
-                        today=london_today(now), trigger=trigger, request_id=request_id)
+        run = queue_run(
+            session,
+            scope=RunScope.REQUEST,
+            first_day=max(day, london_today(now)),
+            last_day=day,
+            today=london_today(now),
+            trigger=trigger,
+            request_id=request_id,
+        )
     return execute_run(make_session, run.id, settings, send_offers, now)
 
 
@@ -475,17 +606,23 @@ def by_priority(run: MatchRun) -> list[tuple[str, int, int]]:
     return [(name.capitalize(), *data[name]) for name in ("urgent", "priority", "routine") if name in data]
 
 
-STEP_NAMES = {"requests": "reading the requests", "volunteers": "reading the volunteers",
-              "rules": "checking the rules", "instance": "shortlisting", "solve": "finding the plan",
-              "save": "saving"}
+STEP_NAMES = {
+    "requests": "reading the requests",
+    "volunteers": "reading the volunteers",
+    "rules": "checking the rules",
+    "instance": "shortlisting",
+    "solve": "finding the plan",
+    "save": "saving",
+}
 
 
 def steps_text(run: MatchRun) -> str:
     """'reading the requests 0.4 s, reading the volunteers 3.1 s, …' for the run's page."""
     if not run.step_seconds:
         return ""
-    return ", ".join(f"{STEP_NAMES.get(step, step)} {seconds:.1f} s"
-                     for step, seconds in json.loads(run.step_seconds).items())
+    return ", ".join(
+        f"{STEP_NAMES.get(step, step)} {seconds:.1f} s" for step, seconds in json.loads(run.step_seconds).items()
+    )
 
 
 def gap_text(run: MatchRun) -> str:
@@ -502,8 +639,12 @@ def gap_text(run: MatchRun) -> str:
     return "Best found in the time: " + " and ".join(parts) + " of the proven bound"
 
 
-def expire_and_rematch(make_session: Callable[[], Session], settings: RunSettings,
-                       send_offers: SendOffer | None = None, now: dt.datetime | None = None) -> tuple[int, int]:
+def expire_and_rematch(
+    make_session: Callable[[], Session],
+    settings: RunSettings,
+    send_offers: SendOffer | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[int, int]:
     """Close offers whose deadline passed and offer each reopened place to someone else.
     Returns (requests with an expired offer, places offered again)."""
     now = now or dt.datetime.now(dt.UTC)

@@ -69,8 +69,10 @@ class EditConflict(RequestError):
     """Someone else saved the same request since this form was opened."""
 
     def __init__(self) -> None:
-        super().__init__("This request was changed by someone else while you were editing it. Your changes have "
-                         "not been saved: check them against the details now saved, then save again.")
+        super().__init__(
+            "This request was changed by someone else while you were editing it. Your changes have "
+            "not been saved: check them against the details now saved, then save again."
+        )
 
 
 class NotFound(Exception):
@@ -99,6 +101,7 @@ class RequestDetails:
 
 # ---- Whose requests -----------------------------------------------------------------------------
 
+
 def sergeant_ward_ids(session: Session, user_id: int) -> list[int]:
     return list(session.scalars(select(sergeant_wards.c.ward_id).where(sergeant_wards.c.user_id == user_id)))
 
@@ -120,9 +123,15 @@ def get_for_user(session: Session, user: User, request_id: int) -> SupportReques
     """The request, if ``user`` may see it: a coordinator any, a sergeant only their wards'."""
     if not 0 < request_id <= _MAX_ID:
         raise NotFound()
-    query = (select(SupportRequest).where(SupportRequest.id == request_id)
-             .options(joinedload(SupportRequest.ward).joinedload(Ward.borough), selectinload(SupportRequest.skills),
-                      joinedload(SupportRequest.created_by)))
+    query = (
+        select(SupportRequest)
+        .where(SupportRequest.id == request_id)
+        .options(
+            joinedload(SupportRequest.ward).joinedload(Ward.borough),
+            selectinload(SupportRequest.skills),
+            joinedload(SupportRequest.created_by),
+        )
+    )
     if user.role is not Role.COORDINATOR:
         query = query.where(SupportRequest.ward_id.in_(_own_wards(user.id)))
     item = session.scalar(query)
@@ -137,8 +146,10 @@ def _own_wards(user_id: int) -> Select:
 
 # ---- Raise, edit, cancel ------------------------------------------------------------------------
 
-def create_request(session: Session, sergeant: User, task_type_code: str, details: RequestDetails,
-                   now: dt.datetime) -> SupportRequest:
+
+def create_request(
+    session: Session, sergeant: User, task_type_code: str, details: RequestDetails, now: dt.datetime
+) -> SupportRequest:
     """Raise an open request for one of the sergeant's wards."""
     policy = TASK_POLICIES_BY_CODE.get(task_type_code)
     if policy is None:
@@ -148,8 +159,12 @@ def create_request(session: Session, sergeant: User, task_type_code: str, detail
     _apply(item, policy, details)
     session.add(item)
     session.flush()
-    record_event(session, "support_request_created", sergeant.id,
-                 f"request {item.id} ward {item.ward_id} task {item.task_type_code}")
+    record_event(
+        session,
+        "support_request_created",
+        sergeant.id,
+        f"request {item.id} ward {item.ward_id} task {item.task_type_code}",
+    )
     session.commit()
     return item
 
@@ -161,8 +176,14 @@ def _own_request(session: Session, sergeant: User, request_id: int) -> SupportRe
     return get_for_user(session, sergeant, request_id)
 
 
-def update_request(session: Session, sergeant: User, request_id: int, details: RequestDetails,
-                   expected_version: int | None, now: dt.datetime) -> SupportRequest:
+def update_request(
+    session: Session,
+    sergeant: User,
+    request_id: int,
+    details: RequestDetails,
+    expected_version: int | None,
+    now: dt.datetime,
+) -> SupportRequest:
     """Change an open request, refusing it if the request changed since the form was shown.
 
     The task type stays: a different task is a different request (cancel this one, raise another).
@@ -181,8 +202,9 @@ def update_request(session: Session, sergeant: User, request_id: int, details: R
     return _save(session, item)
 
 
-def cancel_request(session: Session, sergeant: User, request_id: int, reason: str,
-                   now: dt.datetime) -> tuple[SupportRequest, list[int]]:
+def cancel_request(
+    session: Session, sergeant: User, request_id: int, reason: str, now: dt.datetime
+) -> tuple[SupportRequest, list[int]]:
     """Cancel a request that is still wanted; it stays listed, with the reason. Its offers and
     assignments are cancelled too. Returns the request and the offers closed (to tell their volunteers)."""
     item = _own_request(session, sergeant, request_id)
@@ -193,8 +215,9 @@ def cancel_request(session: Session, sergeant: User, request_id: int, reason: st
         raise RequestError("Enter why you are cancelling the request", field="reason")
     if len(reason) > CANCEL_REASON_MAX:
         raise RequestError(f"The reason must be {CANCEL_REASON_MAX} characters or fewer", field="reason")
-    active = list(session.scalars(select(Offer).where(Offer.request_id == item.id,
-                                                      Offer.status.in_(ACTIVE_OFFER_STATUSES))))
+    active = list(
+        session.scalars(select(Offer).where(Offer.request_id == item.id, Offer.status.in_(ACTIVE_OFFER_STATUSES)))
+    )
     item.status = RequestStatus.CANCELLED
     item.cancelled_at = now
     item.cancel_reason = reason
@@ -231,8 +254,14 @@ def _apply(item: SupportRequest, policy: TaskPolicy, details: RequestDetails) ->
         item.skills = [RequestSkill(skill_code=code) for code in wanted]
 
 
-def _check(session: Session, sergeant: User, policy: TaskPolicy, details: RequestDetails, now: dt.datetime,
-           window_changed: bool) -> None:
+def _check(
+    session: Session,
+    sergeant: User,
+    policy: TaskPolicy,
+    details: RequestDetails,
+    now: dt.datetime,
+    window_changed: bool,
+) -> None:
     """Every rule the form checks, again: a service is also called by code that has no form."""
     if details.ward_id not in sergeant_ward_ids(session, sergeant.id):
         raise RequestError("Choose one of your wards", field="ward")
@@ -255,30 +284,33 @@ def _check(session: Session, sergeant: User, policy: TaskPolicy, details: Reques
         if details.window_end <= london_to_utc(today, dt.time(0, 0)):
             raise RequestError("The date must be today or in the future", field="date")
         if details.window_end <= now:
-            raise RequestError("The end time has already passed: enter a later time or another date",
-                               field="end_time")
+            raise RequestError("The end time has already passed: enter a later time or another date", field="end_time")
         if details.window_start > now + dt.timedelta(days=MAX_DAYS_AHEAD):
             raise RequestError("The date must be within a year from today", field="date")
     length = int((details.window_end - details.window_start).total_seconds() // 60)
     if not DURATION_MIN <= details.duration_minutes <= DURATION_MAX:
         raise RequestError("Choose how long the task will take from the list", field="duration")
     if details.duration_minutes > length:
-        raise RequestError(f"The task ({duration_text(details.duration_minutes)}) must fit inside the window "
-                           f"({duration_text(length)}): make the window longer or the task shorter", field="duration")
+        raise RequestError(
+            f"The task ({duration_text(details.duration_minutes)}) must fit inside the window "
+            f"({duration_text(length)}): make the window longer or the task shorter",
+            field="duration",
+        )
     if not PEOPLE_MIN <= details.people_needed <= PEOPLE_MAX:
-        raise RequestError(f"Enter a number of volunteers between {PEOPLE_MIN} and {PEOPLE_MAX}",
-                           field="people_needed")
+        raise RequestError(f"Enter a number of volunteers between {PEOPLE_MIN} and {PEOPLE_MAX}", field="people_needed")
     unknown = [code for code in details.skill_codes if code not in SKILLS_BY_CODE]
     if unknown:
         raise RequestError("Choose skills from the list", field="extra_skills")
     if len(" ".join(details.organisation.split())) > ORGANISATION_MAX:
         raise RequestError(f"Organisation must be {ORGANISATION_MAX} characters or fewer", field="organisation")
     if details.preferred_volunteer_id is not None and details.preferred_volunteer_id not in {
-            v.id for v in previous_volunteers(session, [details.ward_id])}:
+        v.id for v in previous_volunteers(session, [details.ward_id])
+    }:
         raise RequestError("Choose a volunteer from the list", field="preferred_volunteer")
 
 
 # ---- Finding requests ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class RequestFilters:
@@ -308,28 +340,42 @@ def search_requests(session: Session, user: User, filters: RequestFilters, raw_p
     if filters.borough_id is not None:
         conditions.append(SupportRequest.ward_id.in_(select(Ward.id).where(Ward.borough_id == filters.borough_id)))
     if filters.bcu_id is not None:
-        conditions.append(SupportRequest.ward_id.in_(
-            select(Ward.id).join(Borough, Borough.id == Ward.borough_id).where(Borough.bcu_id == filters.bcu_id)))
+        conditions.append(
+            SupportRequest.ward_id.in_(
+                select(Ward.id).join(Borough, Borough.id == Ward.borough_id).where(Borough.bcu_id == filters.bcu_id)
+            )
+        )
     if filters.date_from is not None:
         conditions.append(SupportRequest.window_start >= london_to_utc(filters.date_from, dt.time(0, 0)))
     if filters.date_to is not None:
-        conditions.append(SupportRequest.window_start
-                          < london_to_utc(filters.date_to + dt.timedelta(days=1), dt.time(0, 0)))
-    query = (select(SupportRequest).where(*conditions)
-             .options(joinedload(SupportRequest.ward).joinedload(Ward.borough))
-             .order_by(SupportRequest.window_start.desc(), SupportRequest.id.desc()))
+        conditions.append(
+            SupportRequest.window_start < london_to_utc(filters.date_to + dt.timedelta(days=1), dt.time(0, 0))
+        )
+    query = (
+        select(SupportRequest)
+        .where(*conditions)
+        .options(joinedload(SupportRequest.ward).joinedload(Ward.borough))
+        .order_by(SupportRequest.window_start.desc(), SupportRequest.id.desc())
+    )
     count = select(func.count(SupportRequest.id)).where(*conditions)
     return Page.of(session, query, count, raw_page, per_page=PER_PAGE)
 
 
 def upcoming_open_requests(session: Session, user_id: int, now: dt.datetime, limit: int = 10) -> list[SupportRequest]:
     """The sergeant's requests still wanted whose window has not ended, soonest first (their home page)."""
-    return list(session.scalars(
-        select(SupportRequest).where(SupportRequest.ward_id.in_(_own_wards(user_id)),
-                                     SupportRequest.status.in_(MATCHABLE_STATUSES + (RequestStatus.FILLED,)),
-                                     SupportRequest.window_end > now)
-        .options(joinedload(SupportRequest.ward))
-        .order_by(SupportRequest.window_start, SupportRequest.id).limit(limit)))
+    return list(
+        session.scalars(
+            select(SupportRequest)
+            .where(
+                SupportRequest.ward_id.in_(_own_wards(user_id)),
+                SupportRequest.status.in_(MATCHABLE_STATUSES + (RequestStatus.FILLED,)),
+                SupportRequest.window_end > now,
+            )
+            .options(joinedload(SupportRequest.ward))
+            .order_by(SupportRequest.window_start, SupportRequest.id)
+            .limit(limit)
+        )
+    )
 
 
 def declared_conflicts(session: Session, organisation: str) -> int:
@@ -341,5 +387,11 @@ def declared_conflicts(session: Session, organisation: str) -> int:
     name = " ".join(organisation.split()).lower()
     if not name:
         return 0
-    return session.scalar(select(func.count(func.distinct(ConflictDeclaration.volunteer_id)))
-                          .where(func.lower(func.trim(ConflictDeclaration.organisation)) == name)) or 0
+    return (
+        session.scalar(
+            select(func.count(func.distinct(ConflictDeclaration.volunteer_id))).where(
+                func.lower(func.trim(ConflictDeclaration.organisation)) == name
+            )
+        )
+        or 0
+    )

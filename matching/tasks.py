@@ -68,14 +68,21 @@ def offer_sender(app: Flask):
 def email_offers(offer_ids: list[int]) -> None:
     with _app() as app, app.extensions["db_sessionmaker"]() as session:
         send = partial(send_mail, app.config)
-        send_offer_emails(session, offer_ids, lambda to, subject, body: send(to, subject, body),
-                          app.config["PUBLIC_URL"])
+        send_offer_emails(
+            session, offer_ids, lambda to, subject, body: send(to, subject, body), app.config["PUBLIC_URL"]
+        )
 
 
 def run_now(app: Flask, run_id: int, now: dt.datetime | None = None, keep_instance=None):
     """Execute a queued run in this process (a ward's run from the web page, the CLI, a task)."""
-    return execute_run(app.extensions["db_sessionmaker"], run_id, settings_from_config(app.config),
-                       offer_sender(app), now, keep_instance)
+    return execute_run(
+        app.extensions["db_sessionmaker"],
+        run_id,
+        settings_from_config(app.config),
+        offer_sender(app),
+        now,
+        keep_instance,
+    )
 
 
 @huey.task()

@@ -71,14 +71,16 @@ def _visible(request_id: int) -> SupportRequest:
 
 # ---- The list -----------------------------------------------------------------------------------
 
+
 def _filter_form() -> RequestFilterForm:
     db = get_session()
     form = RequestFilterForm(request.args)
     if current_user.role is Role.COORDINATOR:
         del form.ward  # a coordinator narrows by BCU or borough; a sergeant by one of their wards
         form.bcu.set_options([SelectChoice(str(b.id), b.name) for b in db.scalars(select(Bcu).order_by(Bcu.name))])
-        form.borough.set_options([SelectChoice(str(b.id), b.name)
-                                  for b in db.scalars(select(Borough).order_by(Borough.name))])
+        form.borough.set_options(
+            [SelectChoice(str(b.id), b.name) for b in db.scalars(select(Borough).order_by(Borough.name))]
+        )
     else:
         del form.bcu
         del form.borough
@@ -94,20 +96,26 @@ def index():
     coordinator = current_user.role is Role.COORDINATOR
     status = form.selected("status")
     filters = services.RequestFilters(
-        status=RequestStatus(status) if status else None, task_type=form.selected("task_type"),
+        status=RequestStatus(status) if status else None,
+        task_type=form.selected("task_type"),
         ward_id=None if coordinator else form.selected_id("ward"),
         bcu_id=form.selected_id("bcu") if coordinator else None,
         borough_id=form.selected_id("borough") if coordinator else None,
-        date_from=form.selected_date("date_from"), date_to=form.selected_date("date_to"))
+        date_from=form.selected_date("date_from"),
+        date_to=form.selected_date("date_to"),
+    )
     page = services.search_requests(get_session(), current_user, filters, request.args.get("page"))
     # Only the filters in use travel to the next page (a date travels as its three boxes).
-    args = {name: request.args.getlist(name) for name in FILTER_NAMES
-            if name in form and any(request.args.getlist(name)) and not form[name].errors}
-    return render_template("requests/index.html", form=form, page=page, args=args, coordinator=coordinator,
-                           **_names())
+    args = {
+        name: request.args.getlist(name)
+        for name in FILTER_NAMES
+        if name in form and any(request.args.getlist(name)) and not form[name].errors
+    }
+    return render_template("requests/index.html", form=form, page=page, args=args, coordinator=coordinator, **_names())
 
 
 # ---- Raising a request: the task type, then the details -----------------------------------------
+
 
 @bp.route("/new", methods=["GET", "POST"])
 @allow(SERGEANT)
@@ -125,19 +133,28 @@ def _prepare(form: RequestForm, policy: TaskPolicy, ward_ids: list[int]) -> None
     form.policy = policy
     form.ward.choices = [SelectChoice(str(w.id), w.label) for w in current_user.wards]
     form.preferred_volunteer.choices = [SelectChoice("", "No preference")] + [
-        SelectChoice(str(v.id), v.user.full_name) for v in services.previous_volunteers(get_session(), ward_ids)]
+        SelectChoice(str(v.id), v.user.full_name) for v in services.previous_volunteers(get_session(), ward_ids)
+    ]
 
 
 def _details(form: RequestForm) -> services.RequestDetails:
     window_start, window_end = form.window
     return services.RequestDetails(
-        ward_id=int(form.ward.data), remote=form.remote.data == "yes", title=form.title.data,
-        description=form.description.data, window_start=window_start, window_end=window_end,
-        duration_minutes=form.duration.data, people_needed=form.people_needed.data,
-        all_or_nothing=form.all_or_nothing.data == "yes", priority=Priority(form.priority.data),
-        skill_codes=tuple(form.skill_codes()), warranted_only=form.warranted_only.data == "yes",
+        ward_id=int(form.ward.data),
+        remote=form.remote.data == "yes",
+        title=form.title.data,
+        description=form.description.data,
+        window_start=window_start,
+        window_end=window_end,
+        duration_minutes=form.duration.data,
+        people_needed=form.people_needed.data,
+        all_or_nothing=form.all_or_nothing.data == "yes",
+        priority=Priority(form.priority.data),
+        skill_codes=tuple(form.skill_codes()),
+        warranted_only=form.warranted_only.data == "yes",
         organisation=form.organisation.data or "",
-        preferred_volunteer_id=int(form.preferred_volunteer.data) if form.preferred_volunteer.data else None)
+        preferred_volunteer_id=int(form.preferred_volunteer.data) if form.preferred_volunteer.data else None,
+    )
 
 
 def _field_error(form, exc: services.RequestError) -> bool:
@@ -150,12 +167,17 @@ def _field_error(form, exc: services.RequestError) -> bool:
 
 
 def _render_details(template: str, form: RequestForm, policy: TaskPolicy, **context):
-    return render_template(template, form=form, policy=policy, priority_hints=PRIORITY_HINTS,
-                           show_remote=policy.remote_possible or bool(form.remote.errors),
-                           show_warranted=not policy.warranted_only or bool(form.warranted_only.errors),
-                           show_preferred=len(form.preferred_volunteer.choices) > 1
-                           or bool(form.preferred_volunteer.errors),
-                           **_names(), **context)
+    return render_template(
+        template,
+        form=form,
+        policy=policy,
+        priority_hints=PRIORITY_HINTS,
+        show_remote=policy.remote_possible or bool(form.remote.errors),
+        show_warranted=not policy.warranted_only or bool(form.warranted_only.errors),
+        show_preferred=len(form.preferred_volunteer.choices) > 1 or bool(form.preferred_volunteer.errors),
+        **_names(),
+        **context,
+    )
 
 
 @bp.route("/new/<task_type>", methods=["GET", "POST"])
@@ -186,6 +208,7 @@ def new_details(task_type: str):
 
 # ---- One request --------------------------------------------------------------------------------
 
+
 @bp.route("/<int:request_id>")
 @allow(SERGEANT, Role.COORDINATOR)
 def show(request_id: int):
@@ -197,11 +220,20 @@ def show(request_id: int):
     findings = offers.latest_findings(db, item.id)
     sergeant = current_user.role is SERGEANT
     return render_template(
-        "requests/show.html", item=item, policy=TASK_POLICIES_BY_CODE.get(item.task_type_code),
-        conflicts=conflicts, can_change=sergeant and item.is_open, can_cancel=sergeant and item.is_live,
+        "requests/show.html",
+        item=item,
+        policy=TASK_POLICIES_BY_CODE.get(item.task_type_code),
+        conflicts=conflicts,
+        can_change=sergeant and item.is_open,
+        can_cancel=sergeant and item.is_live,
         can_match=sergeant and item.is_live and active < item.people_needed and item.window_start > utcnow(),
-        offers=made, findings=findings, funnel=json.loads(findings.funnel) if findings else [],
-        offer_labels=OFFER_STATUS_LABELS, form=AnswerForm(), **_names())
+        offers=made,
+        findings=findings,
+        funnel=json.loads(findings.funnel) if findings else [],
+        offer_labels=OFFER_STATUS_LABELS,
+        form=AnswerForm(),
+        **_names(),
+    )
 
 
 @bp.route("/<int:request_id>/match", methods=["POST"])
@@ -219,8 +251,16 @@ def match(request_id: int):
         return redirect(url_for("requests.show", request_id=request_id))
     day = to_london(item.window_start).date()
     try:
-        run = queue_run(db, scope=RunScope.REQUEST, first_day=day, last_day=day, today=london_today(),
-                        trigger="web", requested_by_id=current_user.id, request_id=item.id)
+        run = queue_run(
+            db,
+            scope=RunScope.REQUEST,
+            first_day=day,
+            last_day=day,
+            today=london_today(),
+            trigger="web",
+            requested_by_id=current_user.id,
+            request_id=item.id,
+        )
     except RunError as exc:
         flash(exc.message if exc.field != "first_day" else "This request's time has passed.", "error")
         return redirect(url_for("requests.show", request_id=request_id))
@@ -228,11 +268,13 @@ def match(request_id: int):
     if done.status is not RunStatus.SUCCEEDED:
         flash(f"Matching did not finish: {done.error}", "error")
     elif done.places_offered:
-        flash(f"{done.places_offered} volunteer{'s have' if done.places_offered != 1 else ' has'} been offered "
-              "this request. Their answers will show below.", "success")
+        flash(
+            f"{done.places_offered} volunteer{'s have' if done.places_offered != 1 else ' has'} been offered "
+            "this request. Their answers will show below.",
+            "success",
+        )
     elif done.requests_count:
-        flash("Nobody could be offered this request yet: see below who dropped out and what would fill it.",
-              "info")
+        flash("Nobody could be offered this request yet: see below who dropped out and what would fill it.", "info")
     else:
         flash("Every place on this request already has a volunteer offered or booked.", "success")
     return redirect(url_for("requests.show", request_id=request_id))
@@ -283,8 +325,7 @@ def edit(request_id: int):
             conflict = exc.message
             item = _visible(request_id)
             if not item.is_open:
-                flash("This request was cancelled while you were editing it, so it can no longer be changed.",
-                      "error")
+                flash("This request was cancelled while you were editing it, so it can no longer be changed.", "error")
                 return redirect(url_for("requests.show", request_id=request_id))
             form.version.data = str(item.version)
         except services.RequestError as exc:
@@ -322,6 +363,7 @@ def cancel(request_id: int):
 
 
 # ---- The sergeant's home page -------------------------------------------------------------------
+
 
 @bp.app_template_global("status_labels")
 def status_labels() -> dict:

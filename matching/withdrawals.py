@@ -59,15 +59,25 @@ def withdraw_ineligible(session: Session, now: dt.datetime) -> list[int]:
     second run finds nothing more.
     """
     # Locked on PostgreSQL, so a volunteer answering at the same moment waits and then finds the offer closed.
-    offers = list(session.scalars(
-        select(Offer).where(Offer.status.in_(ACTIVE_OFFER_STATUSES), Offer.starts_at > now)
-        .order_by(Offer.id).with_for_update()))
+    offers = list(
+        session.scalars(
+            select(Offer)
+            .where(Offer.status.in_(ACTIVE_OFFER_STATUSES), Offer.starts_at > now)
+            .order_by(Offer.id)
+            .with_for_update()
+        )
+    )
     if not offers:
         session.commit()  # ends the transaction the lock opened
         return []
-    requests = {r.id: r for r in session.scalars(
-        select(SupportRequest).where(SupportRequest.id.in_(_future_offers(now, Offer.request_id)))
-        .options(selectinload(SupportRequest.skills)))}
+    requests = {
+        r.id: r
+        for r in session.scalars(
+            select(SupportRequest)
+            .where(SupportRequest.id.in_(_future_offers(now, Offer.request_id)))
+            .options(selectinload(SupportRequest.skills))
+        )
+    }
     first_day = to_london(min(o.starts_at for o in offers)).date()
     last_day = to_london(max(o.ends_at for o in offers)).date()
     people, inactive = _people(session, now, first_day, last_day)
@@ -80,8 +90,9 @@ def withdraw_ineligible(session: Session, now: dt.datetime) -> list[int]:
             # Not ours to judge: the matcher skips such requests too (and logs them).
             log.warning("offer %s: request %s has an unknown task type: not checked", offer.id, offer.request_id)
             continue
-        codes = _failing(offer, requests[offer.request_id], task, people.get(offer.volunteer_id),
-                         offer.volunteer_id in inactive)
+        codes = _failing(
+            offer, requests[offer.request_id], task, people.get(offer.volunteer_id), offer.volunteer_id in inactive
+        )
         if codes:
             by_reason[WITHDRAWN_PREFIX + ", ".join(codes)].append(offer)
 
@@ -90,8 +101,13 @@ def withdraw_ineligible(session: Session, now: dt.datetime) -> list[int]:
         close_offers(session, group, OfferStatus.WITHDRAWN, reason, now)
         withdrawn += [offer.id for offer in group]
         for offer in group:
-            log.info("offer %s withdrawn (volunteer %s, request %s): %s", offer.id, offer.volunteer_id,
-                     offer.request_id, reason)
+            log.info(
+                "offer %s withdrawn (volunteer %s, request %s): %s",
+                offer.id,
+                offer.volunteer_id,
+                offer.request_id,
+                reason,
+            )
     session.commit()
     return sorted(withdrawn)
 
@@ -101,38 +117,52 @@ def _future_offers(now: dt.datetime, column: InstrumentedAttribute[int]) -> Sele
     return select(column).where(Offer.status.in_(ACTIVE_OFFER_STATUSES), Offer.starts_at > now).correlate(None)
 
 
-def _people(session: Session, now: dt.datetime, first_day: dt.date,
-            last_day: dt.date) -> tuple[dict[int, PersonFacts], set[int]]:
+def _people(
+    session: Session, now: dt.datetime, first_day: dt.date, last_day: dt.date
+) -> tuple[dict[int, PersonFacts], set[int]]:
     """PersonFacts of the volunteers holding future offers, and the ids of those no longer active.
 
     Three statements whatever the number of volunteers: the profiles with their skills, the
     clearances that could cover a day in ``[first_day, last_day]``, and the mobilisations in it.
     """
     chosen = _future_offers(now, Offer.volunteer_id)
-    volunteers = list(session.scalars(select(Volunteer).where(Volunteer.id.in_(chosen))
-                                      .options(selectinload(Volunteer.skills))))
+    volunteers = list(
+        session.scalars(select(Volunteer).where(Volunteer.id.in_(chosen)).options(selectinload(Volunteer.skills)))
+    )
     clearances: dict[int, list[Clearance]] = defaultdict(list)
-    for clearance in session.scalars(select(Clearance).where(
-            Clearance.volunteer_id.in_(chosen), Clearance.valid_from <= last_day, Clearance.expires_on >= first_day)
-            .order_by(Clearance.id)):
+    for clearance in session.scalars(
+        select(Clearance)
+        .where(Clearance.volunteer_id.in_(chosen), Clearance.valid_from <= last_day, Clearance.expires_on >= first_day)
+        .order_by(Clearance.id)
+    ):
         clearances[clearance.volunteer_id].append(clearance)
     mobilised: dict[int, list[BlockedPeriod]] = defaultdict(list)
-    for block in session.scalars(select(BlockedPeriod).where(
-            BlockedPeriod.volunteer_id.in_(chosen), BlockedPeriod.reason == BlockReason.MOBILISATION,
-            BlockedPeriod.first_day <= last_day, BlockedPeriod.last_day >= first_day)):
+    for block in session.scalars(
+        select(BlockedPeriod).where(
+            BlockedPeriod.volunteer_id.in_(chosen),
+            BlockedPeriod.reason == BlockReason.MOBILISATION,
+            BlockedPeriod.first_day <= last_day,
+            BlockedPeriod.last_day >= first_day,
+        )
+    ):
         mobilised[block.volunteer_id].append(block)
     people = {v.id: person_facts(v, clearances[v.id], mobilised[v.id]) for v in volunteers}
     inactive = {v.id for v in volunteers if v.status is not VolunteerStatus.ACTIVE}
     return people, inactive
 
 
-def _failing(offer: Offer, request: SupportRequest, task: TaskPolicy, person: PersonFacts | None,
-             inactive: bool) -> list[str]:
+def _failing(
+    offer: Offer, request: SupportRequest, task: TaskPolicy, person: PersonFacts | None, inactive: bool
+) -> list[str]:
     """The reason codes that keep the volunteer from this deployment now, sorted; empty if none."""
     if person is None:  # the volunteer's record went between the two statements
         return [NOT_ACTIVE]
-    verdict = check_eligibility(person, task, DeploymentWindow(offer.starts_at, offer.ends_at),
-                                extra_skills=tuple(skill_requirement(code) for code in request.skill_codes))
+    verdict = check_eligibility(
+        person,
+        task,
+        DeploymentWindow(offer.starts_at, offer.ends_at),
+        extra_skills=tuple(skill_requirement(code) for code in request.skill_codes),
+    )
     codes = {reason.code.value for reason in verdict.reasons}
     # The sergeant may ask for a special constable when the task type does not need one.
     if request.warranted_only and not person.warranted:
@@ -144,8 +174,10 @@ def _failing(offer: Offer, request: SupportRequest, task: TaskPolicy, person: Pe
 
 # ---- For the vetting officers' queue ------------------------------------------------------------
 
-def upcoming_deployments(session: Session, volunteer_ids: Collection[int],
-                         now: dt.datetime) -> dict[int, tuple[int, dt.datetime, list[str]]]:
+
+def upcoming_deployments(
+    session: Session, volunteer_ids: Collection[int], now: dt.datetime
+) -> dict[int, tuple[int, dt.datetime, list[str]]]:
     """Active offers (offered or accepted) of these volunteers under way or starting in the next 28 days.
 
     ``{volunteer_id: (count, first start, [task type names, in order of their first deployment])}``;
@@ -157,13 +189,18 @@ def upcoming_deployments(session: Session, volunteer_ids: Collection[int],
         for volunteer_id, starts_at, code in session.execute(
             select(Offer.volunteer_id, Offer.starts_at, SupportRequest.task_type_code)
             .join(SupportRequest, SupportRequest.id == Offer.request_id)
-            .where(Offer.volunteer_id.in_(ids[chunk:chunk + 500]), Offer.status.in_(ACTIVE_OFFER_STATUSES),
-                   Offer.ends_at > now, Offer.starts_at < now + DEPLOYMENT_HORIZON)
+            .where(
+                Offer.volunteer_id.in_(ids[chunk : chunk + 500]),
+                Offer.status.in_(ACTIVE_OFFER_STATUSES),
+                Offer.ends_at > now,
+                Offer.starts_at < now + DEPLOYMENT_HORIZON,
+            )
             .order_by(Offer.volunteer_id, Offer.starts_at, Offer.id)
         ):
             found[volunteer_id].append((starts_at, code))
-    return {volunteer_id: (len(rows), rows[0][0], _names(code for _, code in rows))
-            for volunteer_id, rows in found.items()}
+    return {
+        volunteer_id: (len(rows), rows[0][0], _names(code for _, code in rows)) for volunteer_id, rows in found.items()
+    }
 
 
 def _names(codes: Iterable[str]) -> list[str]:

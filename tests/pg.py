@@ -73,13 +73,43 @@ def start_postgres() -> PostgresServer:
         entry = pwd.getpwnam(as_user)
         os.chown(root, entry.pw_uid, entry.pw_gid)
     server = PostgresServer(url="", datadir=datadir, bindir=bindir, as_user=as_user)
-    _run(server, [str(bindir / "initdb"), "-D", str(datadir), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                  "--no-sync", "--locale=C"])
+    _run(
+        server,
+        [
+            str(bindir / "initdb"),
+            "-D",
+            str(datadir),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--locale=C",
+        ],
+    )
     port = _free_port()
     # Durability is pointless for a throw-away test server; turning it off makes the run faster.
-    options = (f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
-               f"-c full_page_writes=off -c max_connections=200")
-    _run(server, [str(bindir / "pg_ctl"), "-D", str(datadir), "-o", options, "-l", str(root / "server.log"),
-                  "-w", "-t", "60", "start"])
+    options = (
+        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
+        f"-c full_page_writes=off -c max_connections=200"
+    )
+    _run(
+        server,
+        [
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(datadir),
+            "-o",
+            options,
+            "-l",
+            str(root / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ],
+    )
     server.url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     return server

@@ -207,17 +207,12 @@ CLEARANCE_TYPES: tuple[ClearanceType, ...] = (
     ),
 )
 
-CLEARANCE_TYPES_BY_CODE: Mapping[str, ClearanceType] = MappingProxyType(
-    {ct.code: ct for ct in CLEARANCE_TYPES}
-)
+CLEARANCE_TYPES_BY_CODE: Mapping[str, ClearanceType] = MappingProxyType({ct.code: ct for ct in CLEARANCE_TYPES})
 
 
 # ---------------------------------------------------------------------------------------------
 # Skills
 # ---------------------------------------------------------------------------------------------
-
-
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -286,9 +281,7 @@ class TaskPolicy:
     @property
     def all_clearance_codes(self) -> frozenset[str]:
         """Every clearance type code this task can accept, supervised or not."""
-        return frozenset(
-            code for group in self.clearance_groups + self.unsupervised_clearance_groups for code in group
-        )
+        return frozenset(code for group in self.clearance_groups + self.unsupervised_clearance_groups for code in group)
 
 
 # Level 2 information access (OFFICIAL-SENSITIVE victim details, no systems). RV and MV are
@@ -308,8 +301,7 @@ TASK_POLICIES: tuple[TaskPolicy, ...] = (
         required_skills=(SkillRequirement(("cyber_victim_support",)),),
         # A visit to someone's home goes with the ward officer holding the case.
         unsupervised_allowed=False,
-        description="Visit an individual victim of cyber crime at home to explain what happened "
-        "and how to stay safe.",
+        description="Visit an individual victim of cyber crime at home to explain what happened and how to stay safe.",
     ),
     TaskPolicy(
         code="business_cyber_visit",

@@ -18,8 +18,12 @@ vetting_cli = AppGroup("vetting", help="Vetting: the daily sweep.")
 
 
 @vetting_cli.command("sweep")
-@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Run as if today were this date (London); default: today.")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Run as if today were this date (London); default: today.",
+)
 def sweep(today: dt.datetime | None) -> None:
     """Lapse expired clearances, open renewal reviews 90 days ahead, send the 90/30/7-day reminders;
     then run what other features hang on the sweep (matching withdraws offers people are no longer
@@ -29,8 +33,13 @@ def sweep(today: dt.datetime | None) -> None:
     """
     session = get_session()
     day = today.date() if today else london_today()
-    report = run_sweep(session, day, current_policy(session, current_app.config), mail_sender(current_app.config),
-                       key_from_config(current_app.config))
+    report = run_sweep(
+        session,
+        day,
+        current_policy(session, current_app.config),
+        mail_sender(current_app.config),
+        key_from_config(current_app.config),
+    )
     click.echo(str(report))
     # Now, or the start of that London day when --today names another day.
     now = utcnow() if day == london_today() else london_to_utc(day, dt.time(0, 0))

@@ -76,47 +76,110 @@ def _locked_review(session: Session, review_id: int) -> VettingReview:
 
 def previous_record(session: Session, clearance: Clearance) -> lifecycle.TransitionRecord | None:
     """The transition that brought the clearance into its state (reinstating and appeals need it)."""
-    last = session.scalar(select(ClearanceTransition).where(ClearanceTransition.clearance_id == clearance.id)
-                          .order_by(ClearanceTransition.at.desc(), ClearanceTransition.id.desc()).limit(1))
+    last = session.scalar(
+        select(ClearanceTransition)
+        .where(ClearanceTransition.clearance_id == clearance.id)
+        .order_by(ClearanceTransition.at.desc(), ClearanceTransition.id.desc())
+        .limit(1)
+    )
     if last is None:
         return None
     return lifecycle.TransitionRecord(
-        from_state=last.from_state, to_state=last.to_state, event=last.event,
-        actor_id=str(last.actor_id) if last.actor_id else SWEEP_ACTOR_ID, at=last.at, reason=last.reason,
-        proposed_by=str(last.proposed_by_id) if last.proposed_by_id else None)
+        from_state=last.from_state,
+        to_state=last.to_state,
+        event=last.event,
+        actor_id=str(last.actor_id) if last.actor_id else SWEEP_ACTOR_ID,
+        at=last.at,
+        reason=last.reason,
+        proposed_by=str(last.proposed_by_id) if last.proposed_by_id else None,
+    )
 
 
-def _step(session: Session, clearance: Clearance, event: ClearanceEvent, officer_id: int, key: bytes,
-          reason: str | None, proposed_by: int | None = None, policy: ForcePolicy = DEFAULT_POLICY) -> None:
+def _step(
+    session: Session,
+    clearance: Clearance,
+    event: ClearanceEvent,
+    officer_id: int,
+    key: bytes,
+    reason: str | None,
+    proposed_by: int | None = None,
+    policy: ForcePolicy = DEFAULT_POLICY,
+) -> None:
     try:
-        record = lifecycle.apply(clearance.state, event, actor_id=str(officer_id), at=utcnow(), reason=reason,
-                                 previous=previous_record(session, clearance), policy=policy)
+        record = lifecycle.apply(
+            clearance.state,
+            event,
+            actor_id=str(officer_id),
+            at=utcnow(),
+            reason=reason,
+            previous=previous_record(session, clearance),
+            policy=policy,
+        )
     except lifecycle.TransitionError as exc:
         raise DecisionError(f"That cannot be done to this clearance now: {exc}") from None
     _store(session, clearance, record, officer_id, key, proposed_by)
 
 
-def _store(session: Session, clearance: Clearance, record: lifecycle.TransitionRecord, officer_id: int, key: bytes,
-           proposed_by: int | None = None) -> None:
-    session.add(ClearanceTransition(
-        clearance_id=clearance.id, from_state=record.from_state, to_state=record.to_state, event=record.event.value,
-        actor_id=officer_id, proposed_by_id=proposed_by, at=record.at, reason=record.reason))
+def _store(
+    session: Session,
+    clearance: Clearance,
+    record: lifecycle.TransitionRecord,
+    officer_id: int,
+    key: bytes,
+    proposed_by: int | None = None,
+) -> None:
+    session.add(
+        ClearanceTransition(
+            clearance_id=clearance.id,
+            from_state=record.from_state,
+            to_state=record.to_state,
+            event=record.event.value,
+            actor_id=officer_id,
+            proposed_by_id=proposed_by,
+            at=record.at,
+            reason=record.reason,
+        )
+    )
     clearance.state = record.to_state
-    audit(session, actor_id=officer_id, action=f"clearance.{record.event.value}", subject_type="clearance",
-          subject_id=clearance.id, detail={"from": record.from_state.value, "to": record.to_state.value,
-                                           "volunteer": clearance.volunteer_id, "type": clearance.type_code,
-                                           "proposed_by": proposed_by}, key=key)
+    audit(
+        session,
+        actor_id=officer_id,
+        action=f"clearance.{record.event.value}",
+        subject_type="clearance",
+        subject_id=clearance.id,
+        detail={
+            "from": record.from_state.value,
+            "to": record.to_state.value,
+            "volunteer": clearance.volunteer_id,
+            "type": clearance.type_code,
+            "proposed_by": proposed_by,
+        },
+        key=key,
+    )
 
 
 def _close(session: Session, review: VettingReview, officer_id: int, outcome: str, key: bytes) -> None:
     review.status, review.closed_at = ReviewStatus.CLOSED, utcnow()
     review.closed_by_id, review.outcome = officer_id, outcome
-    audit(session, actor_id=officer_id, action="review.closed", subject_type="vetting_review", subject_id=review.id,
-          detail={"outcome": outcome, "volunteer": review.volunteer_id, "kind": review.kind.value}, key=key)
+    audit(
+        session,
+        actor_id=officer_id,
+        action="review.closed",
+        subject_type="vetting_review",
+        subject_id=review.id,
+        detail={"outcome": outcome, "volunteer": review.volunteer_id, "kind": review.kind.value},
+        key=key,
+    )
 
 
-def decide(session: Session, review_id: int, officer_id: int, decision: Decision, key: bytes,
-           policy: ForcePolicy = DEFAULT_POLICY) -> VettingReview:
+def decide(
+    session: Session,
+    review_id: int,
+    officer_id: int,
+    decision: Decision,
+    key: bytes,
+    policy: ForcePolicy = DEFAULT_POLICY,
+) -> VettingReview:
     """Record a vetting officer's decision on an open review.
 
     Granting (with or without restrictions) and discontinuing take effect at once. A refusal is only
@@ -157,12 +220,28 @@ def decide(session: Session, review_id: int, officer_id: int, decision: Decision
     _step(session, clearance, ClearanceEvent.START, officer_id, key, None)
     reason = decision.reason.strip()
     if decision.outcome is Outcome.REFUSE:
-        pending = lifecycle.propose(clearance.state, ClearanceEvent.REFUSE, actor_id=str(officer_id), at=utcnow(),
-                                    reason=reason)
-        session.add(PendingDecision(review_id=review.id, clearance_id=clearance.id, event=pending.event.value,
-                                    proposed_by_id=officer_id, proposed_at=pending.proposed_at, reason=reason))
-        audit(session, actor_id=officer_id, action="clearance.refusal_proposed", subject_type="clearance",
-              subject_id=clearance.id, detail={"volunteer": review.volunteer_id, "review": review.id}, key=key)
+        pending = lifecycle.propose(
+            clearance.state, ClearanceEvent.REFUSE, actor_id=str(officer_id), at=utcnow(), reason=reason
+        )
+        session.add(
+            PendingDecision(
+                review_id=review.id,
+                clearance_id=clearance.id,
+                event=pending.event.value,
+                proposed_by_id=officer_id,
+                proposed_at=pending.proposed_at,
+                reason=reason,
+            )
+        )
+        audit(
+            session,
+            actor_id=officer_id,
+            action="clearance.refusal_proposed",
+            subject_type="clearance",
+            subject_id=clearance.id,
+            detail={"volunteer": review.volunteer_id, "review": review.id},
+            key=key,
+        )
     elif decision.outcome is Outcome.DISCONTINUE:
         _step(session, clearance, ClearanceEvent.DISCONTINUE, officer_id, key, reason)
         _close(session, review, officer_id, Outcome.DISCONTINUE.value, key)
@@ -197,8 +276,9 @@ def _renewed_clearance(session: Session, review: VettingReview, type_code: str) 
     return old if old is not None and old.type_code == type_code else None
 
 
-def _decide_appeal(session: Session, review: VettingReview, officer_id: int, decision: Decision, key: bytes,
-                   policy: ForcePolicy) -> VettingReview:
+def _decide_appeal(
+    session: Session, review: VettingReview, officer_id: int, decision: Decision, key: bytes, policy: ForcePolicy
+) -> VettingReview:
     if review.kind is not ReviewKind.APPEAL or decision.outcome not in (Outcome.UPHOLD, Outcome.OVERTURN):
         raise DecisionError("An appeal is decided by upholding or overturning the decision", field="outcome")
     clearance = session.get(Clearance, review.clearance_id)
@@ -212,8 +292,15 @@ def _decide_appeal(session: Session, review: VettingReview, officer_id: int, dec
     return review
 
 
-def act_on_clearance(session: Session, review_id: int, clearance_id: int, action: ClearanceAction, officer_id: int,
-                     reason: str, key: bytes) -> Clearance:
+def act_on_clearance(
+    session: Session,
+    review_id: int,
+    clearance_id: int,
+    action: ClearanceAction,
+    officer_id: int,
+    reason: str,
+    key: bytes,
+) -> Clearance:
     """Suspend (pending review), reinstate, or propose withdrawing a clearance, from an open review."""
     review = _locked_review(session, review_id)
     clearance = session.get(Clearance, clearance_id)
@@ -225,16 +312,35 @@ def act_on_clearance(session: Session, review_id: int, clearance_id: int, action
         if review.pending is not None:
             raise DecisionError("A decision is already waiting for a second officer on this review")
         try:
-            pending = lifecycle.propose(clearance.state, ClearanceEvent.WITHDRAW, actor_id=str(officer_id),
-                                        at=utcnow(), reason=reason.strip(),
-                                        previous=previous_record(session, clearance))
+            pending = lifecycle.propose(
+                clearance.state,
+                ClearanceEvent.WITHDRAW,
+                actor_id=str(officer_id),
+                at=utcnow(),
+                reason=reason.strip(),
+                previous=previous_record(session, clearance),
+            )
         except lifecycle.TransitionError as exc:
             raise DecisionError(f"That cannot be done to this clearance now: {exc}") from None
-        session.add(PendingDecision(review_id=review.id, clearance_id=clearance.id, event=pending.event.value,
-                                    proposed_by_id=officer_id, proposed_at=pending.proposed_at,
-                                    reason=reason.strip()))
-        audit(session, actor_id=officer_id, action="clearance.withdrawal_proposed", subject_type="clearance",
-              subject_id=clearance.id, detail={"volunteer": review.volunteer_id, "review": review.id}, key=key)
+        session.add(
+            PendingDecision(
+                review_id=review.id,
+                clearance_id=clearance.id,
+                event=pending.event.value,
+                proposed_by_id=officer_id,
+                proposed_at=pending.proposed_at,
+                reason=reason.strip(),
+            )
+        )
+        audit(
+            session,
+            actor_id=officer_id,
+            action="clearance.withdrawal_proposed",
+            subject_type="clearance",
+            subject_id=clearance.id,
+            detail={"volunteer": review.volunteer_id, "review": review.id},
+            key=key,
+        )
     else:
         event = ClearanceEvent.SUSPEND if action is ClearanceAction.SUSPEND else ClearanceEvent.REINSTATE
         _step(session, clearance, event, officer_id, key, reason.strip())
@@ -242,32 +348,65 @@ def act_on_clearance(session: Session, review_id: int, clearance_id: int, action
     return clearance
 
 
-def lodge_appeal(session: Session, volunteer_id: int, clearance_id: int, grounds: str, policy: ForcePolicy,
-                 key: bytes, today: dt.date) -> VettingReview:
+def lodge_appeal(
+    session: Session,
+    volunteer_id: int,
+    clearance_id: int,
+    grounds: str,
+    policy: ForcePolicy,
+    key: bytes,
+    today: dt.date,
+) -> VettingReview:
     """A volunteer appeals a refusal or withdrawal, within the force's appeal window."""
-    clearance = session.scalar(select(Clearance).where(Clearance.id == clearance_id,
-                                                       Clearance.volunteer_id == volunteer_id).with_for_update())
+    clearance = session.scalar(
+        select(Clearance).where(Clearance.id == clearance_id, Clearance.volunteer_id == volunteer_id).with_for_update()
+    )
     if clearance is None:
         raise DecisionError("No such clearance")
     if not grounds.strip():
         raise DecisionError("Tell us why you are appealing", field="grounds")
     volunteer_user = session.scalar(select(Volunteer.user_id).where(Volunteer.id == volunteer_id))
     try:
-        record = lifecycle.apply(clearance.state, ClearanceEvent.APPEAL, actor_id=f"volunteer:{volunteer_id}",
-                                 at=utcnow(), reason=grounds.strip(), previous=previous_record(session, clearance),
-                                 policy=policy)
+        record = lifecycle.apply(
+            clearance.state,
+            ClearanceEvent.APPEAL,
+            actor_id=f"volunteer:{volunteer_id}",
+            at=utcnow(),
+            reason=grounds.strip(),
+            previous=previous_record(session, clearance),
+            policy=policy,
+        )
     except lifecycle.TransitionError as exc:
         raise DecisionError(f"This decision cannot be appealed: {exc}") from None
-    session.add(ClearanceTransition(clearance_id=clearance.id, from_state=record.from_state, to_state=record.to_state,
-                                    event=record.event.value, actor_id=volunteer_user, at=record.at,
-                                    reason=record.reason))
+    session.add(
+        ClearanceTransition(
+            clearance_id=clearance.id,
+            from_state=record.from_state,
+            to_state=record.to_state,
+            event=record.event.value,
+            actor_id=volunteer_user,
+            at=record.at,
+            reason=record.reason,
+        )
+    )
     clearance.state = record.to_state
-    review = VettingReview(volunteer_id=volunteer_id, kind=ReviewKind.APPEAL, clearance_id=clearance.id,
-                           due_on=today + dt.timedelta(days=28))
+    review = VettingReview(
+        volunteer_id=volunteer_id,
+        kind=ReviewKind.APPEAL,
+        clearance_id=clearance.id,
+        due_on=today + dt.timedelta(days=28),
+    )
     session.add(review)
     session.flush()
-    audit(session, actor_id=volunteer_user, action="clearance.appeal", subject_type="clearance",
-          subject_id=clearance.id, detail={"review": review.id}, key=key)
+    audit(
+        session,
+        actor_id=volunteer_user,
+        action="clearance.appeal",
+        subject_type="clearance",
+        subject_id=clearance.id,
+        detail={"review": review.id},
+        key=key,
+    )
     session.commit()
     return review
 
@@ -278,12 +417,21 @@ def confirm_pending(session: Session, review_id: int, officer_id: int, key: byte
     pending = review.pending
     if pending is None:
         raise DecisionError("There is no decision waiting for confirmation")
-    proposal = lifecycle.PendingDecision(from_state=pending.clearance.state, event=pending.event,
-                                         proposed_by=str(pending.proposed_by_id), proposed_at=pending.proposed_at,
-                                         reason=pending.reason)
+    proposal = lifecycle.PendingDecision(
+        from_state=pending.clearance.state,
+        event=pending.event,
+        proposed_by=str(pending.proposed_by_id),
+        proposed_at=pending.proposed_at,
+        reason=pending.reason,
+    )
     try:
-        record = lifecycle.confirm(proposal, pending.clearance.state, actor_id=str(officer_id), at=utcnow(),
-                                   previous=previous_record(session, pending.clearance))
+        record = lifecycle.confirm(
+            proposal,
+            pending.clearance.state,
+            actor_id=str(officer_id),
+            at=utcnow(),
+            previous=previous_record(session, pending.clearance),
+        )
     except lifecycle.SecondOfficerRequired:
         raise DecisionError("You entered this refusal, so a different vetting officer must confirm it") from None
     except lifecycle.TransitionError as exc:
@@ -299,6 +447,13 @@ def confirm_pending(session: Session, review_id: int, officer_id: int, key: byte
 
 def record_view(session: Session, review: VettingReview, officer_id: int, key: bytes) -> None:
     """Every view of a vetting record goes into the audit log."""
-    audit(session, actor_id=officer_id, action="vetting_record.viewed", subject_type="volunteer",
-          subject_id=review.volunteer_id, detail={"review": review.id}, key=key)
+    audit(
+        session,
+        actor_id=officer_id,
+        action="vetting_record.viewed",
+        subject_type="volunteer",
+        subject_id=review.volunteer_id,
+        detail={"review": review.id},
+        key=key,
+    )
     session.commit()

@@ -25,11 +25,19 @@ def load_clearances(session: Session, rng: random.Random, today: dt.date) -> int
     clearances, reviews = [], []
     for volunteer_id, kind, status in volunteers:
         if status is VolunteerStatus.APPLIED:
-            reviews.append(dict(volunteer_id=volunteer_id, kind=ReviewKind.NEW_APPLICATION,
-                                due_on=today + dt.timedelta(days=rng.randint(-5, 28))))
+            reviews.append(
+                dict(
+                    volunteer_id=volunteer_id,
+                    kind=ReviewKind.NEW_APPLICATION,
+                    due_on=today + dt.timedelta(days=rng.randint(-5, 28)),
+                )
+            )
             continue
-        codes = ["RV"] if kind is VolunteerKind.SPECIAL else [rng.choices(["NPPV2F", "NPPV2A", "NPPV3"],
-                                                                          weights=[60, 25, 15])[0]]
+        codes = (
+            ["RV"]
+            if kind is VolunteerKind.SPECIAL
+            else [rng.choices(["NPPV2F", "NPPV2A", "NPPV3"], weights=[60, 25, 15])[0]]
+        )
         if SkillFamily.YOUTH in families.get(volunteer_id, ()):
             codes.append("DBS_ENH_CHILD")
         if SkillFamily.HEALTH in families.get(volunteer_id, ()) and rng.random() < 0.6:
@@ -44,12 +52,23 @@ def load_clearances(session: Session, rng: random.Random, today: dt.date) -> int
             state = ClearanceState.GRANTED if expires >= today else ClearanceState.LAPSED
             if state is ClearanceState.GRANTED and (expires - today).days <= 90:
                 state = ClearanceState.RENEWAL_DUE
-            clearances.append(dict(volunteer_id=volunteer_id, type_code=code, state=state, valid_from=granted,
-                                   expires_on=expires, restricted_from=""))
+            clearances.append(
+                dict(
+                    volunteer_id=volunteer_id,
+                    type_code=code,
+                    state=state,
+                    valid_from=granted,
+                    expires_on=expires,
+                    restricted_from="",
+                )
+            )
     for start in range(0, len(clearances), 5000):
-        session.execute(insert(Clearance), clearances[start:start + 5000])
-    due = session.execute(select(Clearance.id, Clearance.volunteer_id, Clearance.expires_on)
-                          .where(Clearance.state == ClearanceState.RENEWAL_DUE)).all()
+        session.execute(insert(Clearance), clearances[start : start + 5000])
+    due = session.execute(
+        select(Clearance.id, Clearance.volunteer_id, Clearance.expires_on).where(
+            Clearance.state == ClearanceState.RENEWAL_DUE
+        )
+    ).all()
     reviews += [dict(volunteer_id=v, kind=ReviewKind.RENEWAL, clearance_id=c, due_on=e) for c, v, e in due]
     if reviews:
         session.execute(insert(VettingReview), reviews)

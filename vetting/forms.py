@@ -32,8 +32,8 @@ class DecisionForm(BaseForm):
             SelectChoice(Outcome.REFUSE.value, "Refuse (a second vetting officer must confirm)"),
             SelectChoice(Outcome.DISCONTINUE.value, "Discontinue (the application is not going ahead)"),
             SelectChoice(Outcome.NO_CHANGE.value, "No change needed: close the review"),
-        SelectChoice(Outcome.UPHOLD.value, "Uphold the decision (final)"),
-        SelectChoice(Outcome.OVERTURN.value, "Overturn the decision and grant the clearance"),
+            SelectChoice(Outcome.UPHOLD.value, "Uphold the decision (final)"),
+            SelectChoice(Outcome.OVERTURN.value, "Overturn the decision and grant the clearance"),
         ],
         validators=[Required("Choose a decision")],
     )
@@ -68,23 +68,36 @@ class DecisionForm(BaseForm):
 
 class ValidityForm(BaseForm):
     validity_months = WholeNumberField(
-        "Valid for (months)", widget=GovTextInput(), invalid_message="Enter the number of months as a whole number",
+        "Valid for (months)",
+        widget=GovTextInput(),
+        invalid_message="Enter the number of months as a whole number",
         description="Applies to clearances granted from now on. Existing clearances keep their dates.",
-        validators=[Required("Enter the number of months"),
-                    NumberRange(min=1, max=240, message="Enter a number of months between 1 and 240")])
+        validators=[
+            Required("Enter the number of months"),
+            NumberRange(min=1, max=240, message="Enter a number of months between 1 and 240"),
+        ],
+    )
     submit = SubmitField("Save", widget=GovSubmitInput())
 
 
 class ClearanceActionForm(BaseForm):
-    reason = TextAreaField("Reason", widget=GovTextArea(), validators=[
-        Required("Enter the reason"), Length(max=4000, message="Reason must be 4,000 characters or fewer")])
+    reason = TextAreaField(
+        "Reason",
+        widget=GovTextArea(),
+        validators=[Required("Enter the reason"), Length(max=4000, message="Reason must be 4,000 characters or fewer")],
+    )
 
 
 class AppealForm(BaseForm):
-    grounds = TextAreaField("Why are you appealing?", widget=GovTextArea(), description=(
-        "Explain why you think the decision is wrong, and give anything the vetting team did not have."),
-        validators=[Required("Tell us why you are appealing"),
-                    Length(max=4000, message="Your appeal must be 4,000 characters or fewer")])
+    grounds = TextAreaField(
+        "Why are you appealing?",
+        widget=GovTextArea(),
+        description=("Explain why you think the decision is wrong, and give anything the vetting team did not have."),
+        validators=[
+            Required("Tell us why you are appealing"),
+            Length(max=4000, message="Your appeal must be 4,000 characters or fewer"),
+        ],
+    )
     submit = SubmitField("Send appeal", widget=GovSubmitInput())
 
 
@@ -93,36 +106,73 @@ YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 
 class TaskPolicyForm(BaseForm):
     clearances = TextAreaField(
-        "Clearances needed", widget=GovTextArea(),
+        "Clearances needed",
+        widget=GovTextArea(),
         description="One requirement per line. Accepted alternatives on one line, separated by |, "
-                    "for example: NPPV2F | NPPV3 | RV",
-        validators=[Required("Enter at least one clearance requirement"),
-                    Length(max=2000, message="Clearances must be 2,000 characters or fewer")])
+        "for example: NPPV2F | NPPV3 | RV",
+        validators=[
+            Required("Enter at least one clearance requirement"),
+            Length(max=2000, message="Clearances must be 2,000 characters or fewer"),
+        ],
+    )
     unsupervised_clearances = TextAreaField(
-        "Extra clearances for unsupervised work", widget=GovTextArea(),
+        "Extra clearances for unsupervised work",
+        widget=GovTextArea(),
         description="Same format. Leave empty if nothing more is needed or unsupervised work is not allowed.",
-        validators=[Optional(), Length(max=2000, message="Clearances must be 2,000 characters or fewer")])
+        validators=[Optional(), Length(max=2000, message="Clearances must be 2,000 characters or fewer")],
+    )
     skills = TextAreaField(
-        "Skills needed", widget=GovTextArea(),
+        "Skills needed",
+        widget=GovTextArea(),
         description="One per line: skill codes separated by |, then : and the minimum level, "
-                    "for example: rmn | paramedic | mh_first_aid : practitioner",
-        validators=[Optional(), Length(max=2000, message="Skills must be 2,000 characters or fewer")])
-    warranted_only = RadioField("Special constables only (warranted)?", widget=GovRadioInput(), choices=YES_NO,
-                                validators=[Required("Choose yes or no")])
-    minimum_patrol_status = SelectField("Minimum patrol status", widget=GovSelect(), choices=[
-        SelectChoice("", "None"), SelectChoice("accompanied", "Accompanied"), SelectChoice("directed", "Directed"),
-        SelectChoice("qualified", "Qualified")])
-    unsupervised_allowed = RadioField("Can it be done without a supervising officer?", widget=GovRadioInput(),
-                                      choices=YES_NO, validators=[Required("Choose yes or no")])
+        "for example: rmn | paramedic | mh_first_aid : practitioner",
+        validators=[Optional(), Length(max=2000, message="Skills must be 2,000 characters or fewer")],
+    )
+    warranted_only = RadioField(
+        "Special constables only (warranted)?",
+        widget=GovRadioInput(),
+        choices=YES_NO,
+        validators=[Required("Choose yes or no")],
+    )
+    minimum_patrol_status = SelectField(
+        "Minimum patrol status",
+        widget=GovSelect(),
+        choices=[
+            SelectChoice("", "None"),
+            SelectChoice("accompanied", "Accompanied"),
+            SelectChoice("directed", "Directed"),
+            SelectChoice("qualified", "Qualified"),
+        ],
+    )
+    unsupervised_allowed = RadioField(
+        "Can it be done without a supervising officer?",
+        widget=GovRadioInput(),
+        choices=YES_NO,
+        validators=[Required("Choose yes or no")],
+    )
     default_team_size = WholeNumberField(
-        "Usual number of people", widget=GovTextInput(), invalid_message="Enter the number of people as a whole number",
-        validators=[Required("Enter the usual number of people"),
-                    NumberRange(min=1, max=10, message="Enter a number between 1 and 10")])
-    all_or_nothing = RadioField("Must the whole team be found before anyone goes?", widget=GovRadioInput(),
-                                choices=YES_NO, validators=[Required("Choose yes or no")])
-    remote_possible = RadioField("Can it be done remotely?", widget=GovRadioInput(), choices=YES_NO,
-                                 validators=[Required("Choose yes or no")])
-    street_duty = RadioField("Is it street duty?", widget=GovRadioInput(), choices=YES_NO,
-                             description="No means someone with a desk-only adjustment can do it.",
-                             validators=[Required("Choose yes or no")])
+        "Usual number of people",
+        widget=GovTextInput(),
+        invalid_message="Enter the number of people as a whole number",
+        validators=[
+            Required("Enter the usual number of people"),
+            NumberRange(min=1, max=10, message="Enter a number between 1 and 10"),
+        ],
+    )
+    all_or_nothing = RadioField(
+        "Must the whole team be found before anyone goes?",
+        widget=GovRadioInput(),
+        choices=YES_NO,
+        validators=[Required("Choose yes or no")],
+    )
+    remote_possible = RadioField(
+        "Can it be done remotely?", widget=GovRadioInput(), choices=YES_NO, validators=[Required("Choose yes or no")]
+    )
+    street_duty = RadioField(
+        "Is it street duty?",
+        widget=GovRadioInput(),
+        choices=YES_NO,
+        description="No means someone with a desk-only adjustment can do it.",
+        validators=[Required("Choose yes or no")],
+    )
     submit = SubmitField("Save policy", widget=GovSubmitInput())

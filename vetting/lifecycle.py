@@ -283,9 +283,7 @@ def propose_withdrawal(
     policy: ForcePolicy = DEFAULT_POLICY,
 ) -> PendingDecision:
     """Propose withdrawing a clearance for adverse reasons; a different officer must confirm."""
-    return propose(
-        state, E.WITHDRAW, actor_id=actor_id, at=at, reason=reason, previous=previous, policy=policy
-    )
+    return propose(state, E.WITHDRAW, actor_id=actor_id, at=at, reason=reason, previous=previous, policy=policy)
 
 
 def confirm(
@@ -348,9 +346,7 @@ def _apply(
         raise TransitionError(f"cannot '{event}' a clearance that is {state}{_allowed_hint(state)}")
     if previous is not None:
         if previous.to_state is not state:
-            raise TransitionError(
-                f"the previous record ends in {previous.to_state}, but the clearance is {state}"
-            )
+            raise TransitionError(f"the previous record ends in {previous.to_state}, but the clearance is {state}")
         if previous.at > at:
             raise TransitionError("a transition cannot be dated before the one it follows")
     if event in REASON_REQUIRED and not (reason and reason.strip()):
@@ -361,14 +357,10 @@ def _apply(
         _check_appeal(state, at, previous, policy)
     if isinstance(target, _FromHistory):
         target = _target_from_history(target, previous)
-    return TransitionRecord(
-        from_state=state, to_state=target, event=event, actor_id=actor_id, at=at, reason=reason
-    )
+    return TransitionRecord(from_state=state, to_state=target, event=event, actor_id=actor_id, at=at, reason=reason)
 
 
-def _check_appeal(
-    state: ClearanceState, at: datetime, decision: TransitionRecord | None, policy: ForcePolicy
-) -> None:
+def _check_appeal(state: ClearanceState, at: datetime, decision: TransitionRecord | None, policy: ForcePolicy) -> None:
     if decision is None:
         raise TransitionError(f"an appeal needs the record of the decision that made the clearance {state}")
     if decision.event is E.DECISION_UPHELD:
@@ -380,9 +372,7 @@ def _check_appeal(
         )
     deadline = appeal_deadline(decision, policy)
     if _local_date(at, policy) > deadline:
-        raise TransitionError(
-            f"the appeal window of {policy.appeal_window_days} days closed on {deadline:%d %B %Y}"
-        )
+        raise TransitionError(f"the appeal window of {policy.appeal_window_days} days closed on {deadline:%d %B %Y}")
 
 
 def _target_from_history(target: _FromHistory, previous: TransitionRecord | None) -> ClearanceState:

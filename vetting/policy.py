@@ -42,10 +42,13 @@ def current_policy(session: Session, config: Mapping) -> ForcePolicy:
     base = policy_from_config(config)
     overrides = tuple((s.code, s.validity_months) for s in session.scalars(select(ClearanceTypeSetting)))
     return ForcePolicy(
-        reminder_days=base.reminder_days, renewal_review_lead_days=base.renewal_review_lead_days,
-        appeal_window_days=base.appeal_window_days, dbs_recheck_months=base.dbs_recheck_months,
+        reminder_days=base.reminder_days,
+        renewal_review_lead_days=base.renewal_review_lead_days,
+        appeal_window_days=base.appeal_window_days,
+        dbs_recheck_months=base.dbs_recheck_months,
         special_monthly_commitment_minutes=base.special_monthly_commitment_minutes,
-        integrity_review_months=base.integrity_review_months, validity_overrides=overrides,
+        integrity_review_months=base.integrity_review_months,
+        validity_overrides=overrides,
     )
 
 
@@ -61,8 +64,15 @@ def set_validity(session: Session, code: str, months: int, coordinator_id: int, 
         setting = ClearanceTypeSetting(code=code, validity_months=months)
         session.add(setting)
     setting.validity_months, setting.updated_at, setting.updated_by_id = months, utcnow(), coordinator_id
-    audit(session, actor_id=coordinator_id, action="policy.validity_changed", subject_type="clearance_type",
-          subject_id=code, detail={"from_months": before, "to_months": months}, key=key)
+    audit(
+        session,
+        actor_id=coordinator_id,
+        action="policy.validity_changed",
+        subject_type="clearance_type",
+        subject_id=code,
+        detail={"from_months": before, "to_months": months},
+        key=key,
+    )
     session.commit()
 
 
@@ -90,7 +100,14 @@ def update_task_policy(session: Session, code: str, coordinator_id: int, key: by
         session.add(row)
     before = policy_to_json(current)
     row.policy_json, row.updated_at, row.updated_by_id = policy_to_json(edited), utcnow(), coordinator_id
-    audit(session, actor_id=coordinator_id, action="policy.task_type_changed", subject_type="task_type",
-          subject_id=code, detail={"before": json.loads(before), "after": json.loads(row.policy_json)}, key=key)
+    audit(
+        session,
+        actor_id=coordinator_id,
+        action="policy.task_type_changed",
+        subject_type="task_type",
+        subject_id=code,
+        detail={"before": json.loads(before), "after": json.loads(row.policy_json)},
+        key=key,
+    )
     session.commit()
     return edited

@@ -34,8 +34,10 @@ def parse_groups(text: str) -> tuple[tuple[str, ...], ...]:
         codes = tuple(code.strip().upper() for code in line.split("|") if code.strip())
         unknown = [code for code in codes if code not in CLEARANCE_TYPES_BY_CODE]
         if unknown:
-            raise PolicyTextError(f"Line {number}: {', '.join(unknown)} is not a clearance type "
-                                  f"(known: {', '.join(sorted(CLEARANCE_TYPES_BY_CODE))})")
+            raise PolicyTextError(
+                f"Line {number}: {', '.join(unknown)} is not a clearance type "
+                f"(known: {', '.join(sorted(CLEARANCE_TYPES_BY_CODE))})"
+            )
         groups.append(codes)
     return tuple(groups)
 
@@ -73,12 +75,16 @@ def policy_to_json(policy: TaskPolicy) -> str:
     data = {
         "clearance_groups": [list(g) for g in policy.clearance_groups],
         "unsupervised_clearance_groups": [list(g) for g in policy.unsupervised_clearance_groups],
-        "required_skills": [{"alternatives": list(s.alternatives), "minimum_level": s.minimum_level.value}
-                            for s in policy.required_skills],
+        "required_skills": [
+            {"alternatives": list(s.alternatives), "minimum_level": s.minimum_level.value}
+            for s in policy.required_skills
+        ],
         "warranted_only": policy.warranted_only,
         "minimum_patrol_status": policy.minimum_patrol_status.value if policy.minimum_patrol_status else None,
-        "unsupervised_allowed": policy.unsupervised_allowed, "default_team_size": policy.default_team_size,
-        "all_or_nothing": policy.all_or_nothing, "remote_possible": policy.remote_possible,
+        "unsupervised_allowed": policy.unsupervised_allowed,
+        "default_team_size": policy.default_team_size,
+        "all_or_nothing": policy.all_or_nothing,
+        "remote_possible": policy.remote_possible,
         "street_duty": policy.street_duty,
     }
     return json.dumps(data, sort_keys=True, separators=(",", ":"))
@@ -90,11 +96,14 @@ def policy_from_json(base: TaskPolicy, text: str) -> TaskPolicy:
         base,
         clearance_groups=tuple(tuple(g) for g in data["clearance_groups"]),
         unsupervised_clearance_groups=tuple(tuple(g) for g in data["unsupervised_clearance_groups"]),
-        required_skills=tuple(SkillRequirement(tuple(s["alternatives"]), SkillLevel(s["minimum_level"]))
-                              for s in data["required_skills"]),
+        required_skills=tuple(
+            SkillRequirement(tuple(s["alternatives"]), SkillLevel(s["minimum_level"])) for s in data["required_skills"]
+        ),
         warranted_only=data["warranted_only"],
         minimum_patrol_status=PatrolStatus(data["minimum_patrol_status"]) if data["minimum_patrol_status"] else None,
-        unsupervised_allowed=data["unsupervised_allowed"], default_team_size=data["default_team_size"],
-        all_or_nothing=data["all_or_nothing"], remote_possible=data["remote_possible"],
+        unsupervised_allowed=data["unsupervised_allowed"],
+        default_team_size=data["default_team_size"],
+        all_or_nothing=data["all_or_nothing"],
+        remote_possible=data["remote_possible"],
         street_duty=data["street_duty"],
     )

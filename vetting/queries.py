@@ -39,15 +39,21 @@ def expiring_volunteer_ids(within_days: int, today: dt.date | None = None) -> Se
 
 def has_open_review(session: Session, volunteer_id: int) -> bool:
     """Whether any vetting review of the volunteer is open (its kind, notes and reasons stay in vetting)."""
-    return bool(session.scalar(select(exists().where(
-        VettingReview.volunteer_id == volunteer_id, VettingReview.status == ReviewStatus.OPEN))))
+    return bool(
+        session.scalar(
+            select(
+                exists().where(VettingReview.volunteer_id == volunteer_id, VettingReview.status == ReviewStatus.OPEN)
+            )
+        )
+    )
 
 
 # ---- The vetting officers' queue ----------------------------------------------------------------
 
 # (session, volunteer ids, now) → {volunteer id: (count, first start, [task type names])}.
-DeploymentLookup = Callable[[Session, Collection[int], dt.datetime],
-                            Mapping[int, tuple[int, dt.datetime, Sequence[str]]]]
+DeploymentLookup = Callable[
+    [Session, Collection[int], dt.datetime], Mapping[int, tuple[int, dt.datetime, Sequence[str]]]
+]
 
 # Triggered reviews first (adverse information may mean someone should stop now), then appeals,
 # then renewals and new applications.
@@ -79,8 +85,9 @@ class QueueItem:
     deployments: Deployments | None
 
 
-def review_queue(session: Session, today: dt.date, now: dt.datetime, deployments: DeploymentLookup | None,
-                 limit: int = QUEUE_LIMIT) -> list[QueueItem]:
+def review_queue(
+    session: Session, today: dt.date, now: dt.datetime, deployments: DeploymentLookup | None, limit: int = QUEUE_LIMIT
+) -> list[QueueItem]:
     """The open reviews in the order a vetting officer should take them, at most ``limit``.
 
     By kind first (``KIND_RANK``). Within a kind, reviews due in the next 28 days or overdue come
@@ -88,18 +95,29 @@ def review_queue(session: Session, today: dt.date, now: dt.datetime, deployments
     as they are the risk if the review finds something (or if it is late and their clearance lapses);
     then the earliest due, then the oldest review.
     """
-    rows = session.execute(select(VettingReview.id, VettingReview.kind, VettingReview.due_on,
-                                  VettingReview.volunteer_id).where(VettingReview.status == ReviewStatus.OPEN)).all()
+    rows = session.execute(
+        select(VettingReview.id, VettingReview.kind, VettingReview.due_on, VettingReview.volunteer_id).where(
+            VettingReview.status == ReviewStatus.OPEN
+        )
+    ).all()
     if not rows:
         return []
     found = deployments(session, {r.volunteer_id for r in rows}, now) if deployments else {}
-    deployed = {volunteer_id: Deployments(count, first, tuple(names))
-                for volunteer_id, (count, first, names) in found.items()}
+    deployed = {
+        volunteer_id: Deployments(count, first, tuple(names)) for volunteer_id, (count, first, names) in found.items()
+    }
     urgent_until = today + dt.timedelta(days=URGENT_DAYS)
-    chosen = sorted(rows, key=lambda r: (KIND_RANK[r.kind], r.due_on > urgent_until, r.volunteer_id not in deployed,
-                                         r.due_on, r.id))[:limit]
-    reviews = {review.id: review for review in session.scalars(
-        select(VettingReview).where(VettingReview.id.in_([r.id for r in chosen]))
-        .options(selectinload(VettingReview.volunteer).selectinload(Volunteer.user),
-                 selectinload(VettingReview.pending)))}
+    chosen = sorted(
+        rows, key=lambda r: (KIND_RANK[r.kind], r.due_on > urgent_until, r.volunteer_id not in deployed, r.due_on, r.id)
+    )[:limit]
+    reviews = {
+        review.id: review
+        for review in session.scalars(
+            select(VettingReview)
+            .where(VettingReview.id.in_([r.id for r in chosen]))
+            .options(
+                selectinload(VettingReview.volunteer).selectinload(Volunteer.user), selectinload(VettingReview.pending)
+            )
+        )
+    }
     return [QueueItem(reviews[r.id], deployed.get(r.volunteer_id)) for r in chosen]

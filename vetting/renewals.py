@@ -137,9 +137,7 @@ def expiry_date(granted_on: date, validity_months: int) -> date:
     return renewal_date(granted_on, validity_months) - timedelta(days=1)
 
 
-def plan_sweep(
-    snapshots: Iterable[ClearanceSnapshot], today: date, policy: ForcePolicy = DEFAULT_POLICY
-) -> SweepPlan:
+def plan_sweep(snapshots: Iterable[ClearanceSnapshot], today: date, policy: ForcePolicy = DEFAULT_POLICY) -> SweepPlan:
     """Decide today's lapses, renewal-due marks, renewal reviews and reminders. Pure and idempotent.
 
     * lapse: an active or suspended clearance whose ``expires_on`` is before today;

@@ -232,9 +232,7 @@ def check_eligibility(
             reasons.append(reason)
     if task.unsupervised_allowed and not supervised:
         for group in task.unsupervised_clearance_groups:
-            reason = _clearance_group_reason(
-                person, task, group, first, last, ReasonCode.NO_UNSUPERVISED_CLEARANCE
-            )
+            reason = _clearance_group_reason(person, task, group, first, last, ReasonCode.NO_UNSUPERVISED_CLEARANCE)
             if reason:
                 reasons.append(reason)
 
@@ -309,9 +307,7 @@ def _adjustment_reasons(person: PersonFacts, task: TaskPolicy) -> list[Reason]:
         reasons.append(Reason(ReasonCode.DESK_ONLY, "Available for desk-based and remote tasks only."))
     if Adjustment.REMOTE_ONLY in person.adjustments and not task.remote_possible:
         reasons.append(
-            Reason(
-                ReasonCode.REMOTE_ONLY, "Available for remote tasks only; this task cannot be done remotely."
-            )
+            Reason(ReasonCode.REMOTE_ONLY, "Available for remote tasks only; this task cannot be done remotely.")
         )
     return reasons
 
@@ -320,8 +316,7 @@ def _mobilisation_reasons(person: PersonFacts, first: date, last: date) -> list[
     return [
         Reason(
             ReasonCode.MOBILISED,
-            f"Mobilised with the reserve forces from {format_date(period.first)} "
-            f"to {format_date(period.last)}.",
+            f"Mobilised with the reserve forces from {format_date(period.first)} to {format_date(period.last)}.",
         )
         for period in person.mobilised
         if period.overlaps(first, last)
@@ -365,9 +360,7 @@ def _clearance_group_reason(
     return Reason(code, text, _clearance_detail(person, task, group, first, last))
 
 
-def _clearance_detail(
-    person: PersonFacts, task: TaskPolicy, group: tuple[str, ...], first: date, last: date
-) -> str:
+def _clearance_detail(person: PersonFacts, task: TaskPolicy, group: tuple[str, ...], first: date, last: date) -> str:
     held = []
     for fact in person.clearances:
         if fact.type_code not in group:
@@ -377,15 +370,10 @@ def _clearance_detail(
             notes.append("restricted from this task")
         held.append(f"{fact.type_code} ({', '.join(notes)})")
     dates = format_date(first) if first == last else f"{format_date(first)} to {format_date(last)}"
-    return (
-        f"Needs one of {', '.join(group)} valid and active on {dates}; "
-        f"held: {'; '.join(held) if held else 'none'}."
-    )
+    return f"Needs one of {', '.join(group)} valid and active on {dates}; held: {'; '.join(held) if held else 'none'}."
 
 
-def _covering(
-    person: PersonFacts, task: TaskPolicy, group: tuple[str, ...], day: date
-) -> ClearanceFact | None:
+def _covering(person: PersonFacts, task: TaskPolicy, group: tuple[str, ...], day: date) -> ClearanceFact | None:
     """A clearance that satisfies ``group`` for ``task`` on ``day``, preferring the longest-lasting."""
     covering = [
         fact
@@ -411,11 +399,7 @@ def _skill_reason(person: PersonFacts, requirement: SkillRequirement, last: date
             too_low.append(skill)
         elif skill.evidence_required and not skill.evidence_verified:
             unverified.append(skill)
-        elif (
-            skill.evidence_required
-            and skill.evidence_expires_on is not None
-            and skill.evidence_expires_on < last
-        ):
+        elif skill.evidence_required and skill.evidence_expires_on is not None and skill.evidence_expires_on < last:
             expired.append(skill)
         else:
             return None  # this alternative is enough

@@ -22,14 +22,24 @@ TRIGGERED_REVIEW_DAYS = 14
 
 
 def _open_application_review(volunteer: Volunteer, session: Session) -> None:
-    session.add(VettingReview(volunteer_id=volunteer.id, kind=ReviewKind.NEW_APPLICATION,
-                              due_on=london_today() + dt.timedelta(days=NEW_APPLICATION_DAYS)))
+    session.add(
+        VettingReview(
+            volunteer_id=volunteer.id,
+            kind=ReviewKind.NEW_APPLICATION,
+            due_on=london_today() + dt.timedelta(days=NEW_APPLICATION_DAYS),
+        )
+    )
 
 
 def _open_triggered_review(report: CircumstanceReport, session: Session) -> None:
-    session.add(VettingReview(volunteer_id=report.volunteer_id, kind=ReviewKind.TRIGGERED,
-                              circumstance_report_id=report.id,
-                              due_on=london_today() + dt.timedelta(days=TRIGGERED_REVIEW_DAYS)))
+    session.add(
+        VettingReview(
+            volunteer_id=report.volunteer_id,
+            kind=ReviewKind.TRIGGERED,
+            circumstance_report_id=report.id,
+            due_on=london_today() + dt.timedelta(days=TRIGGERED_REVIEW_DAYS),
+        )
+    )
 
 
 def connect_signals() -> None:
@@ -51,8 +61,13 @@ def volunteer_view(session: Session, volunteer: Volunteer) -> VolunteerVettingVi
     today = london_today()
     clearances = list(session.scalars(select(Clearance).where(Clearance.volunteer_id == volunteer.id)))
     text = explain_clearances(person_facts(volunteer, clearances), current_task_policies(session).values(), today)
-    open_reviews = list(session.scalars(select(VettingReview).where(
-        VettingReview.volunteer_id == volunteer.id, VettingReview.status == ReviewStatus.OPEN)))
+    open_reviews = list(
+        session.scalars(
+            select(VettingReview).where(
+                VettingReview.volunteer_id == volunteer.id, VettingReview.status == ReviewStatus.OPEN
+            )
+        )
+    )
     return VolunteerVettingView(
         clearance_text=text,
         application_open=any(r.kind is ReviewKind.NEW_APPLICATION for r in open_reviews),
@@ -66,8 +81,12 @@ def vetting_officer_home(user) -> dict:
 
     session = get_session()
     today = london_today()
-    rows = session.execute(select(VettingReview.kind, VettingReview.due_on).where(
-        VettingReview.status == ReviewStatus.OPEN)).all()
+    rows = session.execute(
+        select(VettingReview.kind, VettingReview.due_on).where(VettingReview.status == ReviewStatus.OPEN)
+    ).all()
     counts = {kind: sum(1 for k, _ in rows if k is kind) for kind in ReviewKind}
-    return {"queue_counts": counts, "overdue": sum(1 for _, due in rows if due < today),
-            "renewals_90": sum(1 for k, due in rows if k is ReviewKind.RENEWAL and due <= today + dt.timedelta(90))}
+    return {
+        "queue_counts": counts,
+        "overdue": sum(1 for _, due in rows if due < today),
+        "renewals_90": sum(1 for k, due in rows if k is ReviewKind.RENEWAL and due <= today + dt.timedelta(90)),
+    }

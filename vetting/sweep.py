@@ -39,44 +39,90 @@ class SweepReport:
     reminder_failures: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        text = (f"Vetting sweep: {self.lapsed} lapsed, {self.marked_renewal_due} marked renewal due, "
-                f"{self.reviews_opened} renewal reviews opened, {self.reminders_sent} reminders sent")
+        text = (
+            f"Vetting sweep: {self.lapsed} lapsed, {self.marked_renewal_due} marked renewal due, "
+            f"{self.reviews_opened} renewal reviews opened, {self.reminders_sent} reminders sent"
+        )
         if self.reminder_failures:
             text += f", {len(self.reminder_failures)} reminders not sent (will retry tomorrow)"
         return text + "."
 
 
 def _snapshots(session: Session) -> list[ClearanceSnapshot]:
-    rows = session.execute(select(Clearance.id, Clearance.volunteer_id, Clearance.type_code, Clearance.state,
-                                  Clearance.expires_on)
-                           .where(Clearance.state.in_(LAPSABLE_STATES), Clearance.expires_on.is_not(None))).all()
+    rows = session.execute(
+        select(Clearance.id, Clearance.volunteer_id, Clearance.type_code, Clearance.state, Clearance.expires_on).where(
+            Clearance.state.in_(LAPSABLE_STATES), Clearance.expires_on.is_not(None)
+        )
+    ).all()
     sent: dict[int, set[int]] = {}
-    for clearance_id, threshold in session.execute(select(ClearanceReminder.clearance_id,
-                                                          ClearanceReminder.threshold_days)):
+    for clearance_id, threshold in session.execute(
+        select(ClearanceReminder.clearance_id, ClearanceReminder.threshold_days)
+    ):
         sent.setdefault(clearance_id, set()).add(threshold)
-    reviewed = set(session.scalars(select(VettingReview.clearance_id).where(
-        VettingReview.kind == ReviewKind.RENEWAL, VettingReview.clearance_id.is_not(None))))
-    return [ClearanceSnapshot(clearance_id=r.id, person_id=r.volunteer_id, type_code=r.type_code, state=r.state,
-                              expires_on=r.expires_on, reminders_sent=frozenset(sent.get(r.id, ())),
-                              renewal_review_opened=r.id in reviewed) for r in rows]
+    reviewed = set(
+        session.scalars(
+            select(VettingReview.clearance_id).where(
+                VettingReview.kind == ReviewKind.RENEWAL, VettingReview.clearance_id.is_not(None)
+            )
+        )
+    )
+    return [
+        ClearanceSnapshot(
+            clearance_id=r.id,
+            person_id=r.volunteer_id,
+            type_code=r.type_code,
+            state=r.state,
+            expires_on=r.expires_on,
+            reminders_sent=frozenset(sent.get(r.id, ())),
+            renewal_review_opened=r.id in reviewed,
+        )
+        for r in rows
+    ]
 
 
 def _transition(session: Session, clearance: Clearance, event: ClearanceEvent, key: bytes) -> None:
-    record = lifecycle.apply(clearance.state, event, actor_id=SWEEP_ACTOR_ID, at=utcnow(),
-                             reason="Reached its expiry date" if event is ClearanceEvent.LAPSE else "Due for renewal")
-    session.add(ClearanceTransition(clearance_id=clearance.id, from_state=record.from_state, to_state=record.to_state,
-                                    event=record.event.value, actor_id=None, at=record.at, reason=record.reason))
+    record = lifecycle.apply(
+        clearance.state,
+        event,
+        actor_id=SWEEP_ACTOR_ID,
+        at=utcnow(),
+        reason="Reached its expiry date" if event is ClearanceEvent.LAPSE else "Due for renewal",
+    )
+    session.add(
+        ClearanceTransition(
+            clearance_id=clearance.id,
+            from_state=record.from_state,
+            to_state=record.to_state,
+            event=record.event.value,
+            actor_id=None,
+            at=record.at,
+            reason=record.reason,
+        )
+    )
     clearance.state = record.to_state
-    audit(session, actor_id=None, action=f"clearance.{event.value}", subject_type="clearance", subject_id=clearance.id,
-          detail={"by": SWEEP_ACTOR_ID, "to": record.to_state.value, "volunteer": clearance.volunteer_id}, key=key)
+    audit(
+        session,
+        actor_id=None,
+        action=f"clearance.{event.value}",
+        subject_type="clearance",
+        subject_id=clearance.id,
+        detail={"by": SWEEP_ACTOR_ID, "to": record.to_state.value, "volunteer": clearance.volunteer_id},
+        key=key,
+    )
 
 
 def run_sweep(session: Session, today: dt.date, policy: ForcePolicy, send_mail: SendMail, key: bytes) -> SweepReport:
     """Lapse what has expired, mark and review what is due, send the reminders that are due."""
     plan = plan_sweep(_snapshots(session), today, policy)
     report = SweepReport()
-    clearances = {c.id: c for c in session.scalars(select(Clearance).where(
-        Clearance.id.in_(set(plan.lapse) | set(plan.mark_renewal_due) | set(plan.open_reviews))))}
+    clearances = {
+        c.id: c
+        for c in session.scalars(
+            select(Clearance).where(
+                Clearance.id.in_(set(plan.lapse) | set(plan.mark_renewal_due) | set(plan.open_reviews))
+            )
+        )
+    }
     for clearance_id in plan.lapse:
         _transition(session, clearances[clearance_id], ClearanceEvent.LAPSE, key)
         report.lapsed += 1
@@ -85,8 +131,14 @@ def run_sweep(session: Session, today: dt.date, policy: ForcePolicy, send_mail: 
         report.marked_renewal_due += 1
     for clearance_id in plan.open_reviews:
         clearance = clearances[clearance_id]
-        session.add(VettingReview(volunteer_id=clearance.volunteer_id, kind=ReviewKind.RENEWAL,
-                                  clearance_id=clearance.id, due_on=clearance.expires_on))
+        session.add(
+            VettingReview(
+                volunteer_id=clearance.volunteer_id,
+                kind=ReviewKind.RENEWAL,
+                clearance_id=clearance.id,
+                due_on=clearance.expires_on,
+            )
+        )
         report.reviews_opened += 1
     # State changes are saved before any mail is sent: a mail failure never undoes a lapse.
     session.commit()
@@ -101,12 +153,20 @@ def run_sweep(session: Session, today: dt.date, policy: ForcePolicy, send_mail: 
 
 def _send_reminder(session: Session, reminder: Reminder, send_mail: SendMail) -> bool:
     """Record the reminder, hand it to SMTP, then commit: sent at most once, retried if SMTP fails."""
-    email, name = session.execute(select(User.email, User.full_name).join(Volunteer, Volunteer.user_id == User.id)
-                                  .where(Volunteer.id == reminder.person_id)).one()
-    recorded = set(session.scalars(select(ClearanceReminder.threshold_days).where(
-        ClearanceReminder.clearance_id == reminder.clearance_id)))
-    session.add_all(ClearanceReminder(clearance_id=reminder.clearance_id, threshold_days=days)
-                    for days in reminder.covers - recorded)
+    email, name = session.execute(
+        select(User.email, User.full_name)
+        .join(Volunteer, Volunteer.user_id == User.id)
+        .where(Volunteer.id == reminder.person_id)
+    ).one()
+    recorded = set(
+        session.scalars(
+            select(ClearanceReminder.threshold_days).where(ClearanceReminder.clearance_id == reminder.clearance_id)
+        )
+    )
+    session.add_all(
+        ClearanceReminder(clearance_id=reminder.clearance_id, threshold_days=days)
+        for days in reminder.covers - recorded
+    )
     try:
         session.flush()  # the unique (clearance, threshold) check: another sweep got here first
     except IntegrityError:
@@ -115,8 +175,11 @@ def _send_reminder(session: Session, reminder: Reminder, send_mail: SendMail) ->
     known = CLEARANCE_TYPES_BY_CODE.get(reminder.type_code)
     clearance_name = known.name if known else reminder.type_code
     try:
-        send_mail(email, f"Your {clearance_name} clearance expires on {format_date(reminder.expires_on)}",
-                  _reminder_body(name, clearance_name, reminder))
+        send_mail(
+            email,
+            f"Your {clearance_name} clearance expires on {format_date(reminder.expires_on)}",
+            _reminder_body(name, clearance_name, reminder),
+        )
     except MailError:
         session.rollback()
         return False

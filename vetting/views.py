@@ -36,10 +36,10 @@ OUTCOMES_BY_KIND = {
 @bp.route("/queue")
 @allow(Role.VETTING_OFFICER)
 def queue():
-    items = queries.review_queue(get_session(), london_today(), utcnow(),
-                                 current_app.extensions.get("upcoming_deployments"))
-    return render_template("vetting/queue.html", items=items, today=london_today(),
-                           horizon_days=queries.URGENT_DAYS)
+    items = queries.review_queue(
+        get_session(), london_today(), utcnow(), current_app.extensions.get("upcoming_deployments")
+    )
+    return render_template("vetting/queue.html", items=items, today=london_today(), horizon_days=queries.URGENT_DAYS)
 
 
 @bp.route("/reviews/<int:review_id>", methods=["GET", "POST"])
@@ -56,11 +56,21 @@ def review(review_id: int):
     form.outcome.choices = [c for c in form.outcome.choices if c.value in allowed]
     if form.validate_on_submit():
         try:
-            decisions.decide(db, review_id, current_user.id, decisions.Decision(
-                outcome=decisions.Outcome(form.outcome.data), reason=form.reason.data,
-                type_code=form.type_code.data or None, valid_from=form.valid_from.data,
-                expires_on=form.expires_on.data, restrictions=frozenset(form.restrictions.data or ())), key,
-                current_policy(db, current_app.config))
+            decisions.decide(
+                db,
+                review_id,
+                current_user.id,
+                decisions.Decision(
+                    outcome=decisions.Outcome(form.outcome.data),
+                    reason=form.reason.data,
+                    type_code=form.type_code.data or None,
+                    valid_from=form.valid_from.data,
+                    expires_on=form.expires_on.data,
+                    restrictions=frozenset(form.restrictions.data or ()),
+                ),
+                key,
+                current_policy(db, current_app.config),
+            )
         except decisions.DecisionError as exc:
             target = getattr(form, exc.field, None) if exc.field else None
             if target is not None:
@@ -69,18 +79,36 @@ def review(review_id: int):
                 flash(exc.message, "error")
                 return redirect(url_for("vetting.review", review_id=review_id))
         else:
-            flash("Decision recorded." if db.get(VettingReview, review_id).status is ReviewStatus.CLOSED else
-                  "Refusal entered. It takes effect when a second vetting officer confirms it.", "success")
+            flash(
+                "Decision recorded."
+                if db.get(VettingReview, review_id).status is ReviewStatus.CLOSED
+                else "Refusal entered. It takes effect when a second vetting officer confirms it.",
+                "success",
+            )
             return redirect(url_for("vetting.review", review_id=review_id))
     if not form.is_submitted():
         decisions.record_view(db, item, current_user.id, key)
-    clearances = list(db.scalars(select(Clearance).where(Clearance.volunteer_id == item.volunteer_id)
-                                 .order_by(Clearance.created_at)))
-    history = list(db.scalars(select(ClearanceTransition).where(
-        ClearanceTransition.clearance_id.in_([c.id for c in clearances])).order_by(ClearanceTransition.at)))
-    return render_template("vetting/review.html", review=item, form=form, clearances=clearances, history=history,
-                           types=CLEARANCE_TYPES_BY_CODE, tasks=TASK_POLICIES_BY_CODE, confirm_form=BaseForm(),
-                           action_form=ClearanceActionForm(formdata=None))
+    clearances = list(
+        db.scalars(select(Clearance).where(Clearance.volunteer_id == item.volunteer_id).order_by(Clearance.created_at))
+    )
+    history = list(
+        db.scalars(
+            select(ClearanceTransition)
+            .where(ClearanceTransition.clearance_id.in_([c.id for c in clearances]))
+            .order_by(ClearanceTransition.at)
+        )
+    )
+    return render_template(
+        "vetting/review.html",
+        review=item,
+        form=form,
+        clearances=clearances,
+        history=history,
+        types=CLEARANCE_TYPES_BY_CODE,
+        tasks=TASK_POLICIES_BY_CODE,
+        confirm_form=BaseForm(),
+        action_form=ClearanceActionForm(formdata=None),
+    )
 
 
 @bp.route("/reviews/<int:review_id>/clearances/<int:clearance_id>/<action>", methods=["POST"])
@@ -92,20 +120,40 @@ def clearance_action(review_id: int, clearance_id: int, action: str):
         abort(404)
     form = ClearanceActionForm()
     if not form.validate_on_submit():
-        flash("Enter the reason for " + ("suspending" if chosen is decisions.ClearanceAction.SUSPEND else
-                                         "reinstating" if chosen is decisions.ClearanceAction.REINSTATE else
-                                         "withdrawing") + " the clearance", "error")
+        flash(
+            "Enter the reason for "
+            + (
+                "suspending"
+                if chosen is decisions.ClearanceAction.SUSPEND
+                else "reinstating"
+                if chosen is decisions.ClearanceAction.REINSTATE
+                else "withdrawing"
+            )
+            + " the clearance",
+            "error",
+        )
         return redirect(url_for("vetting.review", review_id=review_id))
     try:
-        decisions.act_on_clearance(get_session(), review_id, clearance_id, chosen, current_user.id,
-                                   form.reason.data, key_from_config(current_app.config))
+        decisions.act_on_clearance(
+            get_session(),
+            review_id,
+            clearance_id,
+            chosen,
+            current_user.id,
+            form.reason.data,
+            key_from_config(current_app.config),
+        )
     except decisions.DecisionError as exc:
         flash(exc.message, "error")
     else:
-        flash({"suspend": "Clearance suspended pending review: it no longer counts for matching.",
-               "reinstate": "Clearance reinstated.",
-               "withdraw": "Withdrawal entered. It takes effect when a second vetting officer confirms it."}[action],
-              "success")
+        flash(
+            {
+                "suspend": "Clearance suspended pending review: it no longer counts for matching.",
+                "reinstate": "Clearance reinstated.",
+                "withdraw": "Withdrawal entered. It takes effect when a second vetting officer confirms it.",
+            }[action],
+            "success",
+        )
     return redirect(url_for("vetting.review", review_id=review_id))
 
 
@@ -122,15 +170,25 @@ def my_clearances():
     appealing = request.args.get("appeal", type=int) or request.form.get("clearance_id", type=int)
     if appealing and form.validate_on_submit():
         try:
-            decisions.lodge_appeal(db, volunteer.id, appealing, form.grounds.data, policy,
-                                   key_from_config(current_app.config), london_today())
+            decisions.lodge_appeal(
+                db,
+                volunteer.id,
+                appealing,
+                form.grounds.data,
+                policy,
+                key_from_config(current_app.config),
+                london_today(),
+            )
         except decisions.DecisionError as exc:
             form.grounds.errors.append(exc.message)
         else:
             flash("Your appeal has been sent. The vetting team will write to you with their decision.", "success")
             return redirect(url_for("vetting.my_clearances"))
-    clearances = list(db.scalars(select(Clearance).where(Clearance.volunteer_id == volunteer.id)
-                                 .order_by(Clearance.created_at.desc())))
+    clearances = list(
+        db.scalars(
+            select(Clearance).where(Clearance.volunteer_id == volunteer.id).order_by(Clearance.created_at.desc())
+        )
+    )
     deadlines = {}
     for clearance in clearances:
         if clearance.state in (ClearanceState.REFUSED, ClearanceState.WITHDRAWN):
@@ -139,9 +197,15 @@ def my_clearances():
                 deadline = appeal_deadline(previous, policy)
                 if deadline >= london_today():
                     deadlines[clearance.id] = deadline
-    return render_template("vetting/my_clearances.html", clearances=clearances, deadlines=deadlines,
-                           types=CLEARANCE_TYPES_BY_CODE, tasks=TASK_POLICIES_BY_CODE, form=form if appealing else None,
-                           appealing=appealing)
+    return render_template(
+        "vetting/my_clearances.html",
+        clearances=clearances,
+        deadlines=deadlines,
+        types=CLEARANCE_TYPES_BY_CODE,
+        tasks=TASK_POLICIES_BY_CODE,
+        form=form if appealing else None,
+        appealing=appealing,
+    )
 
 
 @bp.route("/reviews/<int:review_id>/confirm", methods=["POST"])
@@ -160,8 +224,11 @@ def confirm(review_id: int):
 @allow(Role.COORDINATOR)
 def clearance_types():
     policy = current_policy(get_session(), current_app.config)
-    return render_template("vetting/clearance_types.html", types=CLEARANCE_TYPES,
-                           months={t.code: policy.validity_months(t) for t in CLEARANCE_TYPES})
+    return render_template(
+        "vetting/clearance_types.html",
+        types=CLEARANCE_TYPES,
+        months={t.code: policy.validity_months(t) for t in CLEARANCE_TYPES},
+    )
 
 
 @bp.route("/clearance-types/<code>", methods=["GET", "POST"])
@@ -180,8 +247,11 @@ def edit_clearance_type(code: str):
         except PolicyError as exc:
             form.validity_months.errors.append(exc.message)
         else:
-            flash(f"{clearance_type.name}: clearances granted from now on are valid for "
-                  f"{form.validity_months.data} months.", "success")
+            flash(
+                f"{clearance_type.name}: clearances granted from now on are valid for "
+                f"{form.validity_months.data} months.",
+                "success",
+            )
             return redirect(url_for("vetting.clearance_types"))
     return render_template("vetting/edit_clearance_type.html", form=form, clearance_type=clearance_type)
 
@@ -189,8 +259,12 @@ def edit_clearance_type(code: str):
 @bp.route("/task-types")
 @allow(Role.COORDINATOR)
 def task_types():
-    return render_template("vetting/task_types.html", policies=current_task_policies(get_session()).values(),
-                           format_groups=format_groups, format_skills=format_skills)
+    return render_template(
+        "vetting/task_types.html",
+        policies=current_task_policies(get_session()).values(),
+        format_groups=format_groups,
+        format_skills=format_skills,
+    )
 
 
 @bp.route("/task-types/<task_code>", methods=["GET", "POST"])
@@ -212,9 +286,11 @@ def edit_task_type(task_code: str):
             getattr(form, name).data = yes[getattr(policy, name)]
     if form.validate_on_submit():
         changes, failed = {}, False
-        for field, key, parse in ((form.clearances, "clearance_groups", parse_groups),
-                                  (form.unsupervised_clearances, "unsupervised_clearance_groups", parse_groups),
-                                  (form.skills, "required_skills", parse_skills)):
+        for field, key, parse in (
+            (form.clearances, "clearance_groups", parse_groups),
+            (form.unsupervised_clearances, "unsupervised_clearance_groups", parse_groups),
+            (form.skills, "required_skills", parse_skills),
+        ):
             try:
                 changes[key] = parse(field.data or "")
             except PolicyTextError as exc:
@@ -223,17 +299,32 @@ def edit_task_type(task_code: str):
         if not failed:
             changes.update(
                 minimum_patrol_status=PatrolStatus(form.minimum_patrol_status.data)
-                if form.minimum_patrol_status.data else None,
+                if form.minimum_patrol_status.data
+                else None,
                 default_team_size=form.default_team_size.data,
-                **{name: getattr(form, name).data == "yes" for name in (
-                    "warranted_only", "unsupervised_allowed", "all_or_nothing", "remote_possible", "street_duty")})
+                **{
+                    name: getattr(form, name).data == "yes"
+                    for name in (
+                        "warranted_only",
+                        "unsupervised_allowed",
+                        "all_or_nothing",
+                        "remote_possible",
+                        "street_duty",
+                    )
+                },
+            )
             try:
                 update_task_policy(db, task_code, current_user.id, key_from_config(current_app.config), **changes)
             except PolicyError as exc:
                 # Point the message at the field it is about.
                 text = exc.message.lower()
-                field = (form.minimum_patrol_status if "patrol status" in text else
-                         form.unsupervised_clearances if "unsupervised" in text else form.clearances)
+                field = (
+                    form.minimum_patrol_status
+                    if "patrol status" in text
+                    else form.unsupervised_clearances
+                    if "unsupervised" in text
+                    else form.clearances
+                )
                 field.errors.append(exc.message)
             else:
                 flash(f"{policy.name}: policy saved. It applies to matching from now on.", "success")

@@ -7,8 +7,12 @@ from dataclasses import dataclass
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 # Periods of the day the grid shows, in minutes from midnight (London wall clock).
-PERIODS = [("Morning", 6 * 60, 12 * 60), ("Afternoon", 12 * 60, 18 * 60), ("Evening", 18 * 60, 24 * 60),
-           ("Night", 0, 6 * 60)]
+PERIODS = [
+    ("Morning", 6 * 60, 12 * 60),
+    ("Afternoon", 12 * 60, 18 * 60),
+    ("Evening", 18 * 60, 24 * 60),
+    ("Night", 0, 6 * 60),
+]
 
 
 @dataclass(frozen=True)

@@ -31,15 +31,43 @@ from email_validator import EmailNotValidError, validate_email
 from volunteers.skills import SKILLS_BY_CODE, PatrolStatus, SkillLevel
 
 __all__ = [
-    "COLUMNS", "BlockRecord", "ConflictRecord", "ParseResult", "RowError", "SkillRecord", "SlotRecord",
-    "VolunteerRecord", "Vocabulary", "decode", "read_volunteers", "record_to_row", "write_volunteers",
+    "COLUMNS",
+    "BlockRecord",
+    "ConflictRecord",
+    "ParseResult",
+    "RowError",
+    "SkillRecord",
+    "SlotRecord",
+    "VolunteerRecord",
+    "Vocabulary",
+    "decode",
+    "read_volunteers",
+    "record_to_row",
+    "write_volunteers",
 ]
 
 COLUMNS: tuple[str, ...] = (
-    "email", "full_name", "kind", "status", "phone", "home_ward_code", "travel_limit_km",
-    "weekly_hours_cap_minutes", "adjustment", "occupation", "occupation_category", "employer",
-    "military_reservist", "warrant_number", "patrol_status", "monthly_commitment_minutes",
-    "skills", "preferences", "availability", "conflicts", "blocked_periods",
+    "email",
+    "full_name",
+    "kind",
+    "status",
+    "phone",
+    "home_ward_code",
+    "travel_limit_km",
+    "weekly_hours_cap_minutes",
+    "adjustment",
+    "occupation",
+    "occupation_category",
+    "employer",
+    "military_reservist",
+    "warrant_number",
+    "patrol_status",
+    "monthly_commitment_minutes",
+    "skills",
+    "preferences",
+    "availability",
+    "conflicts",
+    "blocked_periods",
 )
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MAX_TRAVEL_KM = 200
@@ -169,20 +197,45 @@ def _date(value: dt.date | None) -> str:
 def record_to_row(record: VolunteerRecord) -> list[str]:
     """The CSV cells of one volunteer, in ``COLUMNS`` order."""
     skills = ";".join(
-        ":".join([s.code, s.level, s.evidence_status, s.evidence_body or "", s.registration_number or "",
-                  _date(s.evidence_expires_on)])
-        for s in record.skills)
-    slots = ";".join(f"{WEEKDAYS[s.weekday]} {_clock(s.start_minute)}-{_clock(s.end_minute)}"
-                     for s in record.availability)
+        ":".join(
+            [
+                s.code,
+                s.level,
+                s.evidence_status,
+                s.evidence_body or "",
+                s.registration_number or "",
+                _date(s.evidence_expires_on),
+            ]
+        )
+        for s in record.skills
+    )
+    slots = ";".join(
+        f"{WEEKDAYS[s.weekday]} {_clock(s.start_minute)}-{_clock(s.end_minute)}" for s in record.availability
+    )
     conflicts = ";".join(f"{c.category}:{c.ward_code or ''}:{c.organisation}" for c in record.conflicts)
     blocks = ";".join(f"{_date(b.first_day)}:{_date(b.last_day)}:{b.reason}" for b in record.blocked_periods)
     cells = [
-        record.email, record.full_name, record.kind, record.status, record.phone, record.home_ward_code or "",
-        str(record.travel_limit_km), str(record.weekly_hours_cap_minutes), record.adjustment, record.occupation,
-        record.occupation_category, record.employer, "yes" if record.military_reservist else "no",
-        record.warrant_number or "", record.patrol_status or "",
+        record.email,
+        record.full_name,
+        record.kind,
+        record.status,
+        record.phone,
+        record.home_ward_code or "",
+        str(record.travel_limit_km),
+        str(record.weekly_hours_cap_minutes),
+        record.adjustment,
+        record.occupation,
+        record.occupation_category,
+        record.employer,
+        "yes" if record.military_reservist else "no",
+        record.warrant_number or "",
+        record.patrol_status or "",
         "" if record.monthly_commitment_minutes is None else str(record.monthly_commitment_minutes),
-        skills, ";".join(record.preferences), slots, conflicts, blocks,
+        skills,
+        ";".join(record.preferences),
+        slots,
+        conflicts,
+        blocks,
     ]
     return [_defuse(cell) for cell in cells]
 
@@ -301,8 +354,9 @@ def _read_skills(row: _Row, vocabulary: Vocabulary) -> tuple[SkillRecord, ...]:
     for item in row.items("skills"):
         parts = [part.strip() for part in item.split(":")]
         if len(parts) != 6:
-            row.problems.append(f"skill {item!r} must have 6 parts: code:level:evidence status:body:"
-                                "registration number:expiry")
+            row.problems.append(
+                f"skill {item!r} must have 6 parts: code:level:evidence status:body:registration number:expiry"
+            )
             continue
         code, level, status, body, registration, expiry = parts
         code, level, status = code.lower(), level.lower(), status.lower()
@@ -314,8 +368,9 @@ def _read_skills(row: _Row, vocabulary: Vocabulary) -> tuple[SkillRecord, ...]:
         if level not in levels:
             row.problems.append(f"skill level {level!r} is not one of: {', '.join(sorted(levels))}")
         if status not in vocabulary.evidence_statuses:
-            row.problems.append(f"evidence status {status!r} is not one of: "
-                                f"{', '.join(sorted(vocabulary.evidence_statuses))}")
+            row.problems.append(
+                f"evidence status {status!r} is not one of: {', '.join(sorted(vocabulary.evidence_statuses))}"
+            )
         if len(body) > 40 or len(registration) > 40:
             row.problems.append(f"skill {code}: the body and the registration number must be 40 characters or fewer")
         expires = row.iso_date(expiry, f"skill {code} expiry") if expiry else None
@@ -362,8 +417,9 @@ def _read_conflicts(row: _Row, vocabulary: Vocabulary) -> tuple[ConflictRecord, 
         category, ward_code, organisation = parts[0].strip().lower(), parts[1].strip().upper(), parts[2].strip()
         problems_before = len(row.problems)
         if category not in vocabulary.conflict_categories:
-            row.problems.append(f"conflict category {category!r} is not one of: "
-                                f"{', '.join(sorted(vocabulary.conflict_categories))}")
+            row.problems.append(
+                f"conflict category {category!r} is not one of: {', '.join(sorted(vocabulary.conflict_categories))}"
+            )
         if ward_code and ward_code not in vocabulary.ward_codes:
             row.problems.append(f"conflict ward code {ward_code} is not known")
         if not organisation or len(organisation) > 160:
@@ -385,8 +441,9 @@ def _read_blocks(row: _Row, vocabulary: Vocabulary) -> tuple[BlockRecord, ...]:
         last = row.iso_date(parts[1], "blocked period last day")
         reason = parts[2].lower()
         if reason not in vocabulary.block_reasons:
-            row.problems.append(f"blocked period reason {reason!r} is not one of: "
-                                f"{', '.join(sorted(vocabulary.block_reasons))}")
+            row.problems.append(
+                f"blocked period reason {reason!r} is not one of: {', '.join(sorted(vocabulary.block_reasons))}"
+            )
         if first and last and first > last:
             row.problems.append(f"blocked period {item!r} ends before it starts")
         if len(row.problems) == problems_before and first and last:
@@ -431,11 +488,27 @@ def _read_record(row: _Row, vocabulary: Vocabulary, seen_emails: dict[str, int])
         return None
     assert kind and status and travel is not None and weekly is not None and adjustment and category
     return VolunteerRecord(
-        email=email, full_name=full_name, kind=kind, status=status, phone=phone, home_ward_code=ward_code,
-        travel_limit_km=travel, weekly_hours_cap_minutes=weekly, adjustment=adjustment, occupation=occupation,
-        occupation_category=category, employer=employer, military_reservist=reservist == "yes",
-        warrant_number=warrant, patrol_status=patrol, monthly_commitment_minutes=monthly, skills=skills,
-        preferences=preferences, availability=slots, conflicts=conflicts, blocked_periods=blocks,
+        email=email,
+        full_name=full_name,
+        kind=kind,
+        status=status,
+        phone=phone,
+        home_ward_code=ward_code,
+        travel_limit_km=travel,
+        weekly_hours_cap_minutes=weekly,
+        adjustment=adjustment,
+        occupation=occupation,
+        occupation_category=category,
+        employer=employer,
+        military_reservist=reservist == "yes",
+        warrant_number=warrant,
+        patrol_status=patrol,
+        monthly_commitment_minutes=monthly,
+        skills=skills,
+        preferences=preferences,
+        availability=slots,
+        conflicts=conflicts,
+        blocked_periods=blocks,
     )
 
 

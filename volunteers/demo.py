@@ -29,15 +29,35 @@ from volunteers.skills import SKILLS, PatrolStatus, SkillFamily, SkillLevel
 
 # (family, occupations with their category, weight)
 _PROFESSIONS = [
-    (SkillFamily.CYBER, [("Security analyst", OccupationCategory.OTHER),
-                         ("Cyber-security consultant", OccupationCategory.PRIVATE_SECURITY_CYBER),
-                         ("Software engineer", OccupationCategory.OTHER),
-                         ("Digital forensics investigator", OccupationCategory.PRIVATE_INVESTIGATION)], 40),
-    (SkillFamily.HEALTH, [("Mental-health nurse", OccupationCategory.NHS_AMBULANCE),
-                          ("Paramedic", OccupationCategory.NHS_AMBULANCE), ("GP", OccupationCategory.OTHER),
-                          ("Counsellor", OccupationCategory.OTHER)], 30),
-    (SkillFamily.YOUTH, [("Youth worker", OccupationCategory.OTHER), ("Teacher", OccupationCategory.OTHER),
-                         ("Social worker", OccupationCategory.OTHER)], 30),
+    (
+        SkillFamily.CYBER,
+        [
+            ("Security analyst", OccupationCategory.OTHER),
+            ("Cyber-security consultant", OccupationCategory.PRIVATE_SECURITY_CYBER),
+            ("Software engineer", OccupationCategory.OTHER),
+            ("Digital forensics investigator", OccupationCategory.PRIVATE_INVESTIGATION),
+        ],
+        40,
+    ),
+    (
+        SkillFamily.HEALTH,
+        [
+            ("Mental-health nurse", OccupationCategory.NHS_AMBULANCE),
+            ("Paramedic", OccupationCategory.NHS_AMBULANCE),
+            ("GP", OccupationCategory.OTHER),
+            ("Counsellor", OccupationCategory.OTHER),
+        ],
+        30,
+    ),
+    (
+        SkillFamily.YOUTH,
+        [
+            ("Youth worker", OccupationCategory.OTHER),
+            ("Teacher", OccupationCategory.OTHER),
+            ("Social worker", OccupationCategory.OTHER),
+        ],
+        30,
+    ),
 ]
 _EMPLOYERS = {
     SkillFamily.CYBER: ["Thames Cyber Ltd", "CityBank plc", "Northgate Digital", "Riverside Software"],
@@ -48,8 +68,7 @@ _SKILLS_BY_FAMILY = {family: [s for s in SKILLS if s.family is family] for famil
 _LEVELS = [SkillLevel.AWARE, SkillLevel.PRACTITIONER, SkillLevel.EXPERT]
 
 
-def load_volunteer_profiles(session: Session, rng: random.Random, today: dt.date,
-                            task_type_codes: list[str]) -> int:
+def load_volunteer_profiles(session: Session, rng: random.Random, today: dt.date, task_type_codes: list[str]) -> int:
     """Give every volunteer account without a profile a believable one. Returns how many."""
     users = list(session.scalars(select(User.id).where(User.role == Role.VOLUNTEER).order_by(User.id)))
     ward_ids = list(session.scalars(select(Ward.id).order_by(Ward.id)))
@@ -60,19 +79,26 @@ def load_volunteer_profiles(session: Session, rng: random.Random, today: dt.date
         special = rng.random() < 0.4
         # The named demo volunteer (first account) is an active PSV, so the README's sign-in shows a full profile.
         status = VolunteerStatus.ACTIVE if index == 0 or rng.random() > 0.08 else VolunteerStatus.APPLIED
-        volunteers.append(dict(
-            user_id=user_id, kind=VolunteerKind.PSV if index == 0 else (VolunteerKind.SPECIAL if special
-                                                                          else VolunteerKind.PSV),
-            status=status, phone=f"07700 9{rng.randint(0, 99999):05d}", home_ward_id=rng.choice(ward_ids),
-            travel_limit_km=rng.choice([2, 3, 5, 5, 8, 10, 15]),
-            weekly_hours_cap_minutes=60 * rng.choice([4, 6, 8, 12, 16]),
-            adjustment=rng.choices(list(WorkAdjustment), weights=[92, 5, 3])[0],
-            occupation=occupation, occupation_category=category, employer=rng.choice(_EMPLOYERS[family]),
-            military_reservist=rng.random() < 0.04,
-            warrant_number=f"SC{rng.randint(10000, 99999)}" if special and index else None,
-            patrol_status=rng.choice(list(PatrolStatus)) if special and index else None,
-            monthly_commitment_minutes=960 if special and index else None, version=1,
-        ))
+        volunteers.append(
+            dict(
+                user_id=user_id,
+                kind=VolunteerKind.PSV if index == 0 else (VolunteerKind.SPECIAL if special else VolunteerKind.PSV),
+                status=status,
+                phone=f"07700 9{rng.randint(0, 99999):05d}",
+                home_ward_id=rng.choice(ward_ids),
+                travel_limit_km=rng.choice([2, 3, 5, 5, 8, 10, 15]),
+                weekly_hours_cap_minutes=60 * rng.choice([4, 6, 8, 12, 16]),
+                adjustment=rng.choices(list(WorkAdjustment), weights=[92, 5, 3])[0],
+                occupation=occupation,
+                occupation_category=category,
+                employer=rng.choice(_EMPLOYERS[family]),
+                military_reservist=rng.random() < 0.04,
+                warrant_number=f"SC{rng.randint(10000, 99999)}" if special and index else None,
+                patrol_status=rng.choice(list(PatrolStatus)) if special and index else None,
+                monthly_commitment_minutes=960 if special and index else None,
+                version=1,
+            )
+        )
         families[user_id] = family
     if not volunteers:
         return 0
@@ -89,32 +115,65 @@ def load_volunteer_profiles(session: Session, rng: random.Random, today: dt.date
             evidence = EvidenceStatus.NOT_NEEDED
             expires = None
             if skill.evidence_required:
-                evidence = rng.choices([EvidenceStatus.VERIFIED, EvidenceStatus.PENDING, EvidenceStatus.REJECTED],
-                                       weights=[85, 12, 3])[0]
+                evidence = rng.choices(
+                    [EvidenceStatus.VERIFIED, EvidenceStatus.PENDING, EvidenceStatus.REJECTED], weights=[85, 12, 3]
+                )[0]
                 # A few registrations have lapsed: that evidence no longer counts for matching.
                 expires = today + dt.timedelta(days=rng.randint(-60, 900))
-            skills.append(dict(
-                volunteer_id=volunteer_id, skill_code=skill.code, level=rng.choice(_LEVELS),
-                evidence_body=skill.evidence_body, registration_number=(
-                    f"{skill.evidence_body[:3]}{rng.randint(100000, 999999)}" if skill.evidence_body else None),
-                evidence_expires_on=expires, evidence_status=evidence,
-                evidence_rejection_reason="Not found on the register" if evidence is EvidenceStatus.REJECTED else None,
-            ))
+            skills.append(
+                dict(
+                    volunteer_id=volunteer_id,
+                    skill_code=skill.code,
+                    level=rng.choice(_LEVELS),
+                    evidence_body=skill.evidence_body,
+                    registration_number=(
+                        f"{skill.evidence_body[:3]}{rng.randint(100000, 999999)}" if skill.evidence_body else None
+                    ),
+                    evidence_expires_on=expires,
+                    evidence_status=evidence,
+                    evidence_rejection_reason="Not found on the register"
+                    if evidence is EvidenceStatus.REJECTED
+                    else None,
+                )
+            )
         for weekday in rng.sample(range(7), k=rng.randint(1, 4)):
             start = rng.choice([8, 9, 10, 13, 17, 18]) * 60
-            slots.append(dict(volunteer_id=volunteer_id, weekday=weekday, start_minute=start,
-                              end_minute=min(start + rng.choice([3, 4, 6]) * 60, 1440)))
+            slots.append(
+                dict(
+                    volunteer_id=volunteer_id,
+                    weekday=weekday,
+                    start_minute=start,
+                    end_minute=min(start + rng.choice([3, 4, 6]) * 60, 1440),
+                )
+            )
         for code in rng.sample(task_type_codes, k=rng.randint(0, 3)):
             preferences.append(dict(volunteer_id=volunteer_id, task_type_code=code))
         if rng.random() < 0.12:
-            conflicts.append(dict(volunteer_id=volunteer_id, category=ConflictCategory.EMPLOYER,
-                                  organisation=row["employer"], ward_id=None))
+            conflicts.append(
+                dict(
+                    volunteer_id=volunteer_id,
+                    category=ConflictCategory.EMPLOYER,
+                    organisation=row["employer"],
+                    ward_id=None,
+                )
+            )
         if row["military_reservist"] and rng.random() < 0.5:
             first = today + dt.timedelta(days=rng.randint(0, 60))
-            blocks.append(dict(volunteer_id=volunteer_id, first_day=first, last_day=first + dt.timedelta(days=14),
-                               reason=BlockReason.MOBILISATION))
-    for model, rows in [(VolunteerSkill, skills), (AvailabilitySlot, slots), (TaskPreference, preferences),
-                        (ConflictDeclaration, conflicts), (BlockedPeriod, blocks)]:
+            blocks.append(
+                dict(
+                    volunteer_id=volunteer_id,
+                    first_day=first,
+                    last_day=first + dt.timedelta(days=14),
+                    reason=BlockReason.MOBILISATION,
+                )
+            )
+    for model, rows in [
+        (VolunteerSkill, skills),
+        (AvailabilitySlot, slots),
+        (TaskPreference, preferences),
+        (ConflictDeclaration, conflicts),
+        (BlockedPeriod, blocks),
+    ]:
         for start in range(0, len(rows), 5000):
-            session.execute(insert(model), rows[start:start + 5000])
+            session.execute(insert(model), rows[start : start + 5000])
     return len(volunteers)

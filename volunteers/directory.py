@@ -55,8 +55,11 @@ def _task_type_names() -> dict[str, str]:
 
 
 def _template_names() -> dict:
-    return {"skill_names": {code: s.name for code, s in SKILLS_BY_CODE.items()}, "status_labels": STATUS_LABELS,
-            "kind_labels": KIND_LABELS}
+    return {
+        "skill_names": {code: s.name for code, s in SKILLS_BY_CODE.items()},
+        "status_labels": STATUS_LABELS,
+        "kind_labels": KIND_LABELS,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -68,14 +71,19 @@ def _filter_form() -> DirectoryFilterForm:
     db = get_session()
     form = DirectoryFilterForm(request.args)
     form.bcu.set_options([SelectChoice(str(b.id), b.name) for b in db.scalars(select(Bcu).order_by(Bcu.name))])
-    form.borough.set_options([SelectChoice(str(b.id), b.name)
-                              for b in db.scalars(select(Borough).order_by(Borough.name))])
+    form.borough.set_options(
+        [SelectChoice(str(b.id), b.name) for b in db.scalars(select(Borough).order_by(Borough.name))]
+    )
     # Wards are listed once a borough is chosen: 600 wards in one list would help nobody. A bad borough
     # value lists none (the length check keeps a huge number away from the database's integer type).
     raw_borough = request.args.get("borough", "")
     if raw_borough.isascii() and raw_borough.isdigit() and len(raw_borough) <= 9:
-        form.ward.set_options([SelectChoice(str(w.id), w.name) for w in db.scalars(
-            select(Ward).where(Ward.borough_id == int(raw_borough)).order_by(Ward.name))])
+        form.ward.set_options(
+            [
+                SelectChoice(str(w.id), w.name)
+                for w in db.scalars(select(Ward).where(Ward.borough_id == int(raw_borough)).order_by(Ward.name))
+            ]
+        )
     form.validate()
     return form
 
@@ -84,9 +92,13 @@ def _filters(form: DirectoryFilterForm) -> services.DirectoryFilters:
     family, status, kind, days = (form.selected(n) for n in ("family", "status", "kind", "expiring_within"))
     return services.DirectoryFilters(
         text=(form.q.data or "").strip() if not form.q.errors else "",
-        skill=form.selected("skill"), family=SkillFamily(family) if family else None,
-        bcu_id=form.selected_id("bcu"), borough_id=form.selected_id("borough"), ward_id=form.selected_id("ward"),
-        status=VolunteerStatus(status) if status else None, kind=VolunteerKind(kind) if kind else None,
+        skill=form.selected("skill"),
+        family=SkillFamily(family) if family else None,
+        bcu_id=form.selected_id("bcu"),
+        borough_id=form.selected_id("borough"),
+        ward_id=form.selected_id("ward"),
+        status=VolunteerStatus(status) if status else None,
+        kind=VolunteerKind(kind) if kind else None,
         expiring_within_days=int(days) if days else None,
     )
 
@@ -95,8 +107,12 @@ def _filters(form: DirectoryFilterForm) -> services.DirectoryFilters:
 @allow(COORDINATOR)
 def index():
     form = _filter_form()
-    page = services.search_volunteers(get_session(), _filters(form), request.args.get("page"),
-                                      expiring_ids=current_app.extensions["expiring_clearance_volunteer_ids"])
+    page = services.search_volunteers(
+        get_session(),
+        _filters(form),
+        request.args.get("page"),
+        expiring_ids=current_app.extensions["expiring_clearance_volunteer_ids"],
+    )
     # Only the filters in use travel to the next page.
     args = {name: request.args[name] for name in FILTER_NAMES if request.args.get(name) and not form[name].errors}
     return render_template("directory/index.html", form=form, page=page, args=args, **_template_names())
@@ -111,16 +127,22 @@ def index():
 @allow(COORDINATOR)
 def volunteer(volunteer_id: int):
     try:
-        profile = services.volunteer_profile(get_session(), volunteer_id,
-                                             current_app.extensions["open_vetting_review"])
+        profile = services.volunteer_profile(get_session(), volunteer_id, current_app.extensions["open_vetting_review"])
     except services.NotFound:
         abort(404)
     names = _task_type_names()
     return render_template(
-        "directory/volunteer.html", profile=profile, volunteer=profile.volunteer,
+        "directory/volunteer.html",
+        profile=profile,
+        volunteer=profile.volunteer,
         preferences=[names.get(p.task_type_code, p.task_type_code) for p in profile.volunteer.preferences],
-        family_labels=FAMILY_LABELS, skills=SKILLS_BY_CODE, pending=EvidenceStatus.PENDING,
-        patrol_labels={p: p.value.capitalize() for p in PatrolStatus}, today=london_today(), **_template_names())
+        family_labels=FAMILY_LABELS,
+        skills=SKILLS_BY_CODE,
+        pending=EvidenceStatus.PENDING,
+        patrol_labels={p: p.value.capitalize() for p in PatrolStatus},
+        today=london_today(),
+        **_template_names(),
+    )
 
 
 @bp.route("/volunteers/evidence")
@@ -173,8 +195,13 @@ def reject_evidence(volunteer_id: int, skill_id: int):
         else:
             flash(f"{SKILLS_BY_CODE[skill.skill_code].name} evidence rejected.", "success")
             return redirect(url_for("directory.volunteer", volunteer_id=volunteer_id))
-    return render_template("directory/reject.html", form=form, skill=skill, volunteer=skill.volunteer,
-                           skill_name=SKILLS_BY_CODE[skill.skill_code].name)
+    return render_template(
+        "directory/reject.html",
+        form=form,
+        skill=skill,
+        volunteer=skill.volunteer,
+        skill_name=SKILLS_BY_CODE[skill.skill_code].name,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -201,12 +228,19 @@ def edit_special(volunteer_id: int):
     elif form.validate_on_submit():
         try:
             services.update_special_details(
-                db, volunteer, warrant_number=form.warrant_number.data,
+                db,
+                volunteer,
+                warrant_number=form.warrant_number.data,
                 patrol_status=PatrolStatus(form.patrol_status.data),
-                monthly_hours=form.monthly_commitment_hours.data, expected_version=form.expected_version())
+                monthly_hours=form.monthly_commitment_hours.data,
+                expected_version=form.expected_version(),
+            )
         except EditConflict:
-            flash(f"{volunteer.user.full_name}'s details were changed by someone else while you were editing. "
-                  "Check them below and make your change again.", "error")
+            flash(
+                f"{volunteer.user.full_name}'s details were changed by someone else while you were editing. "
+                "Check them below and make your change again.",
+                "error",
+            )
             return redirect(url_for("directory.edit_special", volunteer_id=volunteer_id))
         except ProfileError as exc:
             if not exc.field:
@@ -232,8 +266,11 @@ def export_csv():
     # Streamed a few hundred rows at a time: 50,000 volunteers are never one string in memory.
     chunks = csv_io.write_volunteers(services.export_records(db))
     filename = f"volunteers-{london_today().isoformat()}.csv"
-    return Response(stream_with_context(chunks), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        stream_with_context(chunks),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @bp.route("/volunteers/import", methods=["GET", "POST"])
@@ -249,8 +286,11 @@ def import_csv():
             refused = exc
             form.file.errors.append(exc.summary)
         else:
-            flash(f"Imported {count:,} volunteer{'s' if count != 1 else ''}. Their accounts have no usable "
-                  "password: each needs a password reset before they can sign in.", "success")
+            flash(
+                f"Imported {count:,} volunteer{'s' if count != 1 else ''}. Their accounts have no usable "
+                "password: each needs a password reset before they can sign in.",
+                "success",
+            )
             return redirect(url_for("directory.index"))
     return render_template("directory/import.html", form=form, refused=refused, columns=csv_io.COLUMNS)
 

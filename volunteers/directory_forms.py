@@ -25,8 +25,11 @@ STATUS_LABELS = {
 }
 KIND_LABELS = {VolunteerKind.SPECIAL: "Special constable", VolunteerKind.PSV: "Police support volunteer"}
 FAMILY_LABELS = {
-    SkillFamily.CYBER: "Cyber", SkillFamily.HEALTH: "Health", SkillFamily.YOUTH: "Youth",
-    SkillFamily.LANGUAGE: "Languages", SkillFamily.OTHER: "Other",
+    SkillFamily.CYBER: "Cyber",
+    SkillFamily.HEALTH: "Health",
+    SkillFamily.YOUTH: "Youth",
+    SkillFamily.LANGUAGE: "Languages",
+    SkillFamily.OTHER: "Other",
 }
 
 
@@ -68,22 +71,42 @@ class DirectoryFilterForm(BaseForm):
     class Meta:
         csrf = False
 
-    q = StringField("Name or email address contains", widget=GovTextInput(), filters=[_without_nul], validators=[
-        Optional(), Length(max=120, message="Search text must be 120 characters or fewer")])
-    skill = FilterSelectField("Skill", "Any skill", "Choose a skill from the list",
-                              [SelectChoice(s.code, s.name) for s in SKILLS])
-    family = FilterSelectField("Skill family", "Any family", "Choose a skill family from the list",
-                               [SelectChoice(f.value, label) for f, label in FAMILY_LABELS.items()])
+    q = StringField(
+        "Name or email address contains",
+        widget=GovTextInput(),
+        filters=[_without_nul],
+        validators=[Optional(), Length(max=120, message="Search text must be 120 characters or fewer")],
+    )
+    skill = FilterSelectField(
+        "Skill", "Any skill", "Choose a skill from the list", [SelectChoice(s.code, s.name) for s in SKILLS]
+    )
+    family = FilterSelectField(
+        "Skill family",
+        "Any family",
+        "Choose a skill family from the list",
+        [SelectChoice(f.value, label) for f, label in FAMILY_LABELS.items()],
+    )
     bcu = FilterSelectField("BCU", "Any BCU", "Choose a BCU from the list")
     borough = FilterSelectField("Borough", "Any borough", "Choose a borough from the list")
     ward = FilterSelectField("Home ward", "Any ward", "Choose a borough first, then a home ward in it")
-    status = FilterSelectField("Status", "Any status", "Choose a status from the list",
-                               [SelectChoice(s.value, label) for s, label in STATUS_LABELS.items()])
-    kind = FilterSelectField("Kind", "Specials and PSVs", "Choose special constable or police support volunteer",
-                             [SelectChoice(k.value, label) for k, label in KIND_LABELS.items()])
+    status = FilterSelectField(
+        "Status",
+        "Any status",
+        "Choose a status from the list",
+        [SelectChoice(s.value, label) for s, label in STATUS_LABELS.items()],
+    )
+    kind = FilterSelectField(
+        "Kind",
+        "Specials and PSVs",
+        "Choose special constable or police support volunteer",
+        [SelectChoice(k.value, label) for k, label in KIND_LABELS.items()],
+    )
     expiring_within = FilterSelectField(
-        "Clearance expiring within", "Any time", "Choose 30, 90 or 180 days",
-        [SelectChoice(str(days), f"{days} days") for days in EXPIRY_WINDOWS])
+        "Clearance expiring within",
+        "Any time",
+        "Choose 30, 90 or 180 days",
+        [SelectChoice(str(days), f"{days} days") for days in EXPIRY_WINDOWS],
+    )
 
     def selected_id(self, name: str) -> int | None:
         """The chosen id of a place filter, or None if none was chosen or the value was refused."""
@@ -97,38 +120,62 @@ class DirectoryFilterForm(BaseForm):
 
 class RejectEvidenceForm(BaseForm):
     reason = TextAreaField(
-        "Why is the evidence rejected?", widget=GovCharacterCount(), filters=[_without_nul],
+        "Why is the evidence rejected?",
+        widget=GovCharacterCount(),
+        filters=[_without_nul],
         description="The volunteer will see this, so say what they need to put right, for example "
-                    "'Registration number not found on the NMC register'.",
-        validators=[Required("Enter why the evidence is rejected"),
-                    Length(max=300, message="The reason must be 300 characters or fewer")])
+        "'Registration number not found on the NMC register'.",
+        validators=[
+            Required("Enter why the evidence is rejected"),
+            Length(max=300, message="The reason must be 300 characters or fewer"),
+        ],
+    )
     submit = SubmitField("Reject evidence", widget=GovSubmitInput())
 
 
 class SpecialDetailsForm(VersionedForm):
     warrant_number = StringField(
-        "Warrant number", widget=GovTextInput(), description="Leave blank until the special constable is attested.",
-        validators=[Optional(), Length(max=20, message="Warrant number must be 20 characters or fewer"),
-                    Regexp(r"^[A-Za-z0-9]+$", message="Warrant number must be letters and digits only, like SC12345")])
-    patrol_status = RadioField("Patrol status", widget=GovRadioInput(), choices=[
-        SelectChoice(PatrolStatus.ACCOMPANIED.value, "Accompanied patrol"),
-        SelectChoice(PatrolStatus.DIRECTED.value, "Directed patrol (independent, supervised and tasked)"),
-        SelectChoice(PatrolStatus.QUALIFIED.value, "Qualified (fully independent)"),
-    ], validators=[Required("Choose a patrol status")])
+        "Warrant number",
+        widget=GovTextInput(),
+        description="Leave blank until the special constable is attested.",
+        validators=[
+            Optional(),
+            Length(max=20, message="Warrant number must be 20 characters or fewer"),
+            Regexp(r"^[A-Za-z0-9]+$", message="Warrant number must be letters and digits only, like SC12345"),
+        ],
+    )
+    patrol_status = RadioField(
+        "Patrol status",
+        widget=GovRadioInput(),
+        choices=[
+            SelectChoice(PatrolStatus.ACCOMPANIED.value, "Accompanied patrol"),
+            SelectChoice(PatrolStatus.DIRECTED.value, "Directed patrol (independent, supervised and tasked)"),
+            SelectChoice(PatrolStatus.QUALIFIED.value, "Qualified (fully independent)"),
+        ],
+        validators=[Required("Choose a patrol status")],
+    )
     monthly_commitment_hours = WholeNumberField(
-        "Monthly commitment, in hours", widget=GovTextInput(),
+        "Monthly commitment, in hours",
+        widget=GovTextInput(),
         invalid_message="Enter the monthly commitment as a whole number of hours, like 16",
         description="Force policy is at least 16 hours a month.",
-        validators=[Required("Enter the monthly commitment in hours"),
-                    NumberRange(min=1, max=200, message="Enter a number of hours between 1 and 200")])
+        validators=[
+            Required("Enter the monthly commitment in hours"),
+            NumberRange(min=1, max=200, message="Enter a number of hours between 1 and 200"),
+        ],
+    )
     submit = SubmitField("Save", widget=GovSubmitInput())
 
 
 class ImportForm(BaseForm):
-    file = FileField("CSV file", widget=GovFileInput(), validators=[
-        FileRequired("Choose a CSV file to import"),
-        FileAllowed(["csv"], "The selected file must be a CSV file (ending .csv)"),
-    ])
+    file = FileField(
+        "CSV file",
+        widget=GovFileInput(),
+        validators=[
+            FileRequired("Choose a CSV file to import"),
+            FileAllowed(["csv"], "The selected file must be a CSV file (ending .csv)"),
+        ],
+    )
     submit = SubmitField("Import volunteers", widget=GovSubmitInput())
 
     max_bytes = DEFAULT_IMPORT_MAX_BYTES  # the view sets it from the configuration

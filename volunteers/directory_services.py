@@ -100,23 +100,32 @@ class DirectoryFilters:
 def _conditions(filters: DirectoryFilters, expiring_ids: ExpiringIds | None) -> list:
     conditions: list = []
     if filters.text:
-        conditions.append(or_(User.full_name.icontains(filters.text, autoescape=True),
-                              User.email.icontains(filters.text, autoescape=True)))
+        conditions.append(
+            or_(
+                User.full_name.icontains(filters.text, autoescape=True),
+                User.email.icontains(filters.text, autoescape=True),
+            )
+        )
     if filters.skill:
-        conditions.append(Volunteer.id.in_(
-            select(VolunteerSkill.volunteer_id).where(VolunteerSkill.skill_code == filters.skill)))
+        conditions.append(
+            Volunteer.id.in_(select(VolunteerSkill.volunteer_id).where(VolunteerSkill.skill_code == filters.skill))
+        )
     if filters.family:
         codes = [s.code for s in SKILLS if s.family is filters.family]
-        conditions.append(Volunteer.id.in_(
-            select(VolunteerSkill.volunteer_id).where(VolunteerSkill.skill_code.in_(codes))))
+        conditions.append(
+            Volunteer.id.in_(select(VolunteerSkill.volunteer_id).where(VolunteerSkill.skill_code.in_(codes)))
+        )
     # Places combine like every other filter: a borough outside the chosen BCU matches nobody.
     if filters.ward_id:
         conditions.append(Volunteer.home_ward_id == filters.ward_id)
     if filters.borough_id:
         conditions.append(Volunteer.home_ward_id.in_(select(Ward.id).where(Ward.borough_id == filters.borough_id)))
     if filters.bcu_id:
-        conditions.append(Volunteer.home_ward_id.in_(
-            select(Ward.id).join(Borough, Borough.id == Ward.borough_id).where(Borough.bcu_id == filters.bcu_id)))
+        conditions.append(
+            Volunteer.home_ward_id.in_(
+                select(Ward.id).join(Borough, Borough.id == Ward.borough_id).where(Borough.bcu_id == filters.bcu_id)
+            )
+        )
     if filters.status:
         conditions.append(Volunteer.status == filters.status)
     if filters.kind:
@@ -126,19 +135,26 @@ def _conditions(filters: DirectoryFilters, expiring_ids: ExpiringIds | None) -> 
     return conditions
 
 
-def search_volunteers(session: Session, filters: DirectoryFilters, raw_page: str | None,
-                      expiring_ids: ExpiringIds | None = None) -> Page:
+def search_volunteers(
+    session: Session, filters: DirectoryFilters, raw_page: str | None, expiring_ids: ExpiringIds | None = None
+) -> Page:
     """One page (50) of volunteers matching ``filters``, by name, with the total: four queries in all.
 
     The ordering (users.full_name, users.id) is indexed, so the page costs the same at 50,000.
     Each volunteer comes with their account, home ward and borough and skills loaded: no query per row.
     """
     conditions = _conditions(filters, expiring_ids)
-    query = (select(Volunteer).join(Volunteer.user).where(*conditions)
-             .options(contains_eager(Volunteer.user),
-                      selectinload(Volunteer.home_ward).joinedload(Ward.borough),
-                      selectinload(Volunteer.skills))
-             .order_by(User.full_name, User.id))
+    query = (
+        select(Volunteer)
+        .join(Volunteer.user)
+        .where(*conditions)
+        .options(
+            contains_eager(Volunteer.user),
+            selectinload(Volunteer.home_ward).joinedload(Ward.borough),
+            selectinload(Volunteer.skills),
+        )
+        .order_by(User.full_name, User.id)
+    )
     count = select(func.count(Volunteer.id)).where(*conditions)
     if filters.text:
         count = count.join(Volunteer.user)
@@ -176,26 +192,47 @@ def get_volunteer(session: Session, volunteer_id: int) -> Volunteer:
 def volunteer_profile(session: Session, volunteer_id: int, has_open_review: OpenReview) -> VolunteerProfile:
     """The coordinator's view of one volunteer; raises NotFound for an unknown id."""
     volunteer = session.scalar(
-        select(Volunteer).where(Volunteer.id == volunteer_id)
-        .options(joinedload(Volunteer.user), joinedload(Volunteer.home_ward).joinedload(Ward.borough),
-                 selectinload(Volunteer.skills), selectinload(Volunteer.preferences)))
+        select(Volunteer)
+        .where(Volunteer.id == volunteer_id)
+        .options(
+            joinedload(Volunteer.user),
+            joinedload(Volunteer.home_ward).joinedload(Ward.borough),
+            selectinload(Volunteer.skills),
+            selectinload(Volunteer.preferences),
+        )
+    )
     if volunteer is None:
         raise NotFound()
     reviewer_ids = {s.evidence_reviewed_by_id for s in volunteer.skills if s.evidence_reviewed_by_id}
-    reviewers = dict(session.execute(select(User.id, User.full_name).where(User.id.in_(reviewer_ids))).all()) \
-        if reviewer_ids else {}
+    reviewers = (
+        dict(session.execute(select(User.id, User.full_name).where(User.id.in_(reviewer_ids))).all())
+        if reviewer_ids
+        else {}
+    )
     return VolunteerProfile(
         volunteer=volunteer,
-        conflicts=list(session.scalars(
-            select(ConflictDeclaration).where(ConflictDeclaration.volunteer_id == volunteer_id)
-            .options(joinedload(ConflictDeclaration.ward).joinedload(Ward.borough))
-            .order_by(ConflictDeclaration.declared_at, ConflictDeclaration.id))),
-        slots=list(session.scalars(
-            select(AvailabilitySlot).where(AvailabilitySlot.volunteer_id == volunteer_id)
-            .order_by(AvailabilitySlot.weekday, AvailabilitySlot.start_minute))),
-        blocked_periods=list(session.scalars(
-            select(BlockedPeriod).where(BlockedPeriod.volunteer_id == volunteer_id)
-            .order_by(BlockedPeriod.first_day))),
+        conflicts=list(
+            session.scalars(
+                select(ConflictDeclaration)
+                .where(ConflictDeclaration.volunteer_id == volunteer_id)
+                .options(joinedload(ConflictDeclaration.ward).joinedload(Ward.borough))
+                .order_by(ConflictDeclaration.declared_at, ConflictDeclaration.id)
+            )
+        ),
+        slots=list(
+            session.scalars(
+                select(AvailabilitySlot)
+                .where(AvailabilitySlot.volunteer_id == volunteer_id)
+                .order_by(AvailabilitySlot.weekday, AvailabilitySlot.start_minute)
+            )
+        ),
+        blocked_periods=list(
+            session.scalars(
+                select(BlockedPeriod)
+                .where(BlockedPeriod.volunteer_id == volunteer_id)
+                .order_by(BlockedPeriod.first_day)
+            )
+        ),
         review_open=has_open_review(session, volunteer_id),
         reviewers=reviewers,
     )
@@ -212,30 +249,40 @@ def pending_evidence(session: Session, raw_page: str | None) -> Page:
     "Oldest" is the order the evidence was added (skill ids only grow); rows come with their volunteer
     and account loaded.
     """
-    query = (select(VolunteerSkill).where(VolunteerSkill.evidence_status == EvidenceStatus.PENDING)
-             .options(joinedload(VolunteerSkill.volunteer).joinedload(Volunteer.user))
-             .order_by(VolunteerSkill.id))
+    query = (
+        select(VolunteerSkill)
+        .where(VolunteerSkill.evidence_status == EvidenceStatus.PENDING)
+        .options(joinedload(VolunteerSkill.volunteer).joinedload(Volunteer.user))
+        .order_by(VolunteerSkill.id)
+    )
     count = select(func.count(VolunteerSkill.id)).where(VolunteerSkill.evidence_status == EvidenceStatus.PENDING)
     return Page.of(session, query, count, raw_page, per_page=PER_PAGE)
 
 
 def get_skill(session: Session, volunteer_id: int, skill_id: int) -> VolunteerSkill:
-    skill = session.scalar(select(VolunteerSkill).where(VolunteerSkill.id == skill_id,
-                                                        VolunteerSkill.volunteer_id == volunteer_id))
+    skill = session.scalar(
+        select(VolunteerSkill).where(VolunteerSkill.id == skill_id, VolunteerSkill.volunteer_id == volunteer_id)
+    )
     if skill is None:
         raise NotFound()
     return skill
 
 
-def _decide(session: Session, skill: VolunteerSkill, status: EvidenceStatus, reviewer_id: int,
-            reason: str | None) -> VolunteerSkill:
+def _decide(
+    session: Session, skill: VolunteerSkill, status: EvidenceStatus, reviewer_id: int, reason: str | None
+) -> VolunteerSkill:
     # Only a still-pending row changes: of two coordinators deciding at once, the second is told.
     result = session.execute(
         update(VolunteerSkill)
         .where(VolunteerSkill.id == skill.id, VolunteerSkill.evidence_status == EvidenceStatus.PENDING)
-        .values(evidence_status=status, evidence_reviewed_by_id=reviewer_id, evidence_reviewed_at=utcnow(),
-                evidence_rejection_reason=reason)
-        .execution_options(synchronize_session=False))
+        .values(
+            evidence_status=status,
+            evidence_reviewed_by_id=reviewer_id,
+            evidence_reviewed_at=utcnow(),
+            evidence_rejection_reason=reason,
+        )
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         session.rollback()
         raise EvidenceError("This evidence has already been checked by someone else.")
@@ -249,8 +296,9 @@ def _check_pending(skill: VolunteerSkill) -> None:
         raise EvidenceError(f"This evidence has already been {skill.evidence_status.value}.")
 
 
-def verify_evidence(session: Session, volunteer_id: int, skill_id: int, reviewer_id: int,
-                    today: dt.date | None = None) -> VolunteerSkill:
+def verify_evidence(
+    session: Session, volunteer_id: int, skill_id: int, reviewer_id: int, today: dt.date | None = None
+) -> VolunteerSkill:
     """Record that the coordinator found the registration on the professional body's register.
 
     Refused if the evidence has already expired: expired evidence cannot be verified.
@@ -259,14 +307,17 @@ def verify_evidence(session: Session, volunteer_id: int, skill_id: int, reviewer
     _check_pending(skill)
     today = today or london_today()
     if skill.evidence_expires_on is not None and skill.evidence_expires_on < today:
-        raise EvidenceError(f"Expired evidence cannot be verified: this registration ran out on "
-                            f"{format_date(skill.evidence_expires_on)}. Reject it, and ask the volunteer to "
-                            "add the renewed registration.")
+        raise EvidenceError(
+            f"Expired evidence cannot be verified: this registration ran out on "
+            f"{format_date(skill.evidence_expires_on)}. Reject it, and ask the volunteer to "
+            "add the renewed registration."
+        )
     return _decide(session, skill, EvidenceStatus.VERIFIED, reviewer_id, None)
 
 
-def reject_evidence(session: Session, volunteer_id: int, skill_id: int, reviewer_id: int,
-                    reason: str) -> VolunteerSkill:
+def reject_evidence(
+    session: Session, volunteer_id: int, skill_id: int, reviewer_id: int, reason: str
+) -> VolunteerSkill:
     """Record that the evidence did not check out, with the reason the volunteer will see."""
     skill = get_skill(session, volunteer_id, skill_id)
     _check_pending(skill)
@@ -283,9 +334,15 @@ def reject_evidence(session: Session, volunteer_id: int, skill_id: int, reviewer
 # ---------------------------------------------------------------------------------------------
 
 
-def update_special_details(session: Session, volunteer: Volunteer, *, warrant_number: str | None,
-                           patrol_status: PatrolStatus, monthly_hours: int,
-                           expected_version: int | None) -> Volunteer:
+def update_special_details(
+    session: Session,
+    volunteer: Volunteer,
+    *,
+    warrant_number: str | None,
+    patrol_status: PatrolStatus,
+    monthly_hours: int,
+    expected_version: int | None,
+) -> Volunteer:
     """A coordinator sets a special constable's warrant number, patrol status and monthly commitment.
 
     Saved with the same optimistic version check as the volunteer's own profile changes.
@@ -293,8 +350,13 @@ def update_special_details(session: Session, volunteer: Volunteer, *, warrant_nu
     if volunteer.kind is not VolunteerKind.SPECIAL:
         raise ProfileError("Only special constables have a warrant number and patrol status")
     warrant = (warrant_number or "").strip().upper() or None
-    if warrant and warrant != volunteer.warrant_number and session.scalar(
-            select(Volunteer.id).where(Volunteer.warrant_number == warrant, Volunteer.id != volunteer.id).limit(1)):
+    if (
+        warrant
+        and warrant != volunteer.warrant_number
+        and session.scalar(
+            select(Volunteer.id).where(Volunteer.warrant_number == warrant, Volunteer.id != volunteer.id).limit(1)
+        )
+    ):
         raise ProfileError("Another special constable already has this warrant number", field="warrant_number")
     volunteer.warrant_number = warrant
     volunteer.patrol_status = patrol_status
@@ -323,13 +385,31 @@ def export_records(session: Session, batch_size: int = _BATCH) -> Iterator[csv_i
     last_id = 0
     while True:
         batch = session.execute(
-            select(Volunteer.id, User.email, User.full_name, Volunteer.kind, Volunteer.status, Volunteer.phone,
-                   Ward.code, Volunteer.travel_limit_km, Volunteer.weekly_hours_cap_minutes, Volunteer.adjustment,
-                   Volunteer.occupation, Volunteer.occupation_category, Volunteer.employer,
-                   Volunteer.military_reservist, Volunteer.warrant_number, Volunteer.patrol_status,
-                   Volunteer.monthly_commitment_minutes)
-            .join(User, User.id == Volunteer.user_id).outerjoin(Ward, Ward.id == Volunteer.home_ward_id)
-            .where(Volunteer.id > last_id).order_by(Volunteer.id).limit(batch_size)).all()
+            select(
+                Volunteer.id,
+                User.email,
+                User.full_name,
+                Volunteer.kind,
+                Volunteer.status,
+                Volunteer.phone,
+                Ward.code,
+                Volunteer.travel_limit_km,
+                Volunteer.weekly_hours_cap_minutes,
+                Volunteer.adjustment,
+                Volunteer.occupation,
+                Volunteer.occupation_category,
+                Volunteer.employer,
+                Volunteer.military_reservist,
+                Volunteer.warrant_number,
+                Volunteer.patrol_status,
+                Volunteer.monthly_commitment_minutes,
+            )
+            .join(User, User.id == Volunteer.user_id)
+            .outerjoin(Ward, Ward.id == Volunteer.home_ward_id)
+            .where(Volunteer.id > last_id)
+            .order_by(Volunteer.id)
+            .limit(batch_size)
+        ).all()
         if not batch:
             return
         first_id, last_id = batch[0][0], batch[-1][0]
@@ -340,43 +420,103 @@ def export_records(session: Session, batch_size: int = _BATCH) -> Iterator[csv_i
         skills = _grouped(
             (row[0], csv_io.SkillRecord(row[1], row[2].value, row[3].value, row[4], row[5], row[6]))
             for row in session.execute(
-                select(VolunteerSkill.volunteer_id, VolunteerSkill.skill_code, VolunteerSkill.level,
-                       VolunteerSkill.evidence_status, VolunteerSkill.evidence_body,
-                       VolunteerSkill.registration_number, VolunteerSkill.evidence_expires_on)
-                .where(in_batch(VolunteerSkill.volunteer_id)).order_by(VolunteerSkill.skill_code)))
-        preferences = _grouped(session.execute(
-            select(TaskPreference.volunteer_id, TaskPreference.task_type_code)
-            .where(in_batch(TaskPreference.volunteer_id)).order_by(TaskPreference.task_type_code)))
+                select(
+                    VolunteerSkill.volunteer_id,
+                    VolunteerSkill.skill_code,
+                    VolunteerSkill.level,
+                    VolunteerSkill.evidence_status,
+                    VolunteerSkill.evidence_body,
+                    VolunteerSkill.registration_number,
+                    VolunteerSkill.evidence_expires_on,
+                )
+                .where(in_batch(VolunteerSkill.volunteer_id))
+                .order_by(VolunteerSkill.skill_code)
+            )
+        )
+        preferences = _grouped(
+            session.execute(
+                select(TaskPreference.volunteer_id, TaskPreference.task_type_code)
+                .where(in_batch(TaskPreference.volunteer_id))
+                .order_by(TaskPreference.task_type_code)
+            )
+        )
         slots = _grouped(
             (row[0], csv_io.SlotRecord(row[1], row[2], row[3]))
             for row in session.execute(
-                select(AvailabilitySlot.volunteer_id, AvailabilitySlot.weekday, AvailabilitySlot.start_minute,
-                       AvailabilitySlot.end_minute)
+                select(
+                    AvailabilitySlot.volunteer_id,
+                    AvailabilitySlot.weekday,
+                    AvailabilitySlot.start_minute,
+                    AvailabilitySlot.end_minute,
+                )
                 .where(in_batch(AvailabilitySlot.volunteer_id))
-                .order_by(AvailabilitySlot.weekday, AvailabilitySlot.start_minute)))
+                .order_by(AvailabilitySlot.weekday, AvailabilitySlot.start_minute)
+            )
+        )
         conflicts = _grouped(
             (row[0], csv_io.ConflictRecord(row[1].value, row[2], row[3]))
             for row in session.execute(
-                select(ConflictDeclaration.volunteer_id, ConflictDeclaration.category,
-                       ConflictDeclaration.organisation, Ward.code)
+                select(
+                    ConflictDeclaration.volunteer_id,
+                    ConflictDeclaration.category,
+                    ConflictDeclaration.organisation,
+                    Ward.code,
+                )
                 .outerjoin(Ward, Ward.id == ConflictDeclaration.ward_id)
-                .where(in_batch(ConflictDeclaration.volunteer_id)).order_by(ConflictDeclaration.id)))
+                .where(in_batch(ConflictDeclaration.volunteer_id))
+                .order_by(ConflictDeclaration.id)
+            )
+        )
         blocks = _grouped(
             (row[0], csv_io.BlockRecord(row[1], row[2], row[3].value))
             for row in session.execute(
-                select(BlockedPeriod.volunteer_id, BlockedPeriod.first_day, BlockedPeriod.last_day,
-                       BlockedPeriod.reason)
-                .where(in_batch(BlockedPeriod.volunteer_id)).order_by(BlockedPeriod.first_day, BlockedPeriod.id)))
-        for (volunteer_id, email, full_name, kind, status, phone, ward_code, travel, weekly, adjustment, occupation,
-             category, employer, reservist, warrant, patrol, monthly) in batch:
+                select(
+                    BlockedPeriod.volunteer_id, BlockedPeriod.first_day, BlockedPeriod.last_day, BlockedPeriod.reason
+                )
+                .where(in_batch(BlockedPeriod.volunteer_id))
+                .order_by(BlockedPeriod.first_day, BlockedPeriod.id)
+            )
+        )
+        for (
+            volunteer_id,
+            email,
+            full_name,
+            kind,
+            status,
+            phone,
+            ward_code,
+            travel,
+            weekly,
+            adjustment,
+            occupation,
+            category,
+            employer,
+            reservist,
+            warrant,
+            patrol,
+            monthly,
+        ) in batch:
             yield csv_io.VolunteerRecord(
-                email=email, full_name=full_name, kind=kind.value, status=status.value, phone=phone,
-                home_ward_code=ward_code, travel_limit_km=travel, weekly_hours_cap_minutes=weekly,
-                adjustment=adjustment.value, occupation=occupation, occupation_category=category.value,
-                employer=employer, military_reservist=reservist, warrant_number=warrant,
-                patrol_status=patrol.value if patrol else None, monthly_commitment_minutes=monthly,
-                skills=tuple(skills.get(volunteer_id, ())), preferences=tuple(preferences.get(volunteer_id, ())),
-                availability=tuple(slots.get(volunteer_id, ())), conflicts=tuple(conflicts.get(volunteer_id, ())),
+                email=email,
+                full_name=full_name,
+                kind=kind.value,
+                status=status.value,
+                phone=phone,
+                home_ward_code=ward_code,
+                travel_limit_km=travel,
+                weekly_hours_cap_minutes=weekly,
+                adjustment=adjustment.value,
+                occupation=occupation,
+                occupation_category=category.value,
+                employer=employer,
+                military_reservist=reservist,
+                warrant_number=warrant,
+                patrol_status=patrol.value if patrol else None,
+                monthly_commitment_minutes=monthly,
+                skills=tuple(skills.get(volunteer_id, ())),
+                preferences=tuple(preferences.get(volunteer_id, ())),
+                availability=tuple(slots.get(volunteer_id, ())),
+                conflicts=tuple(conflicts.get(volunteer_id, ())),
                 blocked_periods=tuple(blocks.get(volunteer_id, ())),
             )
 
@@ -389,13 +529,15 @@ def log_export(session: Session, actor_id: int) -> None:
 def vocabulary(session: Session, task_type_codes: Iterable[str]) -> csv_io.Vocabulary:
     """The values the CSV's coded columns may take: the model enums, known ward codes and task types."""
     return csv_io.Vocabulary(
-        kinds=frozenset(k.value for k in VolunteerKind), statuses=frozenset(s.value for s in VolunteerStatus),
+        kinds=frozenset(k.value for k in VolunteerKind),
+        statuses=frozenset(s.value for s in VolunteerStatus),
         adjustments=frozenset(a.value for a in WorkAdjustment),
         occupation_categories=frozenset(c.value for c in OccupationCategory),
         evidence_statuses=frozenset(e.value for e in EvidenceStatus),
         conflict_categories=frozenset(c.value for c in ConflictCategory),
         block_reasons=frozenset(r.value for r in BlockReason),
-        ward_codes=frozenset(session.scalars(select(Ward.code))), task_type_codes=frozenset(task_type_codes),
+        ward_codes=frozenset(session.scalars(select(Ward.code))),
+        task_type_codes=frozenset(task_type_codes),
         special_kind=VolunteerKind.SPECIAL.value,
     )
 
@@ -407,11 +549,10 @@ def _unusable_password_hash() -> str:
 
 def _chunks(items: list, size: int) -> Iterator[list]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
-def import_volunteers(session: Session, text: str, task_type_codes: Iterable[str],
-                      actor_id: int | None = None) -> int:
+def import_volunteers(session: Session, text: str, task_type_codes: Iterable[str], actor_id: int | None = None) -> int:
     """Create volunteers (with accounts) from CSV text. All or nothing: returns how many were created,
     or raises ImportRefused listing every problem, and nothing is saved.
 
@@ -426,15 +567,19 @@ def import_volunteers(session: Session, text: str, task_type_codes: Iterable[str
             errors.append(csv_io.RowError(by_email[email], f"an account with email address {email} already exists"))
     if errors:
         errors.sort(key=lambda error: error.row)  # stable: within a row, in column order
-        raise ImportRefused(f"Nothing was imported: {len(errors)} problem{'s' if len(errors) != 1 else ''} "
-                            "in the file need fixing.", errors)
+        raise ImportRefused(
+            f"Nothing was imported: {len(errors)} problem{'s' if len(errors) != 1 else ''} in the file need fixing.",
+            errors,
+        )
     records = [record for _, record in parsed.records]
     try:
         count = _insert(session, records)
     except IntegrityError:
         session.rollback()
-        raise ImportRefused("Nothing was imported: the accounts changed while the file was being imported "
-                            "(an email address was taken meanwhile). Try again.") from None
+        raise ImportRefused(
+            "Nothing was imported: the accounts changed while the file was being imported "
+            "(an email address was taken meanwhile). Try again."
+        ) from None
     record_event(session, "volunteers_imported", actor_id, f"{count} volunteer accounts created from CSV")
     session.commit()
     return count
@@ -447,38 +592,81 @@ def _insert(session: Session, records: list[csv_io.VolunteerRecord]) -> int:
     volunteer_ids: list[int] = []
     for chunk in _chunks(records, _BATCH):
         # Core inserts on the tables (not ORM bulk inserts): three times faster at 50,000 rows.
-        user_ids = list(session.scalars(
-            insert(User.__table__).returning(User.__table__.c.id, sort_by_parameter_order=True),
-            [dict(email=r.email, full_name=r.full_name, role=Role.VOLUNTEER, password_hash=password_hash,
-                  created_at=now) for r in chunk]))
+        user_ids = list(
+            session.scalars(
+                insert(User.__table__).returning(User.__table__.c.id, sort_by_parameter_order=True),
+                [
+                    dict(
+                        email=r.email,
+                        full_name=r.full_name,
+                        role=Role.VOLUNTEER,
+                        password_hash=password_hash,
+                        created_at=now,
+                    )
+                    for r in chunk
+                ],
+            )
+        )
         volunteer_ids += session.scalars(
             insert(Volunteer.__table__).returning(Volunteer.__table__.c.id, sort_by_parameter_order=True),
-            [dict(user_id=user_id, kind=VolunteerKind(r.kind), status=VolunteerStatus(r.status), phone=r.phone,
-                  home_ward_id=ward_ids[r.home_ward_code] if r.home_ward_code else None,
-                  travel_limit_km=r.travel_limit_km, weekly_hours_cap_minutes=r.weekly_hours_cap_minutes,
-                  adjustment=WorkAdjustment(r.adjustment), occupation=r.occupation,
-                  occupation_category=OccupationCategory(r.occupation_category), employer=r.employer,
-                  military_reservist=r.military_reservist, warrant_number=r.warrant_number,
-                  patrol_status=PatrolStatus(r.patrol_status) if r.patrol_status else None,
-                  monthly_commitment_minutes=r.monthly_commitment_minutes, created_at=now, updated_at=now,
-                  version=1)
-             for user_id, r in zip(user_ids, chunk, strict=True)])
+            [
+                dict(
+                    user_id=user_id,
+                    kind=VolunteerKind(r.kind),
+                    status=VolunteerStatus(r.status),
+                    phone=r.phone,
+                    home_ward_id=ward_ids[r.home_ward_code] if r.home_ward_code else None,
+                    travel_limit_km=r.travel_limit_km,
+                    weekly_hours_cap_minutes=r.weekly_hours_cap_minutes,
+                    adjustment=WorkAdjustment(r.adjustment),
+                    occupation=r.occupation,
+                    occupation_category=OccupationCategory(r.occupation_category),
+                    employer=r.employer,
+                    military_reservist=r.military_reservist,
+                    warrant_number=r.warrant_number,
+                    patrol_status=PatrolStatus(r.patrol_status) if r.patrol_status else None,
+                    monthly_commitment_minutes=r.monthly_commitment_minutes,
+                    created_at=now,
+                    updated_at=now,
+                    version=1,
+                )
+                for user_id, r in zip(user_ids, chunk, strict=True)
+            ],
+        )
 
     children: dict[type, list[dict]] = defaultdict(list)
     for volunteer_id, r in zip(volunteer_ids, records, strict=True):
-        children[VolunteerSkill] += [dict(
-            volunteer_id=volunteer_id, skill_code=s.code, level=SkillLevel(s.level),
-            evidence_status=EvidenceStatus(s.evidence_status), evidence_body=s.evidence_body,
-            registration_number=s.registration_number, evidence_expires_on=s.evidence_expires_on)
-            for s in r.skills]
+        children[VolunteerSkill] += [
+            dict(
+                volunteer_id=volunteer_id,
+                skill_code=s.code,
+                level=SkillLevel(s.level),
+                evidence_status=EvidenceStatus(s.evidence_status),
+                evidence_body=s.evidence_body,
+                registration_number=s.registration_number,
+                evidence_expires_on=s.evidence_expires_on,
+            )
+            for s in r.skills
+        ]
         children[TaskPreference] += [dict(volunteer_id=volunteer_id, task_type_code=code) for code in r.preferences]
-        children[AvailabilitySlot] += [dict(volunteer_id=volunteer_id, weekday=s.weekday, start_minute=s.start_minute,
-                                            end_minute=s.end_minute) for s in r.availability]
-        children[ConflictDeclaration] += [dict(
-            volunteer_id=volunteer_id, category=ConflictCategory(c.category), organisation=c.organisation,
-            ward_id=ward_ids[c.ward_code] if c.ward_code else None, declared_at=now) for c in r.conflicts]
-        children[BlockedPeriod] += [dict(volunteer_id=volunteer_id, first_day=b.first_day, last_day=b.last_day,
-                                         reason=BlockReason(b.reason)) for b in r.blocked_periods]
+        children[AvailabilitySlot] += [
+            dict(volunteer_id=volunteer_id, weekday=s.weekday, start_minute=s.start_minute, end_minute=s.end_minute)
+            for s in r.availability
+        ]
+        children[ConflictDeclaration] += [
+            dict(
+                volunteer_id=volunteer_id,
+                category=ConflictCategory(c.category),
+                organisation=c.organisation,
+                ward_id=ward_ids[c.ward_code] if c.ward_code else None,
+                declared_at=now,
+            )
+            for c in r.conflicts
+        ]
+        children[BlockedPeriod] += [
+            dict(volunteer_id=volunteer_id, first_day=b.first_day, last_day=b.last_day, reason=BlockReason(b.reason))
+            for b in r.blocked_periods
+        ]
     for model, rows in children.items():
         for chunk in _chunks(rows, 5000):
             session.execute(insert(model.__table__), chunk)

@@ -48,21 +48,41 @@ KIND_CHOICES = [
 
 
 class RegistrationForm(BaseForm):
-    full_name = StringField("Full name", widget=GovTextInput(), validators=[
-        Required("Enter your full name"), Length(max=120, message="Full name must be 120 characters or fewer")])
-    email = StringField("Email address", widget=GovTextInput(), validators=[
-        Required("Enter your email address"),
-        Email(message="Enter an email address in the correct format, like name@example.org",
-              check_deliverability=False),
-        Length(max=254, message="Email address must be 254 characters or fewer")])
-    phone = StringField("UK telephone number", widget=GovTextInput(), validators=[
-        Required("Enter a telephone number"), _PHONE])
-    kind = RadioField("How do you want to volunteer?", widget=GovRadioInput(), choices=KIND_CHOICES,
-                      validators=[Required("Choose how you want to volunteer")])
+    full_name = StringField(
+        "Full name",
+        widget=GovTextInput(),
+        validators=[
+            Required("Enter your full name"),
+            Length(max=120, message="Full name must be 120 characters or fewer"),
+        ],
+    )
+    email = StringField(
+        "Email address",
+        widget=GovTextInput(),
+        validators=[
+            Required("Enter your email address"),
+            Email(
+                message="Enter an email address in the correct format, like name@example.org",
+                check_deliverability=False,
+            ),
+            Length(max=254, message="Email address must be 254 characters or fewer"),
+        ],
+    )
+    phone = StringField(
+        "UK telephone number", widget=GovTextInput(), validators=[Required("Enter a telephone number"), _PHONE]
+    )
+    kind = RadioField(
+        "How do you want to volunteer?",
+        widget=GovRadioInput(),
+        choices=KIND_CHOICES,
+        validators=[Required("Choose how you want to volunteer")],
+    )
     password = PasswordField(
-        "Create a password", widget=GovPasswordInput(),
+        "Create a password",
+        widget=GovPasswordInput(),
         description="At least 12 characters. Three unrelated words work well.",
-        validators=[Required("Create a password")])
+        validators=[Required("Create a password")],
+    )
     submit = SubmitField("Apply", widget=GovSubmitInput())
 
 
@@ -79,8 +99,9 @@ class VersionedForm(BaseForm):
 
 
 class ContactForm(VersionedForm):
-    phone = StringField("UK telephone number", widget=GovTextInput(), validators=[
-        Required("Enter a telephone number"), _PHONE])
+    phone = StringField(
+        "UK telephone number", widget=GovTextInput(), validators=[Required("Enter a telephone number"), _PHONE]
+    )
     submit = SubmitField("Save", widget=GovSubmitInput())
 
 
@@ -95,51 +116,83 @@ class BoroughForm(BaseForm):
 
 
 class HomeWardForm(VersionedForm):
-    ward = RadioField("Home ward", widget=GovRadioInput(), coerce=int,
-                      validators=[Required("Choose your home ward")])
+    ward = RadioField("Home ward", widget=GovRadioInput(), coerce=int, validators=[Required("Choose your home ward")])
     submit = SubmitField("Save home ward", widget=GovSubmitInput())
 
 
 class TravelForm(VersionedForm):
     travel_limit_km = WholeNumberField(
-        "How far will you travel from your home ward, in kilometres?", widget=GovTextInput(),
+        "How far will you travel from your home ward, in kilometres?",
+        widget=GovTextInput(),
         invalid_message="Enter the distance as a whole number of kilometres, like 5",
         description="Straight-line distance. 5 km is about 30 minutes on public transport in inner London.",
-        validators=[Required("Enter how far you will travel"),
-                    NumberRange(min=0, max=200, message="Enter a distance between 0 and 200 km")])
+        validators=[
+            Required("Enter how far you will travel"),
+            NumberRange(min=0, max=200, message="Enter a distance between 0 and 200 km"),
+        ],
+    )
     weekly_hours_cap = WholeNumberField(
-        "Most hours a week you can give", widget=GovTextInput(),
+        "Most hours a week you can give",
+        widget=GovTextInput(),
         invalid_message="Enter the hours as a whole number, like 8",
         description="Including travel. We will never offer you more than this in a week.",
-        validators=[Required("Enter the most hours a week you can give"),
-                    NumberRange(min=1, max=70, message="Enter a number of hours between 1 and 70")])
+        validators=[
+            Required("Enter the most hours a week you can give"),
+            NumberRange(min=1, max=70, message="Enter a number of hours between 1 and 70"),
+        ],
+    )
     submit = SubmitField("Save", widget=GovSubmitInput())
 
 
 class WorkForm(VersionedForm):
-    occupation = StringField("Job title", widget=GovTextInput(), validators=[
-        Optional(), Length(max=120, message="Job title must be 120 characters or fewer")])
-    employer = StringField("Employer", widget=GovTextInput(), validators=[
-        Optional(), Length(max=120, message="Employer must be 120 characters or fewer")])
-    occupation_category = RadioField("Does your work fall into any of these?", widget=GovRadioInput(), choices=[
-        SelectChoice(OccupationCategory.PRIVATE_SECURITY_CYBER.value, "Private security or cyber-security consultancy"),
-        SelectChoice(OccupationCategory.PRIVATE_INVESTIGATION.value, "Private investigation"),
-        SelectChoice(OccupationCategory.NHS_AMBULANCE.value, "NHS or ambulance service"),
-        SelectChoice(OccupationCategory.OTHER.value, "None of these"),
-    ], validators=[Required("Choose whether your work falls into any of these")])
-    adjustment = RadioField("Can you do street duty?", widget=GovRadioInput(), choices=[
-        SelectChoice(WorkAdjustment.NONE.value, "Yes"),
-        SelectChoice(WorkAdjustment.DESK_ONLY.value, "No, desk-based work only"),
-        SelectChoice(WorkAdjustment.REMOTE_ONLY.value, "No, remote work only"),
-    ], validators=[Required("Choose whether you can do street duty")])
-    military_reservist = RadioField("Are you a military reservist?", widget=GovRadioInput(), choices=[
-        SelectChoice("yes", "Yes"), SelectChoice("no", "No")], validators=[Required("Choose yes or no")])
+    occupation = StringField(
+        "Job title",
+        widget=GovTextInput(),
+        validators=[Optional(), Length(max=120, message="Job title must be 120 characters or fewer")],
+    )
+    employer = StringField(
+        "Employer",
+        widget=GovTextInput(),
+        validators=[Optional(), Length(max=120, message="Employer must be 120 characters or fewer")],
+    )
+    occupation_category = RadioField(
+        "Does your work fall into any of these?",
+        widget=GovRadioInput(),
+        choices=[
+            SelectChoice(
+                OccupationCategory.PRIVATE_SECURITY_CYBER.value, "Private security or cyber-security consultancy"
+            ),
+            SelectChoice(OccupationCategory.PRIVATE_INVESTIGATION.value, "Private investigation"),
+            SelectChoice(OccupationCategory.NHS_AMBULANCE.value, "NHS or ambulance service"),
+            SelectChoice(OccupationCategory.OTHER.value, "None of these"),
+        ],
+        validators=[Required("Choose whether your work falls into any of these")],
+    )
+    adjustment = RadioField(
+        "Can you do street duty?",
+        widget=GovRadioInput(),
+        choices=[
+            SelectChoice(WorkAdjustment.NONE.value, "Yes"),
+            SelectChoice(WorkAdjustment.DESK_ONLY.value, "No, desk-based work only"),
+            SelectChoice(WorkAdjustment.REMOTE_ONLY.value, "No, remote work only"),
+        ],
+        validators=[Required("Choose whether you can do street duty")],
+    )
+    military_reservist = RadioField(
+        "Are you a military reservist?",
+        widget=GovRadioInput(),
+        choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No")],
+        validators=[Required("Choose yes or no")],
+    )
     submit = SubmitField("Save", widget=GovSubmitInput())
 
 
 class PreferencesForm(VersionedForm):
-    task_types = SelectMultipleField("Which kinds of task would you like to be offered?",
-                                     widget=GovCheckboxesInput(), description="Select all that apply.")
+    task_types = SelectMultipleField(
+        "Which kinds of task would you like to be offered?",
+        widget=GovCheckboxesInput(),
+        description="Select all that apply.",
+    )
     submit = SubmitField("Save", widget=GovSubmitInput())
 
 
@@ -152,17 +205,29 @@ LEVEL_CHOICES = [
 
 class SkillForm(BaseForm):
     skill = SelectField("Skill", widget=GovSelect(), validators=[Required("Choose a skill")])
-    level = RadioField("Your level", widget=GovRadioInput(), choices=LEVEL_CHOICES,
-                       validators=[Required("Choose your level")])
+    level = RadioField(
+        "Your level", widget=GovRadioInput(), choices=LEVEL_CHOICES, validators=[Required("Choose your level")]
+    )
     registration_number = StringField(
-        "Professional registration number", widget=GovTextInput(),
+        "Professional registration number",
+        widget=GovTextInput(),
         description="Only for registered professions (nurse, paramedic, doctor, youth worker): we check it "
-                    "against the register.",
-        validators=[Optional(), Length(max=40, message="Registration number must be 40 characters or fewer"),
-                    Regexp(r"^[A-Za-z0-9 /-]+$", message="Registration number can only contain letters, numbers, "
-                                                          "spaces, hyphens and slashes")])
-    evidence_expires_on = LondonDateField("Registration renewal date", what="the renewal date",
-                                          description="For example, 31 3 2027", validators=[Optional()])
+        "against the register.",
+        validators=[
+            Optional(),
+            Length(max=40, message="Registration number must be 40 characters or fewer"),
+            Regexp(
+                r"^[A-Za-z0-9 /-]+$",
+                message="Registration number can only contain letters, numbers, spaces, hyphens and slashes",
+            ),
+        ],
+    )
+    evidence_expires_on = LondonDateField(
+        "Registration renewal date",
+        what="the renewal date",
+        description="For example, 31 3 2027",
+        validators=[Optional()],
+    )
     submit = SubmitField("Add skill", widget=GovSubmitInput())
 
 
@@ -173,18 +238,31 @@ def _minutes(value: object) -> int | None:
     return int(value)  # a tampered value raises ValueError, which WTForms reports as an invalid choice
 
 
-WEEKDAY_CHOICES = [SelectChoice(str(i), day) for i, day in enumerate(
-    ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"])]
+WEEKDAY_CHOICES = [
+    SelectChoice(str(i), day)
+    for i, day in enumerate(["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"])
+]
 TIME_CHOICES = [SelectChoice(str(m), f"{m // 60:02d}:{m % 60:02d}") for m in range(0, 24 * 60 + 1, 30)]
 
 
 class WeeklySlotForm(BaseForm):
-    weekday = SelectField("Day", widget=GovSelect(), choices=WEEKDAY_CHOICES, coerce=_minutes,
-                          validators=[Required("Choose a day")])
-    start = SelectField("From", widget=GovSelect(), choices=TIME_CHOICES[:-1], coerce=_minutes,
-                        validators=[Required("Choose a start time")])
-    end = SelectField("Until", widget=GovSelect(), choices=TIME_CHOICES[1:], coerce=_minutes,
-                      validators=[Required("Choose an end time")])
+    weekday = SelectField(
+        "Day", widget=GovSelect(), choices=WEEKDAY_CHOICES, coerce=_minutes, validators=[Required("Choose a day")]
+    )
+    start = SelectField(
+        "From",
+        widget=GovSelect(),
+        choices=TIME_CHOICES[:-1],
+        coerce=_minutes,
+        validators=[Required("Choose a start time")],
+    )
+    end = SelectField(
+        "Until",
+        widget=GovSelect(),
+        choices=TIME_CHOICES[1:],
+        coerce=_minutes,
+        validators=[Required("Choose an end time")],
+    )
     submit = SubmitField("Add time", widget=GovSubmitInput())
 
     def validate_end(self, field) -> None:
@@ -194,13 +272,18 @@ class WeeklySlotForm(BaseForm):
 
 class DateExceptionForm(BaseForm):
     on_date = LondonDateField("Date", what="the date", validators=[Required("Enter the date")])
-    available = RadioField("On this date", widget=GovRadioInput(), choices=[
-        SelectChoice("no", "I am not available"), SelectChoice("yes", "I am available at these times")],
-        validators=[Required("Choose whether you are available")])
-    start = SelectField("From", widget=GovSelect(), coerce=_minutes,
-                        choices=[SelectChoice("", "Not needed"), *TIME_CHOICES[:-1]])
-    end = SelectField("Until", widget=GovSelect(), coerce=_minutes,
-                      choices=[SelectChoice("", "Not needed"), *TIME_CHOICES[1:]])
+    available = RadioField(
+        "On this date",
+        widget=GovRadioInput(),
+        choices=[SelectChoice("no", "I am not available"), SelectChoice("yes", "I am available at these times")],
+        validators=[Required("Choose whether you are available")],
+    )
+    start = SelectField(
+        "From", widget=GovSelect(), coerce=_minutes, choices=[SelectChoice("", "Not needed"), *TIME_CHOICES[:-1]]
+    )
+    end = SelectField(
+        "Until", widget=GovSelect(), coerce=_minutes, choices=[SelectChoice("", "Not needed"), *TIME_CHOICES[1:]]
+    )
     submit = SubmitField("Add date", widget=GovSubmitInput())
 
     def validate_end(self, field) -> None:
@@ -214,10 +297,16 @@ class DateExceptionForm(BaseForm):
 class BlockedPeriodForm(BaseForm):
     first_day = LondonDateField("First day", what="the first day", validators=[Required("Enter the first day")])
     last_day = LondonDateField("Last day", what="the last day", validators=[Required("Enter the last day")])
-    reason = RadioField("Why", widget=GovRadioInput(), choices=[
-        SelectChoice(BlockReason.HOLIDAY.value, "Holiday or away"),
-        SelectChoice(BlockReason.MOBILISATION.value, "Military mobilisation"),
-        SelectChoice(BlockReason.OTHER.value, "Something else")], validators=[Required("Choose why")])
+    reason = RadioField(
+        "Why",
+        widget=GovRadioInput(),
+        choices=[
+            SelectChoice(BlockReason.HOLIDAY.value, "Holiday or away"),
+            SelectChoice(BlockReason.MOBILISATION.value, "Military mobilisation"),
+            SelectChoice(BlockReason.OTHER.value, "Something else"),
+        ],
+        validators=[Required("Choose why")],
+    )
     submit = SubmitField("Add dates", widget=GovSubmitInput())
 
     def validate_last_day(self, field) -> None:
@@ -226,34 +315,61 @@ class BlockedPeriodForm(BaseForm):
 
 
 class ConflictForm(BaseForm):
-    category = RadioField("What kind of connection is it?", widget=GovRadioInput(), choices=[
-        SelectChoice(ConflictCategory.EMPLOYER.value, "My employer"),
-        SelectChoice(ConflictCategory.CLIENT.value, "A client of mine or my employer's"),
-        SelectChoice(ConflictCategory.BUSINESS.value, "A business I own or have an interest in"),
-        SelectChoice(ConflictCategory.SCHOOL.value, "A school I or my family are connected to"),
-        SelectChoice(ConflictCategory.PERSONAL.value, "A personal connection (family, friend, neighbour)"),
-        SelectChoice(ConflictCategory.PLACE.value, "A place (an estate, venue or street)"),
-    ], validators=[Required("Choose what kind of connection it is")])
-    organisation = StringField("Name of the organisation, person or place", widget=GovTextInput(), validators=[
-        Required("Enter the name of the organisation, person or place"),
-        Length(max=160, message="Name must be 160 characters or fewer")])
+    category = RadioField(
+        "What kind of connection is it?",
+        widget=GovRadioInput(),
+        choices=[
+            SelectChoice(ConflictCategory.EMPLOYER.value, "My employer"),
+            SelectChoice(ConflictCategory.CLIENT.value, "A client of mine or my employer's"),
+            SelectChoice(ConflictCategory.BUSINESS.value, "A business I own or have an interest in"),
+            SelectChoice(ConflictCategory.SCHOOL.value, "A school I or my family are connected to"),
+            SelectChoice(ConflictCategory.PERSONAL.value, "A personal connection (family, friend, neighbour)"),
+            SelectChoice(ConflictCategory.PLACE.value, "A place (an estate, venue or street)"),
+        ],
+        validators=[Required("Choose what kind of connection it is")],
+    )
+    organisation = StringField(
+        "Name of the organisation, person or place",
+        widget=GovTextInput(),
+        validators=[
+            Required("Enter the name of the organisation, person or place"),
+            Length(max=160, message="Name must be 160 characters or fewer"),
+        ],
+    )
     ward = SelectField("Ward, if it is in one (optional)", widget=GovSelect(), coerce=int, validate_choice=True)
     submit = SubmitField("Declare", widget=GovSubmitInput())
 
 
 class CircumstancesForm(BaseForm):
-    category = RadioField("What has changed?", widget=GovRadioInput(), choices=[
-        SelectChoice(CircumstanceCategory.NEW_JOB.value, "New job or employer"),
-        SelectChoice(CircumstanceCategory.NEW_ADDRESS.value, "New address"),
-        SelectChoice(CircumstanceCategory.NEW_PARTNER.value, "New partner or someone new living with me"),
-        SelectChoice(CircumstanceCategory.CRIMINAL_INVOLVEMENT.value,
-                     "Arrest, charge, caution, conviction or police investigation"),
-        SelectChoice(CircumstanceCategory.FINANCIAL.value, "Money trouble, such as a CCJ or bankruptcy"),
-        SelectChoice(CircumstanceCategory.OTHER.value, "Something else"),
-    ], validators=[Required("Choose what has changed")])
-    occurred_on = LondonDateField("When did it happen?", what="the date it happened",
-                                  description="For example, 27 3 2026", validators=[Required("Enter when it happened")])
-    details = TextAreaField("Tell us what has changed", widget=GovTextArea(), description=(
-        "Only the vetting team sees this. Give names and dates where they matter."), validators=[
-        Required("Tell us what has changed"), Length(max=2000, message="Details must be 2,000 characters or fewer")])
+    category = RadioField(
+        "What has changed?",
+        widget=GovRadioInput(),
+        choices=[
+            SelectChoice(CircumstanceCategory.NEW_JOB.value, "New job or employer"),
+            SelectChoice(CircumstanceCategory.NEW_ADDRESS.value, "New address"),
+            SelectChoice(CircumstanceCategory.NEW_PARTNER.value, "New partner or someone new living with me"),
+            SelectChoice(
+                CircumstanceCategory.CRIMINAL_INVOLVEMENT.value,
+                "Arrest, charge, caution, conviction or police investigation",
+            ),
+            SelectChoice(CircumstanceCategory.FINANCIAL.value, "Money trouble, such as a CCJ or bankruptcy"),
+            SelectChoice(CircumstanceCategory.OTHER.value, "Something else"),
+        ],
+        validators=[Required("Choose what has changed")],
+    )
+    occurred_on = LondonDateField(
+        "When did it happen?",
+        what="the date it happened",
+        description="For example, 27 3 2026",
+        validators=[Required("Enter when it happened")],
+    )
+    details = TextAreaField(
+        "Tell us what has changed",
+        widget=GovTextArea(),
+        description=("Only the vetting team sees this. Give names and dates where they matter."),
+        validators=[
+            Required("Tell us what has changed"),
+            Length(max=2000, message="Details must be 2,000 characters or fewer"),
+        ],
+    )
     submit = SubmitField("Report the change", widget=GovSubmitInput())

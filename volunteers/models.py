@@ -42,11 +42,13 @@ class OccupationCategory(enum.StrEnum):
 
 
 # Occupations that need a conflict review (or employer permission) before any deployment.
-CONFLICT_REVIEW_OCCUPATIONS = frozenset({
-    OccupationCategory.PRIVATE_SECURITY_CYBER,
-    OccupationCategory.PRIVATE_INVESTIGATION,
-    OccupationCategory.NHS_AMBULANCE,
-})
+CONFLICT_REVIEW_OCCUPATIONS = frozenset(
+    {
+        OccupationCategory.PRIVATE_SECURITY_CYBER,
+        OccupationCategory.PRIVATE_INVESTIGATION,
+        OccupationCategory.NHS_AMBULANCE,
+    }
+)
 
 
 class EvidenceStatus(enum.StrEnum):

@@ -50,27 +50,40 @@ class EditConflict(ProfileError):
     """Someone else saved the same record since this form was opened."""
 
     def __init__(self) -> None:
-        super().__init__("Your profile was changed somewhere else while you were editing. "
-                         "Check the details below and make your change again.")
+        super().__init__(
+            "Your profile was changed somewhere else while you were editing. "
+            "Check the details below and make your change again."
+        )
 
 
 def volunteer_for_user(session: Session, user_id: int) -> Volunteer | None:
     return session.scalar(select(Volunteer).where(Volunteer.user_id == user_id))
 
 
-def register(session: Session, *, full_name: str, email: str, phone: str, kind: VolunteerKind,
-             password: str, monthly_minutes: int = DEFAULT_SPECIAL_MONTHLY_MINUTES) -> Volunteer:
+def register(
+    session: Session,
+    *,
+    full_name: str,
+    email: str,
+    phone: str,
+    kind: VolunteerKind,
+    password: str,
+    monthly_minutes: int = DEFAULT_SPECIAL_MONTHLY_MINUTES,
+) -> Volunteer:
     """Create the account and the application; vetting opens a new-application review.
 
     Until a clearance is granted the volunteer can edit their profile but is never matched.
     """
     try:
-        user = create_account(session, email=email, full_name=full_name, role=Role.VOLUNTEER, password=password,
-                              commit=False)
+        user = create_account(
+            session, email=email, full_name=full_name, role=Role.VOLUNTEER, password=password, commit=False
+        )
     except AccountError as exc:
         raise ProfileError(exc.message, field=exc.field) from exc
     volunteer = Volunteer(
-        user=user, kind=kind, phone=phone.strip(),
+        user=user,
+        kind=kind,
+        phone=phone.strip(),
         monthly_commitment_minutes=monthly_minutes if kind is VolunteerKind.SPECIAL else None,
     )
     session.add(volunteer)
@@ -107,16 +120,25 @@ def set_home_ward(session: Session, volunteer: Volunteer, ward_id: int, expected
     return _save(session, volunteer, expected_version)
 
 
-def update_travel(session: Session, volunteer: Volunteer, *, travel_limit_km: int, weekly_hours: int,
-                  expected_version: int | None) -> Volunteer:
+def update_travel(
+    session: Session, volunteer: Volunteer, *, travel_limit_km: int, weekly_hours: int, expected_version: int | None
+) -> Volunteer:
     volunteer.travel_limit_km = travel_limit_km
     volunteer.weekly_hours_cap_minutes = weekly_hours * 60
     return _save(session, volunteer, expected_version)
 
 
-def update_work(session: Session, volunteer: Volunteer, *, occupation: str, employer: str,
-                category: OccupationCategory, adjustment: WorkAdjustment, military_reservist: bool,
-                expected_version: int | None) -> Volunteer:
+def update_work(
+    session: Session,
+    volunteer: Volunteer,
+    *,
+    occupation: str,
+    employer: str,
+    category: OccupationCategory,
+    adjustment: WorkAdjustment,
+    military_reservist: bool,
+    expected_version: int | None,
+) -> Volunteer:
     volunteer.occupation = occupation.strip()
     volunteer.employer = employer.strip()
     volunteer.occupation_category = category
@@ -125,8 +147,13 @@ def update_work(session: Session, volunteer: Volunteer, *, occupation: str, empl
     return _save(session, volunteer, expected_version)
 
 
-def set_preferences(session: Session, volunteer: Volunteer, task_type_codes: list[str], known_codes: set[str],
-                    expected_version: int | None) -> Volunteer:
+def set_preferences(
+    session: Session,
+    volunteer: Volunteer,
+    task_type_codes: list[str],
+    known_codes: set[str],
+    expected_version: int | None,
+) -> Volunteer:
     unknown = set(task_type_codes) - known_codes
     if unknown:
         raise ProfileError("Choose task types from the list", field="task_types")
@@ -138,26 +165,40 @@ def set_preferences(session: Session, volunteer: Volunteer, task_type_codes: lis
 
 # ---- Skills -------------------------------------------------------------------------------------
 
-def add_skill(session: Session, volunteer: Volunteer, *, skill_code: str, level: SkillLevel,
-              registration_number: str | None, evidence_expires_on: dt.date | None, today: dt.date) -> VolunteerSkill:
+
+def add_skill(
+    session: Session,
+    volunteer: Volunteer,
+    *,
+    skill_code: str,
+    level: SkillLevel,
+    registration_number: str | None,
+    evidence_expires_on: dt.date | None,
+    today: dt.date,
+) -> VolunteerSkill:
     """Add a skill. A registered profession needs its registration number and renewal date, and waits for a
     coordinator to check the register before it counts for matching."""
     skill = SKILLS_BY_CODE.get(skill_code)
     if skill is None:
         raise ProfileError("Choose a skill from the list", field="skill")
     if any(held.skill_code == skill_code for held in volunteer.skills):
-        raise ProfileError(f"You already have {skill.name}. Remove it first to change its level or evidence",
-                           field="skill")
+        raise ProfileError(
+            f"You already have {skill.name}. Remove it first to change its level or evidence", field="skill"
+        )
     if skill.evidence_required:
         if not registration_number:
             raise ProfileError(f"Enter your {skill.evidence_body} registration number", field="registration_number")
         if evidence_expires_on is None:
             raise ProfileError("Enter the date your registration is due for renewal", field="evidence_expires_on")
         if evidence_expires_on < today:
-            raise ProfileError("The renewal date must be today or in the future: an expired registration "
-                               "cannot be used", field="evidence_expires_on")
+            raise ProfileError(
+                "The renewal date must be today or in the future: an expired registration cannot be used",
+                field="evidence_expires_on",
+            )
     held = VolunteerSkill(
-        volunteer_id=volunteer.id, skill_code=skill_code, level=level,
+        volunteer_id=volunteer.id,
+        skill_code=skill_code,
+        level=level,
         evidence_body=skill.evidence_body if skill.evidence_required else None,
         registration_number=registration_number.strip().upper() if skill.evidence_required else None,
         evidence_expires_on=evidence_expires_on if skill.evidence_required else None,
@@ -183,36 +224,61 @@ class NotFound(Exception):
 
 # ---- Availability -------------------------------------------------------------------------------
 
+
 def add_weekly_slot(session: Session, volunteer: Volunteer, *, weekday: int, start: int, end: int) -> AvailabilitySlot:
     new = Window(weekday, start, end)
     for slot in session.scalars(select(AvailabilitySlot).where(AvailabilitySlot.volunteer_id == volunteer.id)):
         if overlaps(new, Window(slot.weekday, slot.start_minute, slot.end_minute)):
-            raise ProfileError(f"This overlaps {clock(slot.start_minute)} to {clock(slot.end_minute)} on "
-                               f"{WEEKDAYS[weekday]}, which you already have", field="start")
+            raise ProfileError(
+                f"This overlaps {clock(slot.start_minute)} to {clock(slot.end_minute)} on "
+                f"{WEEKDAYS[weekday]}, which you already have",
+                field="start",
+            )
     slot = AvailabilitySlot(volunteer_id=volunteer.id, weekday=weekday, start_minute=start, end_minute=end)
     session.add(slot)
     session.commit()
     return slot
 
 
-def add_date_exception(session: Session, volunteer: Volunteer, *, on_date: dt.date, available: bool,
-                       start: int | None, end: int | None, today: dt.date) -> AvailabilityException:
+def add_date_exception(
+    session: Session,
+    volunteer: Volunteer,
+    *,
+    on_date: dt.date,
+    available: bool,
+    start: int | None,
+    end: int | None,
+    today: dt.date,
+) -> AvailabilityException:
     if on_date < today:
         raise ProfileError("The date must be today or in the future", field="on_date")
-    row = AvailabilityException(volunteer_id=volunteer.id, on_date=on_date, available=available,
-                                start_minute=start if available else None, end_minute=end if available else None)
+    row = AvailabilityException(
+        volunteer_id=volunteer.id,
+        on_date=on_date,
+        available=available,
+        start_minute=start if available else None,
+        end_minute=end if available else None,
+    )
     session.add(row)
     session.commit()
     return row
 
 
-def add_blocked_period(session: Session, volunteer: Volunteer, *, first_day: dt.date, last_day: dt.date,
-                       reason: BlockReason, today: dt.date) -> BlockedPeriod:
+def add_blocked_period(
+    session: Session,
+    volunteer: Volunteer,
+    *,
+    first_day: dt.date,
+    last_day: dt.date,
+    reason: BlockReason,
+    today: dt.date,
+) -> BlockedPeriod:
     if last_day < today:
         raise ProfileError("These dates are in the past", field="last_day")
     if (last_day - first_day).days > 730:
-        raise ProfileError("A blocked period can be at most 2 years; you can pause your volunteering instead",
-                           field="last_day")
+        raise ProfileError(
+            "A blocked period can be at most 2 years; you can pause your volunteering instead", field="last_day"
+        )
     row = BlockedPeriod(volunteer_id=volunteer.id, first_day=first_day, last_day=last_day, reason=reason)
     session.add(row)
     session.commit()
@@ -221,24 +287,35 @@ def add_blocked_period(session: Session, volunteer: Volunteer, *, first_day: dt.
 
 # ---- Declarations -------------------------------------------------------------------------------
 
-def declare_conflict(session: Session, volunteer: Volunteer, *, category: ConflictCategory, organisation: str,
-                     ward_id: int | None) -> ConflictDeclaration:
+
+def declare_conflict(
+    session: Session, volunteer: Volunteer, *, category: ConflictCategory, organisation: str, ward_id: int | None
+) -> ConflictDeclaration:
     if ward_id is not None and session.get(Ward, ward_id) is None:
         raise ProfileError("Choose a ward from the list", field="ward")
-    row = ConflictDeclaration(volunteer_id=volunteer.id, category=category, organisation=organisation.strip(),
-                              ward_id=ward_id)
+    row = ConflictDeclaration(
+        volunteer_id=volunteer.id, category=category, organisation=organisation.strip(), ward_id=ward_id
+    )
     session.add(row)
     session.commit()
     return row
 
 
-def report_circumstances(session: Session, volunteer: Volunteer, *, category: CircumstanceCategory,
-                         occurred_on: dt.date, details: str, today: dt.date) -> CircumstanceReport:
+def report_circumstances(
+    session: Session,
+    volunteer: Volunteer,
+    *,
+    category: CircumstanceCategory,
+    occurred_on: dt.date,
+    details: str,
+    today: dt.date,
+) -> CircumstanceReport:
     """Record a change of circumstances; vetting opens a triggered review in the same transaction."""
     if occurred_on > today:
         raise ProfileError("The date must be today or in the past", field="occurred_on")
-    report = CircumstanceReport(volunteer_id=volunteer.id, category=category, occurred_on=occurred_on,
-                                details=details.strip())
+    report = CircumstanceReport(
+        volunteer_id=volunteer.id, category=category, occurred_on=occurred_on, details=details.strip()
+    )
     session.add(report)
     session.flush()
     events.circumstances_reported.send(report, session=session)

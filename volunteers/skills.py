@@ -87,7 +87,6 @@ class SkillFamily(enum.StrEnum):
     OTHER = "other"
 
 
-
 @dataclass(frozen=True)
 class Skill:
     """A skill a volunteer may hold. Professional skills need evidence a coordinator verifies."""

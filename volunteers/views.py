@@ -73,8 +73,12 @@ def apply():
         db = get_session()
         try:
             services.register(
-                db, full_name=form.full_name.data, email=form.email.data, phone=form.phone.data,
-                kind=VolunteerKind(form.kind.data), password=form.password.data,
+                db,
+                full_name=form.full_name.data,
+                email=form.email.data,
+                phone=form.phone.data,
+                kind=VolunteerKind(form.kind.data),
+                password=form.password.data,
             )
         except services.ProfileError as exc:
             getattr(form, exc.field or "email").errors.append(exc.message)
@@ -83,8 +87,9 @@ def apply():
             session.clear()
             login_user(user)
             session[SESSION_TOKEN_KEY] = token
-            flash("Application received. A vetting officer will review it; meanwhile, complete your profile.",
-                  "success")
+            flash(
+                "Application received. A vetting officer will review it; meanwhile, complete your profile.", "success"
+            )
             return redirect(url_for("volunteers.profile"))
     return render_template("volunteers/apply.html", form=form)
 
@@ -94,8 +99,11 @@ def apply():
 def profile():
     volunteer = _own_volunteer()
     names = task_type_names()
-    return render_template("volunteers/profile.html", volunteer=volunteer,
-                           preferences=[names.get(p.task_type_code, p.task_type_code) for p in volunteer.preferences])
+    return render_template(
+        "volunteers/profile.html",
+        volunteer=volunteer,
+        preferences=[names.get(p.task_type_code, p.task_type_code) for p in volunteer.preferences],
+    )
 
 
 def _versioned(form, volunteer: Volunteer) -> None:
@@ -127,9 +135,15 @@ def _edit(form, volunteer: Volunteer, save, template: str, **context):
 def edit_contact():
     volunteer = _own_volunteer()
     form = ContactForm(obj=volunteer) if request.method == "GET" else ContactForm()
-    return _edit(form, volunteer, lambda: services.update_contact(
-        get_session(), volunteer, phone=form.phone.data, expected_version=form.expected_version()),
-        "volunteers/edit.html", title="Your contact details")
+    return _edit(
+        form,
+        volunteer,
+        lambda: services.update_contact(
+            get_session(), volunteer, phone=form.phone.data, expected_version=form.expected_version()
+        ),
+        "volunteers/edit.html",
+        title="Your contact details",
+    )
 
 
 @bp.route("/profile/home-ward", methods=["GET", "POST"])
@@ -148,13 +162,20 @@ def edit_home_ward():
     chooser.borough.choices = choices
     borough = db.get(Borough, borough_id)
     form = HomeWardForm()
-    form.ward.choices = [SelectChoice(str(w.id), w.name) for w in db.scalars(
-        select(Ward).where(Ward.borough_id == borough_id).order_by(Ward.name))]
+    form.ward.choices = [
+        SelectChoice(str(w.id), w.name)
+        for w in db.scalars(select(Ward).where(Ward.borough_id == borough_id).order_by(Ward.name))
+    ]
     if request.method == "GET" and volunteer.home_ward_id:
         form.ward.data = volunteer.home_ward_id
-    return _edit(form, volunteer, lambda: services.set_home_ward(
-        db, volunteer, form.ward.data, expected_version=form.expected_version()),
-        "volunteers/edit_home_ward.html", chooser=chooser, borough=borough)
+    return _edit(
+        form,
+        volunteer,
+        lambda: services.set_home_ward(db, volunteer, form.ward.data, expected_version=form.expected_version()),
+        "volunteers/edit_home_ward.html",
+        chooser=chooser,
+        borough=borough,
+    )
 
 
 @bp.route("/profile/travel", methods=["GET", "POST"])
@@ -165,9 +186,19 @@ def edit_travel():
     if request.method == "GET":
         form.travel_limit_km.data = volunteer.travel_limit_km
         form.weekly_hours_cap.data = volunteer.weekly_hours_cap_minutes // 60
-    return _edit(form, volunteer, lambda: services.update_travel(
-        get_session(), volunteer, travel_limit_km=form.travel_limit_km.data, weekly_hours=form.weekly_hours_cap.data,
-        expected_version=form.expected_version()), "volunteers/edit.html", title="Travel and hours")
+    return _edit(
+        form,
+        volunteer,
+        lambda: services.update_travel(
+            get_session(),
+            volunteer,
+            travel_limit_km=form.travel_limit_km.data,
+            weekly_hours=form.weekly_hours_cap.data,
+            expected_version=form.expected_version(),
+        ),
+        "volunteers/edit.html",
+        title="Travel and hours",
+    )
 
 
 @bp.route("/profile/work", methods=["GET", "POST"])
@@ -181,11 +212,22 @@ def edit_work():
         form.occupation_category.data = volunteer.occupation_category.value
         form.adjustment.data = volunteer.adjustment.value
         form.military_reservist.data = "yes" if volunteer.military_reservist else "no"
-    return _edit(form, volunteer, lambda: services.update_work(
-        get_session(), volunteer, occupation=form.occupation.data or "", employer=form.employer.data or "",
-        category=OccupationCategory(form.occupation_category.data), adjustment=WorkAdjustment(form.adjustment.data),
-        military_reservist=form.military_reservist.data == "yes", expected_version=form.expected_version()),
-        "volunteers/edit.html", title="Your work")
+    return _edit(
+        form,
+        volunteer,
+        lambda: services.update_work(
+            get_session(),
+            volunteer,
+            occupation=form.occupation.data or "",
+            employer=form.employer.data or "",
+            category=OccupationCategory(form.occupation_category.data),
+            adjustment=WorkAdjustment(form.adjustment.data),
+            military_reservist=form.military_reservist.data == "yes",
+            expected_version=form.expected_version(),
+        ),
+        "volunteers/edit.html",
+        title="Your work",
+    )
 
 
 @bp.route("/profile/preferences", methods=["GET", "POST"])
@@ -197,9 +239,15 @@ def edit_preferences():
     form.task_types.choices = [SelectChoice(code, name) for code, name in names.items()]
     if request.method == "GET":
         form.task_types.data = [p.task_type_code for p in volunteer.preferences]
-    return _edit(form, volunteer, lambda: services.set_preferences(
-        get_session(), volunteer, form.task_types.data or [], set(names), expected_version=form.expected_version()),
-        "volunteers/edit.html", title="Tasks you would like")
+    return _edit(
+        form,
+        volunteer,
+        lambda: services.set_preferences(
+            get_session(), volunteer, form.task_types.data or [], set(names), expected_version=form.expected_version()
+        ),
+        "volunteers/edit.html",
+        title="Tasks you would like",
+    )
 
 
 def home_context(user) -> dict:
@@ -250,12 +298,14 @@ def _save_or_show(form, save, success: str, endpoint: str, template: str, **cont
 
 # ---- Skills -------------------------------------------------------------------------------------
 
+
 @bp.route("/profile/skills")
 @allow(Role.VOLUNTEER)
 def skills():
     volunteer = _own_volunteer()
-    return render_template("volunteers/skills.html", volunteer=volunteer, catalogue=SKILLS_BY_CODE,
-                           today=london_today())
+    return render_template(
+        "volunteers/skills.html", volunteer=volunteer, catalogue=SKILLS_BY_CODE, today=london_today()
+    )
 
 
 @bp.route("/profile/skills/add", methods=["GET", "POST"])
@@ -264,13 +314,24 @@ def add_skill():
     volunteer = _own_volunteer()
     form = SkillForm()
     form.skill.choices = [SelectChoice("", "Choose a skill")] + [
-        SelectChoice(s.code, f"{s.name} ({s.family.value})") for s in SKILLS]
-    return _save_or_show(form, lambda: services.add_skill(
-        get_session(), volunteer, skill_code=form.skill.data, level=SkillLevel(form.level.data),
-        registration_number=form.registration_number.data or None,
-        evidence_expires_on=form.evidence_expires_on.data, today=london_today()),
-        "Skill added.", "volunteers.skills", "volunteers/add_skill.html", professional=[
-            s for s in SKILLS if s.evidence_required])
+        SelectChoice(s.code, f"{s.name} ({s.family.value})") for s in SKILLS
+    ]
+    return _save_or_show(
+        form,
+        lambda: services.add_skill(
+            get_session(),
+            volunteer,
+            skill_code=form.skill.data,
+            level=SkillLevel(form.level.data),
+            registration_number=form.registration_number.data or None,
+            evidence_expires_on=form.evidence_expires_on.data,
+            today=london_today(),
+        ),
+        "Skill added.",
+        "volunteers.skills",
+        "volunteers/add_skill.html",
+        professional=[s for s in SKILLS if s.evidence_required],
+    )
 
 
 @bp.route("/profile/skills/<int:item_id>/remove", methods=["POST"])
@@ -281,22 +342,46 @@ def remove_skill(item_id: int):
 
 # ---- Availability -------------------------------------------------------------------------------
 
+
 @bp.route("/profile/availability")
 @allow(Role.VOLUNTEER)
 def availability():
     volunteer = _own_volunteer()
     db = get_session()
-    slots = list(db.scalars(select(AvailabilitySlot).where(AvailabilitySlot.volunteer_id == volunteer.id)
-                            .order_by(AvailabilitySlot.weekday, AvailabilitySlot.start_minute)))
+    slots = list(
+        db.scalars(
+            select(AvailabilitySlot)
+            .where(AvailabilitySlot.volunteer_id == volunteer.id)
+            .order_by(AvailabilitySlot.weekday, AvailabilitySlot.start_minute)
+        )
+    )
     today = london_today()
-    dates = list(db.scalars(select(AvailabilityException).where(
-        AvailabilityException.volunteer_id == volunteer.id, AvailabilityException.on_date >= today)
-        .order_by(AvailabilityException.on_date)))
-    blocks = list(db.scalars(select(BlockedPeriod).where(
-        BlockedPeriod.volunteer_id == volunteer.id, BlockedPeriod.last_day >= today).order_by(BlockedPeriod.first_day)))
+    dates = list(
+        db.scalars(
+            select(AvailabilityException)
+            .where(AvailabilityException.volunteer_id == volunteer.id, AvailabilityException.on_date >= today)
+            .order_by(AvailabilityException.on_date)
+        )
+    )
+    blocks = list(
+        db.scalars(
+            select(BlockedPeriod)
+            .where(BlockedPeriod.volunteer_id == volunteer.id, BlockedPeriod.last_day >= today)
+            .order_by(BlockedPeriod.first_day)
+        )
+    )
     grid = week_grid(Window(s.weekday, s.start_minute, s.end_minute) for s in slots)
-    return render_template("volunteers/availability.html", volunteer=volunteer, slots=slots, dates=dates,
-                           blocks=blocks, grid=grid, periods=PERIODS, weekdays=WEEKDAYS, clock=clock)
+    return render_template(
+        "volunteers/availability.html",
+        volunteer=volunteer,
+        slots=slots,
+        dates=dates,
+        blocks=blocks,
+        grid=grid,
+        periods=PERIODS,
+        weekdays=WEEKDAYS,
+        clock=clock,
+    )
 
 
 @bp.route("/profile/availability/weekly/add", methods=["GET", "POST"])
@@ -304,10 +389,17 @@ def availability():
 def add_weekly_slot():
     volunteer = _own_volunteer()
     form = WeeklySlotForm()
-    return _save_or_show(form, lambda: services.add_weekly_slot(
-        get_session(), volunteer, weekday=form.weekday.data, start=form.start.data, end=form.end.data),
-        "Time added to your week.", "volunteers.availability", "volunteers/form_page.html",
-        title="Add a regular time", back=url_for("volunteers.availability"))
+    return _save_or_show(
+        form,
+        lambda: services.add_weekly_slot(
+            get_session(), volunteer, weekday=form.weekday.data, start=form.start.data, end=form.end.data
+        ),
+        "Time added to your week.",
+        "volunteers.availability",
+        "volunteers/form_page.html",
+        title="Add a regular time",
+        back=url_for("volunteers.availability"),
+    )
 
 
 @bp.route("/profile/availability/weekly/<int:item_id>/remove", methods=["POST"])
@@ -321,12 +413,23 @@ def remove_weekly_slot(item_id: int):
 def add_date_exception():
     volunteer = _own_volunteer()
     form = DateExceptionForm()
-    return _save_or_show(form, lambda: services.add_date_exception(
-        get_session(), volunteer, on_date=form.on_date.data, available=form.available.data == "yes",
-        start=form.start.data, end=form.end.data,
-        today=london_today()),
-        "Date added.", "volunteers.availability", "volunteers/form_page.html",
-        title="Add a date that is different", back=url_for("volunteers.availability"))
+    return _save_or_show(
+        form,
+        lambda: services.add_date_exception(
+            get_session(),
+            volunteer,
+            on_date=form.on_date.data,
+            available=form.available.data == "yes",
+            start=form.start.data,
+            end=form.end.data,
+            today=london_today(),
+        ),
+        "Date added.",
+        "volunteers.availability",
+        "volunteers/form_page.html",
+        title="Add a date that is different",
+        back=url_for("volunteers.availability"),
+    )
 
 
 @bp.route("/profile/availability/dates/<int:item_id>/remove", methods=["POST"])
@@ -340,11 +443,22 @@ def remove_date_exception(item_id: int):
 def add_blocked_period():
     volunteer = _own_volunteer()
     form = BlockedPeriodForm()
-    return _save_or_show(form, lambda: services.add_blocked_period(
-        get_session(), volunteer, first_day=form.first_day.data, last_day=form.last_day.data,
-        reason=BlockReason(form.reason.data), today=london_today()),
-        "Dates added: you will not be offered anything then.", "volunteers.availability",
-        "volunteers/form_page.html", title="Add dates you cannot volunteer", back=url_for("volunteers.availability"))
+    return _save_or_show(
+        form,
+        lambda: services.add_blocked_period(
+            get_session(),
+            volunteer,
+            first_day=form.first_day.data,
+            last_day=form.last_day.data,
+            reason=BlockReason(form.reason.data),
+            today=london_today(),
+        ),
+        "Dates added: you will not be offered anything then.",
+        "volunteers.availability",
+        "volunteers/form_page.html",
+        title="Add dates you cannot volunteer",
+        back=url_for("volunteers.availability"),
+    )
 
 
 @bp.route("/profile/availability/blocked/<int:item_id>/remove", methods=["POST"])
@@ -355,12 +469,18 @@ def remove_blocked_period(item_id: int):
 
 # ---- Conflicts of interest ----------------------------------------------------------------------
 
+
 @bp.route("/profile/conflicts")
 @allow(Role.VOLUNTEER)
 def conflicts():
     volunteer = _own_volunteer()
-    declared = list(get_session().scalars(select(ConflictDeclaration).where(
-        ConflictDeclaration.volunteer_id == volunteer.id).order_by(ConflictDeclaration.declared_at)))
+    declared = list(
+        get_session().scalars(
+            select(ConflictDeclaration)
+            .where(ConflictDeclaration.volunteer_id == volunteer.id)
+            .order_by(ConflictDeclaration.declared_at)
+        )
+    )
     return render_template("volunteers/conflicts.html", volunteer=volunteer, declared=declared)
 
 
@@ -371,13 +491,26 @@ def add_conflict():
     db = get_session()
     form = ConflictForm()
     form.ward.choices = [SelectChoice("0", "Not in a particular ward")] + [
-        SelectChoice(str(ward_id), f"{name}, {borough}") for ward_id, name, borough in db.execute(
-            select(Ward.id, Ward.name, Borough.name).join(Borough).order_by(Borough.name, Ward.name))]
-    return _save_or_show(form, lambda: services.declare_conflict(
-        db, volunteer, category=ConflictCategory(form.category.data), organisation=form.organisation.data,
-        ward_id=form.ward.data or None),
-        "Declaration added: you will not be offered work involving it.", "volunteers.conflicts",
-        "volunteers/form_page.html", title="Declare a conflict of interest", back=url_for("volunteers.conflicts"))
+        SelectChoice(str(ward_id), f"{name}, {borough}")
+        for ward_id, name, borough in db.execute(
+            select(Ward.id, Ward.name, Borough.name).join(Borough).order_by(Borough.name, Ward.name)
+        )
+    ]
+    return _save_or_show(
+        form,
+        lambda: services.declare_conflict(
+            db,
+            volunteer,
+            category=ConflictCategory(form.category.data),
+            organisation=form.organisation.data,
+            ward_id=form.ward.data or None,
+        ),
+        "Declaration added: you will not be offered work involving it.",
+        "volunteers.conflicts",
+        "volunteers/form_page.html",
+        title="Declare a conflict of interest",
+        back=url_for("volunteers.conflicts"),
+    )
 
 
 @bp.route("/profile/conflicts/<int:item_id>/remove", methods=["POST"])
@@ -388,17 +521,33 @@ def remove_conflict(item_id: int):
 
 # ---- Change of circumstances --------------------------------------------------------------------
 
+
 @bp.route("/profile/circumstances", methods=["GET", "POST"])
 @allow(Role.VOLUNTEER)
 def circumstances():
     volunteer = _own_volunteer()
     db = get_session()
     form = CircumstancesForm()
-    reports = list(db.scalars(select(CircumstanceReport).where(CircumstanceReport.volunteer_id == volunteer.id)
-                              .order_by(CircumstanceReport.reported_at.desc())))
-    return _save_or_show(form, lambda: services.report_circumstances(
-        db, volunteer, category=CircumstanceCategory(form.category.data), occurred_on=form.occurred_on.data,
-        details=form.details.data, today=london_today()),
+    reports = list(
+        db.scalars(
+            select(CircumstanceReport)
+            .where(CircumstanceReport.volunteer_id == volunteer.id)
+            .order_by(CircumstanceReport.reported_at.desc())
+        )
+    )
+    return _save_or_show(
+        form,
+        lambda: services.report_circumstances(
+            db,
+            volunteer,
+            category=CircumstanceCategory(form.category.data),
+            occurred_on=form.occurred_on.data,
+            details=form.details.data,
+            today=london_today(),
+        ),
         "Thank you. The vetting team will review the change and contact you if they need more.",
-        "volunteers.circumstances", "volunteers/circumstances.html", reports=reports,
-        vetting=vetting_view(volunteer))
+        "volunteers.circumstances",
+        "volunteers/circumstances.html",
+        reports=reports,
+        vetting=vetting_view(volunteer),
+    )

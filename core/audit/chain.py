@@ -62,8 +62,18 @@ class ChainEntry:
     id: int | None = None
 
 
-def compute_mac(key: bytes, *, seq: int, at: dt.datetime, actor_id: int | None, action: str,
-                subject_type: str, subject_id: str, detail: str, prev_mac: str) -> str:
+def compute_mac(
+    key: bytes,
+    *,
+    seq: int,
+    at: dt.datetime,
+    actor_id: int | None,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    detail: str,
+    prev_mac: str,
+) -> str:
     """The hex HMAC-SHA256 of one entry's fields and the previous entry's MAC."""
     if not key:
         raise ValueError("the audit HMAC key is empty")
@@ -77,9 +87,17 @@ def compute_mac(key: bytes, *, seq: int, at: dt.datetime, actor_id: int | None, 
 
 def entry_mac(key: bytes, entry: ChainEntry) -> str:
     """What ``entry.mac`` should be, given its fields (its own ``mac`` is ignored)."""
-    return compute_mac(key, seq=entry.seq, at=entry.at, actor_id=entry.actor_id, action=entry.action,
-                       subject_type=entry.subject_type, subject_id=entry.subject_id, detail=entry.detail,
-                       prev_mac=entry.prev_mac)
+    return compute_mac(
+        key,
+        seq=entry.seq,
+        at=entry.at,
+        actor_id=entry.actor_id,
+        action=entry.action,
+        subject_type=entry.subject_type,
+        subject_id=entry.subject_id,
+        detail=entry.detail,
+        prev_mac=entry.prev_mac,
+    )
 
 
 @dataclass(frozen=True)
@@ -112,8 +130,11 @@ class ChainVerifier:
         self.checked += 1
         if entry.seq != self._expected_seq:
             if entry.seq > self._expected_seq:
-                missing = (f"seq={self._expected_seq}" if entry.seq == self._expected_seq + 1
-                           else f"seq={self._expected_seq}..{entry.seq - 1}")
+                missing = (
+                    f"seq={self._expected_seq}"
+                    if entry.seq == self._expected_seq + 1
+                    else f"seq={self._expected_seq}..{entry.seq - 1}"
+                )
                 return f"gap in seq: entry {missing} is missing"
             return f"gap in seq: expected seq={self._expected_seq}, found seq={entry.seq}"
         if not hmac.compare_digest(entry_mac(self._key, entry), entry.mac):
@@ -135,6 +156,5 @@ def verify_chain(entries: Iterable[ChainEntry], key: bytes) -> VerifyResult:
     for entry in entries:
         reason = verifier.check(entry)
         if reason is not None:
-            return VerifyResult(ok=False, checked=verifier.checked, bad_seq=entry.seq, bad_id=entry.id,
-                                reason=reason)
+            return VerifyResult(ok=False, checked=verifier.checked, bad_seq=entry.seq, bad_id=entry.id, reason=reason)
     return VerifyResult(ok=True, checked=verifier.checked)

@@ -41,6 +41,15 @@ class AuditEntry(Base):
     mac: Mapped[str] = mapped_column(String(64))
 
     def to_chain_entry(self) -> ChainEntry:
-        return ChainEntry(seq=self.seq, at=self.at, actor_id=self.actor_id, action=self.action,
-                          subject_type=self.subject_type, subject_id=self.subject_id, detail=self.detail,
-                          prev_mac=self.prev_mac, mac=self.mac, id=self.id)
+        return ChainEntry(
+            seq=self.seq,
+            at=self.at,
+            actor_id=self.actor_id,
+            action=self.action,
+            subject_type=self.subject_type,
+            subject_id=self.subject_id,
+            detail=self.detail,
+            prev_mac=self.prev_mac,
+            mac=self.mac,
+            id=self.id,
+        )

@@ -49,8 +49,17 @@ def _lock_chain(session: Session) -> None:
         session.execute(text("UPDATE audit_log SET seq = seq WHERE 0 = 1"))
 
 
-def record(session: Session, *, actor_id: int | None, action: str, subject_type: str, subject_id: str | int,
-           detail: Mapping | None = None, key: bytes, at: dt.datetime | None = None) -> AuditEntry:
+def record(
+    session: Session,
+    *,
+    actor_id: int | None,
+    action: str,
+    subject_type: str,
+    subject_id: str | int,
+    detail: Mapping | None = None,
+    key: bytes,
+    at: dt.datetime | None = None,
+) -> AuditEntry:
     """Append an entry to the audit log **in the caller's transaction** (this does not commit).
 
     ``actor_id`` is the user who acted, or None for the system. ``action`` is a short dotted name
@@ -70,10 +79,28 @@ def record(session: Session, *, actor_id: int | None, action: str, subject_type:
     seq, prev_mac = (last.seq + 1, last.mac) if last is not None else (1, GENESIS_MAC)
     # Microseconds are kept by both backends, so the time read back is the time that was MAC'd.
     at = at or utcnow()
-    mac = compute_mac(key, seq=seq, at=at, actor_id=actor_id, action=action, subject_type=subject_type,
-                      subject_id=subject_id, detail=detail_text, prev_mac=prev_mac)
-    entry = AuditEntry(seq=seq, at=at, actor_id=actor_id, action=action, subject_type=subject_type,
-                       subject_id=subject_id, detail=detail_text, prev_mac=prev_mac, mac=mac)
+    mac = compute_mac(
+        key,
+        seq=seq,
+        at=at,
+        actor_id=actor_id,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        detail=detail_text,
+        prev_mac=prev_mac,
+    )
+    entry = AuditEntry(
+        seq=seq,
+        at=at,
+        actor_id=actor_id,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        detail=detail_text,
+        prev_mac=prev_mac,
+        mac=mac,
+    )
     session.add(entry)
     session.flush()
     return entry
@@ -81,9 +108,18 @@ def record(session: Session, *, actor_id: int | None, action: str, subject_type:
 
 def _stream(session: Session, batch_size: int) -> Iterator[ChainEntry]:
     """Every entry in seq order, fetched ``batch_size`` rows at a time (keyset pagination)."""
-    columns = (AuditEntry.id, AuditEntry.seq, AuditEntry.at, AuditEntry.actor_id, AuditEntry.action,
-               AuditEntry.subject_type, AuditEntry.subject_id, AuditEntry.detail, AuditEntry.prev_mac,
-               AuditEntry.mac)
+    columns = (
+        AuditEntry.id,
+        AuditEntry.seq,
+        AuditEntry.at,
+        AuditEntry.actor_id,
+        AuditEntry.action,
+        AuditEntry.subject_type,
+        AuditEntry.subject_id,
+        AuditEntry.detail,
+        AuditEntry.prev_mac,
+        AuditEntry.mac,
+    )
     after = 0
     while True:
         rows = session.execute(

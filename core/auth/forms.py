@@ -50,8 +50,10 @@ class StaffAccountForm(BaseForm):
         widget=GovTextInput(),
         validators=[
             Required("Enter an email address"),
-            Email(message="Enter an email address in the correct format, like name@example.org",
-                  check_deliverability=False),
+            Email(
+                message="Enter an email address in the correct format, like name@example.org",
+                check_deliverability=False,
+            ),
             Length(max=254, message="Email address must be 254 characters or fewer"),
         ],
     )

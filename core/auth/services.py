@@ -79,8 +79,9 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def sign_in(session: Session, email: str, password: str, policy: SessionPolicy,
-            now: dt.datetime | None = None) -> tuple[User, str]:
+def sign_in(
+    session: Session, email: str, password: str, policy: SessionPolicy, now: dt.datetime | None = None
+) -> tuple[User, str]:
     """Check the credentials and open a server-side session. Returns (user, session token).
 
     After ``policy.max_failures`` wrong passwords in a row the account refuses every attempt,
@@ -101,15 +102,17 @@ def sign_in(session: Session, email: str, password: str, policy: SessionPolicy,
         if user is not None:
             # Atomic in SQL, so concurrent attempts on several app servers all count.
             failures = session.scalar(
-                update(User).where(User.id == user.id)
+                update(User)
+                .where(User.id == user.id)
                 .values(failed_sign_ins=User.failed_sign_ins + 1)
                 .returning(User.failed_sign_ins)
             )
             if failures is not None and failures >= policy.max_failures:
                 session.execute(update(User).where(User.id == user.id).values(locked_until=now + policy.cool_off))
                 record_event(session, "account_locked", user.id, f"after {failures} failed sign-ins")
-        record_event(session, "sign_in_failed", user.id if user else None,
-                     "" if user else "no account for the address given")
+        record_event(
+            session, "sign_in_failed", user.id if user else None, "" if user else "no account for the address given"
+        )
         session.commit()
         raise SignInError("bad_credentials", "Enter a correct email address and password")
     if user.is_disabled:
@@ -133,8 +136,9 @@ def sign_in(session: Session, email: str, password: str, policy: SessionPolicy,
 _TOUCH_EVERY = dt.timedelta(seconds=60)
 
 
-def resume_session(session: Session, user_id: str | None, token: str | None, policy: SessionPolicy,
-                   now: dt.datetime | None = None) -> User | None:
+def resume_session(
+    session: Session, user_id: str | None, token: str | None, policy: SessionPolicy, now: dt.datetime | None = None
+) -> User | None:
     """The user for a request's session cookie, or None if the server-side session is not live."""
     if not user_id or not token:
         return None
@@ -173,8 +177,16 @@ def sign_out(session: Session, token: str | None, user_id: int | None) -> None:
     session.commit()
 
 
-def create_account(session: Session, *, email: str, full_name: str, role: Role, password: str,
-                   actor_id: int | None = None, commit: bool = True) -> User:
+def create_account(
+    session: Session,
+    *,
+    email: str,
+    full_name: str,
+    role: Role,
+    password: str,
+    actor_id: int | None = None,
+    commit: bool = True,
+) -> User:
     """Create an account after checking the password policy and that the email is free.
 
     ``commit=False`` when the account is part of a larger use case (a volunteer's application)
@@ -216,8 +228,9 @@ def set_disabled(session: Session, user_id: int, disabled: bool, actor_id: int) 
     return user
 
 
-def set_sergeant_wards_in_borough(session: Session, user_id: int, borough_id: int, ward_ids: list[int],
-                                  actor_id: int) -> User:
+def set_sergeant_wards_in_borough(
+    session: Session, user_id: int, borough_id: int, ward_ids: list[int], actor_id: int
+) -> User:
     """Make ``ward_ids`` the sergeant's wards within one borough; wards elsewhere are kept."""
     user = session.get(User, user_id)
     if user is None or user.role is not Role.SERGEANT:

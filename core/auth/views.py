@@ -85,8 +85,12 @@ def new_account():
     if form.validate_on_submit():
         try:
             user = services.create_account(
-                get_session(), email=form.email.data, full_name=form.full_name.data, role=Role(form.role.data),
-                password=form.password.data, actor_id=current_user.id,
+                get_session(),
+                email=form.email.data,
+                full_name=form.full_name.data,
+                role=Role(form.role.data),
+                password=form.password.data,
+                actor_id=current_user.id,
             )
         except services.AccountError as exc:
             getattr(form, exc.field or "email").errors.append(exc.message)
@@ -118,8 +122,8 @@ def sergeant_wards(user_id: int):
     borough = db.get(Borough, borough_id)
     form = SergeantWardsForm()
     form.wards.choices = [
-        SelectChoice(str(w.id), w.name) for w in db.scalars(select(Ward).where(Ward.borough_id == borough_id)
-                                                           .order_by(Ward.name))
+        SelectChoice(str(w.id), w.name)
+        for w in db.scalars(select(Ward).where(Ward.borough_id == borough_id).order_by(Ward.name))
     ]
     if request.method == "GET":
         form.wards.data = [w.id for w in user.wards if w.borough_id == borough_id]

@@ -11,10 +11,40 @@ import random
 from dataclasses import dataclass
 
 _STEMS = [
-    "St Mary's", "Abbey", "Castle", "Priory", "Riverside", "Market", "Church", "Kings", "Queens",
-    "Northfield", "Southfield", "Highfield", "Oakwood", "Elmwood", "Ashgrove", "Beechwood", "Cedars",
-    "Clock Tower", "Old Town", "Mill", "Chase", "Manor", "Grange", "Meadows", "Brook", "Station",
-    "Canal", "Common", "Orchard", "Fairfield", "Hillside", "Lakeside", "Springfield", "Woodside",
+    "St Mary's",
+    "Abbey",
+    "Castle",
+    "Priory",
+    "Riverside",
+    "Market",
+    "Church",
+    "Kings",
+    "Queens",
+    "Northfield",
+    "Southfield",
+    "Highfield",
+    "Oakwood",
+    "Elmwood",
+    "Ashgrove",
+    "Beechwood",
+    "Cedars",
+    "Clock Tower",
+    "Old Town",
+    "Mill",
+    "Chase",
+    "Manor",
+    "Grange",
+    "Meadows",
+    "Brook",
+    "Station",
+    "Canal",
+    "Common",
+    "Orchard",
+    "Fairfield",
+    "Hillside",
+    "Lakeside",
+    "Springfield",
+    "Woodside",
 ]
 _SUFFIXES = ["", " Park", " Green", " Hill", " Vale", " North", " South", " East", " West"]
 
@@ -43,9 +73,13 @@ def demo_wards(boroughs: list[tuple[str, float, float]], per_borough: int = 19, 
             names.add(rng.choice(_STEMS) + rng.choice(_SUFFIXES))
         for name in sorted(names):
             number += 1
-            wards.append(DemoWard(
-                code=f"E05{number}", name=name, borough=borough,
-                latitude=round(lat + rng.uniform(-0.022, 0.022), 5),
-                longitude=round(lon + rng.uniform(-0.035, 0.035), 5),
-            ))
+            wards.append(
+                DemoWard(
+                    code=f"E05{number}",
+                    name=name,
+                    borough=borough,
+                    latitude=round(lat + rng.uniform(-0.022, 0.022), 5),
+                    longitude=round(lon + rng.uniform(-0.035, 0.035), 5),
+                )
+            )
     return wards

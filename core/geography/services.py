@@ -111,8 +111,7 @@ def ensure_demo_wards(session: Session) -> int:
     boroughs = {b.name: b for b in session.scalars(select(Borough))}
     wards = demo_wards([(b.name, b.latitude, b.longitude) for b in boroughs.values()])
     session.add_all(
-        Ward(code=w.code, name=w.name, borough_id=boroughs[w.borough].id, latitude=w.latitude,
-             longitude=w.longitude)
+        Ward(code=w.code, name=w.name, borough_id=boroughs[w.borough].id, latitude=w.latitude, longitude=w.longitude)
         for w in wards
     )
     session.flush()

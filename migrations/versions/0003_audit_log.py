@@ -63,22 +63,25 @@ SQLITE_DOWNGRADE = [
 
 
 def upgrade() -> None:
-    op.create_table("audit_log",
-    sa.Column("id", sa.Integer(), nullable=False),
-    sa.Column("seq", sa.Integer(), nullable=False),
-    sa.Column("at", core.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column("actor_id", sa.Integer(), nullable=True),
-    sa.Column("action", sa.String(length=60), nullable=False),
-    sa.Column("subject_type", sa.String(length=40), nullable=False),
-    sa.Column("subject_id", sa.String(length=64), nullable=False),
-    sa.Column("detail", sa.Text(), nullable=False),
-    sa.Column("prev_mac", sa.String(length=64), nullable=False),
-    sa.Column("mac", sa.String(length=64), nullable=False),
-    sa.CheckConstraint("seq >= 1", name=op.f("ck_audit_log_seq_positive")),
-    sa.ForeignKeyConstraint(["actor_id"], ["users.id"], name=op.f("fk_audit_log_actor_id_users"), ondelete="RESTRICT"),
-    sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
-    sa.UniqueConstraint("prev_mac", name=op.f("uq_audit_log_prev_mac")),
-    sa.UniqueConstraint("seq", name=op.f("uq_audit_log_seq"))
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("action", sa.String(length=60), nullable=False),
+        sa.Column("subject_type", sa.String(length=40), nullable=False),
+        sa.Column("subject_id", sa.String(length=64), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=False),
+        sa.Column("prev_mac", sa.String(length=64), nullable=False),
+        sa.Column("mac", sa.String(length=64), nullable=False),
+        sa.CheckConstraint("seq >= 1", name=op.f("ck_audit_log_seq_positive")),
+        sa.ForeignKeyConstraint(
+            ["actor_id"], ["users.id"], name=op.f("fk_audit_log_actor_id_users"), ondelete="RESTRICT"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
+        sa.UniqueConstraint("prev_mac", name=op.f("uq_audit_log_prev_mac")),
+        sa.UniqueConstraint("seq", name=op.f("uq_audit_log_seq")),
     )
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_audit_log_actor_id"), ["actor_id"], unique=False)

@@ -10,17 +10,17 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0010'
-down_revision = '0009'
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('match_runs') as batch:
-        batch.add_column(sa.Column('step_seconds', sa.Text(), nullable=True))
+    with op.batch_alter_table("match_runs") as batch:
+        batch.add_column(sa.Column("step_seconds", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('match_runs') as batch:
-        batch.drop_column('step_seconds')
+    with op.batch_alter_table("match_runs") as batch:
+        batch.drop_column("step_seconds")

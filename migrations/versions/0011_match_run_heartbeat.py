@@ -12,17 +12,17 @@ from alembic import op
 
 import core.db
 
-revision = '0011'
-down_revision = '0010'
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('match_runs') as batch:
-        batch.add_column(sa.Column('heartbeat_at', core.db.UTCDateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("match_runs") as batch:
+        batch.add_column(sa.Column("heartbeat_at", core.db.UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('match_runs') as batch:
-        batch.drop_column('heartbeat_at')
+    with op.batch_alter_table("match_runs") as batch:
+        batch.drop_column("heartbeat_at")

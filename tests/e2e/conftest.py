@@ -23,8 +23,16 @@ from playwright.sync_api import Page, sync_playwright
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 DEMO_PASSWORD = "neighbourhood-demo-2026"
 
 
@@ -37,8 +45,13 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("e2e")
-    env = {**os.environ, "FLASK_ENV": "testing", "FLASK_APP": "wsgi:app",
-           "DATABASE_URL": f"sqlite:///{workdir / 'e2e.sqlite3'}", "SECRET_KEY": "e2e-secret-key-" + "x" * 32}
+    env = {
+        **os.environ,
+        "FLASK_ENV": "testing",
+        "FLASK_APP": "wsgi:app",
+        "DATABASE_URL": f"sqlite:///{workdir / 'e2e.sqlite3'}",
+        "SECRET_KEY": "e2e-secret-key-" + "x" * 32,
+    }
     flask = [sys.executable, "-m", "flask"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run([*flask, "demo", "load", "--scale", "60"], cwd=ROOT, env=env, check=True, capture_output=True)
@@ -46,7 +59,10 @@ def live_server(tmp_path_factory):
     log = open(workdir / "server.log", "w")  # noqa: SIM115 - closed below, after the server stops
     server = subprocess.Popen(
         [sys.executable, "-m", "waitress", "--listen", f"127.0.0.1:{port}", "--threads", "4", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -120,7 +136,8 @@ def check_page(page: Page) -> None:
     results = _axe.run(page)
     bad = [
         f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"] if v["impact"] in ("serious", "critical")
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
     ]
     assert not bad, f"{page.url}: accessibility violations:\n" + "\n".join(bad)
     original = page.viewport_size

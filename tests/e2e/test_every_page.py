@@ -13,8 +13,7 @@ from tests.e2e.conftest import DEMO_PASSWORD, check_page
 
 pytestmark = pytest.mark.e2e
 
-ROLES = ["volunteer@demo.example", "sergeant@demo.example", "vetting.officer@demo.example",
-         "coordinator@demo.example"]
+ROLES = ["volunteer@demo.example", "sergeant@demo.example", "vetting.officer@demo.example", "coordinator@demo.example"]
 
 
 @pytest.mark.parametrize("email", ROLES, ids=[e.split("@")[0] for e in ROLES])

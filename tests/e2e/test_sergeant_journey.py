@@ -103,8 +103,12 @@ def test_sergeant_raises_an_escort_volunteers_answer_and_a_gap_explains_itself(l
     expect(sergeant.locator(".govuk-notification-banner")).to_contain_text("2 volunteers have been offered")
     offers = sergeant.locator(".app-offers")
     # Why each one: a mental-health skill and level, the distance.
-    expect(offers).to_contain_text(re.compile(r"Why: (Mental-health first aid|Registered mental-health nurse), "
-                                              r"(practitioner|expert); \d+\.\d km away"))
+    expect(offers).to_contain_text(
+        re.compile(
+            r"Why: (Mental-health first aid|Registered mental-health nurse), "
+            r"(practitioner|expert); \d+\.\d km away"
+        )
+    )
     first, second = _offered(sergeant).items()
 
     # The first volunteer accepts in their own browser; the sergeant sees it.

@@ -103,6 +103,7 @@ def db(app):
 
 # ---- A real SMTP server on a loopback port, the app's mail pointed at it -----------------------
 
+
 def body(envelope) -> str:
     """The decoded text of a received message (SMTP may have quoted-printable encoded it)."""
     return email.message_from_bytes(envelope.content, policy=email.policy.default).get_body().get_content()

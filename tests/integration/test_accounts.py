@@ -18,35 +18,55 @@ def test_create_staff_account_with_bad_and_missing_input(client, db):
     existing = make_user(db, Role.VETTING_OFFICER)
     empty = client.submit("/accounts/new", {})
     assert error_messages(empty.soup) == {
-        "full_name": "Enter the person's full name", "email": "Enter an email address",
-        "role": "Choose a role", "password": "Enter a temporary password",
+        "full_name": "Enter the person's full name",
+        "email": "Enter an email address",
+        "role": "Choose a role",
+        "password": "Enter a temporary password",
     }
-    bad = client.submit("/accounts/new", {"full_name": "Jo Bloggs", "email": "not-an-email", "role": "volunteer",
-                                          "password": "short"})
+    bad = client.submit(
+        "/accounts/new", {"full_name": "Jo Bloggs", "email": "not-an-email", "role": "volunteer", "password": "short"}
+    )
     messages = error_messages(bad.soup)
     assert messages["email"].startswith("Enter an email address in the correct format")
     assert messages["role"] == "Not a valid choice."
     # The form keeps what was typed.
     assert bad.soup.select_one("#full_name")["value"] == "Jo Bloggs"
-    weak = client.submit("/accounts/new", {"full_name": "Jo Bloggs", "email": "jo@test.example",
-                                           "role": "coordinator", "password": "password1234"})
+    weak = client.submit(
+        "/accounts/new",
+        {"full_name": "Jo Bloggs", "email": "jo@test.example", "role": "coordinator", "password": "password1234"},
+    )
     assert "too common" in error_messages(weak.soup)["password"]
-    taken = client.submit("/accounts/new", {"full_name": "Jo Bloggs", "email": existing.email.upper(),
-                                            "role": "coordinator", "password": "orbit lantern purple"})
+    taken = client.submit(
+        "/accounts/new",
+        {
+            "full_name": "Jo Bloggs",
+            "email": existing.email.upper(),
+            "role": "coordinator",
+            "password": "orbit lantern purple",
+        },
+    )
     assert error_messages(taken.soup) == {"email": "An account with this email address already exists"}
 
 
 def test_create_a_sergeant_then_link_wards_in_a_borough(client, db):
     camden = db.scalars(select(Borough).where(Borough.name == "Camden")).one()
     islington = db.scalars(select(Borough).where(Borough.name == "Islington")).one()
-    wards = [Ward(code=f"E0501358{i}", name=f"Ward {i}", borough_id=camden.id, latitude=51.5, longitude=-0.1)
-             for i in range(3)] + [Ward(code="E05013700", name="Angel", borough_id=islington.id,
-                                        latitude=51.5, longitude=-0.1)]
+    wards = [
+        Ward(code=f"E0501358{i}", name=f"Ward {i}", borough_id=camden.id, latitude=51.5, longitude=-0.1)
+        for i in range(3)
+    ] + [Ward(code="E05013700", name="Angel", borough_id=islington.id, latitude=51.5, longitude=-0.1)]
     db.add_all(wards)
     db.commit()
     _coordinator(client, db)
-    created = client.submit("/accounts/new", {"full_name": "Sam Sergeant", "email": "sam@test.example",
-                                              "role": "sergeant", "password": "orbit lantern purple"})
+    created = client.submit(
+        "/accounts/new",
+        {
+            "full_name": "Sam Sergeant",
+            "email": "sam@test.example",
+            "role": "sergeant",
+            "password": "orbit lantern purple",
+        },
+    )
     sergeant = db.scalars(select(User).where(User.email == "sam@test.example")).one()
     assert created.location == f"/accounts/{sergeant.id}/wards"
     page = client.get(f"/accounts/{sergeant.id}/wards?borough={camden.id}")

@@ -20,8 +20,15 @@ from tests.helpers import make_user
 
 def record_some(session, key, n: int, actor_id: int | None = None, start: int = 1) -> None:
     for i in range(start, start + n):
-        record(session, actor_id=actor_id, action="vetting_record.viewed", subject_type="volunteer",
-               subject_id=i, detail={"fields": ["nationality", "address"], "i": i}, key=key)
+        record(
+            session,
+            actor_id=actor_id,
+            action="vetting_record.viewed",
+            subject_type="volunteer",
+            subject_id=i,
+            detail={"fields": ["nationality", "address"], "i": i},
+            key=key,
+        )
 
 
 def run_verify(app):
@@ -55,8 +62,15 @@ def tamper(app, statement: str) -> None:
 def test_entries_chain_in_one_transaction_and_in_several_and_verify(app, db):
     key = key_from_config(app.config)
     officer = make_user(db, Role.VETTING_OFFICER)
-    first = record(db, actor_id=officer.id, action="clearance.granted", subject_type="volunteer",
-                   subject_id="42", detail={"level": "NPPV2", "expires": "2029-04-30"}, key=key)
+    first = record(
+        db,
+        actor_id=officer.id,
+        action="clearance.granted",
+        subject_type="volunteer",
+        subject_id="42",
+        detail={"level": "NPPV2", "expires": "2029-04-30"},
+        key=key,
+    )
     assert (first.seq, first.prev_mac) == (1, GENESIS_MAC) and first.id is not None
     record_some(db, key, 2, actor_id=officer.id, start=2)
     db.commit()
@@ -82,11 +96,14 @@ def test_verify_an_empty_log(app):
     assert result.exit_code == 0 and result.output == "Audit log intact: 0 entries checked.\n"
 
 
-@pytest.mark.parametrize("statement, bad_seq, why", [
-    ("UPDATE audit_log SET detail = '{\"fields\":[]}' WHERE seq = 4", 4, "mac mismatch"),
-    ("UPDATE audit_log SET actor_id = NULL WHERE seq = 6", 6, "mac mismatch"),
-    ("DELETE FROM audit_log WHERE seq = 3", 4, "gap in seq: entry seq=3 is missing"),
-])
+@pytest.mark.parametrize(
+    "statement, bad_seq, why",
+    [
+        ("UPDATE audit_log SET detail = '{\"fields\":[]}' WHERE seq = 4", 4, "mac mismatch"),
+        ("UPDATE audit_log SET actor_id = NULL WHERE seq = 6", 6, "mac mismatch"),
+        ("DELETE FROM audit_log WHERE seq = 3", 4, "gap in seq: entry seq=3 is missing"),
+    ],
+)
 def test_verify_names_the_first_entry_altered_by_hand(app, db, statement, bad_seq, why):
     key = key_from_config(app.config)
     actor = make_user(db, Role.VETTING_OFFICER)
@@ -117,8 +134,11 @@ def test_verify_with_another_key_fails_at_the_first_entry(app, db):
 def test_the_database_refuses_to_change_or_remove_entries(app, db):
     record_some(db, key_from_config(app.config), 3)
     db.commit()
-    statements = ["UPDATE audit_log SET action = 'x' WHERE seq = 2", "DELETE FROM audit_log WHERE seq = 3",
-                  "DELETE FROM audit_log"]
+    statements = [
+        "UPDATE audit_log SET action = 'x' WHERE seq = 2",
+        "DELETE FROM audit_log WHERE seq = 3",
+        "DELETE FROM audit_log",
+    ]
     if db.get_bind().dialect.name == "postgresql":
         statements.append("TRUNCATE audit_log")
     engine = app.extensions["db_engine"]
@@ -149,8 +169,7 @@ def test_an_entry_in_a_rolled_back_transaction_leaves_no_trace_and_no_gap(app, d
     assert db.get(User, officer.id).full_name == "Before"
     assert db.scalars(select(AuditEntry.seq)).all() == [1]
 
-    entry = record(db, actor_id=officer.id, action="clearance.revoked", subject_type="volunteer", subject_id=7,
-                   key=key)
+    entry = record(db, actor_id=officer.id, action="clearance.revoked", subject_type="volunteer", subject_id=7, key=key)
     db.commit()
     assert entry.seq == 2
     assert verify(db, key).ok and verify(db, key).checked == 2
@@ -202,8 +221,15 @@ def test_concurrent_appends_do_not_fork_the_chain(app):
             with make_session() as session:
                 start.wait(timeout=30)
                 for i in range(20):
-                    record(session, actor_id=None, action="vetting_record.viewed", subject_type="volunteer",
-                           subject_id=f"{worker}-{i}", detail={"worker": worker, "i": i}, key=key)
+                    record(
+                        session,
+                        actor_id=None,
+                        action="vetting_record.viewed",
+                        subject_type="volunteer",
+                        subject_id=f"{worker}-{i}",
+                        detail={"worker": worker, "i": i},
+                        key=key,
+                    )
                     session.commit()
         except Exception as exc:  # reported by the assertion below, not lost in the thread
             errors.append(exc)
@@ -216,8 +242,9 @@ def test_concurrent_appends_do_not_fork_the_chain(app):
     assert not errors, errors
 
     with make_session() as session:
-        rows = session.execute(select(AuditEntry.seq, AuditEntry.prev_mac, AuditEntry.subject_id)
-                               .order_by(AuditEntry.seq)).all()
+        rows = session.execute(
+            select(AuditEntry.seq, AuditEntry.prev_mac, AuditEntry.subject_id).order_by(AuditEntry.seq)
+        ).all()
         assert [r.seq for r in rows] == list(range(1, 41))
         assert len({r.prev_mac for r in rows}) == 40
         workers = [r.subject_id.split("-")[0] for r in rows]

@@ -154,11 +154,11 @@ def test_sign_in_starts_a_new_session(app, db):
 def test_next_parameter_only_redirects_within_the_site(client, db):
     user = make_user(db, Role.COORDINATOR)
     token = client.csrf_token("/sign-in")
-    evil = client.post("/sign-in?next=//evil.example/x", data={"email": user.email, "password": PASSWORD,
-                                                               "csrf_token": token})
+    evil = client.post(
+        "/sign-in?next=//evil.example/x", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+    )
     assert evil.location == "/"
     client.post("/sign-out", data={"csrf_token": client.csrf_token("/")})
     token = client.csrf_token("/sign-in")
-    good = client.post("/sign-in?next=/accounts", data={"email": user.email, "password": PASSWORD,
-                                                         "csrf_token": token})
+    good = client.post("/sign-in?next=/accounts", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
     assert good.location == "/accounts"

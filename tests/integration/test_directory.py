@@ -42,8 +42,16 @@ TODAY = london_today()
 
 def _wards(db, borough_name: str, n: int = 2) -> tuple[Borough, list[Ward]]:
     borough = db.scalars(select(Borough).where(Borough.name == borough_name)).one()
-    wards = [Ward(code=f"E0580{borough.id:02d}{i:02d}", name=f"{borough_name} ward {i}", borough_id=borough.id,
-                  latitude=51.5, longitude=-0.1) for i in range(n)]
+    wards = [
+        Ward(
+            code=f"E0580{borough.id:02d}{i:02d}",
+            name=f"{borough_name} ward {i}",
+            borough_id=borough.id,
+            latitude=51.5,
+            longitude=-0.1,
+        )
+        for i in range(n)
+    ]
     db.add_all(wards)
     db.commit()
     return borough, wards
@@ -59,16 +67,33 @@ def _names(response) -> list[str]:
     return [a.get_text(strip=True) for a in response.soup.select("table tbody tr td:first-child a")]
 
 
-def _skill(code: str, status: EvidenceStatus = EvidenceStatus.NOT_NEEDED, expires: dt.date | None = None,
-           level: SkillLevel = SkillLevel.PRACTITIONER) -> VolunteerSkill:
-    return VolunteerSkill(skill_code=code, level=level, evidence_status=status, evidence_expires_on=expires,
-                          evidence_body="NMC" if code == "rmn" else None,
-                          registration_number="NMC123456" if code == "rmn" else None)
+def _skill(
+    code: str,
+    status: EvidenceStatus = EvidenceStatus.NOT_NEEDED,
+    expires: dt.date | None = None,
+    level: SkillLevel = SkillLevel.PRACTITIONER,
+) -> VolunteerSkill:
+    return VolunteerSkill(
+        skill_code=code,
+        level=level,
+        evidence_status=status,
+        evidence_expires_on=expires,
+        evidence_body="NMC" if code == "rmn" else None,
+        registration_number="NMC123456" if code == "rmn" else None,
+    )
 
 
 def _clearance(db, volunteer: Volunteer, expires: dt.date, state=ClearanceState.GRANTED) -> None:
-    db.add(Clearance(volunteer_id=volunteer.id, type_code="NPPV2F", state=state, valid_from=TODAY - dt.timedelta(
-        days=300), expires_on=expires, restricted_from=""))
+    db.add(
+        Clearance(
+            volunteer_id=volunteer.id,
+            type_code="NPPV2F",
+            state=state,
+            valid_from=TODAY - dt.timedelta(days=300),
+            expires_on=expires,
+            restricted_from="",
+        )
+    )
     db.commit()
 
 
@@ -81,21 +106,44 @@ def _clearance(db, volunteer: Volunteer, expires: dt.date, state=ClearanceState.
 def population(db):
     camden, camden_wards = _wards(db, "Camden")
     hackney, hackney_wards = _wards(db, "Hackney")
-    alice = make_volunteer(db, full_name="Alice Archer", email="alice@test.example", kind=VolunteerKind.SPECIAL,
-                           status=VolunteerStatus.ACTIVE, home_ward_id=camden_wards[0].id,
-                           skills=[_skill("rmn", EvidenceStatus.PENDING, TODAY + dt.timedelta(days=400))],
-                           occupation_category=OccupationCategory.NHS_AMBULANCE)
-    bob = make_volunteer(db, full_name="Bob Baker", email="bob@test.example", status=VolunteerStatus.APPLIED,
-                         home_ward_id=hackney_wards[0].id, skills=[_skill("osint")])
-    cara = make_volunteer(db, full_name="Cara Cole", email="cara.cole@elsewhere.example",
-                          status=VolunteerStatus.PAUSED, home_ward_id=camden_wards[1].id,
-                          skills=[_skill("youth_worker", EvidenceStatus.VERIFIED), _skill("lang_pl")])
+    alice = make_volunteer(
+        db,
+        full_name="Alice Archer",
+        email="alice@test.example",
+        kind=VolunteerKind.SPECIAL,
+        status=VolunteerStatus.ACTIVE,
+        home_ward_id=camden_wards[0].id,
+        skills=[_skill("rmn", EvidenceStatus.PENDING, TODAY + dt.timedelta(days=400))],
+        occupation_category=OccupationCategory.NHS_AMBULANCE,
+    )
+    bob = make_volunteer(
+        db,
+        full_name="Bob Baker",
+        email="bob@test.example",
+        status=VolunteerStatus.APPLIED,
+        home_ward_id=hackney_wards[0].id,
+        skills=[_skill("osint")],
+    )
+    cara = make_volunteer(
+        db,
+        full_name="Cara Cole",
+        email="cara.cole@elsewhere.example",
+        status=VolunteerStatus.PAUSED,
+        home_ward_id=camden_wards[1].id,
+        skills=[_skill("youth_worker", EvidenceStatus.VERIFIED), _skill("lang_pl")],
+    )
     _clearance(db, alice, TODAY + dt.timedelta(days=20))
     _clearance(db, bob, TODAY + dt.timedelta(days=100))
     _clearance(db, cara, TODAY + dt.timedelta(days=10), state=ClearanceState.SUSPENDED)  # does not count
     _clearance(db, cara, TODAY - dt.timedelta(days=3), state=ClearanceState.GRANTED)  # already past: lapsing
-    return {"camden": camden, "hackney": hackney, "camden_wards": camden_wards, "alice": alice, "bob": bob,
-            "cara": cara}
+    return {
+        "camden": camden,
+        "hackney": hackney,
+        "camden_wards": camden_wards,
+        "alice": alice,
+        "bob": bob,
+        "cara": cara,
+    }
 
 
 def test_each_filter_narrows_the_directory(client, db, population):
@@ -138,8 +186,10 @@ def test_each_filter_narrows_the_directory(client, db, population):
 
 def test_bad_filter_values_are_reported_and_left_out(client, db, population):
     _coordinator(client, db)
-    response = client.get("/volunteers?page=abc&skill=astrology&expiring_within=-5&status=retired&kind=x"
-                          "&borough=99999999999999999999&ward=12&family=magic&bcu=abc&q=" + "x" * 121)
+    response = client.get(
+        "/volunteers?page=abc&skill=astrology&expiring_within=-5&status=retired&kind=x"
+        "&borough=99999999999999999999&ward=12&family=magic&bcu=abc&q=" + "x" * 121
+    )
     assert response.status_code == 200
     assert error_messages(response.soup) == {
         "q": "Search text must be 120 characters or fewer",
@@ -188,8 +238,13 @@ def test_only_coordinators_use_the_directory(app, db):
     for user in (make_user(db, Role.SERGEANT), make_user(db, Role.VETTING_OFFICER), volunteer.user):
         client = app.test_client()
         client.sign_in(user.email)
-        for path in ("/volunteers", f"/volunteers/{volunteer.id}", "/volunteers/evidence", "/volunteers/export.csv",
-                     "/volunteers/import"):
+        for path in (
+            "/volunteers",
+            f"/volunteers/{volunteer.id}",
+            "/volunteers/evidence",
+            "/volunteers/export.csv",
+            "/volunteers/import",
+        ):
             assert client.get(path).status_code == 403, (user.role, path)
     coordinator = app.test_client()
     _coordinator(coordinator, db)
@@ -205,29 +260,55 @@ def test_only_coordinators_use_the_directory(app, db):
 def test_profile_view_shows_the_profile_and_no_vetting_detail(client, db, population):
     _coordinator(client, db)
     alice = population["alice"]
-    db.add(ConflictDeclaration(volunteer_id=alice.id, category=ConflictCategory.EMPLOYER,
-                               organisation="Royal Free Hospital"))
+    db.add(
+        ConflictDeclaration(
+            volunteer_id=alice.id, category=ConflictCategory.EMPLOYER, organisation="Royal Free Hospital"
+        )
+    )
     db.add(AvailabilitySlot(volunteer_id=alice.id, weekday=2, start_minute=18 * 60, end_minute=22 * 60))
     db.add(TaskPreference(volunteer_id=alice.id, task_type_code="mental_health_escort"))
-    report = CircumstanceReport(volunteer_id=alice.id, category=CircumstanceCategory.CRIMINAL_INVOLVEMENT,
-                                occurred_on=TODAY, details="Brother arrested ZEBRA-DETAIL-7731")
+    report = CircumstanceReport(
+        volunteer_id=alice.id,
+        category=CircumstanceCategory.CRIMINAL_INVOLVEMENT,
+        occurred_on=TODAY,
+        details="Brother arrested ZEBRA-DETAIL-7731",
+    )
     db.add(report)
     db.flush()
-    db.add(VettingReview(volunteer_id=alice.id, kind=ReviewKind.TRIGGERED, due_on=TODAY,
-                         circumstance_report_id=report.id, notes="Officer note QUOKKA-NOTE-4410"))
+    db.add(
+        VettingReview(
+            volunteer_id=alice.id,
+            kind=ReviewKind.TRIGGERED,
+            due_on=TODAY,
+            circumstance_report_id=report.id,
+            notes="Officer note QUOKKA-NOTE-4410",
+        )
+    )
     db.commit()
     page = client.get(f"/volunteers/{alice.id}")
     text = " ".join(page.soup.get_text(" ").split())
     assert page.soup.select_one("h1").get_text(strip=True) == "Alice Archer"
-    for shown in ("alice@test.example", "07700 900982", "Camden ward 0, Camden", "Up to 5 km", "At most 8 hours",
-                  "Conflict review needed before any deployment", "Royal Free Hospital", "Wednesday 18:00 to 22:00",
-                  "Registered mental-health nurse", "NMC123456", "Warrant number", "Not attested yet",
-                  "Vetting review open Yes"):
+    for shown in (
+        "alice@test.example",
+        "07700 900982",
+        "Camden ward 0, Camden",
+        "Up to 5 km",
+        "At most 8 hours",
+        "Conflict review needed before any deployment",
+        "Royal Free Hospital",
+        "Wednesday 18:00 to 22:00",
+        "Registered mental-health nurse",
+        "NMC123456",
+        "Warrant number",
+        "Not attested yet",
+        "Vetting review open Yes",
+    ):
         assert shown in text, shown
     for hidden in ("ZEBRA-DETAIL-7731", "QUOKKA-NOTE-4410", "Brother arrested", "criminal"):
         assert hidden not in text, hidden
-    assert "Vetting review open No" in " ".join(client.get(f"/volunteers/{population['bob'].id}").soup.get_text(
-        " ").split())
+    assert "Vetting review open No" in " ".join(
+        client.get(f"/volunteers/{population['bob'].id}").soup.get_text(" ").split()
+    )
     assert client.get("/volunteers/999999").status_code == 404
 
 
@@ -247,8 +328,10 @@ def test_verify_records_who_and_when(client, db, population):
     response = client.submit(action, {}, token_from=f"/volunteers/{alice.id}")
     assert response.location == f"/volunteers/{alice.id}"
     page = client.get(response.location)
-    assert "Registered mental-health nurse evidence verified." in page.soup.select_one(
-        ".govuk-notification-banner").get_text()
+    assert (
+        "Registered mental-health nurse evidence verified."
+        in page.soup.select_one(".govuk-notification-banner").get_text()
+    )
     db.expire_all()
     saved = db.get(VolunteerSkill, skill.id)
     assert saved.evidence_status is EvidenceStatus.VERIFIED and saved.evidence_reviewed_by_id == coordinator.id
@@ -258,8 +341,12 @@ def test_verify_records_who_and_when(client, db, population):
     assert "already been verified" in again.soup.select_one(".govuk-error-summary").get_text()
     # Someone else's skill id under this volunteer's URL: not found.
     other = population["cara"].skills[0]
-    assert client.submit(f"/volunteers/{alice.id}/skills/{other.id}/verify", {},
-                         token_from=f"/volunteers/{alice.id}").status_code == 404
+    assert (
+        client.submit(
+            f"/volunteers/{alice.id}/skills/{other.id}/verify", {}, token_from=f"/volunteers/{alice.id}"
+        ).status_code
+        == 404
+    )
 
 
 def test_expired_evidence_cannot_be_verified(client, db):
@@ -268,8 +355,9 @@ def test_expired_evidence_cannot_be_verified(client, db):
     skill = volunteer.skills[0]
     profile = client.get(f"/volunteers/{volunteer.id}")
     assert "Expired" in profile.soup.get_text() and not profile.soup.select("form[action$='/verify']")
-    refused = client.submit(f"/volunteers/{volunteer.id}/skills/{skill.id}/verify", {},
-                            token_from=f"/volunteers/{volunteer.id}")
+    refused = client.submit(
+        f"/volunteers/{volunteer.id}/skills/{skill.id}/verify", {}, token_from=f"/volunteers/{volunteer.id}"
+    )
     page = client.get(refused.location)
     assert "Expired evidence cannot be verified" in page.soup.select_one(".govuk-error-summary").get_text()
     db.expire_all()
@@ -307,8 +395,9 @@ def test_evidence_queue_lists_pending_oldest_first(client, db):
     queue = client.get("/volunteers/evidence")
     assert _names(queue) == ["First Waiting", "Second Waiting"]
     skill = first.skills[0]
-    back = client.submit(f"/volunteers/{first.id}/skills/{skill.id}/verify", {"return_to": "queue"},
-                         token_from="/volunteers/evidence")
+    back = client.submit(
+        f"/volunteers/{first.id}/skills/{skill.id}/verify", {"return_to": "queue"}, token_from="/volunteers/evidence"
+    )
     assert back.location == "/volunteers/evidence"
     assert _names(client.get(back.location)) == ["Second Waiting"]
 
@@ -325,29 +414,57 @@ def test_specials_details_form(client, db):
     shown = client.get(path)
     assert shown.soup.select_one("#monthly_commitment_hours")["value"] == "16"
     missing = client.submit(path, {"version": special.version, "monthly_commitment_hours": ""})
-    assert error_messages(missing.soup) == {"patrol_status": "Choose a patrol status",
-                                            "monthly_commitment_hours": "Enter the monthly commitment in hours"}
-    bad = client.submit(path, {"version": special.version, "warrant_number": "SC-1!", "patrol_status": "sheriff",
-                               "monthly_commitment_hours": "sixteen"})
+    assert error_messages(missing.soup) == {
+        "patrol_status": "Choose a patrol status",
+        "monthly_commitment_hours": "Enter the monthly commitment in hours",
+    }
+    bad = client.submit(
+        path,
+        {
+            "version": special.version,
+            "warrant_number": "SC-1!",
+            "patrol_status": "sheriff",
+            "monthly_commitment_hours": "sixteen",
+        },
+    )
     assert error_messages(bad.soup) == {
         "warrant_number": "Warrant number must be letters and digits only, like SC12345",
         "patrol_status": "Not a valid choice.",
-        "monthly_commitment_hours": "Enter the monthly commitment as a whole number of hours, like 16"}
-    out_of_range = client.submit(path, {"version": special.version, "patrol_status": "directed",
-                                        "monthly_commitment_hours": "500"})
+        "monthly_commitment_hours": "Enter the monthly commitment as a whole number of hours, like 16",
+    }
+    out_of_range = client.submit(
+        path, {"version": special.version, "patrol_status": "directed", "monthly_commitment_hours": "500"}
+    )
     assert error_messages(out_of_range.soup) == {
-        "monthly_commitment_hours": "Enter a number of hours between 1 and 200"}
-    ok = client.submit(path, {"version": special.version, "warrant_number": "sc12345", "patrol_status": "directed",
-                              "monthly_commitment_hours": "20"})
+        "monthly_commitment_hours": "Enter a number of hours between 1 and 200"
+    }
+    ok = client.submit(
+        path,
+        {
+            "version": special.version,
+            "warrant_number": "sc12345",
+            "patrol_status": "directed",
+            "monthly_commitment_hours": "20",
+        },
+    )
     assert ok.location == f"/volunteers/{special.id}"
     db.expire_all()
     saved = db.get(Volunteer, special.id)
     assert (saved.warrant_number, saved.patrol_status, saved.monthly_commitment_minutes) == (
-        "SC12345", PatrolStatus.DIRECTED, 20 * 60)
+        "SC12345",
+        PatrolStatus.DIRECTED,
+        20 * 60,
+    )
     other = make_volunteer(db, kind=VolunteerKind.SPECIAL)
-    taken = client.submit(f"/volunteers/{other.id}/special", {"version": other.version, "warrant_number": "SC12345",
-                                                               "patrol_status": "qualified",
-                                                               "monthly_commitment_hours": "16"})
+    taken = client.submit(
+        f"/volunteers/{other.id}/special",
+        {
+            "version": other.version,
+            "warrant_number": "SC12345",
+            "patrol_status": "qualified",
+            "monthly_commitment_hours": "16",
+        },
+    )
     assert error_messages(taken.soup) == {"warrant_number": "Another special constable already has this warrant number"}
 
 
@@ -357,8 +474,12 @@ def test_specials_details_not_for_psvs_and_not_over_a_newer_change(app, db):
     _coordinator(second, db)
     psv = make_volunteer(db, kind=VolunteerKind.PSV)
     assert first.get(f"/volunteers/{psv.id}/special").status_code == 404
-    assert first.submit(f"/volunteers/{psv.id}/special", {"patrol_status": "qualified"},
-                        token_from="/volunteers").status_code == 404
+    assert (
+        first.submit(
+            f"/volunteers/{psv.id}/special", {"patrol_status": "qualified"}, token_from="/volunteers"
+        ).status_code
+        == 404
+    )
     assert first.get("/volunteers/999999/special").status_code == 404
     special = make_volunteer(db, kind=VolunteerKind.SPECIAL)
     path = f"/volunteers/{special.id}/special"
@@ -381,27 +502,60 @@ def _snapshot(session) -> dict[str, tuple]:
     wards = dict(session.execute(select(Ward.id, Ward.code)).all())
     out = {}
     for v in session.scalars(select(Volunteer)):
-        slots = session.execute(select(AvailabilitySlot.weekday, AvailabilitySlot.start_minute,
-                                       AvailabilitySlot.end_minute).where(AvailabilitySlot.volunteer_id == v.id)).all()
-        conflicts = session.execute(select(ConflictDeclaration.category, ConflictDeclaration.organisation,
-                                           ConflictDeclaration.ward_id)
-                                    .where(ConflictDeclaration.volunteer_id == v.id)).all()
-        blocks = session.execute(select(BlockedPeriod.first_day, BlockedPeriod.last_day, BlockedPeriod.reason)
-                                 .where(BlockedPeriod.volunteer_id == v.id)).all()
+        slots = session.execute(
+            select(AvailabilitySlot.weekday, AvailabilitySlot.start_minute, AvailabilitySlot.end_minute).where(
+                AvailabilitySlot.volunteer_id == v.id
+            )
+        ).all()
+        conflicts = session.execute(
+            select(ConflictDeclaration.category, ConflictDeclaration.organisation, ConflictDeclaration.ward_id).where(
+                ConflictDeclaration.volunteer_id == v.id
+            )
+        ).all()
+        blocks = session.execute(
+            select(BlockedPeriod.first_day, BlockedPeriod.last_day, BlockedPeriod.reason).where(
+                BlockedPeriod.volunteer_id == v.id
+            )
+        ).all()
         out[v.user.email] = (
-            v.user.full_name, v.user.role, v.kind, v.status, v.phone, wards.get(v.home_ward_id), v.travel_limit_km,
-            v.weekly_hours_cap_minutes, v.adjustment, v.occupation, v.occupation_category, v.employer,
-            v.military_reservist, v.warrant_number, v.patrol_status, v.monthly_commitment_minutes,
-            sorted((s.skill_code, s.level, s.evidence_status, s.evidence_body, s.registration_number,
-                    s.evidence_expires_on) for s in v.skills),
-            sorted(p.task_type_code for p in v.preferences), sorted(tuple(s) for s in slots),
-            sorted((c, o, wards.get(w)) for c, o, w in conflicts), sorted(tuple(b) for b in blocks),
+            v.user.full_name,
+            v.user.role,
+            v.kind,
+            v.status,
+            v.phone,
+            wards.get(v.home_ward_id),
+            v.travel_limit_km,
+            v.weekly_hours_cap_minutes,
+            v.adjustment,
+            v.occupation,
+            v.occupation_category,
+            v.employer,
+            v.military_reservist,
+            v.warrant_number,
+            v.patrol_status,
+            v.monthly_commitment_minutes,
+            sorted(
+                (
+                    s.skill_code,
+                    s.level,
+                    s.evidence_status,
+                    s.evidence_body,
+                    s.registration_number,
+                    s.evidence_expires_on,
+                )
+                for s in v.skills
+            ),
+            sorted(p.task_type_code for p in v.preferences),
+            sorted(tuple(s) for s in slots),
+            sorted((c, o, wards.get(w)) for c, o, w in conflicts),
+            sorted(tuple(b) for b in blocks),
         )
     return out
 
 
 def test_a_csv_export_of_the_demo_imports_into_an_empty_database_with_the_same_records(
-        app, db, sqlite_template, tmp_path):
+    app, db, sqlite_template, tmp_path
+):
     assert app.test_cli_runner().invoke(args=["demo", "load", "--scale", "40"]).exit_code == 0
     client = app.test_client()
     client.sign_in("coordinator@demo.example", "neighbourhood-demo-2026")
@@ -415,8 +569,13 @@ def test_a_csv_export_of_the_demo_imports_into_an_empty_database_with_the_same_r
 
     empty = tmp_path / "empty.sqlite3"
     shutil.copyfile(sqlite_template, empty)
-    target_app = create_app({"ENV_NAME": "testing", "DATABASE_URL": f"sqlite:///{empty}",
-                             "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789"})
+    target_app = create_app(
+        {
+            "ENV_NAME": "testing",
+            "DATABASE_URL": f"sqlite:///{empty}",
+            "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
+        }
+    )
     target_app.test_client_class = CheckedClient
     try:
         session = target_app.extensions["db_sessionmaker"]()
@@ -432,26 +591,48 @@ def test_a_csv_export_of_the_demo_imports_into_an_empty_database_with_the_same_r
         users = session.scalars(select(User).where(User.email.in_(list(source)))).all()
         assert all(not verify_password(u.password_hash, "neighbourhood-demo-2026") for u in users)
         applied = {v.id for v in session.scalars(select(Volunteer).where(Volunteer.status == VolunteerStatus.APPLIED))}
-        reviews = set(session.scalars(select(VettingReview.volunteer_id).where(
-            VettingReview.kind == ReviewKind.NEW_APPLICATION, VettingReview.status == ReviewStatus.OPEN)))
+        reviews = set(
+            session.scalars(
+                select(VettingReview.volunteer_id).where(
+                    VettingReview.kind == ReviewKind.NEW_APPLICATION, VettingReview.status == ReviewStatus.OPEN
+                )
+            )
+        )
         assert applied and reviews == applied
         # And the CLI export of the imported records is the same file.
         again = tmp_path / "again.csv"
         assert target_app.test_cli_runner().invoke(args=["volunteers", "export", str(again)]).exit_code == 0
         assert sorted(again.read_text(encoding="utf-8-sig").splitlines()) == sorted(
-            path.read_text(encoding="utf-8-sig").splitlines())
+            path.read_text(encoding="utf-8-sig").splitlines()
+        )
         session.close()
     finally:
         target_app.extensions["db_engine"].dispose()
 
 
-GOOD_ROW = {"email": "new.person@test.example", "full_name": "New Person", "kind": "psv", "status": "active",
-            "phone": "07700 900123", "home_ward_code": "", "travel_limit_km": "5", "weekly_hours_cap_minutes": "480",
-            "adjustment": "none", "occupation": "Nurse", "occupation_category": "nhs_ambulance", "employer": "NHS",
-            "military_reservist": "no", "warrant_number": "", "patrol_status": "", "monthly_commitment_minutes": "",
-            "skills": "rmn:expert:pending:NMC:NMC1:2030-01-01;lang_pl:practitioner:not_needed:::",
-            "preferences": "mental_health_escort", "availability": "Mon 09:00-13:00", "conflicts": "",
-            "blocked_periods": ""}
+GOOD_ROW = {
+    "email": "new.person@test.example",
+    "full_name": "New Person",
+    "kind": "psv",
+    "status": "active",
+    "phone": "07700 900123",
+    "home_ward_code": "",
+    "travel_limit_km": "5",
+    "weekly_hours_cap_minutes": "480",
+    "adjustment": "none",
+    "occupation": "Nurse",
+    "occupation_category": "nhs_ambulance",
+    "employer": "NHS",
+    "military_reservist": "no",
+    "warrant_number": "",
+    "patrol_status": "",
+    "monthly_commitment_minutes": "",
+    "skills": "rmn:expert:pending:NMC:NMC1:2030-01-01;lang_pl:practitioner:not_needed:::",
+    "preferences": "mental_health_escort",
+    "availability": "Mon 09:00-13:00",
+    "conflicts": "",
+    "blocked_periods": "",
+}
 
 
 def _csv(*rows: dict) -> bytes:
@@ -463,8 +644,11 @@ def _csv(*rows: dict) -> bytes:
 
 def _upload(client, content: bytes, filename: str = "volunteers.csv"):
     token = client.csrf_token("/volunteers/import")
-    return client.post("/volunteers/import", data={"csrf_token": token, "file": (io.BytesIO(content), filename)},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/volunteers/import",
+        data={"csrf_token": token, "file": (io.BytesIO(content), filename)},
+        content_type="multipart/form-data",
+    )
 
 
 def test_import_with_bad_rows_imports_nothing_and_lists_every_error(client, db):
@@ -506,32 +690,51 @@ def test_import_shows_the_first_200_errors_and_a_count(client, db):
 def test_import_refuses_files_that_are_not_csv_or_too_large(app, client, db):
     _coordinator(client, db)
     assert error_messages(_upload(client, b"\x89PNG\r\n\x1a\n\x00\x00", "photo.png").soup) == {
-        "file": "The selected file must be a CSV file (ending .csv)"}
+        "file": "The selected file must be a CSV file (ending .csv)"
+    }
     assert error_messages(_upload(client, b"\x89PNG\r\n\x1a\n\x00\x00", "photo.csv").soup) == {
-        "file": "The selected file is not a CSV file"}
+        "file": "The selected file is not a CSV file"
+    }
     assert error_messages(_upload(client, "name\n\xe9".encode("latin-1")).soup) == {
-        "file": "The selected file is not UTF-8 text: save it as CSV UTF-8 and try again"}
+        "file": "The selected file is not UTF-8 text: save it as CSV UTF-8 and try again"
+    }
     assert error_messages(_upload(client, b"").soup) == {"file": "The selected file is empty"}
     token = client.csrf_token("/volunteers/import")
     assert error_messages(client.post("/volunteers/import", data={"csrf_token": token}).soup) == {
-        "file": "Choose a CSV file to import"}
+        "file": "Choose a CSV file to import"
+    }
     app.config["VOLUNTEER_IMPORT_MAX_BYTES"] = 100
     assert error_messages(_upload(client, _csv(GOOD_ROW)).soup) == {
-        "file": "The selected file must be smaller than 100 bytes"}
+        "file": "The selected file must be smaller than 100 bytes"
+    }
     assert db.scalar(select(func.count(Volunteer.id))) == 0
 
 
 def test_a_good_file_imports_from_the_page(client, db):
     _coordinator(client, db)
-    response = _upload(client, _csv(GOOD_ROW, {**GOOD_ROW, "email": "b@test.example", "kind": "special", "skills": "",
-                                               "warrant_number": "SC1", "patrol_status": "accompanied",
-                                               "monthly_commitment_minutes": "960"}))
+    response = _upload(
+        client,
+        _csv(
+            GOOD_ROW,
+            {
+                **GOOD_ROW,
+                "email": "b@test.example",
+                "kind": "special",
+                "skills": "",
+                "warrant_number": "SC1",
+                "patrol_status": "accompanied",
+                "monthly_commitment_minutes": "960",
+            },
+        ),
+    )
     assert response.location == "/volunteers"
     assert "Imported 2 volunteers" in client.get("/volunteers").soup.select_one(".govuk-notification-banner").get_text()
     volunteer = db.scalars(select(Volunteer).join(User).where(User.email == "new.person@test.example")).one()
     assert volunteer.user.role is Role.VOLUNTEER and volunteer.user.full_name == "New Person"
     assert [(s.skill_code, s.evidence_status) for s in volunteer.skills] == [
-        ("lang_pl", EvidenceStatus.NOT_NEEDED), ("rmn", EvidenceStatus.PENDING)]
+        ("lang_pl", EvidenceStatus.NOT_NEEDED),
+        ("rmn", EvidenceStatus.PENDING),
+    ]
     assert _names(client.get("/volunteers/evidence")) == ["New Person"]
 
 

@@ -45,25 +45,47 @@ BELSIZE = (51.5481, -0.1712)  # about 3.8 km from King's Cross
 def _wards(db) -> dict[str, Ward]:
     camden = db.scalars(select(Borough).where(Borough.name == "Camden")).one()
     wards = {
-        "kings_cross": Ward(code="E05013583", name="King's Cross", borough_id=camden.id,
-                            latitude=KINGS_CROSS[0], longitude=KINGS_CROSS[1]),
-        "belsize": Ward(code="E05013580", name="Belsize", borough_id=camden.id,
-                        latitude=BELSIZE[0], longitude=BELSIZE[1]),
+        "kings_cross": Ward(
+            code="E05013583",
+            name="King's Cross",
+            borough_id=camden.id,
+            latitude=KINGS_CROSS[0],
+            longitude=KINGS_CROSS[1],
+        ),
+        "belsize": Ward(
+            code="E05013580", name="Belsize", borough_id=camden.id, latitude=BELSIZE[0], longitude=BELSIZE[1]
+        ),
     }
     db.add_all(wards.values())
     db.commit()
     return wards
 
 
-def _volunteer(db, ward: Ward, *, limit=5, skills=(("cyber_victim_support", SkillLevel.PRACTITIONER),),
-               expires=dt.date(2027, 6, 1), slots=((3, 9 * 60, 18 * 60),), status=VolunteerStatus.ACTIVE, **profile):
+def _volunteer(
+    db,
+    ward: Ward,
+    *,
+    limit=5,
+    skills=(("cyber_victim_support", SkillLevel.PRACTITIONER),),
+    expires=dt.date(2027, 6, 1),
+    slots=((3, 9 * 60, 18 * 60),),
+    status=VolunteerStatus.ACTIVE,
+    **profile,
+):
     """An active PSV cleared (NPPV2F) for cyber-crime victim visits, free on Thursdays 9am to 6pm."""
     volunteer = make_volunteer(db, home_ward_id=ward.id, travel_limit_km=limit, status=status, **profile)
     for code, level in skills:
         db.add(VolunteerSkill(volunteer_id=volunteer.id, skill_code=code, level=level))
     if expires is not None:
-        db.add(Clearance(volunteer_id=volunteer.id, type_code="NPPV2F", state=ClearanceState.GRANTED,
-                         valid_from=dt.date(2024, 1, 1), expires_on=expires))
+        db.add(
+            Clearance(
+                volunteer_id=volunteer.id,
+                type_code="NPPV2F",
+                state=ClearanceState.GRANTED,
+                valid_from=dt.date(2024, 1, 1),
+                expires_on=expires,
+            )
+        )
     for weekday, first, last in slots:
         db.add(AvailabilitySlot(volunteer_id=volunteer.id, weekday=weekday, start_minute=first, end_minute=last))
     db.commit()
@@ -72,9 +94,18 @@ def _volunteer(db, ward: Ward, *, limit=5, skills=(("cyber_victim_support", Skil
 
 def _request(db, ward: Ward, start: dt.datetime = AT_2PM, skills=(), **overrides) -> SupportRequest:
     sergeant = make_user(db, Role.SERGEANT)
-    values = dict(ward_id=ward.id, task_type_code="cyber_victim_visit", title="A visit", description="Advice.",
-                  window_start=start, window_end=start + dt.timedelta(hours=2), duration_minutes=60,
-                  people_needed=1, priority=Priority.ROUTINE, created_by_id=sergeant.id)
+    values = dict(
+        ward_id=ward.id,
+        task_type_code="cyber_victim_visit",
+        title="A visit",
+        description="Advice.",
+        window_start=start,
+        window_end=start + dt.timedelta(hours=2),
+        duration_minutes=60,
+        people_needed=1,
+        priority=Priority.ROUTINE,
+        created_by_id=sergeant.id,
+    )
     values.update(overrides)
     item = SupportRequest(**values)
     item.skills = [RequestSkill(skill_code=code) for code in skills]
@@ -94,8 +125,9 @@ def _world(db) -> dict:
     kx, belsize = wards["kings_cross"], wards["belsize"]
     people = {
         "alice": _volunteer(db, kx),
-        "bogdan": _volunteer(db, belsize, skills=(("cyber_victim_support", SkillLevel.EXPERT),
-                                                  ("lang_pl", SkillLevel.AWARE))),
+        "bogdan": _volunteer(
+            db, belsize, skills=(("cyber_victim_support", SkillLevel.EXPERT), ("lang_pl", SkillLevel.AWARE))
+        ),
         "carol": _volunteer(db, kx, expires=dt.date(2026, 12, 1)),  # clearance ran out on Tuesday
         "dan": _volunteer(db, kx, military_reservist=True),  # mobilised (below)
         "erin": _volunteer(db, belsize, limit=2),  # 3.8 km from King's Cross with a 2 km limit
@@ -104,25 +136,50 @@ def _world(db) -> dict:
         "hank": _volunteer(db, kx, status=VolunteerStatus.APPLIED),  # still with vetting
         "ivy": _volunteer(db, kx, status=VolunteerStatus.PAUSED),
     }
-    db.add_all([
-        BlockedPeriod(volunteer_id=people["dan"].id, first_day=dt.date(2026, 12, 1), last_day=dt.date(2026, 12, 20),
-                      reason=BlockReason.MOBILISATION),
-        ConflictDeclaration(volunteer_id=people["gina"].id, category=ConflictCategory.PLACE,
-                            organisation="Home estate", ward_id=kx.id),
-        # Verified professional evidence, and evidence still waiting for a coordinator.
-        VolunteerSkill(volunteer_id=people["alice"].id, skill_code="paramedic", level=SkillLevel.EXPERT,
-                       evidence_status=EvidenceStatus.VERIFIED, evidence_expires_on=dt.date(2027, 3, 31)),
-        VolunteerSkill(volunteer_id=people["bogdan"].id, skill_code="rmn", level=SkillLevel.PRACTITIONER,
-                       evidence_status=EvidenceStatus.PENDING),
-        TaskPreference(volunteer_id=people["alice"].id, task_type_code="cyber_victim_visit"),
-    ])
+    db.add_all(
+        [
+            BlockedPeriod(
+                volunteer_id=people["dan"].id,
+                first_day=dt.date(2026, 12, 1),
+                last_day=dt.date(2026, 12, 20),
+                reason=BlockReason.MOBILISATION,
+            ),
+            ConflictDeclaration(
+                volunteer_id=people["gina"].id,
+                category=ConflictCategory.PLACE,
+                organisation="Home estate",
+                ward_id=kx.id,
+            ),
+            # Verified professional evidence, and evidence still waiting for a coordinator.
+            VolunteerSkill(
+                volunteer_id=people["alice"].id,
+                skill_code="paramedic",
+                level=SkillLevel.EXPERT,
+                evidence_status=EvidenceStatus.VERIFIED,
+                evidence_expires_on=dt.date(2027, 3, 31),
+            ),
+            VolunteerSkill(
+                volunteer_id=people["bogdan"].id,
+                skill_code="rmn",
+                level=SkillLevel.PRACTITIONER,
+                evidence_status=EvidenceStatus.PENDING,
+            ),
+            TaskPreference(volunteer_id=people["alice"].id, task_type_code="cyber_victim_visit"),
+        ]
+    )
     db.commit()
     requests = {
         "kx": _request(db, kx),
-        "belsize": _request(db, belsize, skills=("lang_pl", "safeguarding"), priority=Priority.URGENT,
-                            organisation="Belsize Dental"),
-        "cancelled": _request(db, kx, status=RequestStatus.CANCELLED, cancelled_at=AT_2PM - dt.timedelta(days=5),
-                              cancel_reason="Resolved by phone"),
+        "belsize": _request(
+            db, belsize, skills=("lang_pl", "safeguarding"), priority=Priority.URGENT, organisation="Belsize Dental"
+        ),
+        "cancelled": _request(
+            db,
+            kx,
+            status=RequestStatus.CANCELLED,
+            cancelled_at=AT_2PM - dt.timedelta(days=5),
+            cancel_reason="Resolved by phone",
+        ),
     }
     return {"wards": wards, "people": people, "requests": requests}
 
@@ -142,8 +199,10 @@ def test_open_requests_become_deployments_with_the_policy_in_force(db):
 
     second = requests[belsize.id]
     assert second.priority == 9 and second.organisation == "Belsize Dental"
-    assert second.extra_skills == (SkillRequirement(("lang_pl",), SkillLevel.AWARE),
-                                   SkillRequirement(("safeguarding",), SkillLevel.PRACTITIONER))
+    assert second.extra_skills == (
+        SkillRequirement(("lang_pl",), SkillLevel.AWARE),
+        SkillRequirement(("safeguarding",), SkillLevel.PRACTITIONER),
+    )
 
     # Scope: by id (only the open ones), by ward, by time.
     assert [r.id for r in load_requests(db, [belsize.id, world["requests"]["cancelled"].id])] == [belsize.id]
@@ -153,8 +212,10 @@ def test_open_requests_become_deployments_with_the_policy_in_force(db):
     assert len(load_requests(db, start=WEEK[0], end=WEEK[1])) == 2
 
     # A coordinator's edit of the task type applies to requests already raised.
-    stricter = edited_policy(TASK_POLICIES_BY_CODE["cyber_victim_visit"],
-                             required_skills=(SkillRequirement(("cyber_victim_support",), SkillLevel.EXPERT),))
+    stricter = edited_policy(
+        TASK_POLICIES_BY_CODE["cyber_victim_visit"],
+        required_skills=(SkillRequirement(("cyber_victim_support",), SkillLevel.EXPERT),),
+    )
     db.add(TaskTypePolicy(code="cyber_victim_visit", policy_json=policy_to_json(stricter)))
     db.commit()
     assert load_requests(db, [kx.id])[0].task.required_skills == stricter.required_skills
@@ -204,28 +265,56 @@ def test_active_volunteers_carry_their_person_facts_availability_and_declaration
 def test_only_what_overlaps_the_week_is_loaded(db):
     wards = _wards(db)
     person = _volunteer(db, wards["kings_cross"], expires=None)
-    db.add_all([
-        # An old clearance, long expired, and its renewal.
-        Clearance(volunteer_id=person.id, type_code="NPPV2F", state=ClearanceState.RENEWED,
-                  valid_from=dt.date(2021, 1, 1), expires_on=dt.date(2024, 1, 1)),
-        Clearance(volunteer_id=person.id, type_code="NPPV2F", state=ClearanceState.GRANTED,
-                  valid_from=dt.date(2024, 1, 2), expires_on=dt.date(2027, 1, 1), restricted_from="ct_digital_support"),
-        Clearance(volunteer_id=person.id, type_code="NPPV3", state=ClearanceState.APPLIED),  # undated
-        AvailabilityException(volunteer_id=person.id, on_date=dt.date(2026, 12, 2), available=False),
-        AvailabilityException(volunteer_id=person.id, on_date=dt.date(2026, 12, 5), available=True,
-                              start_minute=10 * 60, end_minute=13 * 60),
-        AvailabilityException(volunteer_id=person.id, on_date=dt.date(2026, 12, 15), available=False),
-        BlockedPeriod(volunteer_id=person.id, first_day=dt.date(2026, 11, 20), last_day=dt.date(2026, 11, 30),
-                      reason=BlockReason.HOLIDAY),
-        BlockedPeriod(volunteer_id=person.id, first_day=dt.date(2026, 12, 24), last_day=dt.date(2026, 12, 31),
-                      reason=BlockReason.HOLIDAY),
-    ])
+    db.add_all(
+        [
+            # An old clearance, long expired, and its renewal.
+            Clearance(
+                volunteer_id=person.id,
+                type_code="NPPV2F",
+                state=ClearanceState.RENEWED,
+                valid_from=dt.date(2021, 1, 1),
+                expires_on=dt.date(2024, 1, 1),
+            ),
+            Clearance(
+                volunteer_id=person.id,
+                type_code="NPPV2F",
+                state=ClearanceState.GRANTED,
+                valid_from=dt.date(2024, 1, 2),
+                expires_on=dt.date(2027, 1, 1),
+                restricted_from="ct_digital_support",
+            ),
+            Clearance(volunteer_id=person.id, type_code="NPPV3", state=ClearanceState.APPLIED),  # undated
+            AvailabilityException(volunteer_id=person.id, on_date=dt.date(2026, 12, 2), available=False),
+            AvailabilityException(
+                volunteer_id=person.id,
+                on_date=dt.date(2026, 12, 5),
+                available=True,
+                start_minute=10 * 60,
+                end_minute=13 * 60,
+            ),
+            AvailabilityException(volunteer_id=person.id, on_date=dt.date(2026, 12, 15), available=False),
+            BlockedPeriod(
+                volunteer_id=person.id,
+                first_day=dt.date(2026, 11, 20),
+                last_day=dt.date(2026, 11, 30),
+                reason=BlockReason.HOLIDAY,
+            ),
+            BlockedPeriod(
+                volunteer_id=person.id,
+                first_day=dt.date(2026, 12, 24),
+                last_day=dt.date(2026, 12, 31),
+                reason=BlockReason.HOLIDAY,
+            ),
+        ]
+    )
     db.commit()
     (volunteer,) = load_volunteers(db, week_start=WEEK[0], week_end=WEEK[1])
     (clearance,) = volunteer.person.clearances
     assert clearance.expires_on == dt.date(2027, 1, 1) and clearance.restricted_from == {"ct_digital_support"}
-    assert volunteer.exceptions == (DateException(dt.date(2026, 12, 2), False),
-                                    DateException(dt.date(2026, 12, 5), True, 10 * 60, 13 * 60))
+    assert volunteer.exceptions == (
+        DateException(dt.date(2026, 12, 2), False),
+        DateException(dt.date(2026, 12, 5), True, 10 * 60, 13 * 60),
+    )
     assert volunteer.blocked == (DateRange(dt.date(2026, 11, 20), dt.date(2026, 11, 30)),)
     assert volunteer.person.mobilised == ()  # a holiday is not a mobilisation
 
@@ -241,8 +330,10 @@ def test_slots_are_london_wall_clock_times_in_summer_too(db):
     assert request.start == summer and is_free(volunteer, request.start, request.end)
     # An hour earlier (1pm London) is outside the slot.
     assert not is_free(volunteer, request.start - dt.timedelta(hours=1), request.end - dt.timedelta(hours=1))
-    assert london_week(summer) == (dt.datetime(2026, 6, 28, 23, 0, tzinfo=UTC),
-                                   dt.datetime(2026, 7, 5, 23, 0, tzinfo=UTC))
+    assert london_week(summer) == (
+        dt.datetime(2026, 6, 28, 23, 0, tzinfo=UTC),
+        dt.datetime(2026, 7, 5, 23, 0, tzinfo=UTC),
+    )
 
 
 def test_the_travel_pre_filter_leaves_out_only_those_no_requested_ward_is_within_reach_of(db):
@@ -273,7 +364,13 @@ def test_from_records_to_proposals(db):
     funnels = {r.id: funnel(r, volunteers) for r in requests}
     kx = funnels[stored["kx"].id]
     assert [(s.key, s.remaining) for s in kx.stages] == [
-        ("all", 7), ("skills", 7), ("cleared", 6), ("status", 5), ("free", 4), ("travel", 3), ("hours", 3),
+        ("all", 7),
+        ("skills", 7),
+        ("cleared", 6),
+        ("status", 5),
+        ("free", 4),
+        ("travel", 3),
+        ("hours", 3),
         ("conflicts", 2),
     ]
     assert sorted(c.volunteer_id for c in kx.candidates) == [people["alice"].id, people["bogdan"].id]
@@ -289,15 +386,18 @@ def test_from_records_to_proposals(db):
     assert [c.volunteer_id for c in funnels[stored["belsize"].id].candidates] == [people["bogdan"].id]
 
     instance = build_instance(
-        requests, funnels,
+        requests,
+        funnels,
         capacity_minutes={v.id: v.weekly_cap_minutes - v.booked_minutes_in_week for v in volunteers},
         booked_minutes={v.id: v.booked_minutes_in_week for v in volunteers},
         travel_limits={v.id: v.travel_limit_km for v in volunteers},
     )
     assert (f"r{stored['kx'].id}", f"r{stored['belsize'].id}") in instance.clashes
     plan = solve(instance, time_limit=5)
-    assert sorted(proposals(plan)) == [(stored["kx"].id, people["alice"].id),
-                                       (stored["belsize"].id, people["bogdan"].id)]
+    assert sorted(proposals(plan)) == [
+        (stored["kx"].id, people["alice"].id),
+        (stored["belsize"].id, people["bogdan"].id),
+    ]
 
 
 def _statements(engine, load) -> int:
@@ -317,15 +417,25 @@ def _statements(engine, load) -> int:
 
 def _crowd(db, ward: Ward, n: int) -> None:
     for i in range(n):
-        person = _volunteer(db, ward, skills=(("cyber_victim_support", SkillLevel.PRACTITIONER),
-                                              ("lang_pl", SkillLevel.AWARE)))
-        db.add_all([
-            AvailabilityException(volunteer_id=person.id, on_date=THURSDAY, available=bool(i % 2),
-                                  start_minute=9 * 60 if i % 2 else None, end_minute=12 * 60 if i % 2 else None),
-            BlockedPeriod(volunteer_id=person.id, first_day=THURSDAY, last_day=THURSDAY, reason=BlockReason.OTHER),
-            ConflictDeclaration(volunteer_id=person.id, category=ConflictCategory.EMPLOYER, organisation=f"Firm {i}"),
-            TaskPreference(volunteer_id=person.id, task_type_code="cyber_victim_visit"),
-        ])
+        person = _volunteer(
+            db, ward, skills=(("cyber_victim_support", SkillLevel.PRACTITIONER), ("lang_pl", SkillLevel.AWARE))
+        )
+        db.add_all(
+            [
+                AvailabilityException(
+                    volunteer_id=person.id,
+                    on_date=THURSDAY,
+                    available=bool(i % 2),
+                    start_minute=9 * 60 if i % 2 else None,
+                    end_minute=12 * 60 if i % 2 else None,
+                ),
+                BlockedPeriod(volunteer_id=person.id, first_day=THURSDAY, last_day=THURSDAY, reason=BlockReason.OTHER),
+                ConflictDeclaration(
+                    volunteer_id=person.id, category=ConflictCategory.EMPLOYER, organisation=f"Firm {i}"
+                ),
+                TaskPreference(volunteer_id=person.id, task_type_code="cyber_victim_visit"),
+            ]
+        )
     db.commit()
 
 

@@ -35,8 +35,15 @@ FAST = RunSettings(time_limit=5, offer_hours=24)
 
 
 def _run(app, db, scope=RunScope.LONDON, now=NOW, **kwargs) -> MatchRun:
-    run = queue_run(db, scope=scope, first_day=kwargs.pop("first_day", TODAY),
-                    last_day=kwargs.pop("last_day", THURSDAY), today=now.date(), trigger="cli", **kwargs)
+    run = queue_run(
+        db,
+        scope=scope,
+        first_day=kwargs.pop("first_day", TODAY),
+        last_day=kwargs.pop("last_day", THURSDAY),
+        today=now.date(),
+        trigger="cli",
+        **kwargs,
+    )
     sent = []
     done = execute_run(app.extensions["db_sessionmaker"], run.id, FAST, lambda session, ids: sent.extend(ids), now)
     done.sent = sent
@@ -86,7 +93,10 @@ def test_an_unfillable_request_keeps_its_funnel_and_what_would_fill_it(app, db):
     assert run.places_offered == 0 and run.places_needed == 1
     finding = db.get(RunRequest, (run.id, item.id))
     assert [label for label, _ in json.loads(finding.funnel)][-3:] == [
-        "within their travel limit", "within their weekly hours", "with no conflict of interest"]
+        "within their travel limit",
+        "within their weekly hours",
+        "with no conflict of interest",
+    ]
     assert finding.suggestion.startswith("The nearest eligible volunteer is 3.8 km away with a 2 km limit")
     db.refresh(item)
     assert item.status is RequestStatus.OPEN
@@ -125,7 +135,9 @@ def test_a_decline_reopens_the_place_and_the_re_match_offers_it_to_someone_else(
     assert run.scope is RunScope.REQUEST and run.places_offered == 1
     db.expire_all()
     assert [(o.volunteer_id, o.status) for o in _offers(db, item.id)] == [
-        (alice.id, OfferStatus.DECLINED), (bogdan.id, OfferStatus.OFFERED)]
+        (alice.id, OfferStatus.DECLINED),
+        (bogdan.id, OfferStatus.OFFERED),
+    ]
     # Alice is never offered it again, even when Bogdan declines too.
     second = _offers(db, item.id)[1]
     offer_service.answer(db, bogdan.user_id, second.id, accept=False, now=NOW)
@@ -229,14 +241,32 @@ def test_progress_is_a_heartbeat(app, db):
 
 def test_queueing_checks_the_scope_and_the_days(app, db):
     with pytest.raises(RunError, match="today or later"):
-        queue_run(db, scope=RunScope.LONDON, first_day=TODAY - dt.timedelta(days=1), last_day=TODAY, today=TODAY,
-                  trigger="cli")
+        queue_run(
+            db,
+            scope=RunScope.LONDON,
+            first_day=TODAY - dt.timedelta(days=1),
+            last_day=TODAY,
+            today=TODAY,
+            trigger="cli",
+        )
     with pytest.raises(RunError, match="same as or after"):
-        queue_run(db, scope=RunScope.LONDON, first_day=TODAY, last_day=TODAY - dt.timedelta(days=1), today=TODAY,
-                  trigger="cli")
+        queue_run(
+            db,
+            scope=RunScope.LONDON,
+            first_day=TODAY,
+            last_day=TODAY - dt.timedelta(days=1),
+            today=TODAY,
+            trigger="cli",
+        )
     with pytest.raises(RunError, match="at most 31 days"):
-        queue_run(db, scope=RunScope.LONDON, first_day=TODAY, last_day=TODAY + dt.timedelta(days=31), today=TODAY,
-                  trigger="cli")
+        queue_run(
+            db,
+            scope=RunScope.LONDON,
+            first_day=TODAY,
+            last_day=TODAY + dt.timedelta(days=31),
+            today=TODAY,
+            trigger="cli",
+        )
     with pytest.raises(RunError, match="Choose a ward"):
         queue_run(db, scope=RunScope.WARD, first_day=TODAY, last_day=TODAY, today=TODAY, trigger="cli", ward_id=999999)
 
@@ -250,10 +280,17 @@ def test_a_ward_run_matches_only_that_ward(app, db):
 
 # ---- The database refuses double bookings -------------------------------------------------------
 
+
 def _booking(request_id: int, volunteer_id: int, start: dt.datetime, minutes: int = 60) -> Booking:
-    return Booking(request_id=request_id, volunteer_id=volunteer_id, starts_at=start,
-                   ends_at=start + dt.timedelta(minutes=minutes), load_minutes=minutes, explanation="Test",
-                   respond_by=start - dt.timedelta(hours=2))
+    return Booking(
+        request_id=request_id,
+        volunteer_id=volunteer_id,
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=minutes),
+        load_minutes=minutes,
+        explanation="Test",
+        respond_by=start - dt.timedelta(hours=2),
+    )
 
 
 def test_two_concurrent_bookings_of_one_volunteer_for_overlapping_times_exactly_one_succeeds(app, db):
@@ -276,8 +313,10 @@ def test_two_concurrent_bookings_of_one_volunteer_for_overlapping_times_exactly_
                 session.rollback()
                 outcomes[request_id] = "refused"
 
-    threads = [threading.Thread(target=book, args=(first.id, AT_2PM)),
-               threading.Thread(target=book, args=(second.id, AT_2PM + dt.timedelta(minutes=30)))]
+    threads = [
+        threading.Thread(target=book, args=(first.id, AT_2PM)),
+        threading.Thread(target=book, args=(second.id, AT_2PM + dt.timedelta(minutes=30))),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -294,17 +333,28 @@ def test_a_large_batch_is_booked_by_copy_under_the_same_rules(app, db, monkeypat
     alice, bob = _volunteer(db, wards["kings_cross"]), _volunteer(db, wards["kings_cross"])
     first = _request(db, wards["kings_cross"], people_needed=2)
     second = _request(db, wards["kings_cross"], start=AT_2PM + dt.timedelta(hours=1))
-    batch = [_booking(first.id, alice.id, AT_2PM), _booking(first.id, bob.id, AT_2PM),
-             _booking(second.id, alice.id, AT_2PM + dt.timedelta(hours=1))]
+    batch = [
+        _booking(first.id, alice.id, AT_2PM),
+        _booking(first.id, bob.id, AT_2PM),
+        _booking(second.id, alice.id, AT_2PM + dt.timedelta(hours=1)),
+    ]
     ids = book_offers(db, batch, run_id=None, now=NOW)
     db.commit()
     offers = [db.get(Offer, offer_id) for offer_id in ids]
     assert [(o.request_id, o.volunteer_id, o.starts_at, o.status, o.offered_at) for o in offers] == [
-        (b.request_id, b.volunteer_id, b.starts_at, OfferStatus.OFFERED, NOW) for b in batch]
+        (b.request_id, b.volunteer_id, b.starts_at, OfferStatus.OFFERED, NOW) for b in batch
+    ]
     third = _request(db, wards["belsize"], start=AT_2PM + dt.timedelta(minutes=30), people_needed=2)
     with pytest.raises(DoubleBooking):
-        book_offers(db, [_booking(third.id, bob.id, AT_2PM + dt.timedelta(minutes=30)),
-                         _booking(third.id, alice.id, AT_2PM + dt.timedelta(minutes=30))], run_id=None, now=NOW)
+        book_offers(
+            db,
+            [
+                _booking(third.id, bob.id, AT_2PM + dt.timedelta(minutes=30)),
+                _booking(third.id, alice.id, AT_2PM + dt.timedelta(minutes=30)),
+            ],
+            run_id=None,
+            now=NOW,
+        )
     db.rollback()
     assert db.scalar(select(func.count(Offer.id))) == 3
 

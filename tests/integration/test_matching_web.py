@@ -38,10 +38,19 @@ def _ready(db, ward, name: str, **profile):
     profile.setdefault("travel_limit_km", 5)
     volunteer = make_volunteer(db, home_ward_id=ward.id, full_name=name, status=VolunteerStatus.ACTIVE, **profile)
     db.add(VolunteerSkill(volunteer_id=volunteer.id, skill_code="cyber_victim_support", level=SkillLevel.EXPERT))
-    db.add(Clearance(volunteer_id=volunteer.id, type_code="NPPV2F", state=ClearanceState.GRANTED,
-                     valid_from=dt.date(2024, 1, 1), expires_on=DAY + dt.timedelta(days=400)))
-    db.add_all(AvailabilitySlot(volunteer_id=volunteer.id, weekday=d, start_minute=8 * 60, end_minute=20 * 60)
-               for d in range(7))
+    db.add(
+        Clearance(
+            volunteer_id=volunteer.id,
+            type_code="NPPV2F",
+            state=ClearanceState.GRANTED,
+            valid_from=dt.date(2024, 1, 1),
+            expires_on=DAY + dt.timedelta(days=400),
+        )
+    )
+    db.add_all(
+        AvailabilitySlot(volunteer_id=volunteer.id, weekday=d, start_minute=8 * 60, end_minute=20 * 60)
+        for d in range(7)
+    )
     db.commit()
     return volunteer
 
@@ -66,8 +75,11 @@ def test_sergeant_finds_a_volunteer_who_accepts_and_the_sergeant_sees_it(app, db
 
     page = sergeant_client.get(f"/requests/{item.id}").soup
     assert "No volunteer has been offered this request yet." in page.get_text()
-    response = sergeant_client.post(f"/requests/{item.id}/match", follow_redirects=True,
-                                    data={"csrf_token": sergeant_client.csrf_token(f"/requests/{item.id}")})
+    response = sergeant_client.post(
+        f"/requests/{item.id}/match",
+        follow_redirects=True,
+        data={"csrf_token": sergeant_client.csrf_token(f"/requests/{item.id}")},
+    )
     text = " ".join(response.soup.get_text().split())
     assert "1 volunteer has been offered this request" in text
     assert "Alice Adeyemi Waiting for an answer" in text
@@ -86,8 +98,9 @@ def test_sergeant_finds_a_volunteer_who_accepts_and_the_sergeant_sees_it(app, db
     token = other_client.csrf_token("/")
     assert other_client.post(offer_url + "/accept", data={"csrf_token": token}).status_code == 404
 
-    response = volunteer_client.post(offer_url + "/accept", follow_redirects=True,
-                                     data={"csrf_token": volunteer_client.csrf_token(offer_url)})
+    response = volunteer_client.post(
+        offer_url + "/accept", follow_redirects=True, data={"csrf_token": volunteer_client.csrf_token(offer_url)}
+    )
     text = " ".join(response.soup.get_text().split())
     assert "you are booked for Visit after a phishing fraud" in text
     assert "Your upcoming deployments Visit after a phishing fraud" in text
@@ -109,8 +122,11 @@ def test_a_decline_offers_the_place_to_someone_else_at_once(app, db):
 
     volunteer = app.test_client()
     volunteer.sign_in(alice.user.email)
-    response = volunteer.post(f"/offers/{offer.id}/decline", follow_redirects=True,
-                              data={"csrf_token": volunteer.csrf_token(f"/offers/{offer.id}")})
+    response = volunteer.post(
+        f"/offers/{offer.id}/decline",
+        follow_redirects=True,
+        data={"csrf_token": volunteer.csrf_token(f"/offers/{offer.id}")},
+    )
     assert "You have declined this offer" in response.soup.get_text()
     text = " ".join(client.get(f"/requests/{item.id}").soup.get_text().split())
     assert "Bogdan Nowak Waiting for an answer" in text and "Alice Adeyemi Declined" in text
@@ -121,13 +137,22 @@ def test_a_request_nobody_can_take_shows_its_funnel_and_what_would_fill_it(app, 
     _ready(db, wards["belsize"], "Far Away", travel_limit_km=2)
     client = app.test_client()
     client.sign_in(sergeant.email)
-    response = client.post(f"/requests/{item.id}/match", follow_redirects=True,
-                           data={"csrf_token": client.csrf_token(f"/requests/{item.id}")})
+    response = client.post(
+        f"/requests/{item.id}/match",
+        follow_redirects=True,
+        data={"csrf_token": client.csrf_token(f"/requests/{item.id}")},
+    )
     soup = response.soup
     assert "Nobody could be offered this request yet" in soup.get_text()
     steps = [" ".join(li.get_text().split()) for li in soup.select(".app-funnel li")]
-    assert steps[:6] == ["1 volunteers", "1 have the skills", f"1 cleared for this task on {DAY.day} {DAY:%B %Y}",
-                         "1 can do this kind of task", "1 free 2pm to 3pm", "0 within their travel limit"]
+    assert steps[:6] == [
+        "1 volunteers",
+        "1 have the skills",
+        f"1 cleared for this task on {DAY.day} {DAY:%B %Y}",
+        "1 can do this kind of task",
+        "1 free 2pm to 3pm",
+        "0 within their travel limit",
+    ]
     suggestion = soup.select_one(".govuk-inset-text").get_text()
     assert "The nearest eligible volunteer is 3.8 km away with a 2 km limit" in suggestion
 
@@ -147,9 +172,11 @@ def test_cancelling_a_matched_request_cancels_its_offers(app, db):
     client = app.test_client()
     client.sign_in(sergeant.email)
     client.post(f"/requests/{item.id}/match", data={"csrf_token": client.csrf_token(f"/requests/{item.id}")})
-    response = client.post(f"/requests/{item.id}/cancel", follow_redirects=True,
-                           data={"csrf_token": client.csrf_token(f"/requests/{item.id}/cancel"),
-                                 "reason": "The victim has moved away"})
+    response = client.post(
+        f"/requests/{item.id}/cancel",
+        follow_redirects=True,
+        data={"csrf_token": client.csrf_token(f"/requests/{item.id}/cancel"), "reason": "The victim has moved away"},
+    )
     assert "Request cancelled" in response.soup.get_text()
     db.expire_all()
     assert db.get(type(item), item.id).status is RequestStatus.CANCELLED
@@ -169,25 +196,36 @@ def test_coordinator_runs_a_ward_and_a_bcu_and_reads_the_history(app, db):
     errors = {a.get_text(strip=True) for a in response.soup.select(".govuk-error-summary a")}
     assert errors == {"Choose a ward from the list", "Enter the first day", "Enter the last day"}
     yesterday = london_today() - dt.timedelta(days=1)
-    response = client.post("/matching/runs", data={
-        "csrf_token": token, "scope": "london", **_date("first_day", yesterday), **_date("last_day", DAY)})
+    response = client.post(
+        "/matching/runs",
+        data={"csrf_token": token, "scope": "london", **_date("first_day", yesterday), **_date("last_day", DAY)},
+    )
     assert "The first day must be today or later" in response.soup.select_one(".govuk-error-summary").get_text()
     assert db.scalars(select(MatchRun)).all() == []
 
     today = london_today()
     dates = {**_date("first_day", today), **_date("last_day", DAY)}
     camden_bcu = wards["kings_cross"].borough.bcu_id if wards["kings_cross"].borough else None
-    response = client.post("/matching/runs", follow_redirects=True,
-                           data={"csrf_token": token, "scope": "bcu", "bcu": str(camden_bcu), **dates})
+    response = client.post(
+        "/matching/runs",
+        follow_redirects=True,
+        data={"csrf_token": token, "scope": "bcu", "bcu": str(camden_bcu), **dates},
+    )
     text = " ".join(response.soup.get_text().split())
     # The worker runs at once in the tests (HUEY_IMMEDIATE), so the page shows the finished run.
     assert "Places offered 1 of 1" in text and "Routine: 1 of 1 places" in text and "Optimal" in text
     # Where the time went, step by step, in the order the steps ran.
-    steps = re.search(r"Time by step (reading the requests [\d.]+ s, reading the volunteers [\d.]+ s, checking "
-                      r"the rules [\d.]+ s, shortlisting [\d.]+ s, finding the plan [\d.]+ s, saving [\d.]+ s)", text)
+    steps = re.search(
+        r"Time by step (reading the requests [\d.]+ s, reading the volunteers [\d.]+ s, checking "
+        r"the rules [\d.]+ s, shortlisting [\d.]+ s, finding the plan [\d.]+ s, saving [\d.]+ s)",
+        text,
+    )
     assert steps, text
-    response = client.post("/matching/runs", follow_redirects=True, data={
-        "csrf_token": token, "scope": "ward", "ward": str(wards["kings_cross"].id), **dates})
+    response = client.post(
+        "/matching/runs",
+        follow_redirects=True,
+        data={"csrf_token": token, "scope": "ward", "ward": str(wards["kings_cross"].id), **dates},
+    )
     assert "Places offered 0 of 0" in " ".join(response.soup.get_text().split())
     history = " ".join(client.get("/matching/runs").soup.get_text().split())
     assert "King's Cross, Camden" in history and "1 of 1 places offered" in history
@@ -199,8 +237,9 @@ def test_flask_match_run_for_a_ward(app, db, tmp_path):
     alice = _ready(db, wards["kings_cross"], "Alice Adeyemi")
     runner = app.test_cli_runner()
     saved = tmp_path / "week.json"
-    result = runner.invoke(args=["match", "run", "--ward", "E05013583", "--to", DAY.isoformat(),
-                                 "--write-instance", str(saved)])
+    result = runner.invoke(
+        args=["match", "run", "--ward", "E05013583", "--to", DAY.isoformat(), "--write-instance", str(saved)]
+    )
     assert result.exit_code == 0, result.output
     assert "1 requests, 1 of 1 places offered; Optimal" in result.output
     assert "Time: reading the requests" in result.output and "finding the plan" in result.output
@@ -208,8 +247,7 @@ def test_flask_match_run_for_a_ward(app, db, tmp_path):
     instance = parse_instance(json.loads(saved.read_text(encoding="utf-8")))
     assert [r.id for r in instance.requests] == [f"r{item.id}"]
     assert [(p.volunteer, p.request) for p in instance.pairs] == [(f"v{alice.id}", f"r{item.id}")]
-    result = runner.invoke(args=["match", "run", "--ward", "E05013583", "--background", "--write-instance",
-                                 str(saved)])
+    result = runner.invoke(args=["match", "run", "--ward", "E05013583", "--background", "--write-instance", str(saved)])
     assert result.exit_code != 0 and "needs the run done here" in result.output
     result = runner.invoke(args=["match", "run", "--ward", "NOPE"])
     assert result.exit_code != 0 and "no ward has the code" in result.output
@@ -224,20 +262,33 @@ def test_a_queued_run_is_done_by_a_separate_worker_process(app, db, tmp_path):
     process picks it up, and the run's row — which any web process reads — ends succeeded."""
     wards, _, _ = _setup(db)
     _ready(db, wards["kings_cross"], "Alice Adeyemi")
-    env = {**os.environ, "FLASK_APP": "wsgi:app", "FLASK_ENV": "testing", "DATABASE_URL": app.config["DATABASE_URL"],
-           "SECRET_KEY": app.config["SECRET_KEY"], "HUEY_SQLITE_PATH": str(tmp_path / "queue.sqlite3")}
+    env = {
+        **os.environ,
+        "FLASK_APP": "wsgi:app",
+        "FLASK_ENV": "testing",
+        "DATABASE_URL": app.config["DATABASE_URL"],
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "HUEY_SQLITE_PATH": str(tmp_path / "queue.sqlite3"),
+    }
     env.pop("HUEY_IMMEDIATE")
     flask = [sys.executable, "-m", "flask"]
-    queued = subprocess.run([*flask, "match", "run", "--ward", "E05013583", "--to", DAY.isoformat(), "--background"],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    queued = subprocess.run(
+        [*flask, "match", "run", "--ward", "E05013583", "--to", DAY.isoformat(), "--background"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert queued.returncode == 0, queued.stderr
     assert "queued for the worker" in queued.stdout
     db.expire_all()
     (run,) = db.scalars(select(MatchRun)).all()
     assert run.status is RunStatus.QUEUED
 
-    worker = subprocess.Popen([*flask, "match", "worker"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        [*flask, "match", "worker"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         deadline = time.monotonic() + 60
         while run.status is not RunStatus.SUCCEEDED and time.monotonic() < deadline:
@@ -265,19 +316,38 @@ def test_offers_are_emailed_with_a_link_and_the_deadline(app, db, smtp):
     text = body(envelope)
     assert f"https://sng.example/offers/{offer.id}" in text and "Please answer by" in text
 
+
 def test_the_volunteers_home_shows_offers_deployments_and_hours_against_the_commitment(app, db):
     wards, _, item = _setup(db)
-    special = _ready(db, wards["kings_cross"], "Sam Special", kind=VolunteerKind.SPECIAL,
-                     monthly_commitment_minutes=16 * 60)
+    special = _ready(
+        db, wards["kings_cross"], "Sam Special", kind=VolunteerKind.SPECIAL, monthly_commitment_minutes=16 * 60
+    )
     noon = london_to_utc(london_today().replace(day=1), dt.time(12, 0))  # in this London month, whatever today is
     other = _request(db, wards["kings_cross"], start=noon, title="Earlier this month")
-    db.add_all([
-        Offer(request_id=other.id, volunteer_id=special.id, status=OfferStatus.ACCEPTED, starts_at=noon,
-              ends_at=noon + dt.timedelta(minutes=90), load_minutes=120, respond_by=noon, explanation="Test"),
-        Offer(request_id=item.id, volunteer_id=special.id, status=OfferStatus.OFFERED, starts_at=AT_2PM,
-              ends_at=AT_2PM + dt.timedelta(hours=1), load_minutes=80,
-              respond_by=AT_2PM - dt.timedelta(hours=1), explanation="Test"),
-    ])
+    db.add_all(
+        [
+            Offer(
+                request_id=other.id,
+                volunteer_id=special.id,
+                status=OfferStatus.ACCEPTED,
+                starts_at=noon,
+                ends_at=noon + dt.timedelta(minutes=90),
+                load_minutes=120,
+                respond_by=noon,
+                explanation="Test",
+            ),
+            Offer(
+                request_id=item.id,
+                volunteer_id=special.id,
+                status=OfferStatus.OFFERED,
+                starts_at=AT_2PM,
+                ends_at=AT_2PM + dt.timedelta(hours=1),
+                load_minutes=80,
+                respond_by=AT_2PM - dt.timedelta(hours=1),
+                explanation="Test",
+            ),
+        ]
+    )
     db.commit()
     client = app.test_client()
     client.sign_in(special.user.email)

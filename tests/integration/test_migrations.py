@@ -16,5 +16,8 @@ def test_migrations_seed_the_met_bcus_and_boroughs(db):
     assert db.scalar(select(func.count(Bcu.id))) == 12
     assert db.scalar(select(func.count(Borough.id))) == 32
     central_west = db.scalars(select(Bcu).where(Bcu.code == "CW")).one()
-    assert [b.name for b in central_west.boroughs] == ["Hammersmith and Fulham", "Kensington and Chelsea",
-                                                        "Westminster"]
+    assert [b.name for b in central_west.boroughs] == [
+        "Hammersmith and Fulham",
+        "Kensington and Chelsea",
+        "Westminster",
+    ]

@@ -39,13 +39,20 @@ def _on_the_hour(days: int) -> dt.datetime:
 
 def _offer(db, volunteer, item, status=OfferStatus.ACCEPTED) -> Offer:
     """``volunteer`` booked on ``item``'s slot, as the matcher books them."""
-    offer = Offer(request_id=item.id, volunteer_id=volunteer.id, status=status, starts_at=item.window_start,
-                  ends_at=item.deployment_end, load_minutes=item.duration_minutes,
-                  explanation="Cyber-crime victim support, practitioner; 0.0 km away",
-                  offered_at=item.window_start - dt.timedelta(days=10),
-                  respond_by=utcnow() + dt.timedelta(days=1) if status is OfferStatus.OFFERED
-                  else item.window_start - dt.timedelta(days=9),
-                  answered_at=None if status is OfferStatus.OFFERED else item.window_start - dt.timedelta(days=9))
+    offer = Offer(
+        request_id=item.id,
+        volunteer_id=volunteer.id,
+        status=status,
+        starts_at=item.window_start,
+        ends_at=item.deployment_end,
+        load_minutes=item.duration_minutes,
+        explanation="Cyber-crime victim support, practitioner; 0.0 km away",
+        offered_at=item.window_start - dt.timedelta(days=10),
+        respond_by=utcnow() + dt.timedelta(days=1)
+        if status is OfferStatus.OFFERED
+        else item.window_start - dt.timedelta(days=9),
+        answered_at=None if status is OfferStatus.OFFERED else item.window_start - dt.timedelta(days=9),
+    )
     db.add(offer)
     db.flush()
     refresh_status(db, [item.id])
@@ -61,8 +68,7 @@ def test_a_lapsed_clearance_withdraws_future_work_and_the_sergeant_hears_only_no
     # Carol's clearance ran out yesterday; she accepted a visit next week and did one last week.
     carol = _volunteer(db, kx, expires=yesterday, full_name="Carol Jones")
     alice = _volunteer(db, kx, expires=london_today() + dt.timedelta(days=400), full_name="Alice Smith")
-    next_week = _request(db, kx, start=_on_the_hour(7), title="Visit after a phishing fraud",
-                         created_by_id=sergeant.id)
+    next_week = _request(db, kx, start=_on_the_hour(7), title="Visit after a phishing fraud", created_by_id=sergeant.id)
     last_week = _request(db, kx, start=_on_the_hour(-7), title="Earlier visit", created_by_id=sergeant.id)
     alices = _request(db, kx, start=_on_the_hour(8), title="Alice's visit", created_by_id=sergeant.id)
     future = _offer(db, carol, next_week)
@@ -113,8 +119,14 @@ def test_other_vetting_changes_withdraw_too_but_availability_does_not(db):
     start = _on_the_hour(5)
     paused = _volunteer(db, kx, expires=far, status=VolunteerStatus.PAUSED)
     mobilised = _volunteer(db, kx, expires=far, military_reservist=True)
-    db.add(BlockedPeriod(volunteer_id=mobilised.id, first_day=start.date(),
-                         last_day=start.date() + dt.timedelta(days=3), reason=BlockReason.MOBILISATION))
+    db.add(
+        BlockedPeriod(
+            volunteer_id=mobilised.id,
+            first_day=start.date(),
+            last_day=start.date() + dt.timedelta(days=3),
+            reason=BlockReason.MOBILISATION,
+        )
+    )
     suspended = _volunteer(db, kx, expires=far)
     db.scalars(select(Clearance).where(Clearance.volunteer_id == suspended.id)).one().state = ClearanceState.SUSPENDED
     # The request asks for Polish, and this volunteer's Polish was taken off their profile.
@@ -124,8 +136,13 @@ def test_other_vetting_changes_withdraw_too_but_availability_does_not(db):
     db.add(VolunteerSkill(volunteer_id=unavailable.id, skill_code="lang_pl", level=SkillLevel.AWARE))
     db.commit()
     offers = {}
-    for name, volunteer in (("paused", paused), ("mobilised", mobilised), ("suspended", suspended),
-                            ("no_polish", no_polish), ("unavailable", unavailable)):
+    for name, volunteer in (
+        ("paused", paused),
+        ("mobilised", mobilised),
+        ("suspended", suspended),
+        ("no_polish", no_polish),
+        ("unavailable", unavailable),
+    ):
         item = _request(db, kx, start=start, skills=("lang_pl",) if name in ("no_polish", "unavailable") else ())
         offers[name] = _offer(db, volunteer, item, status=OfferStatus.OFFERED)
 

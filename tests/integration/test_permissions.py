@@ -126,22 +126,42 @@ def test_role_by_route_table(app, db, role):
         skills=[VolunteerSkill(skill_code="rmn", level=SkillLevel.EXPERT, evidence_status=EvidenceStatus.PENDING)],
     )
     # The walking sergeant's own ward and an open request in it.
-    walk_ward = Ward(code="E05999901", name="Walk ward", borough_id=db.query(Borough).first().id, latitude=51.5,
-                     longitude=-0.1)
+    walk_ward = Ward(
+        code="E05999901", name="Walk ward", borough_id=db.query(Borough).first().id, latitude=51.5, longitude=-0.1
+    )
     walker = make_user(db, Role.SERGEANT, wards=[walk_ward])
     support_request = SupportRequest(
-        ward_id=walk_ward.id, task_type_code="cyber_victim_visit", title="Walk", description="Walk.",
-        window_start=utcnow() + dt.timedelta(days=2), window_end=utcnow() + dt.timedelta(days=2, hours=2),
-        duration_minutes=60, people_needed=1, created_by_id=walker.id)
+        ward_id=walk_ward.id,
+        task_type_code="cyber_victim_visit",
+        title="Walk",
+        description="Walk.",
+        window_start=utcnow() + dt.timedelta(days=2),
+        window_end=utcnow() + dt.timedelta(days=2, hours=2),
+        duration_minutes=60,
+        people_needed=1,
+        created_by_id=walker.id,
+    )
     db.add(support_request)
     db.commit()
     # The walking volunteer's own offer on it, and a finished run.
     walking_volunteer = make_volunteer(db)
-    offer = Offer(request_id=support_request.id, volunteer_id=walking_volunteer.id,
-                  starts_at=support_request.window_start, ends_at=support_request.deployment_end, load_minutes=60,
-                  respond_by=utcnow() + dt.timedelta(days=1), explanation="Walk")
-    run = MatchRun(scope=RunScope.LONDON, first_day=dt.date(2026, 12, 1), last_day=dt.date(2026, 12, 7),
-                   trigger="cli", status=RunStatus.FAILED, error="Walk")
+    offer = Offer(
+        request_id=support_request.id,
+        volunteer_id=walking_volunteer.id,
+        starts_at=support_request.window_start,
+        ends_at=support_request.deployment_end,
+        load_minutes=60,
+        respond_by=utcnow() + dt.timedelta(days=1),
+        explanation="Walk",
+    )
+    run = MatchRun(
+        scope=RunScope.LONDON,
+        first_day=dt.date(2026, 12, 1),
+        last_day=dt.date(2026, 12, 7),
+        trigger="cli",
+        status=RunStatus.FAILED,
+        error="Walk",
+    )
     db.add_all([offer, run])
     db.commit()
     ids = {
@@ -161,8 +181,11 @@ def test_role_by_route_table(app, db, role):
     }
     client = app.test_client()
     if role is not None:
-        email = walking_volunteer.user.email if role is Role.VOLUNTEER else (
-            walker if role is Role.SERGEANT else make_user(db, role)).email
+        email = (
+            walking_volunteer.user.email
+            if role is Role.VOLUNTEER
+            else (walker if role is Role.SERGEANT else make_user(db, role)).email
+        )
         client.sign_in(email)
         token = client.csrf_token("/")
     else:

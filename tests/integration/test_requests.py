@@ -21,8 +21,16 @@ CYBER = "/requests/new/cyber_victim_visit"
 
 def _wards(db, borough_name: str = "Camden", count: int = 2, start: int = 0) -> list[Ward]:
     borough = db.scalars(select(Borough).where(Borough.name == borough_name)).one()
-    wards = [Ward(code=f"E05{borough.id:02d}{start + i:04d}", name=f"{borough_name} ward {start + i}",
-                  borough_id=borough.id, latitude=51.5, longitude=-0.1) for i in range(count)]
+    wards = [
+        Ward(
+            code=f"E05{borough.id:02d}{start + i:04d}",
+            name=f"{borough_name} ward {start + i}",
+            borough_id=borough.id,
+            latitude=51.5,
+            longitude=-0.1,
+        )
+        for i in range(count)
+    ]
     db.add_all(wards)
     db.commit()
     return wards
@@ -46,18 +54,34 @@ def _valid(ward: Ward, day: dt.date | None = None, **overrides) -> dict:
     data = {
         "title": "Advice visit after a phone scam",
         "description": "Explain what happened and how to stay safe online.",
-        "ward": str(ward.id), **_date("date", day or _soon()), "start_time": "14:00", "end_time": "16:00",
-        "duration": "60", "people_needed": "1", "all_or_nothing": "no", "priority": "routine",
-        "warranted_only": "no", "organisation": "",
+        "ward": str(ward.id),
+        **_date("date", day or _soon()),
+        "start_time": "14:00",
+        "end_time": "16:00",
+        "duration": "60",
+        "people_needed": "1",
+        "all_or_nothing": "no",
+        "priority": "routine",
+        "warranted_only": "no",
+        "organisation": "",
     }
     data.update(overrides)
     return data
 
 
 def _make_request(db, ward: Ward, sergeant: User, start: dt.datetime, **overrides) -> SupportRequest:
-    values = dict(ward_id=ward.id, task_type_code="cyber_victim_visit", title="A visit", description="Advice.",
-                  window_start=start, window_end=start + dt.timedelta(hours=2), duration_minutes=60, people_needed=1,
-                  priority=Priority.ROUTINE, created_by_id=sergeant.id)
+    values = dict(
+        ward_id=ward.id,
+        task_type_code="cyber_victim_visit",
+        title="A visit",
+        description="Advice.",
+        window_start=start,
+        window_end=start + dt.timedelta(hours=2),
+        duration_minutes=60,
+        people_needed=1,
+        priority=Priority.ROUTINE,
+        created_by_id=sergeant.id,
+    )
     values.update(overrides)
     item = SupportRequest(**values)
     db.add(item)
@@ -71,6 +95,7 @@ def _last_sunday_of_march(year: int) -> dt.date:
 
 
 # ---- Step 1: the task type; step 2 pre-filled from its policy ----------------------------------
+
 
 def test_task_type_comes_first_and_sets_the_defaults(client, db):
     _sergeant(client, db, _wards(db, count=1))
@@ -115,22 +140,42 @@ def test_a_sergeant_without_wards_cannot_raise_a_request(client, db):
 
 # ---- Raising a request --------------------------------------------------------------------------
 
+
 def test_a_request_for_2pm_in_july_is_stored_as_1pm_utc_and_shown_as_2pm(client, db):
     wards = _wards(db)
     sergeant = _sergeant(client, db, wards)
     july = dt.date(london_today().year + 1, 7, 14)
-    response = client.submit(CYBER, _valid(
-        wards[1], july, start_time="2pm", end_time="16:30", duration="90", extra_skills=["safeguarding"],
-        languages=["lang_pl", "bsl"], organisation="  Riverside   Dental Practice ", priority="priority"))
+    response = client.submit(
+        CYBER,
+        _valid(
+            wards[1],
+            july,
+            start_time="2pm",
+            end_time="16:30",
+            duration="90",
+            extra_skills=["safeguarding"],
+            languages=["lang_pl", "bsl"],
+            organisation="  Riverside   Dental Practice ",
+            priority="priority",
+        ),
+    )
     assert response.status_code == 302
     item = db.scalars(select(SupportRequest)).one()
     assert response.location.endswith(f"/requests/{item.id}")
     assert item.window_start == dt.datetime(july.year, 7, 14, 13, 0, tzinfo=dt.UTC)
     assert item.window_end == dt.datetime(july.year, 7, 14, 15, 30, tzinfo=dt.UTC)
-    assert (item.ward_id, item.remote, item.status, item.priority) == (wards[1].id, False, RequestStatus.OPEN,
-                                                                       Priority.PRIORITY)
-    assert (item.duration_minutes, item.people_needed, item.all_or_nothing, item.warranted_only) == (90, 1, False,
-                                                                                                     False)
+    assert (item.ward_id, item.remote, item.status, item.priority) == (
+        wards[1].id,
+        False,
+        RequestStatus.OPEN,
+        Priority.PRIORITY,
+    )
+    assert (item.duration_minutes, item.people_needed, item.all_or_nothing, item.warranted_only) == (
+        90,
+        1,
+        False,
+        False,
+    )
     assert item.skill_codes == ["bsl", "lang_pl", "safeguarding"]
     assert item.organisation == "Riverside Dental Practice" and item.created_by_id == sergeant.id
     event = db.scalars(select(SecurityEvent).where(SecurityEvent.event == "support_request_created")).one()
@@ -148,11 +193,13 @@ def test_the_sergeant_sees_how_many_volunteers_an_organisation_conflict_leaves_o
     wards = _wards(db, count=1)
     sergeant = _sergeant(client, db, wards)
     for name in ("riverside dental practice", "Riverside Dental Practice "):
-        db.add(ConflictDeclaration(volunteer_id=make_volunteer(db).id, category=ConflictCategory.CLIENT,
-                                   organisation=name))
+        db.add(
+            ConflictDeclaration(volunteer_id=make_volunteer(db).id, category=ConflictCategory.CLIENT, organisation=name)
+        )
     db.commit()
-    item = _make_request(db, wards[0], sergeant, utcnow() + dt.timedelta(days=3),
-                         organisation="Riverside Dental Practice")
+    item = _make_request(
+        db, wards[0], sergeant, utcnow() + dt.timedelta(days=3), organisation="Riverside Dental Practice"
+    )
     text = " ".join(client.get(f"/requests/{item.id}").soup.get_text().split())
     assert "2 volunteers have declared a conflict of interest with it and will not be offered this request" in text
 
@@ -174,39 +221,61 @@ def test_every_missing_answer_is_reported_by_its_field_and_in_the_summary(client
         "priority": "Choose the priority",
     }
     links = [a["href"] for a in response.soup.select(".govuk-error-summary a")]
-    assert links == ["#title", "#description", "#ward", "#date-day", "#start_time", "#end_time", "#duration",
-                     "#people_needed", "#all_or_nothing", "#warranted_only", "#priority"]
+    assert links == [
+        "#title",
+        "#description",
+        "#ward",
+        "#date-day",
+        "#start_time",
+        "#end_time",
+        "#duration",
+        "#people_needed",
+        "#all_or_nothing",
+        "#warranted_only",
+        "#priority",
+    ]
     assert response.soup.select_one("title").get_text().startswith("Error: Raise a support request")
     assert db.scalar(select(func.count(SupportRequest.id))) == 0
 
 
-@pytest.mark.parametrize(("overrides", "expected"), [
-    ({"date": ["14", "", "2027"]}, {"date-day": "The date must include a month"}),
-    ({"date": ["", "", "2027"]}, {"date-day": "The date must include a day and month"}),
-    ({"date": ["31", "2", "2027"]}, {"date-day": "The date must be a real date"}),
-    ({"date": ["x", "y", "z"]}, {"date-day": "The date must be a real date"}),
-    ({"date": ["31", "12", "9999"], "end_time": "midnight"}, {"date-day": "The date must be within a year from today"}),
-    ({"start_time": "teatime"}, {"start_time": "Enter the start time as a time of day, like 9:30am or 14:00"}),
-    ({"end_time": "25:00"}, {"end_time": "Enter the end time as a time of day, like 9:30am or 14:00"}),
-    ({"start_time": "24:00"}, {"start_time": "Enter a start time before midnight, like 23:30"}),
-    ({"start_time": "16:00", "end_time": "2pm"}, {"end_time": "The end time must be after the start time"}),
-    ({"start_time": "14:00", "end_time": "14:00"}, {"end_time": "The end time must be after the start time"}),
-    ({"duration": "180"}, {"duration": "The task (3 hours) must fit inside the window (2 hours): make the window "
-                                      "longer or the task shorter"}),
-    ({"duration": "17"}, {"duration": "Choose how long the task will take from the list"}),
-    ({"duration": "abc"}, {"duration": "Choose how long the task will take from the list"}),
-    ({"people_needed": "0"}, {"people_needed": "Enter a number of volunteers between 1 and 10"}),
-    ({"people_needed": "11"}, {"people_needed": "Enter a number of volunteers between 1 and 10"}),
-    ({"people_needed": "99999999999999999999"}, {"people_needed": "Enter a number of volunteers between 1 and 10"}),
-    ({"people_needed": "two"}, {"people_needed": "Enter the number of volunteers as a whole number, like 2"}),
-    ({"extra_skills": ["safeguarding", "juggling"]}, {"extra_skills": "Choose skills from the list"}),
-    ({"languages": ["lang_xx"]}, {"languages": "Choose languages from the list"}),
-    ({"priority": "whenever"}, {"priority": "Choose routine, priority or urgent"}),
-    ({"title": "x" * 121}, {"title": "Title must be 120 characters or fewer"}),
-    ({"description": "x" * 1001}, {"description": "Description must be 1,000 characters or fewer"}),
-    ({"organisation": "x" * 161}, {"organisation": "Organisation must be 160 characters or fewer"}),
-    ({"title": "\x00"}, {"title": "Enter a title"}),
-])
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"date": ["14", "", "2027"]}, {"date-day": "The date must include a month"}),
+        ({"date": ["", "", "2027"]}, {"date-day": "The date must include a day and month"}),
+        ({"date": ["31", "2", "2027"]}, {"date-day": "The date must be a real date"}),
+        ({"date": ["x", "y", "z"]}, {"date-day": "The date must be a real date"}),
+        (
+            {"date": ["31", "12", "9999"], "end_time": "midnight"},
+            {"date-day": "The date must be within a year from today"},
+        ),
+        ({"start_time": "teatime"}, {"start_time": "Enter the start time as a time of day, like 9:30am or 14:00"}),
+        ({"end_time": "25:00"}, {"end_time": "Enter the end time as a time of day, like 9:30am or 14:00"}),
+        ({"start_time": "24:00"}, {"start_time": "Enter a start time before midnight, like 23:30"}),
+        ({"start_time": "16:00", "end_time": "2pm"}, {"end_time": "The end time must be after the start time"}),
+        ({"start_time": "14:00", "end_time": "14:00"}, {"end_time": "The end time must be after the start time"}),
+        (
+            {"duration": "180"},
+            {
+                "duration": "The task (3 hours) must fit inside the window (2 hours): make the window "
+                "longer or the task shorter"
+            },
+        ),
+        ({"duration": "17"}, {"duration": "Choose how long the task will take from the list"}),
+        ({"duration": "abc"}, {"duration": "Choose how long the task will take from the list"}),
+        ({"people_needed": "0"}, {"people_needed": "Enter a number of volunteers between 1 and 10"}),
+        ({"people_needed": "11"}, {"people_needed": "Enter a number of volunteers between 1 and 10"}),
+        ({"people_needed": "99999999999999999999"}, {"people_needed": "Enter a number of volunteers between 1 and 10"}),
+        ({"people_needed": "two"}, {"people_needed": "Enter the number of volunteers as a whole number, like 2"}),
+        ({"extra_skills": ["safeguarding", "juggling"]}, {"extra_skills": "Choose skills from the list"}),
+        ({"languages": ["lang_xx"]}, {"languages": "Choose languages from the list"}),
+        ({"priority": "whenever"}, {"priority": "Choose routine, priority or urgent"}),
+        ({"title": "x" * 121}, {"title": "Title must be 120 characters or fewer"}),
+        ({"description": "x" * 1001}, {"description": "Description must be 1,000 characters or fewer"}),
+        ({"organisation": "x" * 161}, {"organisation": "Organisation must be 160 characters or fewer"}),
+        ({"title": "\x00"}, {"title": "Enter a title"}),
+    ],
+)
 def test_bad_answers_are_reported_by_their_field(client, db, overrides, expected):
     wards = _wards(db)
     _sergeant(client, db, wards)
@@ -221,9 +290,20 @@ def test_bad_answers_are_reported_by_their_field(client, db, overrides, expected
 def test_nothing_typed_is_lost_when_the_form_is_shown_again(client, db):
     wards = _wards(db)
     _sergeant(client, db, wards)
-    soup = client.submit(CYBER, _valid(wards[1], title="Scam advice", start_time="9:30am", end_time="9am",
-                                       extra_skills=["osint"], languages=["lang_so"], organisation="Corner Shop",
-                                       people_needed="3", date=["14", "", "2030"])).soup
+    soup = client.submit(
+        CYBER,
+        _valid(
+            wards[1],
+            title="Scam advice",
+            start_time="9:30am",
+            end_time="9am",
+            extra_skills=["osint"],
+            languages=["lang_so"],
+            organisation="Corner Shop",
+            people_needed="3",
+            date=["14", "", "2030"],
+        ),
+    ).soup
     assert set(error_messages(soup)) == {"date-day"}  # the times wait until the date can be read
     assert soup.select_one("#title")["value"] == "Scam advice"
     assert soup.select_one("#description").get_text() == "Explain what happened and how to stay safe online."
@@ -242,11 +322,13 @@ def test_a_date_in_the_past_or_a_window_already_over_is_refused(client, db):
     _sergeant(client, db, wards)
     yesterday = client.submit(CYBER, _valid(wards[0], london_today() - dt.timedelta(days=1)))
     assert error_messages(yesterday.soup) == {"date-day": "The date must be today or in the future"}
-    earlier_today = client.submit(CYBER, _valid(wards[0], london_today(), start_time="00:00", end_time="00:15",
-                                                duration="15"))
+    earlier_today = client.submit(
+        CYBER, _valid(wards[0], london_today(), start_time="00:00", end_time="00:15", duration="15")
+    )
     if london_to_utc(london_today(), dt.time(0, 15)) <= utcnow():  # always, bar the first quarter hour of the day
         assert error_messages(earlier_today.soup) == {
-            "end_time": "The end time has already passed: enter a later time or another date"}
+            "end_time": "The end time has already passed: enter a later time or another date"
+        }
 
 
 def test_a_time_the_clocks_skip_is_an_error_by_its_field(client, db):
@@ -256,23 +338,28 @@ def test_a_time_the_clocks_skip_is_an_error_by_its_field(client, db):
     response = client.submit(CYBER, _valid(wards[0], spring, start_time="01:30", end_time="04:00"))
     assert error_messages(response.soup) == {
         "start_time": f"01:30 on {spring.day} March {spring.year} does not exist in London: the clocks go forward "
-                      "an hour"}
+        "an hour"
+    }
     gap_end = client.submit(CYBER, _valid(wards[0], spring, start_time="00:00", end_time="1:15am", duration="30"))
     assert "does not exist in London" in error_messages(gap_end.soup)["end_time"]
     # Across the gap the window is an hour shorter than the clock faces suggest.
     across = client.submit(CYBER, _valid(wards[0], spring, start_time="00:30", end_time="03:00", duration="150"))
-    assert error_messages(across.soup) == {"duration": "The task (2 hours 30 minutes) must fit inside the window "
-                                                       "(1 hour 30 minutes): make the window longer or the task "
-                                                       "shorter"}
+    assert error_messages(across.soup) == {
+        "duration": "The task (2 hours 30 minutes) must fit inside the window "
+        "(1 hour 30 minutes): make the window longer or the task "
+        "shorter"
+    }
 
 
 def test_the_2026_spring_forward_gap_from_the_brief(client, db):
     wards = _wards(db)
     _sergeant(client, db, wards)
-    response = client.submit(CYBER, _valid(wards[0], dt.date(2026, 3, 29), start_time="01:30", end_time="03:00",
-                                           duration="30"))
+    response = client.submit(
+        CYBER, _valid(wards[0], dt.date(2026, 3, 29), start_time="01:30", end_time="03:00", duration="30")
+    )
     assert error_messages(response.soup)["start_time"] == (
-        "01:30 on 29 March 2026 does not exist in London: the clocks go forward an hour")
+        "01:30 on 29 March 2026 does not exist in London: the clocks go forward an hour"
+    )
 
 
 def test_only_the_sergeants_own_wards(client, db):
@@ -284,7 +371,8 @@ def test_only_the_sergeants_own_wards(client, db):
     response = client.submit(CYBER, _valid(theirs[0]))
     assert error_messages(response.soup) == {"ward": "Choose one of your wards"}
     assert error_messages(client.submit(CYBER, {**_valid(mine[0]), "ward": "abc"}).soup) == {
-        "ward": "Choose one of your wards"}
+        "ward": "Choose one of your wards"
+    }
 
 
 def test_remote_only_where_the_task_type_allows_it(client, db):
@@ -306,8 +394,12 @@ def test_policy_defaults_and_what_the_sergeant_may_change(client, db):
     _sergeant(client, db, wards)
     escort = "/requests/new/mental_health_escort"
     # The policy's warranted-only rule cannot be switched off by the form.
-    assert client.submit(escort, _valid(wards[0], people_needed="2", all_or_nothing="yes",
-                                        warranted_only="no")).status_code == 302
+    assert (
+        client.submit(
+            escort, _valid(wards[0], people_needed="2", all_or_nothing="yes", warranted_only="no")
+        ).status_code
+        == 302
+    )
     # The staffing is the sergeant's choice: one escort with an officer alongside is allowed.
     assert client.submit(escort, _valid(wards[0], people_needed="1", all_or_nothing="no")).status_code == 302
     first, second = db.scalars(select(SupportRequest).order_by(SupportRequest.id)).all()
@@ -322,10 +414,18 @@ def test_a_preferred_volunteer_must_be_one_who_served_the_ward(client, db):
     response = client.submit(CYBER, _valid(wards[0], preferred_volunteer=str(stranger.id)))
     assert error_messages(response.soup) == {"preferred_volunteer": "Choose a volunteer from the list"}
     details = services.RequestDetails(
-        ward_id=wards[0].id, remote=False, title="Visit", description="Advice.",
-        window_start=utcnow() + dt.timedelta(days=1), window_end=utcnow() + dt.timedelta(days=1, hours=2),
-        duration_minutes=60, people_needed=1, all_or_nothing=False, priority=Priority.ROUTINE,
-        preferred_volunteer_id=stranger.id)
+        ward_id=wards[0].id,
+        remote=False,
+        title="Visit",
+        description="Advice.",
+        window_start=utcnow() + dt.timedelta(days=1),
+        window_end=utcnow() + dt.timedelta(days=1, hours=2),
+        duration_minutes=60,
+        people_needed=1,
+        all_or_nothing=False,
+        priority=Priority.ROUTINE,
+        preferred_volunteer_id=stranger.id,
+    )
     with pytest.raises(services.RequestError) as refused:
         services.create_request(db, sergeant, "cyber_victim_visit", details, utcnow())
     assert refused.value.field == "preferred_volunteer"
@@ -333,6 +433,7 @@ def test_a_preferred_volunteer_must_be_one_who_served_the_ward(client, db):
 
 
 # ---- Whose requests -----------------------------------------------------------------------------
+
 
 def test_another_sergeants_request_is_not_found(app, db):
     ward_a, ward_b = _wards(db)
@@ -345,8 +446,9 @@ def test_another_sergeants_request_is_not_found(app, db):
     assert client.get(f"/requests/{item.id}").status_code == 404
     assert client.get(f"/requests/{item.id}/edit").status_code == 404
     assert client.get(f"/requests/{item.id}/cancel").status_code == 404
-    assert client.post(f"/requests/{item.id}/cancel", data={"csrf_token": token, "reason": "Mine now"}).status_code \
-        == 404
+    assert (
+        client.post(f"/requests/{item.id}/cancel", data={"csrf_token": token, "reason": "Mine now"}).status_code == 404
+    )
     assert client.post(f"/requests/{item.id}/edit", data={"csrf_token": token, **_valid(ward_b)}).status_code == 404
     assert "Ward A visit" not in client.get("/requests").soup.get_text()
     assert client.get(f"/requests?ward={ward_a.id}").soup.select_one("#ward-error") is not None
@@ -363,6 +465,7 @@ def test_another_sergeants_request_is_not_found(app, db):
 
 
 # ---- Edit and cancel ----------------------------------------------------------------------------
+
 
 def test_edit_shows_the_saved_request_in_london_time_and_saves_changes(client, db):
     wards = _wards(db)
@@ -437,8 +540,7 @@ def test_cancel_needs_a_reason_and_a_cancelled_request_cannot_change(client, db)
     token = client.csrf_token("/requests")
     posted = client.post(f"/requests/{item.id}/edit", data={"csrf_token": token, **_valid(wards[0], version="2")})
     assert posted.status_code == 302
-    assert client.post(f"/requests/{item.id}/cancel", data={"csrf_token": token, "reason": "Again"}).status_code \
-        == 302
+    assert client.post(f"/requests/{item.id}/cancel", data={"csrf_token": token, "reason": "Again"}).status_code == 302
     db.expire_all()
     assert db.get(SupportRequest, item.id).title == "Fete stewarding"
     with pytest.raises(services.RequestError):
@@ -450,13 +552,20 @@ def test_cancel_needs_a_reason_and_a_cancelled_request_cannot_change(client, db)
 
 # ---- The list -----------------------------------------------------------------------------------
 
+
 def test_the_list_filters_and_pages_newest_window_first(client, db):
     wards = _wards(db)
     sergeant = _sergeant(client, db, wards)
     base = london_to_utc(london_today() + dt.timedelta(days=1), dt.time(9, 0))
     for day in range(30):
-        _make_request(db, wards[day % 2], sergeant, base + dt.timedelta(days=day), title=f"Visit {day:02d}",
-                      task_type_code="youth_schools_liaison" if day % 3 == 0 else "cyber_victim_visit")
+        _make_request(
+            db,
+            wards[day % 2],
+            sergeant,
+            base + dt.timedelta(days=day),
+            title=f"Visit {day:02d}",
+            task_type_code="youth_schools_liaison" if day % 3 == 0 else "cyber_victim_visit",
+        )
     first = client.get("/requests")
     titles = [a.get_text() for a in first.soup.select("tbody a")]
     assert titles[:3] == ["Visit 29", "Visit 28", "Visit 27"] and len(titles) == 25
@@ -466,12 +575,22 @@ def test_the_list_filters_and_pages_newest_window_first(client, db):
     assert client.get("/requests?page=abc").status_code == 200
 
     in_ward = client.get(f"/requests?ward={wards[1].id}&task_type=youth_schools_liaison")
-    assert [a.get_text() for a in in_ward.soup.select("tbody a")] == ["Visit 27", "Visit 21", "Visit 15", "Visit 09",
-                                                                     "Visit 03"]
-    day_3 = (london_today() + dt.timedelta(days=4))
-    day_5 = (london_today() + dt.timedelta(days=6))
-    dated = client.get("/requests", query_string={"date_from": [day_3.day, day_3.month, day_3.year],
-                                                  "date_to": [day_5.day, day_5.month, day_5.year]})
+    assert [a.get_text() for a in in_ward.soup.select("tbody a")] == [
+        "Visit 27",
+        "Visit 21",
+        "Visit 15",
+        "Visit 09",
+        "Visit 03",
+    ]
+    day_3 = london_today() + dt.timedelta(days=4)
+    day_5 = london_today() + dt.timedelta(days=6)
+    dated = client.get(
+        "/requests",
+        query_string={
+            "date_from": [day_3.day, day_3.month, day_3.year],
+            "date_to": [day_5.day, day_5.month, day_5.year],
+        },
+    )
     assert [a.get_text() for a in dated.soup.select("tbody a")] == ["Visit 05", "Visit 04", "Visit 03"]
     # Filters travel with the pages.
     filtered = client.get("/requests", query_string={"status": "open"})
@@ -480,16 +599,22 @@ def test_the_list_filters_and_pages_newest_window_first(client, db):
     assert "status=open" in next_link and "page=2" in next_link
 
 
-@pytest.mark.parametrize(("query", "field", "message"), [
-    ({"status": "lost"}, "status", "Choose a status from the list"),
-    ({"task_type": "x"}, "task_type", "Choose a task type from the list"),
-    ({"ward": "99999999999999999999"}, "ward", "Choose one of your wards"),
-    ({"date_from": ["1", "", "2026"]}, "date_from-day", "The 'from' date must include a month"),
-    ({"date_from": ["1", "2", "2027"], "date_to": ["1", "1", "2027"]}, "date_to-day",
-     "The 'to' date must be the same as or after the 'from' date"),
-    ({"date_to": ["31", "12", "9999"]}, "date_to-day", "The 'to' date must be between 2000 and 2100"),
-    ({"date_from": ["1", "1", "1066"]}, "date_from-day", "The 'from' date must be between 2000 and 2100"),
-])
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ({"status": "lost"}, "status", "Choose a status from the list"),
+        ({"task_type": "x"}, "task_type", "Choose a task type from the list"),
+        ({"ward": "99999999999999999999"}, "ward", "Choose one of your wards"),
+        ({"date_from": ["1", "", "2026"]}, "date_from-day", "The 'from' date must include a month"),
+        (
+            {"date_from": ["1", "2", "2027"], "date_to": ["1", "1", "2027"]},
+            "date_to-day",
+            "The 'to' date must be the same as or after the 'from' date",
+        ),
+        ({"date_to": ["31", "12", "9999"]}, "date_to-day", "The 'to' date must be between 2000 and 2100"),
+        ({"date_from": ["1", "1", "1066"]}, "date_from-day", "The 'from' date must be between 2000 and 2100"),
+    ],
+)
 def test_a_bad_filter_is_reported_and_left_out(client, db, query, field, message):
     wards = _wards(db, count=1)
     sergeant = _sergeant(client, db, wards)
@@ -519,8 +644,16 @@ def test_the_sergeants_home_page_lists_their_open_requests(client, db):
     wards = _wards(db)
     sergeant = _sergeant(client, db, wards)
     _make_request(db, wards[0], sergeant, utcnow() + dt.timedelta(days=3), title="Coming up")
-    _make_request(db, wards[0], sergeant, utcnow() + dt.timedelta(days=1), title="Cancelled one",
-                  status=RequestStatus.CANCELLED, cancelled_at=utcnow(), cancel_reason="No longer needed")
+    _make_request(
+        db,
+        wards[0],
+        sergeant,
+        utcnow() + dt.timedelta(days=1),
+        title="Cancelled one",
+        status=RequestStatus.CANCELLED,
+        cancelled_at=utcnow(),
+        cancel_reason="No longer needed",
+    )
     _make_request(db, wards[1], sergeant, utcnow() - dt.timedelta(days=3), title="Already over")
     home = client.get("/")
     assert home.soup.select_one("h1").get_text(strip=True) == "Your wards"

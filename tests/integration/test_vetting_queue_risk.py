@@ -22,10 +22,17 @@ def _review(db, volunteer, due: dt.date, kind=ReviewKind.RENEWAL) -> VettingRevi
 
 
 def _accepted(db, volunteer, item) -> Offer:
-    offer = Offer(request_id=item.id, volunteer_id=volunteer.id, status=OfferStatus.ACCEPTED,
-                  starts_at=item.window_start, ends_at=item.deployment_end, load_minutes=60,
-                  explanation="Near home", respond_by=item.window_start - dt.timedelta(days=1),
-                  answered_at=utcnow())
+    offer = Offer(
+        request_id=item.id,
+        volunteer_id=volunteer.id,
+        status=OfferStatus.ACCEPTED,
+        starts_at=item.window_start,
+        ends_at=item.deployment_end,
+        load_minutes=60,
+        explanation="Near home",
+        respond_by=item.window_start - dt.timedelta(days=1),
+        answered_at=utcnow(),
+    )
     db.add(offer)
     db.commit()
     return offer
@@ -55,8 +62,9 @@ def test_of_two_reviews_due_the_same_day_the_deployed_person_comes_first(app, db
     rows = page.soup.select("tbody tr")
     assert [row.select_one("a").get_text(strip=True) for row in rows] == ["Ed Deployed", "Dora Home", "Lee Later"]
     line = " ".join(rows[0].select_one(".app-deployments").get_text().split())
-    assert line == (f"Deployed: 2 upcoming, first on {format_date(first)} "
-                    f"(cyber-crime victim visit, mental-health escort)")
+    assert line == (
+        f"Deployed: 2 upcoming, first on {format_date(first)} (cyber-crime victim visit, mental-health escort)"
+    )
     assert rows[1].select_one(".app-deployments") is None
     assert " ".join(rows[2].select_one(".app-deployments").get_text().split()).startswith("Deployed: 1 upcoming, on ")
 

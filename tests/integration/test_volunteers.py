@@ -10,14 +10,27 @@ from tests.helpers import error_messages, make_volunteer
 from vetting.models import ReviewKind, VettingReview
 from volunteers.models import OccupationCategory, Volunteer, VolunteerKind, VolunteerStatus, WorkAdjustment
 
-APPLICATION = {"full_name": "Amira Haddad", "email": "amira@test.example", "phone": "07700 900982",
-               "kind": "psv", "password": "orbit lantern purple"}
+APPLICATION = {
+    "full_name": "Amira Haddad",
+    "email": "amira@test.example",
+    "phone": "07700 900982",
+    "kind": "psv",
+    "password": "orbit lantern purple",
+}
 
 
 def _wards(db, borough_name="Camden", n=3):
     borough = db.scalars(select(Borough).where(Borough.name == borough_name)).one()
-    wards = [Ward(code=f"E05{borough.id:02d}{i:04d}", name=f"{borough_name} ward {i}", borough_id=borough.id,
-                  latitude=51.5, longitude=-0.1) for i in range(n)]
+    wards = [
+        Ward(
+            code=f"E05{borough.id:02d}{i:04d}",
+            name=f"{borough_name} ward {i}",
+            borough_id=borough.id,
+            latitude=51.5,
+            longitude=-0.1,
+        )
+        for i in range(n)
+    ]
     db.add_all(wards)
     db.commit()
     return borough, wards
@@ -44,8 +57,10 @@ def test_a_special_gets_the_default_monthly_commitment(client, db):
 def test_apply_with_missing_and_bad_input(client, db):
     empty = client.submit("/apply", {})
     assert error_messages(empty.soup) == {
-        "full_name": "Enter your full name", "email": "Enter your email address",
-        "phone": "Enter a telephone number", "kind": "Choose how you want to volunteer",
+        "full_name": "Enter your full name",
+        "email": "Enter your email address",
+        "phone": "Enter a telephone number",
+        "kind": "Choose how you want to volunteer",
         "password": "Create a password",
     }
     bad = client.submit("/apply", {**APPLICATION, "email": "amira@", "phone": "call me", "kind": "sheriff"})
@@ -71,20 +86,23 @@ def test_contact_and_travel_sections_validate(client, db):
     client.sign_in(volunteer.user.email)
     bad_phone = client.submit("/profile/contact", {"phone": "x", "version": volunteer.version})
     assert error_messages(bad_phone.soup)["phone"].startswith("Enter a telephone number, like")
-    not_numbers = client.submit("/profile/travel", {"travel_limit_km": "five", "weekly_hours_cap": "",
-                                                    "version": volunteer.version})
+    not_numbers = client.submit(
+        "/profile/travel", {"travel_limit_km": "five", "weekly_hours_cap": "", "version": volunteer.version}
+    )
     assert error_messages(not_numbers.soup) == {
         "travel_limit_km": "Enter the distance as a whole number of kilometres, like 5",
         "weekly_hours_cap": "Enter the most hours a week you can give",
     }
-    out_of_range = client.submit("/profile/travel", {"travel_limit_km": "900", "weekly_hours_cap": "0",
-                                                     "version": volunteer.version})
+    out_of_range = client.submit(
+        "/profile/travel", {"travel_limit_km": "900", "weekly_hours_cap": "0", "version": volunteer.version}
+    )
     assert error_messages(out_of_range.soup) == {
         "travel_limit_km": "Enter a distance between 0 and 200 km",
         "weekly_hours_cap": "Enter a number of hours between 1 and 70",
     }
-    ok = client.submit("/profile/travel", {"travel_limit_km": "8", "weekly_hours_cap": "6",
-                                           "version": volunteer.version})
+    ok = client.submit(
+        "/profile/travel", {"travel_limit_km": "8", "weekly_hours_cap": "6", "version": volunteer.version}
+    )
     assert ok.location == "/profile"
     db.expire_all()
     saved = db.get(Volunteer, volunteer.id)
@@ -100,11 +118,13 @@ def test_home_ward_chosen_by_borough_then_ward(client, db):
     assert [i["value"] for i in page.soup.select("input[name=ward]")] == [str(w.id) for w in islington_wards]
     missing = client.submit(f"/profile/home-ward?borough={islington.id}", {"version": volunteer.version})
     assert error_messages(missing.soup) == {"ward": "Choose your home ward"}
-    other_borough = client.submit(f"/profile/home-ward?borough={islington.id}",
-                                  {"ward": camden_wards[0].id, "version": volunteer.version})
+    other_borough = client.submit(
+        f"/profile/home-ward?borough={islington.id}", {"ward": camden_wards[0].id, "version": volunteer.version}
+    )
     assert list(error_messages(other_borough.soup).values()) == ["Not a valid choice."]
-    client.submit(f"/profile/home-ward?borough={islington.id}", {"ward": islington_wards[1].id,
-                                                                  "version": volunteer.version})
+    client.submit(
+        f"/profile/home-ward?borough={islington.id}", {"ward": islington_wards[1].id, "version": volunteer.version}
+    )
     db.expire_all()
     assert db.get(Volunteer, volunteer.id).home_ward_id == islington_wards[1].id
     assert "Islington ward 1, Islington" in client.get("/profile").soup.get_text()
@@ -115,9 +135,17 @@ def test_work_and_preferences(client, db):
     client.sign_in(volunteer.user.email)
     missing = client.submit("/profile/work", {"version": volunteer.version})
     assert set(error_messages(missing.soup)) == {"occupation_category", "adjustment", "military_reservist"}
-    client.submit("/profile/work", {"occupation": "Paramedic", "employer": "London Ambulance Service",
-                                    "occupation_category": "nhs_ambulance", "adjustment": "desk_only",
-                                    "military_reservist": "yes", "version": volunteer.version})
+    client.submit(
+        "/profile/work",
+        {
+            "occupation": "Paramedic",
+            "employer": "London Ambulance Service",
+            "occupation_category": "nhs_ambulance",
+            "adjustment": "desk_only",
+            "military_reservist": "yes",
+            "version": volunteer.version,
+        },
+    )
     db.expire_all()
     saved = db.get(Volunteer, volunteer.id)
     assert saved.occupation_category is OccupationCategory.NHS_AMBULANCE and saved.needs_conflict_review
@@ -126,11 +154,14 @@ def test_work_and_preferences(client, db):
 
     unknown = client.submit("/profile/preferences", {"task_types": ["not_a_task"], "version": saved.version})
     assert list(error_messages(unknown.soup).values()) == ["'not_a_task' is not a valid choice for this field."]
-    client.submit("/profile/preferences", {"task_types": ["mental_health_escort", "cyber_victim_visit"],
-                                           "version": saved.version})
+    client.submit(
+        "/profile/preferences", {"task_types": ["mental_health_escort", "cyber_victim_visit"], "version": saved.version}
+    )
     db.expire_all()
     assert sorted(p.task_type_code for p in db.get(Volunteer, volunteer.id).preferences) == [
-        "cyber_victim_visit", "mental_health_escort"]
+        "cyber_victim_visit",
+        "mental_health_escort",
+    ]
 
 
 def test_a_stale_form_does_not_overwrite_a_newer_change(app, db):
@@ -151,13 +182,26 @@ def test_a_stale_form_does_not_overwrite_a_newer_change(app, db):
 def test_posting_fields_a_volunteer_may_not_change_changes_nothing(client, db):
     volunteer = make_volunteer(db)
     client.sign_in(volunteer.user.email)
-    client.submit("/profile/contact", {"phone": "020 7946 0003", "version": volunteer.version, "status": "active",
-                                       "patrol_status": "qualified", "warrant_number": "X1", "kind": "special"})
+    client.submit(
+        "/profile/contact",
+        {
+            "phone": "020 7946 0003",
+            "version": volunteer.version,
+            "status": "active",
+            "patrol_status": "qualified",
+            "warrant_number": "X1",
+            "kind": "special",
+        },
+    )
     db.expire_all()
     saved = db.get(Volunteer, volunteer.id)
     assert saved.phone == "020 7946 0003"
     assert (saved.status, saved.patrol_status, saved.warrant_number, saved.kind) == (
-        VolunteerStatus.APPLIED, None, None, VolunteerKind.PSV)
+        VolunteerStatus.APPLIED,
+        None,
+        None,
+        VolunteerKind.PSV,
+    )
 
 
 def test_a_volunteer_only_ever_sees_their_own_profile(app, db):

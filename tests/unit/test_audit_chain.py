@@ -25,10 +25,16 @@ START = dt.datetime(2026, 3, 29, 0, 30, 0, 123456, tzinfo=dt.UTC)
 def build_chain(n: int = 4, key: bytes = KEY) -> list[ChainEntry]:
     entries, prev = [], GENESIS_MAC
     for seq in range(1, n + 1):
-        fields = dict(seq=seq, at=START + dt.timedelta(minutes=seq), actor_id=None if seq == 1 else 7,
-                      action="clearance.granted" if seq % 2 else "vetting_record.viewed",
-                      subject_type="volunteer", subject_id=str(40 + seq),
-                      detail=canonical_json({"clearance": "NPPV2", "note": f"entry {seq}"}), prev_mac=prev)
+        fields = dict(
+            seq=seq,
+            at=START + dt.timedelta(minutes=seq),
+            actor_id=None if seq == 1 else 7,
+            action="clearance.granted" if seq % 2 else "vetting_record.viewed",
+            subject_type="volunteer",
+            subject_id=str(40 + seq),
+            detail=canonical_json({"clearance": "NPPV2", "note": f"entry {seq}"}),
+            prev_mac=prev,
+        )
         entry = ChainEntry(**fields, mac=compute_mac(key, **fields), id=100 + seq)
         entries.append(entry)
         prev = entry.mac
@@ -53,18 +59,21 @@ def test_an_empty_chain_verifies():
     assert result.ok and result.checked == 0
 
 
-@pytest.mark.parametrize("field, value", [
-    ("seq", 99),
-    ("at", START + dt.timedelta(minutes=3, microseconds=1)),
-    ("actor_id", 8),
-    ("actor_id", None),
-    ("action", "clearance.revoked"),
-    ("subject_type", "user"),
-    ("subject_id", "99"),
-    ("detail", canonical_json({"clearance": "NPPV3", "note": "entry 3"})),
-    ("prev_mac", "f" * 64),
-    ("mac", "0" * 64),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("seq", 99),
+        ("at", START + dt.timedelta(minutes=3, microseconds=1)),
+        ("actor_id", 8),
+        ("actor_id", None),
+        ("action", "clearance.revoked"),
+        ("subject_type", "user"),
+        ("subject_id", "99"),
+        ("detail", canonical_json({"clearance": "NPPV3", "note": "entry 3"})),
+        ("prev_mac", "f" * 64),
+        ("mac", "0" * 64),
+    ],
+)
 def test_changing_any_field_breaks_the_chain_at_that_entry(field, value):
     entries = build_chain()
     assert getattr(entries[2], field) != value
@@ -160,11 +169,14 @@ def test_canonical_json_is_stable_whatever_the_key_order():
     assert canonical_json({}) == "{}"
 
 
-@pytest.mark.parametrize("bad, error", [
-    ({"when": dt.date(2026, 1, 1)}, TypeError),
-    ({"ratio": float("nan")}, ValueError),
-    (["not", "a", "mapping"], TypeError),
-])
+@pytest.mark.parametrize(
+    "bad, error",
+    [
+        ({"when": dt.date(2026, 1, 1)}, TypeError),
+        ({"ratio": float("nan")}, ValueError),
+        (["not", "a", "mapping"], TypeError),
+    ],
+)
 def test_canonical_json_refuses_what_would_not_read_back_the_same(bad, error):
     with pytest.raises(error):
         canonical_json(bad)
@@ -176,8 +188,15 @@ def test_times_enter_the_mac_in_utc_with_microseconds():
     with pytest.raises(ValueError, match="naive"):
         format_at(dt.datetime(2026, 7, 1, 12, 0))
     # The same instant in another zone is the same MAC.
-    fields = dict(seq=1, actor_id=None, action="policy.changed", subject_type="policy", subject_id="1",
-                  detail="{}", prev_mac=GENESIS_MAC)
+    fields = dict(
+        seq=1,
+        actor_id=None,
+        action="policy.changed",
+        subject_type="policy",
+        subject_id="1",
+        detail="{}",
+        prev_mac=GENESIS_MAC,
+    )
     assert compute_mac(KEY, at=START, **fields) == compute_mac(KEY, at=START.astimezone(london_summer), **fields)
 
 

@@ -2,8 +2,14 @@ from volunteers.availability import PERIODS, Window, clock, overlaps, week_grid
 
 
 def test_clock_words():
-    assert [clock(m) for m in (0, 540, 570, 720, 1050, 1440)] == ["midnight", "9am", "9:30am", "midday", "5:30pm",
-                                                                  "midnight"]
+    assert [clock(m) for m in (0, 540, 570, 720, 1050, 1440)] == [
+        "midnight",
+        "9am",
+        "9:30am",
+        "midday",
+        "5:30pm",
+        "midnight",
+    ]
 
 
 def test_week_grid_splits_windows_across_periods():

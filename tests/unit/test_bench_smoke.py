@@ -255,7 +255,7 @@ def test_the_lp_bound_bounds_the_proven_optimum_and_is_no_looser_than_the_trivia
     for component in components:
         clashing = set(component.clashes)
         cliques = lp_bound.edge_clique_cover(component)
-        covered = {(min(a, b), max(a, b)) for clique in cliques for i, a in enumerate(clique) for b in clique[i + 1:]}
+        covered = {(min(a, b), max(a, b)) for clique in cliques for i, a in enumerate(clique) for b in clique[i + 1 :]}
         assert covered == clashing
     # The command, on the instance's JSON.
     path = tmp_path / "week.json"

@@ -18,8 +18,16 @@ def test_length_rules():
 
 
 def test_common_passwords_and_their_obvious_variants_are_refused():
-    for weak in ["qwerty123456", "1qaz2wsx3edc", "password1234", "Password!!!!", "iloveyou2024",
-                 "passwordpassword", "aaaaaaaaaaaaaaaa", "abababababab"]:
+    for weak in [
+        "qwerty123456",
+        "1qaz2wsx3edc",
+        "password1234",
+        "Password!!!!",
+        "iloveyou2024",
+        "passwordpassword",
+        "aaaaaaaaaaaaaaaa",
+        "abababababab",
+    ]:
         assert password_problem(weak) is not None, weak
 
 

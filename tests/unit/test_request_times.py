@@ -11,19 +11,53 @@ from matching.forms import clock_value, parse_clock, window_from_local
 from matching.models import duration_text, format_window
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("14:00", (14, 0)), ("14.00", (14, 0)), ("1400", (14, 0)), ("0930", (9, 30)), ("9", (9, 0)), ("9:30", (9, 30)),
-    ("9am", (9, 0)), ("9:30am", (9, 30)), ("9.30 AM", (9, 30)), ("2pm", (14, 0)), ("2.15 p.m.", (14, 15)),
-    ("12pm", (12, 0)), ("12am", (0, 0)), ("12:30am", (0, 30)), ("midday", (12, 0)), ("Noon", (12, 0)),
-    ("midnight", (0, 0)), ("00:00", (0, 0)), ("24:00", (24, 0)), (" 23:45 ", (23, 45)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("14:00", (14, 0)),
+        ("14.00", (14, 0)),
+        ("1400", (14, 0)),
+        ("0930", (9, 30)),
+        ("9", (9, 0)),
+        ("9:30", (9, 30)),
+        ("9am", (9, 0)),
+        ("9:30am", (9, 30)),
+        ("9.30 AM", (9, 30)),
+        ("2pm", (14, 0)),
+        ("2.15 p.m.", (14, 15)),
+        ("12pm", (12, 0)),
+        ("12am", (0, 0)),
+        ("12:30am", (0, 30)),
+        ("midday", (12, 0)),
+        ("Noon", (12, 0)),
+        ("midnight", (0, 0)),
+        ("00:00", (0, 0)),
+        ("24:00", (24, 0)),
+        (" 23:45 ", (23, 45)),
+    ],
+)
 def test_times_people_type_are_read(text, expected):
     assert parse_clock(text) == expected
 
 
-@pytest.mark.parametrize("text", [
-    "", "teatime", "25:00", "24:30", "9:60", "13pm", "0am", "9:5", "12345", "-1", "9:30:00", "1 4:00", "\x00",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "teatime",
+        "25:00",
+        "24:30",
+        "9:60",
+        "13pm",
+        "0am",
+        "9:5",
+        "12345",
+        "-1",
+        "9:30:00",
+        "1 4:00",
+        "\x00",
+    ],
+)
 def test_what_is_not_a_time_is_refused(text):
     assert parse_clock(text) is None
 
@@ -69,10 +103,18 @@ def test_a_window_over_several_days_names_both():
     assert format_window(start, end) == "Tuesday 14 July 2026, 2pm to Wednesday 15 July 2026, 9am"
 
 
-@pytest.mark.parametrize(("minutes", "text"), [
-    (15, "15 minutes"), (60, "1 hour"), (61, "1 hour 1 minute"), (90, "1 hour 30 minutes"), (120, "2 hours"),
-    (1, "1 minute"), (0, "0 minutes"),
-])
+@pytest.mark.parametrize(
+    ("minutes", "text"),
+    [
+        (15, "15 minutes"),
+        (60, "1 hour"),
+        (61, "1 hour 1 minute"),
+        (90, "1 hour 30 minutes"),
+        (120, "2 hours"),
+        (1, "1 minute"),
+        (0, "0 minutes"),
+    ],
+)
 def test_durations_read_as_words(minutes, text):
     assert duration_text(minutes) == text
 

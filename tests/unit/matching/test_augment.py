@@ -28,18 +28,22 @@ def _plan(component, *names: tuple[str, str]) -> list[int]:
 
 
 def _names(component, plan: list[int]) -> set[tuple[str, str]]:
-    return {(component.volunteer_ids[component.pair_volunteer[p]], component.request_ids[component.pair_request[p]])
-            for p in plan}
+    return {
+        (component.volunteer_ids[component.pair_volunteer[p]], component.request_ids[component.pair_request[p]])
+        for p in plan
+    }
 
 
 def test_a_busy_candidate_hands_their_place_on_to_someone_free():
     # Only v can take the urgent visit; v is on the routine session at the same time, which u could take.
-    component = _component(make_instance(
-        {"v": 4, "u": 4},
-        {"visit": (1, 9), "session": (1, 1)},
-        [("v", "visit", 1, 0.5), ("v", "session", 1, 0.9), ("u", "session", 1, 0.1)],
-        [("visit", "session")],
-    ))
+    component = _component(
+        make_instance(
+            {"v": 4, "u": 4},
+            {"visit": (1, 9), "session": (1, 1)},
+            [("v", "visit", 1, 0.5), ("v", "session", 1, 0.9), ("u", "session", 1, 0.1)],
+            [("visit", "session")],
+        )
+    )
     start = _plan(component, ("v", "session"))
     assert _names(component, augment(component, start)) == {("v", "visit"), ("u", "session")}
 
@@ -54,9 +58,9 @@ def test_a_place_is_handed_along_a_chain(links):
     for k in range(links):
         pairs += [(people[k], tasks[k], 1, 0.9), (people[k + 1], tasks[k], 1, 0.1)]
     clashes = [("visit", "t0")] + [(tasks[k], tasks[k + 1]) for k in range(links - 1)]
-    component = _component(make_instance(
-        dict.fromkeys(people, 4), {"visit": (1, 3)} | {t: (1, 3) for t in tasks[:links]}, pairs, clashes
-    ))
+    component = _component(
+        make_instance(dict.fromkeys(people, 4), {"visit": (1, 3)} | {t: (1, 3) for t in tasks[:links]}, pairs, clashes)
+    )
     start = _plan(component, *[(people[k], tasks[k]) for k in range(links)])
     after = augment(component, start)
     assert _names(component, after) == {("v0", "visit")} | {(people[k + 1], tasks[k]) for k in range(links)}
@@ -65,12 +69,14 @@ def test_a_place_is_handed_along_a_chain(links):
 def test_a_chain_may_end_in_a_cheaper_place_given_up():
     # Nobody is free for w's routine class: giving it up (1) pays for the visit (3), where giving up v's
     # session (3) would not.
-    component = _component(make_instance(
-        {"v": 4, "w": 4},
-        {"visit": (1, 3), "session": (1, 3), "class": (1, 1)},
-        [("v", "visit", 1, 0.5), ("v", "session", 1, 0.9), ("w", "session", 1, 0.1), ("w", "class", 1, 0.9)],
-        [("visit", "session"), ("session", "class")],
-    ))
+    component = _component(
+        make_instance(
+            {"v": 4, "w": 4},
+            {"visit": (1, 3), "session": (1, 3), "class": (1, 1)},
+            [("v", "visit", 1, 0.5), ("v", "session", 1, 0.9), ("w", "session", 1, 0.1), ("w", "class", 1, 0.9)],
+            [("visit", "session"), ("session", "class")],
+        )
+    )
     after = augment(component, _plan(component, ("v", "session"), ("w", "class")))
     assert _names(component, after) == {("v", "visit"), ("w", "session")}
 
@@ -78,13 +84,20 @@ def test_a_chain_may_end_in_a_cheaper_place_given_up():
 def test_a_chain_never_comes_back_to_a_volunteer_it_has_moved():
     # The class could go back to v as the plan stands (v has room, class and session do not clash), but
     # v is taking the visit, which clashes with the class: that chain must not be made.
-    component = _component(make_instance(
-        {"v": 4, "w": 4},
-        {"visit": (1, 9), "session": (1, 3), "class": (1, 3)},
-        [("v", "visit", 1, 0.5), ("v", "session", 1, 0.9), ("w", "session", 1, 0.1), ("w", "class", 1, 0.9),
-         ("v", "class", 1, 0.1)],
-        [("visit", "session"), ("session", "class"), ("visit", "class")],
-    ))
+    component = _component(
+        make_instance(
+            {"v": 4, "w": 4},
+            {"visit": (1, 9), "session": (1, 3), "class": (1, 3)},
+            [
+                ("v", "visit", 1, 0.5),
+                ("v", "session", 1, 0.9),
+                ("w", "session", 1, 0.1),
+                ("w", "class", 1, 0.9),
+                ("v", "class", 1, 0.1),
+            ],
+            [("visit", "session"), ("session", "class"), ("visit", "class")],
+        )
+    )
     after = augment(component, _plan(component, ("v", "session"), ("w", "class")))
     assert _valid(component, after)
     # The best it can do: v gives the session up for the visit (9 for 3), w keeps the class.
@@ -106,19 +119,26 @@ def test_a_place_is_given_up_only_for_a_more_valuable_one():
 
 def test_capacity_is_freed_by_handing_a_place_on():
     # v has room for one 3-hour task; the urgent one needs them, the routine one can go to u.
-    component = _component(make_instance(
-        {"v": 3, "u": 3},
-        {"urgent": (1, 9), "routine": (1, 1)},
-        [("v", "urgent", 3, 0.5), ("v", "routine", 3, 0.9), ("u", "routine", 3, 0.1)],
-    ))
+    component = _component(
+        make_instance(
+            {"v": 3, "u": 3},
+            {"urgent": (1, 9), "routine": (1, 1)},
+            [("v", "urgent", 3, 0.5), ("v", "routine", 3, 0.9), ("u", "routine", 3, 0.1)],
+        )
+    )
     plan = augment(component, _plan(component, ("v", "routine")))
     assert _names(component, plan) == {("v", "urgent"), ("u", "routine")}
 
 
 def test_a_team_is_filled_whole_by_moves_or_not_at_all():
     requests = {"team": (2, 3, True), "single": (1, 3), "other": (1, 3)}
-    pairs = [("a", "team", 1, 0.5), ("b", "team", 1, 0.5), ("b", "single", 1, 0.5), ("c", "single", 1, 0.5),
-             ("a", "other", 1, 0.5)]
+    pairs = [
+        ("a", "team", 1, 0.5),
+        ("b", "team", 1, 0.5),
+        ("b", "single", 1, 0.5),
+        ("c", "single", 1, 0.5),
+        ("a", "other", 1, 0.5),
+    ]
     clashes = [("team", "single"), ("team", "other")]
     component = _component(make_instance({"a": 4, "b": 4, "c": 4}, requests, pairs, clashes))
     # b's single place can go to c, so the team gets a and b: 2 x 3 instead of the 3 of "other".
@@ -135,8 +155,10 @@ def tight_week_with_teams(seed: int):
     """tight_week's kind of week, a third of its requests teams of two or three."""
     rnd = random.Random(seed)
     capacity = {f"v{i:02}": rnd.choice([2, 3, 4]) for i in range(30)}
-    spec = {f"r{j:02}": rnd.choice([(1, 1, False), (1, 3, False), (2, 3, True), (3, 1, True), (2, 9, False)])
-            for j in range(60)}
+    spec = {
+        f"r{j:02}": rnd.choice([(1, 1, False), (1, 3, False), (2, 3, True), (3, 1, True), (2, 9, False)])
+        for j in range(60)
+    }
     pairs = {(v, rnd.choice(list(spec))) for v in capacity for _ in range(10)}
     rows = [(v, r, rnd.choice([1, 1.5, 2]), round(rnd.uniform(0, 1), 3)) for v, r in sorted(pairs)]
     clashes = {tuple(sorted(rnd.sample(list(spec), 2))) for _ in range(400)}

@@ -18,8 +18,11 @@ def _by_hand(component) -> list[tuple[int, int]]:
             v = component.pair_volunteer[a]
             if v != component.pair_volunteer[b] or component.load[a] + component.load[b] > component.capacity[v]:
                 continue
-            requests = tuple(sorted((component.request_ids[component.pair_request[a]],
-                                     component.request_ids[component.pair_request[b]])))
+            requests = tuple(
+                sorted(
+                    (component.request_ids[component.pair_request[a]], component.request_ids[component.pair_request[b]])
+                )
+            )
             if requests in CLASHES:
                 found.append((a, b))
     return found

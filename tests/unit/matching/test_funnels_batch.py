@@ -37,11 +37,14 @@ OTHER_WARD = (51.5465, -0.1058)  # Islington
 WARDS = (WARD, OTHER_WARD)
 CLEARANCES = ("NPPV1", "NPPV2A", "NPPV2F", "NPPV3", "RV", "MV", "CTC", "SC", "DBS_ENH_CHILD")
 # The skills the task types ask for, and a few that requests add.
-SKILL_CODES = sorted({code for task in TASK_POLICIES for req in task.required_skills for code in req.alternatives}
-                     | {"safeguarding", "lang_pl", "first_aid"})
+SKILL_CODES = sorted(
+    {code for task in TASK_POLICIES for req in task.required_skills for code in req.alternatives}
+    | {"safeguarding", "lang_pl", "first_aid"}
+)
 # A few homes shared by several volunteers, so that equal distances (and ties for the nearest) occur.
-HOMES = [(WARD[0] + 0.009 * north, WARD[1] + 0.014 * east)
-         for north, east in ((0, 0), (1, 0), (3, 2), (-6, 1), (9, -9))]
+HOMES = [
+    (WARD[0] + 0.009 * north, WARD[1] + 0.014 * east) for north, east in ((0, 0), (1, 0), (3, 2), (-6, 1), (9, -9))
+]
 
 
 class _RandomWeek:
@@ -59,8 +62,9 @@ class _RandomWeek:
         """Mostly near the requests' days, so clearances, evidence and mobilisations start or end among them."""
         rng = self.rng
         roll = rng.random()
-        return self.day + dt.timedelta(days=rng.randint(-1, 1) if roll < 0.5 else rng.randint(-3, 3) if roll < 0.7
-                                       else rng.randint(-400, 400))
+        return self.day + dt.timedelta(
+            days=rng.randint(-1, 1) if roll < 0.5 else rng.randint(-3, 3) if roll < 0.7 else rng.randint(-400, 400)
+        )
 
     def range(self) -> DateRange:
         first = self.date()
@@ -85,8 +89,14 @@ class _RandomWeek:
         warranted = special and rng.random() < 0.8
         clearances = []
         if rng.random() < 0.6:  # vetted long ago, at a level most tasks accept
-            clearances.append(ClearanceFact(rng.choice(("NPPV3", "RV", "MV")), ClearanceState.GRANTED,
-                                            self.day - dt.timedelta(days=300), self.day + dt.timedelta(days=300)))
+            clearances.append(
+                ClearanceFact(
+                    rng.choice(("NPPV3", "RV", "MV")),
+                    ClearanceState.GRANTED,
+                    self.day - dt.timedelta(days=300),
+                    self.day + dt.timedelta(days=300),
+                )
+            )
         for _ in range(rng.randint(0, 3)):
             valid_from = self.date() if rng.random() < 0.3 else self.day - dt.timedelta(days=400)
             expires_on = max(valid_from, self.date() if rng.random() < 0.4 else self.day + dt.timedelta(days=400))
@@ -100,9 +110,15 @@ class _RandomWeek:
         for code in sorted(codes):
             required = rng.random() < 0.3
             level = rng.choice((SkillLevel.AWARE, SkillLevel.PRACTITIONER, SkillLevel.EXPERT, SkillLevel.EXPERT))
-            skills.append(SkillFact(code, level, evidence_required=required,
-                                    evidence_verified=required and rng.random() < 0.7,
-                                    evidence_expires_on=self.date() if rng.random() < 0.5 else None))
+            skills.append(
+                SkillFact(
+                    code,
+                    level,
+                    evidence_required=required,
+                    evidence_verified=required and rng.random() < 0.7,
+                    evidence_expires_on=self.date() if rng.random() < 0.5 else None,
+                )
+            )
         return PersonFacts(
             kind=PersonKind.SPECIAL if special else PersonKind.PSV,
             warranted=warranted,
@@ -120,8 +136,10 @@ class _RandomWeek:
         if home is not None and rng.random() < 0.15:
             limit = distance_km(home, rng.choice(WARDS))  # exactly at the limit for one of the wards
         weekdays = [(self.day + dt.timedelta(days=offset)).weekday() for offset in (-1, 0, 1)]
-        slots = tuple(WeeklySlot(rng.choice(weekdays), start, min(24 * 60, start + rng.choice((60, 180, 600, 1440))))
-                      for start in (rng.randrange(0, 20 * 60, 30) for _ in range(rng.randint(0, 4))))
+        slots = tuple(
+            WeeklySlot(rng.choice(weekdays), start, min(24 * 60, start + rng.choice((60, 180, 600, 1440))))
+            for start in (rng.randrange(0, 20 * 60, 30) for _ in range(rng.randint(0, 4)))
+        )
         if rng.random() < 0.4:  # free all day on the requests' days, so that plenty reach the later rules
             slots += tuple(WeeklySlot(weekday, 0, 24 * 60) for weekday in weekdays)
         exceptions = []
@@ -136,8 +154,10 @@ class _RandomWeek:
         for _ in range(rng.choice((0, 1, 2))):
             start = self.moment() + dt.timedelta(minutes=rng.choice((-150, -120, -90, -60, -45, 0, 60, 120, 130)))
             busy.append((start, start + dt.timedelta(minutes=rng.choice((30, 60, 120)))))
-        conflicts = [Conflict(rng.choice(("Thames Cyber", "", "St Mary's")), rng.choice((None, 7, 8)))
-                     for _ in range(rng.choice((0, 0, 0, 1)))]
+        conflicts = [
+            Conflict(rng.choice(("Thames Cyber", "", "St Mary's")), rng.choice((None, 7, 8)))
+            for _ in range(rng.choice((0, 0, 0, 1)))
+        ]
         return VolunteerCandidate(
             id=vid,
             person=self.person(),
@@ -160,8 +180,9 @@ class _RandomWeek:
         remote = rng.random() < 0.15
         extra = ()
         if rng.random() < 0.2:
-            extra = (SkillRequirement((rng.choice(("safeguarding", "lang_pl", "first_aid")),),
-                                      rng.choice(list(SkillLevel))),)
+            extra = (
+                SkillRequirement((rng.choice(("safeguarding", "lang_pl", "first_aid")),), rng.choice(list(SkillLevel))),
+            )
         excluded = rng.sample(volunteer_ids, min(len(volunteer_ids), rng.choice((0, 0, 1, 3))))
         return RequestFacts(
             id=rid,
@@ -215,16 +236,26 @@ def test_bookings_across_the_clock_change_count_as_in_funnel(seed: int) -> None:
 def test_the_random_weeks_reach_every_rule_and_suggestion() -> None:
     """The property above is only as good as its cases: check they drop people at every rule and
     give every kind of suggestion."""
-    phrases = ("has the skills", "not cleared", "cannot do this kind", "not free", "km away", "weekly hours",
-               "conflict of interest")
+    phrases = (
+        "has the skills",
+        "not cleared",
+        "cannot do this kind",
+        "not free",
+        "km away",
+        "weekly hours",
+        "conflict of interest",
+    )
     dropped_at: set[str] = set()
     suggested: set[str] = set()
     candidates = 0
     for seed in range(150):
         requests, volunteers = random_week(seed)
         for result in funnels(requests, volunteers).values():
-            dropped_at |= {s.key for s, before in zip(result.stages[1:], result.stages, strict=False)
-                           if s.remaining < before.remaining}
+            dropped_at |= {
+                s.key
+                for s, before in zip(result.stages[1:], result.stages, strict=False)
+                if s.remaining < before.remaining
+            }
             suggested |= {phrase for phrase in phrases if phrase in (result.suggestion or "")}
             candidates += len(result.candidates)
     assert dropped_at == {"skills", "cleared", "status", "free", "travel", "hours", "conflicts"}
@@ -252,7 +283,13 @@ def test_excluded_volunteers_are_not_in_the_pool_at_all() -> None:
     req = request(excluded_volunteers=frozenset({2, 3, 99}))  # 99: not a current volunteer
     for result in (funnel(req, volunteers), funnels([req], volunteers)[req.id]):
         assert [(s.key, s.remaining) for s in result.stages] == [
-            ("all", 2), ("skills", 2), ("cleared", 2), ("status", 2), ("free", 2), ("travel", 2), ("hours", 2),
+            ("all", 2),
+            ("skills", 2),
+            ("cleared", 2),
+            ("status", 2),
+            ("free", 2),
+            ("travel", 2),
+            ("hours", 2),
             ("conflicts", 2),
         ]
         assert [c.volunteer_id for c in result.candidates] == [1, 4]
@@ -267,13 +304,24 @@ def test_excluded_volunteers_are_not_in_the_pool_at_all() -> None:
 def test_a_volunteer_with_no_home_ward_fails_the_travel_rule_for_in_person_work() -> None:
     """No home ward: the distance is unknown (infinite), so no journey buffer, and never within reach."""
     homeless = dataclasses.replace(volunteer(1), home=None)
-    booked = dataclasses.replace(homeless, id=2, busy=(
-        (dt.datetime(2026, 12, 3, 16, 30, tzinfo=UTC), dt.datetime(2026, 12, 3, 17, 0, tzinfo=UTC)),))
+    booked = dataclasses.replace(
+        homeless,
+        id=2,
+        busy=((dt.datetime(2026, 12, 3, 16, 30, tzinfo=UTC), dt.datetime(2026, 12, 3, 17, 0, tzinfo=UTC)),),
+    )
     req = request()
     result = funnel(req, [homeless, booked])  # this used to raise OverflowError (the journey to nowhere)
     assert funnels([req], [homeless, booked])[req.id] == result
     assert dict((s.key, s.remaining) for s in result.stages) == {
-        "all": 2, "skills": 2, "cleared": 2, "status": 2, "free": 2, "travel": 0, "hours": 0, "conflicts": 0}
+        "all": 2,
+        "skills": 2,
+        "cleared": 2,
+        "status": 2,
+        "free": 2,
+        "travel": 0,
+        "hours": 0,
+        "conflicts": 0,
+    }
     assert result.suggestion.startswith("2 eligible volunteers have no home ward on their profile")
     remote = request(remote=True, location=None)
     assert [c.volunteer_id for c in funnels([remote], [homeless])[remote.id].candidates] == [1]
@@ -285,8 +333,13 @@ def test_a_booking_across_the_clock_change_is_compared_by_the_wall_clock_as_in_f
     sunday = dt.date(2026, 10, 25)  # the clocks go back at 2am BST
     start = dt.datetime(2026, 10, 25, 1, 0, tzinfo=LONDON)  # 00:00 UTC
     end = dt.datetime(2026, 10, 25, 1, 30, tzinfo=LONDON)  # 00:30 UTC
-    booked = volunteer(1, km_north=5.0, limit=10, slots=((sunday.weekday(), 0, 180),), busy=(
-        (dt.datetime(2026, 10, 25, 1, 30, tzinfo=UTC), dt.datetime(2026, 10, 25, 2, 0, tzinfo=UTC)),))
+    booked = volunteer(
+        1,
+        km_north=5.0,
+        limit=10,
+        slots=((sunday.weekday(), 0, 180),),
+        busy=((dt.datetime(2026, 10, 25, 1, 30, tzinfo=UTC), dt.datetime(2026, 10, 25, 2, 0, tzinfo=UTC)),),
+    )
     req = request(start=start, end=end)
     result = funnel(req, [booked])
     assert dict((s.key, s.remaining) for s in result.stages)["free"] == 0

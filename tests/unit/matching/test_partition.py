@@ -121,8 +121,11 @@ def test_later_passes_have_smaller_parts_across_the_first_and_the_rest_of_the_bu
     assert [[p.tolist() for p in parts] for parts in partition._splits(component, 25, 1)][1:] != [second, third]
     assert max(map(len, second)) < max(map(len, first))
     seen = []
-    monkeypatch.setattr(partition, "solve_cpsat", lambda sub, budget, **options: seen.append(budget) or solve_cpsat(
-        sub, budget, **options))
+    monkeypatch.setattr(
+        partition,
+        "solve_cpsat",
+        lambda sub, budget, **options: seen.append(budget) or solve_cpsat(sub, budget, **options),
+    )
     monkeypatch.setattr(partition, "greedy", lambda component: _poor_start(component))
     budget = Budget(deterministic=2.0, wall=30.0)
     _, counts = partition.solve_huge(component, budget, part_pairs=25)
@@ -195,12 +198,17 @@ def test_parts_that_cannot_gain_coverage_are_not_solved(monkeypatch):
     arrays = partition.ComponentArrays(component)
     splits = partition._splits(component, 25, 0)
     solved = []
-    monkeypatch.setattr(partition, "solve_cpsat", lambda sub, budget, **options: solved.append(sub) or solve_cpsat(
-        sub, budget, **options))
+    monkeypatch.setattr(
+        partition,
+        "solve_cpsat",
+        lambda sub, budget, **options: solved.append(sub) or solve_cpsat(sub, budget, **options),
+    )
     # Every request as full as its candidates allow (greedy fills this small week completely).
     plan = greedy(component)
-    ceiling = sum(component.priority[r] * min(component.needed[r], int((arrays.pr == r).sum()))
-                  for r in range(len(component.request_ids)))
+    ceiling = sum(
+        component.priority[r] * min(component.needed[r], int((arrays.pr == r).sum()))
+        for r in range(len(component.request_ids))
+    )
     assert value(component, plan)[0] == ceiling
     outcome, counts = partition.solve_huge(component, Budget(deterministic=1.0, wall=10.0), part_pairs=25, hint=plan)
     assert solved == [] and counts["parts_full"] == sum(map(len, splits)) and counts["parts_improved"] == 0
@@ -216,10 +224,14 @@ def _valid(component, plan: list[int]) -> bool:
         used[v] = used.get(v, 0) + component.load[p]
         count[r] = count.get(r, 0) + 1
     chosen = set(plan)
-    return (all(load <= component.capacity[v] for v, load in used.items())
-            and all(n <= component.needed[r] and (not component.all_or_nothing[r] or n == component.needed[r])
-                    for r, n in count.items())
-            and not any(a in chosen and b in chosen for a, b in component.clashes))
+    return (
+        all(load <= component.capacity[v] for v, load in used.items())
+        and all(
+            n <= component.needed[r] and (not component.all_or_nothing[r] or n == component.needed[r])
+            for r, n in count.items()
+        )
+        and not any(a in chosen and b in chosen for a, b in component.clashes)
+    )
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -261,8 +273,9 @@ def test_parts_solved_at_the_same_time_fit_together():
     assert partition.lanes(len(parts), 2) == [[0], [1]]
     counts = dict.fromkeys(("parts", "parts_improved", "parts_full", "parts_stopped_by_clock"), 0)
     with partition._PartPool(2, processes=False) as pool:
-        partition._pass(arrays, on, parts, Budget(deterministic=1.0, wall=10.0, workers=2), pool, 2,
-                        time.perf_counter(), counts)
+        partition._pass(
+            arrays, on, parts, Budget(deterministic=1.0, wall=10.0, workers=2), pool, 2, time.perf_counter(), counts
+        )
     plan = np.flatnonzero(on).tolist()
     assert _valid(component, plan)
     assert plan == [0, 1, 4, 5] and counts["parts_improved"] == 1
@@ -316,6 +329,7 @@ def test_parts_in_worker_processes_give_the_plan_threads_give(monkeypatch, tmp_p
             with where.open("a") as note:
                 note.write(f"{os.getpid()}\n")
             return real(*args, **options)
+
         return solve
 
     monkeypatch.setattr(partition, "solve_cpsat", noting_the_process(tmp_path / "threads"))
@@ -379,8 +393,9 @@ def test_the_splits_made_in_a_process_of_their_own_are_the_splits(monkeypatch):
     monkeypatch.setattr(partition, "PROCESS_PAIRS", 0)
     seen = []
     real_pass = partition._pass
-    monkeypatch.setattr(partition, "_pass", lambda arrays, on, parts, *rest: seen.append(parts) or real_pass(
-        arrays, on, parts, *rest))
+    monkeypatch.setattr(
+        partition, "_pass", lambda arrays, on, parts, *rest: seen.append(parts) or real_pass(arrays, on, parts, *rest)
+    )
     partition.solve_huge(component, Budget(deterministic=0.5, wall=30.0, workers=2), part_pairs=25)
     assert [work.func for work in made] == [relaxation_bounds, partition._splits]  # the bound's process, the splits'
     splits = partition._splits(component, 25, 0)
@@ -426,7 +441,8 @@ def test_each_part_has_the_room_the_plan_leaves_its_volunteers(seed):
     arrays.sub = sub
     counts = {"parts": 0, "parts_improved": 0, "parts_full": 0, "parts_stopped_by_clock": 0}
     with partition._PartPool(2, processes=False) as pool:
-        partition._pass(arrays, on, partition.split(component, 25), Budget(1.0, 30.0, 2), pool, 2, time.perf_counter(),
-                        counts)
+        partition._pass(
+            arrays, on, partition.split(component, 25), Budget(1.0, 30.0, 2), pool, 2, time.perf_counter(), counts
+        )
     assert len(checked) > 5 and all(checked) and counts["parts_improved"] > 1
     assert _valid(component, np.flatnonzero(on).tolist())

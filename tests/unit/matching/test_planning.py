@@ -26,18 +26,30 @@ def reference_build_instance(requests, funnels, capacity_minutes, booked_minutes
     for request in requests:
         scored = []
         for candidate in funnels[request.id].candidates:
-            score = pair_score(candidate, booked_minutes=booked_minutes.get(candidate.volunteer_id, 0),
-                               limit_km=travel_limits.get(candidate.volunteer_id, 0),
-                               previous=(request.id, candidate.volunteer_id) in kept)
+            score = pair_score(
+                candidate,
+                booked_minutes=booked_minutes.get(candidate.volunteer_id, 0),
+                limit_km=travel_limits.get(candidate.volunteer_id, 0),
+                previous=(request.id, candidate.volunteer_id) in kept,
+            )
             scored.append((score, candidate))
         room = SHORTLIST_BASE + SHORTLIST_PER_PLACE * request.people_needed
         if len(scored) > room:
             scored.sort(key=lambda pair: (-pair[0], pair[1].volunteer_id))
-            scored = [pair for n, pair in enumerate(scored)
-                      if n < room or pair[1].requested or (request.id, pair[1].volunteer_id) in kept]
+            scored = [
+                pair
+                for n, pair in enumerate(scored)
+                if n < room or pair[1].requested or (request.id, pair[1].volunteer_id) in kept
+            ]
         for score, candidate in scored:
-            pairs.append(Pair(volunteer=f"v{candidate.volunteer_id}", request=f"r{request.id}",
-                              load=candidate.load_minutes, score=score))
+            pairs.append(
+                Pair(
+                    volunteer=f"v{candidate.volunteer_id}",
+                    request=f"r{request.id}",
+                    load=candidate.load_minutes,
+                    score=score,
+                )
+            )
             candidate_requests.setdefault(candidate.volunteer_id, []).append((request.id, candidate.km))
     clashes = set()
     for options in candidate_requests.values():
@@ -52,8 +64,15 @@ def reference_build_instance(requests, funnels, capacity_minutes, booked_minutes
     volunteers = sorted({int(p.volunteer[1:]) for p in pairs})
     return Instance(
         volunteers=tuple(Volunteer(id=f"v{v}", capacity=max(0, capacity_minutes.get(v, 0))) for v in volunteers),
-        requests=tuple(Request(id=f"r{r.id}", needed=r.people_needed, priority=r.priority,
-                               all_or_nothing=r.all_or_nothing and r.people_needed > 1) for r in requests),
+        requests=tuple(
+            Request(
+                id=f"r{r.id}",
+                needed=r.people_needed,
+                priority=r.priority,
+                all_or_nothing=r.all_or_nothing and r.people_needed > 1,
+            )
+            for r in requests
+        ),
         pairs=tuple(pairs),
         clashes=tuple(sorted(clashes)),
     )
@@ -68,16 +87,36 @@ def random_week(seed: int, *, zone=UTC, requests=40, volunteers=25, id_step=1):
         start = start.astimezone(zone)
         end = start + dt.timedelta(minutes=rnd.choice((30, 60, 120, 240)))
         needed = rnd.choice((1, 1, 1, 2, 3))
-        asks.append(RequestFacts(id=rid, task=task, start=start, end=end, ward_id=rnd.randrange(5), location=None,
-                                 people_needed=needed, all_or_nothing=rnd.random() < 0.3,
-                                 priority=rnd.choice((1, 3, 9))))
+        asks.append(
+            RequestFacts(
+                id=rid,
+                task=task,
+                start=start,
+                end=end,
+                ward_id=rnd.randrange(5),
+                location=None,
+                people_needed=needed,
+                all_or_nothing=rnd.random() < 0.3,
+                priority=rnd.choice((1, 3, 9)),
+            )
+        )
         chosen = rnd.sample(range(1, volunteers + 1), rnd.randrange(0, volunteers))
-        found[rid] = FunnelResult(stages=(), suggestion=None, candidates=tuple(
-            Candidate(volunteer_id=v * id_step, km=round(rnd.uniform(0, 12), 1) if rnd.random() < 0.9 else 0.0,
-                      load_minutes=int((end - start).total_seconds() // 60) + rnd.randrange(0, 90),
-                      skill_level=rnd.randrange(3), served_ward=rnd.random() < 0.3,
-                      preferred_task=rnd.random() < 0.3, requested=rnd.random() < 0.05)
-            for v in chosen))
+        found[rid] = FunnelResult(
+            stages=(),
+            suggestion=None,
+            candidates=tuple(
+                Candidate(
+                    volunteer_id=v * id_step,
+                    km=round(rnd.uniform(0, 12), 1) if rnd.random() < 0.9 else 0.0,
+                    load_minutes=int((end - start).total_seconds() // 60) + rnd.randrange(0, 90),
+                    skill_level=rnd.randrange(3),
+                    served_ward=rnd.random() < 0.3,
+                    preferred_task=rnd.random() < 0.3,
+                    requested=rnd.random() < 0.05,
+                )
+                for v in chosen
+            ),
+        )
     ids = range(id_step, (volunteers + 1) * id_step, id_step)
     capacity = {v: rnd.randrange(0, 900) for v in ids}
     booked = {v: rnd.randrange(0, 600) for v in ids if rnd.random() < 0.5}
@@ -124,8 +163,9 @@ def test_a_volunteer_listed_twice_for_a_request_is_refused_as_the_instance_would
 
     asks, found, *rest = random_week(3, requests=2, volunteers=5)
     first = asks[0]
-    candidate = Candidate(volunteer_id=4, km=1.0, load_minutes=60, skill_level=1, served_ward=False,
-                          preferred_task=False, requested=False)
+    candidate = Candidate(
+        volunteer_id=4, km=1.0, load_minutes=60, skill_level=1, served_ward=False, preferred_task=False, requested=False
+    )
     found[first.id] = FunnelResult(stages=(), suggestion=None, candidates=(candidate, candidate))
     with pytest.raises(InstanceError, match=rf"pair \('v4', 'r{first.id}'\) is listed twice"):
         build_instance(asks, found, *rest)

@@ -111,8 +111,6 @@ def test_task_policy_invariants():
     with pytest.raises(ValueError):
         TaskPolicy("t", "T", "ts", clearance_groups=(("RV",),), minimum_patrol_status=PatrolStatus.DIRECTED)
     with pytest.raises(ValueError):
-        TaskPolicy(
-            "t", "T", "ts", clearance_groups=(("RV",),), unsupervised_clearance_groups=(("DBS_ENH_CHILD",),)
-        )
+        TaskPolicy("t", "T", "ts", clearance_groups=(("RV",),), unsupervised_clearance_groups=(("DBS_ENH_CHILD",),))
     with pytest.raises(ValueError):
         SkillRequirement(())

@@ -77,9 +77,7 @@ def default_previous(state: S, event: E) -> TransitionRecord | None:
 def run(state, event, *, at=T0, reason="because", previous=None, policy=DEFAULT_POLICY):
     """Make the transition the way a service would: two officers where the rules need them."""
     if event in TWO_OFFICER_EVENTS:
-        pending = propose(
-            state, event, actor_id="officer-a", at=at, reason=reason, previous=previous, policy=policy
-        )
+        pending = propose(state, event, actor_id="officer-a", at=at, reason=reason, previous=previous, policy=policy)
         return confirm(pending, state, actor_id="officer-b", at=at, previous=previous, policy=policy)
     return apply(state, event, actor_id="officer-a", at=at, reason=reason, previous=previous, policy=policy)
 
@@ -117,9 +115,7 @@ def test_suspended_does_not_count_for_deployment():
 @pytest.mark.parametrize("before", ACTIVE)
 def test_reinstate_returns_to_the_state_before_suspension(before):
     suspended = run(before, E.SUSPEND, reason="adverse information received")
-    reinstated = run(
-        S.SUSPENDED, E.REINSTATE, at=T0 + timedelta(days=10), reason="cleared", previous=suspended
-    )
+    reinstated = run(S.SUSPENDED, E.REINSTATE, at=T0 + timedelta(days=10), reason="cleared", previous=suspended)
     assert reinstated.to_state is before
 
 
@@ -219,9 +215,7 @@ def test_appeal_needs_the_decision_record():
 def test_upheld_decision_stands_and_is_final():
     decision = refusal_on(T0)
     appeal = run(S.REFUSED, E.APPEAL, at=T0 + timedelta(days=3), previous=decision)
-    upheld = run(
-        S.APPEALED, E.DECISION_UPHELD, at=T0 + timedelta(days=5), reason="panel agreed", previous=appeal
-    )
+    upheld = run(S.APPEALED, E.DECISION_UPHELD, at=T0 + timedelta(days=5), reason="panel agreed", previous=appeal)
     assert upheld.to_state is S.REFUSED
     with pytest.raises(TransitionError, match="final"):
         run(S.REFUSED, E.APPEAL, at=T0 + timedelta(days=6), previous=upheld)
@@ -232,9 +226,7 @@ def test_upheld_withdrawal_stays_withdrawn_and_overturned_is_granted():
     withdrawn = confirm(pending, S.GRANTED, actor_id="officer-b", at=T0)
     appeal = run(S.WITHDRAWN, E.APPEAL, at=T0 + timedelta(days=2), previous=withdrawn)
     upheld = run(S.APPEALED, E.DECISION_UPHELD, at=T0 + timedelta(days=9), reason="r", previous=appeal)
-    overturned = run(
-        S.APPEALED, E.DECISION_OVERTURNED, at=T0 + timedelta(days=9), reason="r", previous=appeal
-    )
+    overturned = run(S.APPEALED, E.DECISION_OVERTURNED, at=T0 + timedelta(days=9), reason="r", previous=appeal)
     assert (upheld.to_state, overturned.to_state) == (S.WITHDRAWN, S.GRANTED)
 
 

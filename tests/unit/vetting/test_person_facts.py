@@ -12,30 +12,54 @@ from volunteers.skills import SkillLevel
 
 
 def _volunteer(expires: dt.date, level: SkillLevel = SkillLevel.EXPERT):
-    skills = [SimpleNamespace(skill_code="paramedic", level=level, evidence_status=EvidenceStatus.VERIFIED,
-                              evidence_expires_on=expires),
-              SimpleNamespace(skill_code="no_such_skill", level=level, evidence_status=EvidenceStatus.VERIFIED,
-                              evidence_expires_on=None)]
-    return SimpleNamespace(kind=VolunteerKind.PSV, warrant_number=None, patrol_status=None,
-                           adjustment=WorkAdjustment.NONE, skills=skills)
+    skills = [
+        SimpleNamespace(
+            skill_code="paramedic", level=level, evidence_status=EvidenceStatus.VERIFIED, evidence_expires_on=expires
+        ),
+        SimpleNamespace(
+            skill_code="no_such_skill", level=level, evidence_status=EvidenceStatus.VERIFIED, evidence_expires_on=None
+        ),
+    ]
+    return SimpleNamespace(
+        kind=VolunteerKind.PSV, warrant_number=None, patrol_status=None, adjustment=WorkAdjustment.NONE, skills=skills
+    )
 
 
 def _clearance(expires: dt.date, restricted: str = ""):
-    return SimpleNamespace(type_code="NPPV2F", state=ClearanceState.GRANTED, valid_from=dt.date(2025, 1, 1),
-                           expires_on=expires, restrictions=frozenset(c for c in restricted.split(",") if c))
+    return SimpleNamespace(
+        type_code="NPPV2F",
+        state=ClearanceState.GRANTED,
+        valid_from=dt.date(2025, 1, 1),
+        expires_on=expires,
+        restrictions=frozenset(c for c in restricted.split(",") if c),
+    )
 
 
 def test_shared_facts_are_equal_to_fresh_ones_and_one_object_where_equal():
-    blocked = [SimpleNamespace(first_day=dt.date(2026, 12, 1), last_day=dt.date(2026, 12, 3),
-                               reason=BlockReason.MOBILISATION)]
+    blocked = [
+        SimpleNamespace(first_day=dt.date(2026, 12, 1), last_day=dt.date(2026, 12, 3), reason=BlockReason.MOBILISATION)
+    ]
     people = [
         (_volunteer(dt.date(2027, 3, 31)), [_clearance(dt.date(2027, 1, 1))], blocked),
-        (_volunteer(dt.date(2027, 3, 31)), [_clearance(dt.date(2027, 1, 1)), _clearance(dt.date(2028, 1, 1), "a,b")],
-         []),
+        (
+            _volunteer(dt.date(2027, 3, 31)),
+            [_clearance(dt.date(2027, 1, 1)), _clearance(dt.date(2028, 1, 1), "a,b")],
+            [],
+        ),
         (_volunteer(dt.date(2027, 4, 1), SkillLevel.PRACTITIONER), [_clearance(dt.date(2027, 1, 1), "a")], []),
-        (_volunteer(dt.date(2027, 4, 1), SkillLevel.PRACTITIONER), [SimpleNamespace(
-            type_code="NPPV2F", state=ClearanceState.APPLIED, valid_from=None, expires_on=None,
-            restrictions=frozenset())], []),
+        (
+            _volunteer(dt.date(2027, 4, 1), SkillLevel.PRACTITIONER),
+            [
+                SimpleNamespace(
+                    type_code="NPPV2F",
+                    state=ClearanceState.APPLIED,
+                    valid_from=None,
+                    expires_on=None,
+                    restrictions=frozenset(),
+                )
+            ],
+            [],
+        ),
     ]
     shared: dict = {}
     fresh = [person_facts(*person) for person in people]

@@ -115,9 +115,7 @@ def test_suspended_clearances_get_no_reminders_or_reviews():
 
 
 def test_plan_is_ordered_most_urgent_first_and_rejects_duplicates():
-    plan = plan_sweep(
-        [snap(1, expires_on=EXPIRY), snap(2, expires_on=EXPIRY - timedelta(days=20))], days_before(30)
-    )
+    plan = plan_sweep([snap(1, expires_on=EXPIRY), snap(2, expires_on=EXPIRY - timedelta(days=20))], days_before(30))
     assert [r.clearance_id for r in plan.reminders] == [2, 1]
     with pytest.raises(ValueError):
         plan_sweep([snap(1), snap(1)], days_before(30))
@@ -174,9 +172,7 @@ def test_missed_days_send_only_the_most_urgent_reminder():
 def test_stale_less_urgent_reminders_are_never_sent_after_a_more_urgent_one():
     # E.g. the force added a 60-day reminder after the 30-day one had gone.
     policy = ForcePolicy(reminder_days=(90, 60, 30, 7))
-    assert plan_sweep(
-        [snap(sent={90, 30}, review=True, state=S.RENEWAL_DUE)], days_before(20), policy
-    ).is_empty
+    assert plan_sweep([snap(sent={90, 30}, review=True, state=S.RENEWAL_DUE)], days_before(20), policy).is_empty
 
 
 def test_reminder_days_and_lead_are_force_policy():

@@ -196,9 +196,7 @@ def test_restriction_that_excludes_this_task():
     assert codes(result) == [R.NO_CLEARANCE]
     assert "restrict" not in result.reasons[0].text.lower()
     assert "restricted from this task" in result.reasons[0].detail
-    other = clearance(
-        state=ClearanceState.GRANTED_WITH_RESTRICTIONS, restricted_from={"youth_schools_liaison"}
-    )
+    other = clearance(state=ClearanceState.GRANTED_WITH_RESTRICTIONS, restricted_from={"youth_schools_liaison"})
     assert check_eligibility(make_psv(clearances=(other,)), CYBER_VISIT, shift(DEC_3)).eligible
 
 
@@ -320,9 +318,7 @@ def test_mobilised_reservist():
     result = check_eligibility(mobilised, CYBER_VISIT, OVERNIGHT)
     assert codes(result) == [R.MOBILISED]
     assert "4 December 2025" in result.reasons[0].text
-    assert check_eligibility(
-        mobilised, CYBER_VISIT, shift(DEC_3)
-    ).eligible  # mobilised only from the next day
+    assert check_eligibility(mobilised, CYBER_VISIT, shift(DEC_3)).eligible  # mobilised only from the next day
 
 
 def test_all_reasons_are_returned_not_just_the_first():
@@ -359,9 +355,7 @@ def test_sergeant_text_never_names_a_clearance():
 
 def test_deployment_across_the_october_clock_change():
     # 25 Oct 2025 23:30 BST to 26 Oct 01:30 GMT (clocks go back at 02:00 BST on 26 Oct).
-    window = DeploymentWindow(
-        datetime(2025, 10, 25, 22, 30, tzinfo=UTC), datetime(2025, 10, 26, 1, 30, tzinfo=UTC)
-    )
+    window = DeploymentWindow(datetime(2025, 10, 25, 22, 30, tzinfo=UTC), datetime(2025, 10, 26, 1, 30, tzinfo=UTC))
     assert window.local_dates() == (date(2025, 10, 25), date(2025, 10, 26))
     person = make_psv(clearances=(clearance(expires_on=date(2025, 10, 25)),))
     result = check_eligibility(person, CYBER_VISIT, window)
@@ -370,9 +364,7 @@ def test_deployment_across_the_october_clock_change():
 
 def test_early_hours_in_summer_belong_to_the_london_date_not_the_utc_one():
     # 23:30 UTC on 25 Oct is 00:30 BST on the 26th: a clearance starting on the 26th covers it.
-    window = DeploymentWindow(
-        datetime(2025, 10, 25, 23, 30, tzinfo=UTC), datetime(2025, 10, 26, 2, 0, tzinfo=UTC)
-    )
+    window = DeploymentWindow(datetime(2025, 10, 25, 23, 30, tzinfo=UTC), datetime(2025, 10, 26, 2, 0, tzinfo=UTC))
     assert window.local_dates() == (date(2025, 10, 26), date(2025, 10, 26))
     person = make_psv(clearances=(clearance(valid_from=date(2025, 10, 26)),))
     assert check_eligibility(person, CYBER_VISIT, window).eligible
@@ -380,9 +372,7 @@ def test_early_hours_in_summer_belong_to_the_london_date_not_the_utc_one():
 
 def test_deployment_across_the_march_clock_change():
     # 28 Mar 2026 23:30 GMT to 29 Mar 02:30 BST (clocks go forward at 01:00 GMT on 29 Mar).
-    window = DeploymentWindow(
-        datetime(2026, 3, 28, 23, 30, tzinfo=UTC), datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
-    )
+    window = DeploymentWindow(datetime(2026, 3, 28, 23, 30, tzinfo=UTC), datetime(2026, 3, 29, 1, 30, tzinfo=UTC))
     assert window.local_dates() == (date(2026, 3, 28), date(2026, 3, 29))
     person = make_psv(clearances=(clearance(expires_on=date(2026, 3, 28)),))
     assert codes(check_eligibility(person, CYBER_VISIT, window)) == [R.NO_CLEARANCE]
@@ -422,9 +412,7 @@ def test_explain_clearances_for_the_volunteer():
         )
     )
     text = explain_clearances(person, [CYBER_VISIT, YOUTH, TRIAGE], date(2025, 12, 1))
-    assert (
-        text == "Cleared for cyber-crime victim visits and youth and schools liaison; renewal due March 2027."
-    )
+    assert text == "Cleared for cyber-crime victim visits and youth and schools liaison; renewal due March 2027."
 
 
 def test_explain_clearances_supervised_only_and_pending():
@@ -451,9 +439,7 @@ PROPERTY_TASK = TaskPolicy("t", "Task", "tasks", clearance_groups=(("NPPV2A",),)
     state=st.sampled_from(list(ClearanceState)),
     restricted=st.booleans(),
 )
-def test_eligibility_is_exactly_validity_on_every_local_date(
-    start, minutes, valid_from, days_valid, state, restricted
-):
+def test_eligibility_is_exactly_validity_on_every_local_date(start, minutes, valid_from, days_valid, state, restricted):
     expires_on = valid_from + timedelta(days=days_valid)
     window = DeploymentWindow(start, start + timedelta(minutes=minutes))
     fact = clearance(
