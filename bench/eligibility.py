@@ -42,8 +42,8 @@ from bench.generator import (
     WEEK,
     Week,
 )
-from matching.components import lexorder, ragged
-from matching.instance import Instance, Pair, Request, Volunteer
+from matching.solver.components import lexorder, ragged
+from matching.solver.instance import Instance, Pair, Request, Volunteer
 from vetting.catalogue import SKILLS, TASK_POLICIES, SkillLevel, SkillRequirement, TaskPolicy
 from vetting.lifecycle import ACTIVE_STATES
 

@@ -3,7 +3,7 @@
     python -m bench.lp_bound INSTANCE.json [--coverage C]
 
 INSTANCE.json is an instance as `python -m bench.matching ... --write-instance FILE` writes it. For
-each component of the presolved instance (matching.components.decompose) this solves the linear
+each component of the presolved instance (matching.solver.components.decompose) this solves the linear
 relaxation of the coverage problem with GLOP, with every rule as a row:
 
 - a request takes at most `needed` people (an all-or-nothing team is relaxed to "at most");
@@ -42,9 +42,9 @@ import numpy as np
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
-from matching.components import Component, ComponentArrays, decompose
-from matching.instance import parse_instance
-from matching.relaxation import most_places
+from matching.solver.components import Component, ComponentArrays, decompose
+from matching.solver.instance import parse_instance
+from matching.solver.relaxation import most_places
 
 
 def edge_clique_cover(component: Component) -> list[list[int]]:

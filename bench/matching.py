@@ -39,8 +39,8 @@ from bench.eligibility import (
 )
 from bench.generator import PRIORITY_NAMES, URGENT, Week, generate_week
 from bench.greedy import greedy_plan, warm_start
-from matching.instance import Instance, instance_to_dict
-from matching.solver import Plan, solve
+from matching.solver.instance import Instance, instance_to_dict
+from matching.solver.plan import Plan, solve
 
 DEFAULT_TIME_LIMIT = 20.0
 DROPOUT_SHARE = 0.05

@@ -3,7 +3,7 @@
     DATABASE_URL=sqlite:///demo.sqlite3 FLASK_ENV=development python -m bench.product_rematch [--requests 40]
 
 On a database loaded with ``flask demo load``: for each request still to come with a place free,
-``matching.runs.rematch`` (queue a one-request run, read the request and the volunteers within
+``matching.runs.services.rematch`` (queue a one-request run, read the request and the volunteers within
 reach, the funnel, the solver, save the offers) is timed from the call to its return. Prints the
 median and the slowest. It changes the database (the offers it makes are real): use a copy.
 """
@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=40, help="how many requests to re-match at most")
     args = parser.parse_args(argv)
     from matching.models import RequestStatus, SupportRequest
-    from matching.runs import RunSettings, rematch
+    from matching.runs.services import RunSettings, rematch
     from wsgi import app
 
     make_session = app.extensions["db_sessionmaker"]

@@ -66,12 +66,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     from core.permissions import enforce_access
     from matching.cli import match_cli
     from matching.demo import load_local_team, load_requests, match_demo_fortnight
-    from matching.mailing import send_unavailable_emails
-    from matching.offer_views import bp as offers_bp
-    from matching.offers import volunteer_work
-    from matching.run_views import bp as runs_bp
-    from matching.views import bp as requests_bp
-    from matching.withdrawals import upcoming_deployments, withdraw_ineligible
+    from matching.offers.emails import send_unavailable_emails
+    from matching.offers.services import volunteer_work
+    from matching.offers.views import bp as offers_bp
+    from matching.offers.withdrawals import upcoming_deployments, withdraw_ineligible
+    from matching.requests.views import bp as requests_bp
+    from matching.runs.views import bp as runs_bp
     from vetting import queries as vetting_queries
     from vetting.catalogue import TASK_POLICIES
     from vetting.cli import vetting_cli
@@ -80,8 +80,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from vetting.services import volunteer_view as volunteer_vetting_view
     from vetting.views import bp as vetting_bp
     from volunteers.demo import load_volunteer_profiles
-    from volunteers.directory import bp as directory_bp
-    from volunteers.directory import volunteers_cli
+    from volunteers.directory.views import bp as directory_bp
+    from volunteers.directory.views import volunteers_cli
     from volunteers.views import bp as volunteers_bp
     from volunteers.views import home_context as volunteer_home
 

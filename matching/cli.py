@@ -15,9 +15,8 @@ from sqlalchemy import select
 from core.db import get_session
 from core.geography.models import Bcu, Ward
 from core.timeutil import london_today
-from matching.instance import instance_to_dict
 from matching.models import RunScope, RunStatus
-from matching.runs import (
+from matching.runs.services import (
     RunError,
     by_priority,
     expire_and_rematch,
@@ -27,6 +26,7 @@ from matching.runs import (
     settings_from_config,
     steps_text,
 )
+from matching.solver.instance import instance_to_dict
 
 match_cli = AppGroup("match", help="Matching: runs, offer expiry, the background worker.")
 

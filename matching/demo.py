@@ -358,8 +358,8 @@ def match_demo_fortnight(app) -> str:
     """After the demo is loaded: match the next fortnight's requests as a coordinator would, then answer
     most offers (about two in three accepted, one in eight declined, the rest still waiting), so the
     pages show a force at work. No emails are sent. Deterministic for the same demo data."""
-    from matching.offers import refresh_status
-    from matching.runs import execute_run, queue_run, settings_from_config
+    from matching.offers.services import refresh_status
+    from matching.runs.services import execute_run, queue_run, settings_from_config
 
     make_session = app.extensions["db_sessionmaker"]
     today = london_today()

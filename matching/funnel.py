@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from matching.domain import RequestFacts, VolunteerCandidate, angles, distance_km, distances_km, travel_minutes
-from matching.forked import Beside
+from matching.solver.forked import Beside
 from vetting.catalogue import SkillRequirement, TaskPolicy
 from vetting.rules import DeploymentWindow, Eligibility, PersonFacts, ReasonCode, check_eligibility, format_date
 

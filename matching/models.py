@@ -32,7 +32,7 @@ DURATION_MIN, DURATION_MAX = 15, 24 * 60
 class RequestStatus(enum.StrEnum):
     """Where a request is in its life.
 
-    Derived from the request's offers after every change (``matching.offers.refresh_status``):
+    Derived from the request's offers after every change (``matching.offers.services.refresh_status``):
     OPEN (no offer out and nobody accepted), MATCHED (offers out, nobody has accepted yet),
     PART_FILLED (some places accepted), FILLED (every place accepted). CANCELLED is set by the
     sergeant, with a reason. COMPLETED (the task has been done) is not set by the product yet.

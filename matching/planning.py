@@ -20,10 +20,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from matching.components import lexorder
 from matching.domain import RequestFacts, travel_minutes
 from matching.funnel import FunnelResult
-from matching.instance import (
+from matching.solver.components import lexorder
+from matching.solver.instance import (
     MAX_ABS_SCORE,
     MAX_AMOUNT,
     SCALE,

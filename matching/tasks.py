@@ -23,8 +23,8 @@ from flask import Flask, current_app, has_app_context
 from huey import RedisHuey, SqliteHuey, crontab
 
 from core.mail import send_mail
-from matching.mailing import send_offer_emails
-from matching.runs import execute_run, expire_and_rematch, give_up_stale, settings_from_config
+from matching.offers.emails import send_offer_emails
+from matching.runs.services import execute_run, expire_and_rematch, give_up_stale, settings_from_config
 
 ROOT = Path(__file__).resolve().parent.parent
 

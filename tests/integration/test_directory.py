@@ -19,7 +19,7 @@ from core.timeutil import london_today
 from tests.helpers import CheckedClient, error_messages, make_user, make_volunteer
 from vetting.lifecycle import ClearanceState
 from vetting.models import Clearance, ReviewKind, ReviewStatus, VettingReview
-from volunteers import csv_io
+from volunteers.directory import csv_io
 from volunteers.models import (
     AvailabilitySlot,
     BlockedPeriod,

@@ -13,7 +13,7 @@ from matching.facts import facts_for_match, load_requests, load_volunteers, lond
 from matching.funnel import funnel, is_free
 from matching.models import Priority, RequestSkill, RequestStatus, SupportRequest
 from matching.planning import build_instance, proposals
-from matching.solver import solve
+from matching.solver.plan import solve
 from tests.helpers import make_user, make_volunteer
 from vetting.catalogue import TASK_POLICIES_BY_CODE, SkillRequirement
 from vetting.lifecycle import ClearanceState

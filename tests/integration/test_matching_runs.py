@@ -10,10 +10,10 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from matching import offers as offer_service
 from matching.models import MatchRun, Offer, OfferStatus, RequestStatus, RunRequest, RunScope, RunStatus
-from matching.offers import Booking, DoubleBooking, book_offers
-from matching.runs import (
+from matching.offers import services as offer_service
+from matching.offers.services import Booking, DoubleBooking, book_offers
+from matching.runs.services import (
     STALE_AFTER,
     STOPPED_MESSAGE,
     RunError,
@@ -24,7 +24,7 @@ from matching.runs import (
     queue_run,
     rematch,
 )
-from matching.solver import solve
+from matching.solver.plan import solve
 from tests.integration.test_match_facts import AT_2PM, THURSDAY, _request, _volunteer, _wards, _world
 from volunteers.models import VolunteerSkill
 from volunteers.skills import SkillLevel
@@ -186,7 +186,7 @@ def test_a_run_that_fails_midway_saves_nothing(app, db, monkeypatch):
     def broken(session, request_ids):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("matching.runs.refresh_status", broken)  # after the offers are flushed
+    monkeypatch.setattr("matching.runs.services.refresh_status", broken)  # after the offers are flushed
     run = _run(app, db)
     assert run.status is RunStatus.FAILED and "disk full" in run.error
     assert db.scalar(select(func.count(Offer.id))) == 0
@@ -225,7 +225,7 @@ def test_a_run_whose_worker_stopped_is_given_up_and_a_late_finish_is_not_saved(a
             give_up_stale(other, dt.datetime.now(dt.UTC) + 2 * STALE_AFTER)
         return solve(instance, **options)
 
-    monkeypatch.setattr("matching.runs.solve", given_up_meanwhile)
+    monkeypatch.setattr("matching.runs.services.solve", given_up_meanwhile)
     run = _run(app, db)
     assert run.status is RunStatus.FAILED and run.error == STOPPED_MESSAGE
     assert db.scalar(select(func.count(Offer.id))) == 0

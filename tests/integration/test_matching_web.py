@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from core.auth.models import Role
 from core.timeutil import london_to_utc, london_today
-from matching.instance import parse_instance
 from matching.models import MatchRun, Offer, OfferStatus, RequestStatus, RunStatus
+from matching.solver.instance import parse_instance
 from tests.helpers import make_user, make_volunteer
 from tests.integration.conftest import body
 from tests.integration.test_match_facts import _request, _wards

@@ -13,8 +13,8 @@ from core.auth.models import Role
 from core.db import utcnow
 from core.timeutil import london_today
 from matching.models import Offer, OfferStatus, RequestStatus
-from matching.offers import refresh_status
-from matching.withdrawals import withdraw_ineligible
+from matching.offers.services import refresh_status
+from matching.offers.withdrawals import withdraw_ineligible
 from tests.helpers import make_user
 from tests.integration.conftest import body
 from tests.integration.test_match_facts import _request, _volunteer, _wards

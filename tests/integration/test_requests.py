@@ -11,8 +11,8 @@ from core.auth.models import Role, SecurityEvent, User
 from core.db import utcnow
 from core.geography.models import Borough, Ward
 from core.timeutil import london_to_utc, london_today
-from matching import services
 from matching.models import Priority, RequestStatus, SupportRequest
+from matching.requests import services
 from tests.helpers import error_messages, make_user, make_volunteer
 from volunteers.models import ConflictCategory, ConflictDeclaration
 

@@ -28,11 +28,12 @@ from bench.generator import (
     task_policy,
 )
 from bench.greedy import greedy_plan, warm_start
-from matching import partition, solver
-from matching.components import decompose, value
-from matching.cpsat import greedy, improve
-from matching.instance import instance_to_dict, parse_instance
-from matching.solver import solve
+from matching.solver import partition
+from matching.solver import plan as solver
+from matching.solver.components import decompose, value
+from matching.solver.heuristics import greedy, improve
+from matching.solver.instance import instance_to_dict, parse_instance
+from matching.solver.plan import solve
 from tests.unit.matching import broken_rules, random_instance
 from vetting.lifecycle import ClearanceState
 from vetting.rules import check_eligibility
@@ -242,7 +243,7 @@ def test_a_huge_component_is_improved_part_by_part_and_keeps_every_rule(monkeypa
 @pytest.mark.parametrize("seed", range(4))
 def test_the_lp_bound_bounds_the_proven_optimum_and_is_no_looser_than_the_trivial_bound(seed, tmp_path, capsys):
     from bench import lp_bound
-    from matching.components import trivial_bounds
+    from matching.solver.components import trivial_bounds
     from tests.unit.matching.test_determinism import borough_week
 
     instance = borough_week(seed, volunteers=120, requests=60)

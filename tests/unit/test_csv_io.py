@@ -8,8 +8,8 @@ import io
 
 import pytest
 
-from volunteers import csv_io
-from volunteers.csv_io import BlockRecord, ConflictRecord, SkillRecord, SlotRecord, VolunteerRecord
+from volunteers.directory import csv_io
+from volunteers.directory.csv_io import BlockRecord, ConflictRecord, SkillRecord, SlotRecord, VolunteerRecord
 
 VOCABULARY = csv_io.Vocabulary(
     kinds=frozenset({"special", "psv"}),

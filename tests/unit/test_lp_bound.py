@@ -11,8 +11,8 @@ import pytest
 from bench import lp_bound
 from bench import matching as bench
 from bench.generator import generate_week
-from matching.components import decompose
-from matching.solver import solve
+from matching.solver.components import decompose
+from matching.solver.plan import solve
 
 
 def _brute_force(items, worth, load, room, partners) -> float:

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from core.timeutil import NonexistentLocalTime
-from matching.forms import clock_value, parse_clock, window_from_local
 from matching.models import duration_text, format_window
+from matching.requests.forms import clock_value, parse_clock, window_from_local
 
 
 @pytest.mark.parametrize(

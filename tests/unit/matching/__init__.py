@@ -9,8 +9,8 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-from matching.instance import Instance, Pair, Request, Volunteer
-from matching.solver import Assignment, Plan
+from matching.solver.instance import Instance, Pair, Request, Volunteer
+from matching.solver.plan import Assignment, Plan
 
 
 def make_instance(

@@ -1,4 +1,4 @@
-"""cpsat.augment: free places filled by short moves, every rule kept, coverage never lower."""
+"""heuristics.augment: free places filled by short moves, every rule kept, coverage never lower."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from matching import cpsat
-from matching.components import decompose, value
-from matching.cpsat import augment, greedy
+from matching.solver import heuristics
+from matching.solver.components import decompose, value
+from matching.solver.heuristics import augment, greedy
 from tests.unit.matching import make_instance
 from tests.unit.matching.test_partition import _largest, _valid, tight_week
 
@@ -184,8 +184,8 @@ def test_every_rule_is_kept_and_coverage_never_falls(seed, week):
 
 def test_ranked_options_are_built_once_per_component_and_best_score_first():
     component = _largest(0)
-    first = cpsat._ranked_options(component)
-    assert cpsat._ranked_options(component) is first  # augment, then improve: one build
+    first = heuristics._ranked_options(component)
+    assert heuristics._ranked_options(component) is first  # augment, then improve: one build
     for r, options in enumerate(first):
         assert sorted(options) == [p for p, q in enumerate(component.pair_request) if q == r]
         assert options == sorted(options, key=lambda p: (-component.score[p], p))

@@ -1,4 +1,4 @@
-"""`python -m matching.solve`: JSON out on success; `error: ...` and exit 2 on bad input, never a traceback."""
+"""`python -m matching.solver`: JSON out on success; `error: ...` and exit 2 on bad input, never a traceback."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[3]
 def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run(
-        [sys.executable, "-m", "matching.solve", *args],
+        [sys.executable, "-m", "matching.solver", *args],
         cwd=REPO,
         env=env,
         input=stdin,
@@ -101,7 +101,7 @@ def test_bad_time_limit_exits_2(tmp_path: Path, limit: str) -> None:
 
 def test_in_process_main_reports_the_same_way(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """main() is importable (for the app's CLI) and exits 2 the same way on bad input."""
-    from matching.solve import main
+    from matching.solver.__main__ import main
 
     path = tmp_path / "instance.json"
     path.write_text(json.dumps(instance_json(requests=[{"id": "r1", "needed": 0, "priority": 1}])))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matching import components
-from matching.components import decompose, lexorder
+from matching.solver import components
+from matching.solver.components import decompose, lexorder
 from tests.unit.matching.test_determinism import borough_week
 
 

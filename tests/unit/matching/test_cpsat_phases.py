@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from matching import cpsat
-from matching.components import decompose, trivial_bounds, value
-from matching.cpsat import Budget, solve_cpsat
-from matching.relaxation import relaxation_bounds
+from matching.solver import cpsat
+from matching.solver.components import decompose, trivial_bounds, value
+from matching.solver.cpsat import Budget, solve_cpsat
+from matching.solver.relaxation import relaxation_bounds
 from tests.unit.matching.test_determinism import borough_week
 
 

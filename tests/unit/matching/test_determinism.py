@@ -9,10 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from matching.components import decompose
-from matching.cpsat import Budget, solve_cpsat
-from matching.instance import Instance, instance_to_dict
-from matching.solver import plan_to_json, solve
+from matching.solver.components import decompose
+from matching.solver.cpsat import Budget, solve_cpsat
+from matching.solver.instance import Instance, instance_to_dict
+from matching.solver.plan import plan_to_json, solve
 from tests.unit.matching import broken_rules, make_instance
 
 REPO = Path(__file__).resolve().parents[3]
@@ -74,7 +74,7 @@ def test_separate_processes_with_different_hash_seeds_agree(tmp_path: Path) -> N
     for hash_seed in ("1", "2"):
         env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONHASHSEED": hash_seed}
         done = subprocess.run(
-            [sys.executable, "-m", "matching.solve", str(path)],
+            [sys.executable, "-m", "matching.solver", str(path)],
             cwd=REPO,
             env=env,
             capture_output=True,

@@ -139,7 +139,7 @@ def test_is_free_uses_london_time_blocked_days_and_exceptions():
 
 def test_planning_fills_urgent_first_keeps_teams_whole_and_never_double_books():
     from matching.planning import build_instance, proposals
-    from matching.solver import solve
+    from matching.solver.plan import solve
 
     visit = TASK_POLICIES_BY_CODE["cyber_victim_visit"]
     a = request(id=1, priority=1)  # routine, 14:00–16:00

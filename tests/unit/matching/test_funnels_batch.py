@@ -11,7 +11,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching import forked
 from matching import funnel as funnel_module
 from matching.domain import (
     Conflict,
@@ -24,6 +23,7 @@ from matching.domain import (
     distances_km,
 )
 from matching.funnel import LONDON, funnel, funnels
+from matching.solver import forked
 from tests.unit.matching.test_funnel import UTC, WARD, person, request, volunteer
 from vetting.catalogue import TASK_POLICIES, PatrolStatus, SkillRequirement
 from vetting.lifecycle import ClearanceState

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from matching.instance import Instance, InstanceError, Pair, Request, Volunteer, instance_to_dict, parse_instance
+from matching.solver.instance import Instance, InstanceError, Pair, Request, Volunteer, instance_to_dict, parse_instance
 from tests.unit.matching import instance_json
 
 

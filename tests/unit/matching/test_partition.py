@@ -11,10 +11,11 @@ from collections import deque
 import numpy as np
 import pytest
 
-from matching import partition
-from matching.components import Component, decompose, value
-from matching.cpsat import Budget, greedy, improve, solve_cpsat
-from matching.relaxation import relaxation_bounds
+from matching.solver import partition
+from matching.solver.components import Component, decompose, value
+from matching.solver.cpsat import Budget, solve_cpsat
+from matching.solver.heuristics import greedy, improve
+from matching.solver.relaxation import relaxation_bounds
 from tests.unit.matching import make_instance
 from tests.unit.matching.test_determinism import borough_week
 

@@ -10,8 +10,8 @@ import pytest
 
 from matching.domain import RequestFacts, travel_minutes
 from matching.funnel import Candidate, FunnelResult
-from matching.instance import Instance, Pair, Request, Volunteer
 from matching.planning import SHORTLIST_BASE, SHORTLIST_PER_PLACE, build_instance, pair_score
+from matching.solver.instance import Instance, Pair, Request, Volunteer
 from vetting.catalogue import TASK_POLICIES_BY_CODE
 
 UTC = dt.UTC
@@ -159,7 +159,7 @@ def test_an_empty_week_builds_an_empty_instance():
 
 
 def test_a_volunteer_listed_twice_for_a_request_is_refused_as_the_instance_would():
-    from matching.instance import InstanceError
+    from matching.solver.instance import InstanceError
 
     asks, found, *rest = random_week(3, requests=2, volunteers=5)
     first = asks[0]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from matching import relaxation
-from matching.components import decompose, trivial_bounds
-from matching.instance import SCALE
-from matching.solver import solve
+from matching.solver import relaxation
+from matching.solver.components import decompose, trivial_bounds
+from matching.solver.instance import SCALE
+from matching.solver.plan import solve
 from tests.unit.matching.test_determinism import borough_week
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from matching.solver import solve
+from matching.solver.plan import solve
 from tests.unit.matching import broken_rules, brute_force, milli, plan_value, random_instance
 
 SEEDS = range(120)

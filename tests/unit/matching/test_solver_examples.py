@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from matching.instance import Instance
-from matching.solver import Assignment, plan_to_json, solve
+from matching.solver.instance import Instance
+from matching.solver.plan import Assignment, plan_to_json, solve
 from tests.unit.matching import broken_rules, make_instance, milli, random_instance
 
 

@@ -7,8 +7,8 @@ import itertools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching.instance import Instance
-from matching.solver import solve
+from matching.solver.instance import Instance
+from matching.solver.plan import solve
 from tests.unit.matching import broken_rules, make_instance, milli, plan_value
 
 PROPERTY_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -6,7 +6,7 @@ background worker (``matching.tasks``) for a BCU or all London. Executing it:
 1. loads the requests in scope that still have free places, a London week at a time (weekly
    hours are a weekly limit), and the volunteers who could reach them (``matching.facts``);
 2. runs the funnel of hard rules for every request (``matching.funnel.funnels``);
-3. builds the solver instance and solves it (``matching.planning``, ``matching.solver``);
+3. builds the solver instance and solves it (``matching.planning``, ``matching.solver.plan``);
 4. saves everything in **one** transaction: the offers, what the run found for each request
    (its funnel and what would fill it), the requests' statuses and the run's figures. A failure
    anywhere rolls all of it back, and the run is marked failed in a transaction of its own.
@@ -17,7 +17,7 @@ the volunteer also sees on their home page.
 
 Concurrency: two runs may overlap in time. The save takes a lock (an advisory lock on PostgreSQL,
 the write lock on SQLite), re-reads each request's free places, and books through
-``matching.offers.book_offers``, which the database guards against double booking. If another run
+``matching.offers.services.book_offers``, which the database guards against double booking. If another run
 booked one of the same volunteers meanwhile, the run starts again from fresh data (once).
 """
 
@@ -41,7 +41,6 @@ from core.timeutil import format_date, london_to_utc, london_today, to_london
 from matching.domain import RequestFacts, VolunteerCandidate
 from matching.facts import MATCHABLE_STATUSES, load_requests, load_volunteers, london_week
 from matching.funnel import FunnelResult, explain, funnels
-from matching.instance import Instance
 from matching.models import (
     ACTIVE_OFFER_STATUSES,
     MatchRun,
@@ -51,9 +50,10 @@ from matching.models import (
     RunStatus,
     SupportRequest,
 )
-from matching.offers import Booking, DoubleBooking, book_offers, expire_due, refresh_status, respond_by
+from matching.offers.services import Booking, DoubleBooking, book_offers, expire_due, refresh_status, respond_by
 from matching.planning import PRIORITY_WEIGHTS, build_instance, proposals
-from matching.solver import solve
+from matching.solver.instance import Instance
+from matching.solver.plan import solve
 from volunteers.skills import SKILLS_BY_CODE
 
 log = logging.getLogger("sng.matching")

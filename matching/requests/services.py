@@ -44,7 +44,7 @@ from matching.models import (
     SupportRequest,
     duration_text,
 )
-from matching.offers import close_offers, served_ward_volunteers
+from matching.offers.services import close_offers, served_ward_volunteers
 from vetting.catalogue import TASK_POLICIES_BY_CODE, TaskPolicy
 from volunteers.models import ConflictDeclaration, Volunteer
 from volunteers.skills import SKILLS_BY_CODE

@@ -29,9 +29,8 @@ from core.db import get_session
 from core.geography.models import Bcu, Borough, Ward
 from core.permissions import allow
 from core.timeutil import london_today
-from volunteers import csv_io
-from volunteers import directory_services as services
-from volunteers.directory_forms import (
+from volunteers.directory import csv_io, services
+from volunteers.directory.forms import (
     DEFAULT_IMPORT_MAX_BYTES,
     FAMILY_LABELS,
     KIND_LABELS,

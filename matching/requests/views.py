@@ -19,18 +19,6 @@ from core.geography.models import Bcu, Borough
 from core.mail import send_mail
 from core.permissions import allow
 from core.timeutil import london_today, to_london
-from matching import offers, services
-from matching.forms import (
-    PRIORITY_HINTS,
-    AnswerForm,
-    CancelForm,
-    EditRequestForm,
-    RequestFilterForm,
-    RequestForm,
-    TaskTypeForm,
-    clock_value,
-)
-from matching.mailing import send_cancelled_emails
 from matching.models import (
     OFFER_STATUS_LABELS,
     PRIORITY_LABELS,
@@ -42,7 +30,20 @@ from matching.models import (
     SupportRequest,
     duration_text,
 )
-from matching.runs import RunError, queue_run
+from matching.offers import services as offers
+from matching.offers.emails import send_cancelled_emails
+from matching.requests import services
+from matching.requests.forms import (
+    PRIORITY_HINTS,
+    AnswerForm,
+    CancelForm,
+    EditRequestForm,
+    RequestFilterForm,
+    RequestForm,
+    TaskTypeForm,
+    clock_value,
+)
+from matching.runs.services import RunError, queue_run
 from vetting.catalogue import TASK_POLICIES, TASK_POLICIES_BY_CODE, TaskPolicy
 from volunteers.skills import SKILLS_BY_CODE, SkillFamily
 

@@ -9,7 +9,7 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, Regexp, ValidationError
 
 from core.forms import BaseForm, GovRadioInput, GovSelect, GovSubmitInput, GovTextInput, Required, WholeNumberField
-from volunteers import csv_io
+from volunteers.directory import csv_io
 from volunteers.forms import VersionedForm
 from volunteers.models import VolunteerKind, VolunteerStatus
 from volunteers.skills import SKILLS, PatrolStatus, SkillFamily

@@ -27,7 +27,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 from core.timeutil import to_london
 from matching.facts import skill_requirement
 from matching.models import ACTIVE_OFFER_STATUSES, Offer, OfferStatus, SupportRequest
-from matching.offers import close_offers
+from matching.offers.services import close_offers
 from vetting.catalogue import TASK_POLICIES_BY_CODE, TaskPolicy
 from vetting.facts import person_facts
 from vetting.models import Clearance

@@ -23,12 +23,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from matching.components import Component, Decomposition, Outcome, decompose, merge, value
-from matching.cpsat import Budget, solve_cpsat
-from matching.direct import solve_direct
-from matching.flow import flow_exact, solve_flow
-from matching.instance import SCALE, Instance
-from matching.partition import solve_huge
+from matching.solver.components import Component, Decomposition, Outcome, decompose, merge, value
+from matching.solver.cpsat import Budget, solve_cpsat
+from matching.solver.direct import solve_direct
+from matching.solver.flow import flow_exact, solve_flow
+from matching.solver.instance import SCALE, Instance
+from matching.solver.partition import solve_huge
 
 Path = Literal["auto", "flow", "cpsat"]
 

@@ -1,7 +1,7 @@
 """Command line: solve an instance file and print the plan as JSON.
 
-    python -m matching.solve INSTANCE.json [--time-limit SECONDS]
-    python -m matching.solve - < INSTANCE.json
+    python -m matching.solver INSTANCE.json [--time-limit SECONDS]
+    python -m matching.solver - < INSTANCE.json
 
 Bad input (missing file, malformed JSON, an instance that fails validation) prints
 `error: <message>` on stderr and exits with status 2; never a traceback.
@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from matching.instance import InstanceError, parse_instance
-from matching.solver import DEFAULT_TIME_LIMIT, plan_to_json, solve
+from matching.solver.instance import InstanceError, parse_instance
+from matching.solver.plan import DEFAULT_TIME_LIMIT, plan_to_json, solve
 
 EXIT_BAD_INPUT = 2
 
@@ -55,7 +55,7 @@ def _read(source: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status (0 on success, 2 on bad input)."""
     parser = argparse.ArgumentParser(
-        prog="python -m matching.solve",
+        prog="python -m matching.solver",
         description="Solve a matching instance (see docs/matching.md) and print the plan as JSON.",
     )
     parser.add_argument("instance", help="instance JSON file, or - to read standard input")

@@ -6,7 +6,7 @@ sergeant waits (measured: no solution after 200 s), so such a component is solve
 neighbourhood search:
 
 1. **Start** from a greedy plan (urgent first, scarcest first, the volunteers least needed elsewhere
-   first: ``cpsat.greedy``), or from the caller's hint (e.g. the plan already proposed, or a quick
+   first: ``heuristics.greedy``), or from the caller's hint (e.g. the plan already proposed, or a quick
    heuristic's) with its free places filled the same way, when that is at least as good.
 2. **Parts.** The component is split into parts of about `part_pairs` pairs, grown breadth-first
    over requests that share volunteers (compact, like neighbourhoods). Each part is re-solved by
@@ -15,12 +15,12 @@ neighbourhood search:
    The part's current plan is the hint, so the plan never gets worse. Two parts far apart are
    solved at the same time (in two forked worker processes for a city: ``_PartPool``); a volunteer
    in both is moved only by the first (see ``lanes``).
-3. **Fill** the places still free by short moves over the whole plan (`cpsat.augment`: a candidate
+3. **Fill** the places still free by short moves over the whole plan (`heuristics.augment`: a candidate
    takes a place once one of their own is handed on to someone free, or given up for a more valuable
    one): the parts, each solved with everything around it fixed, cannot make moves across a border.
    Steps 2 and 3 run three times (``PASSES``): then over smaller parts grown from the requests in
    shuffled orders, whose borders cross the first parts' (``_splits``), with the rest of the budget.
-4. **Polish** the score with the local search of `cpsat.improve`.
+4. **Polish** the score with the local search of `heuristics.improve`.
 
 The bound comes from a relaxation solved by flows (matching/relaxation.py): true, but looser than
 CP-SAT's. It is computed meanwhile in a forked process at the lowest priority (the same
@@ -39,10 +39,11 @@ from functools import partial
 
 import numpy as np
 
-from matching.components import Component, ComponentArrays, Outcome, value
-from matching.cpsat import Budget, augment, better, greedy, improve, solve_cpsat
-from matching.forked import Beside
-from matching.relaxation import relaxation_bounds
+from matching.solver.components import Component, ComponentArrays, Outcome, value
+from matching.solver.cpsat import Budget, solve_cpsat
+from matching.solver.forked import Beside
+from matching.solver.heuristics import augment, better, greedy, improve
+from matching.solver.relaxation import relaxation_bounds
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,8 @@ from core.db import utcnow
 from core.geography.models import Borough, Ward
 from core.pagination import Page
 from core.timeutil import format_date, london_today
-from volunteers import csv_io, events
+from volunteers import events
+from volunteers.directory import csv_io
 from volunteers.models import (
     AvailabilitySlot,
     BlockedPeriod,

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from matching.instance import SCALE, ClashColumns, Instance, PairColumns
+from matching.solver.instance import SCALE, ClashColumns, Instance, PairColumns
 
 
 class ClashRows(Sequence[tuple[int, int]]):
@@ -81,7 +81,7 @@ class Component:
     clash_array: np.ndarray | None = field(default=None, repr=False, compare=False)
     # What ``clash_partners`` returns, kept once built: the greedy plans and the local search all ask.
     partners: tuple[list[int], list[int]] | None = field(default=None, repr=False, compare=False)
-    # Each request's pairs best score first, kept once built by ``cpsat._ranked_options`` (read, never changed).
+    # Each request's pairs best score first, kept once built by ``heuristics._ranked_options`` (read, never changed).
     ranked: list[list[int]] | None = field(default=None, repr=False, compare=False)
 
     @property

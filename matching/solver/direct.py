@@ -12,7 +12,7 @@ Pure module. Two shapes are solved by sorting:
 
 from __future__ import annotations
 
-from matching.components import Component, Outcome, value
+from matching.solver.components import Component, Outcome, value
 
 
 def solve_direct(component: Component) -> Outcome | None:

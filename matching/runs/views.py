@@ -20,9 +20,9 @@ from core.geography.models import Bcu, Borough, Ward
 from core.pagination import Page
 from core.permissions import allow
 from core.timeutil import london_today
-from matching.forms import RunForm
 from matching.models import MatchRun, RunRequest, RunScope, SupportRequest
-from matching.runs import RunError, by_priority, days_text, describe_scope, gap_text, queue_run, steps_text
+from matching.runs.forms import RunForm
+from matching.runs.services import RunError, by_priority, days_text, describe_scope, gap_text, queue_run, steps_text
 
 bp = Blueprint("runs", __name__, url_prefix="/matching/runs")
 _MAX_ID = 2**31 - 1
@@ -83,7 +83,7 @@ def index():
         .order_by(MatchRun.id.desc())
     )
     page = Page.of(db, query, select(func.count(MatchRun.id)), request.args.get("page"), per_page=25)
-    return render_template("matching/runs.html", form=form, page=page, **_helpers())
+    return render_template("runs/runs.html", form=form, page=page, **_helpers())
 
 
 def _helpers() -> dict:
@@ -113,4 +113,4 @@ def show(run_id: int):
             .order_by(SupportRequest.priority.desc(), SupportRequest.window_start)
             .limit(50)
         ).all()
-    return render_template("matching/run.html", run=run, unfilled=unfilled, **_helpers())
+    return render_template("runs/run.html", run=run, unfilled=unfilled, **_helpers())

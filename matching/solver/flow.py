@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from matching.components import Component, Outcome, value
+from matching.solver.components import Component, Outcome, value
 
 # OR-Tools' cost-scaling algorithm multiplies costs by (nodes + 1); stay well inside int64.
 _COST_LIMIT = 2**62

@@ -12,10 +12,10 @@ from flask_login import current_user
 from core.auth.models import Role
 from core.db import get_session, utcnow
 from core.permissions import allow
-from matching import offers
-from matching.forms import AnswerForm
 from matching.models import OFFER_STATUS_LABELS, duration_text
-from matching.runs import rematch, settings_from_config
+from matching.offers import services as offers
+from matching.offers.forms import AnswerForm
+from matching.runs.services import rematch, settings_from_config
 from vetting.catalogue import TASK_POLICIES_BY_CODE
 
 bp = Blueprint("offers", __name__, url_prefix="/offers")

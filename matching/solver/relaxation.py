@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from ortools.graph.python import max_flow, min_cost_flow
 
-from matching.components import Component, ComponentArrays, trivial_bounds
+from matching.solver.components import Component, ComponentArrays, trivial_bounds
 
 # A pair's clique grows from at most this many of its clash partners (a cap on time). 400 rather than
 # 40: London's week bound 77,288 -> 77,181 (0.14% tighter) for 0.7 s more, in the bound's own process.

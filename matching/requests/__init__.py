@@ -1,0 +1,1 @@
+"""Sergeants' support requests: raise, list, see, change and cancel them (blueprint ``requests``)."""
