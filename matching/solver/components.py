@@ -29,7 +29,7 @@ from matching.solver.instance import SCALE, ClashColumns, Instance, PairColumns
 
 class ClashRows(Sequence[tuple[int, int]]):
     """A component's clashes as its (n, 2) array, read as a list of (pair, pair) tuples would be. A city
-    component has ~4 million: building the tuples cost ~0.5 s and ~400 MB, for code that reads the array."""
+    component has millions: building the tuples costs time and memory, for code that reads the array."""
 
     def __init__(self, rows: np.ndarray) -> None:
         self.rows = rows
@@ -165,7 +165,7 @@ class ComponentArrays:
         clash_array = np.zeros((0, 2), dtype=np.int64)
         if len(self.clashes):
             # Each pair's place in `pairs`, -1 outside: one array, set and reset for each call (a city's
-            # 415k entries filled afresh cost more than a small part's own work). Not thread-safe.
+            # entries, one per pair, filled afresh cost more than a small part's own work). Not thread-safe.
             if self._position is None:
                 self._position = np.full(len(self.pv), -1, dtype=np.int64)
             position = self._position
@@ -406,8 +406,8 @@ def _effective_by_volunteer(
         return np.zeros((0, 2), dtype=np.int64)
     clash_keys = np.minimum(first, second) * num_r + np.maximum(first, second)
     if num_r * num_r <= CLASH_BITMAP_BITS:
-        # One bit per (request, request): a lookup is one read, where a binary search over a city week's
-        # 1.6 million clashes for its 15 million volunteer pairs took ~2.3 s (this: ~0.5 s, 50 MB).
+        # One bit per (request, request): a lookup is one read, several times faster than a binary search
+        # over a city week's million-plus clashes for each of its millions of pairs of pairs.
         bits = np.zeros((num_r * num_r + 7) // 8, dtype=np.uint8)
         np.bitwise_or.at(bits, clash_keys >> 3, np.left_shift(1, clash_keys & 7).astype(np.uint8))
 
@@ -421,8 +421,8 @@ def _effective_by_volunteer(
             at = np.minimum(np.searchsorted(clash_keys, wanted), len(clash_keys) - 1)
             return clash_keys[at] == wanted
 
-    # In slices of about EFFECTIVE_SLICE pairs of pairs: arrays of 15 million each were fresh memory
-    # every time (page faults cost more than the lookups), slices reuse the same few megabytes.
+    # In slices of about EFFECTIVE_SLICE pairs of pairs: arrays of a city's millions at once are fresh
+    # memory every time (page faults cost more than the lookups), slices reuse the same few megabytes.
     found: list[np.ndarray] = []
     cuts = np.searchsorted(np.cumsum(counts), np.arange(EFFECTIVE_SLICE, total, EFFECTIVE_SLICE), side="right")
     for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), len(kv)], strict=True):
@@ -521,8 +521,8 @@ def clash_partners(component: Component) -> tuple[list[int], list[int]]:
 def lexorder(*keys: np.ndarray) -> np.ndarray:
     """The stable order by keys[0], then keys[1], … (integer arrays of one length): what
     ``np.lexsort(keys[::-1])`` gives. Through one combined int64 key and one stable argsort where their
-    ranges fit in 62 bits: numpy's lexsort sorts once per key, and a city week's 2.13M candidates, already
-    in request order, took 1.2 s by (request, score, volunteer), 0.06 s so. Otherwise lexsort itself."""
+    ranges fit in 62 bits: numpy's lexsort sorts once per key, and one sort of a city week's millions of
+    candidates by a combined key is many times faster. Otherwise lexsort itself."""
     if not keys or not len(keys[0]):
         return np.lexsort(keys[::-1]) if keys else np.zeros(0, dtype=np.int64)
     combined = np.zeros(len(keys[0]), dtype=np.int64)

@@ -28,16 +28,17 @@ from matching.solver.relaxation import relaxation_bounds
 
 # Phase 1 (coverage) decides most of the plan, so it gets most of the time; phase 2
 # (score) gets the rest plus whatever phase 1 did not use. On large models phase 2 barely
-# moves from its hint (the local search does that work), and a tenth of the budget did not even
-# cover its presolve (10,000 x 3,000 week: 0.24 s, stopped by the clock with no bound): there phase 1
-# gets it all, and phase 2 runs only on what a proven phase 1 leaves.
+# moves from its hint (the local search does that work), and a tenth of the budget does not even
+# cover its presolve, so it stops with no bound: there phase 1 gets it all, and phase 2 runs only on
+# what a proven phase 1 leaves.
 PHASE_ONE_SHARE = 0.7
 PHASE_ONE_SHARE_LARGE = 1.0
 
 # From this many pairs, phase 1 runs one CP-SAT worker with linearization level 2 (cuts on the
-# knapsack and team rows). Measured on 30k-pair city components: proven in ~4 s, where the
-# default two interleaved workers had not closed a 1% gap after 120 s. One worker is also
-# deterministic. Smaller models prove fast either way and keep the portfolio.
+# knapsack and team rows). On components of tens of thousands of pairs the default linearisation's
+# bound stalls, and two interleaved workers do not close the gap in any time a run has; level 2 adds
+# the cuts that close it. One worker is also deterministic. Smaller models prove fast either way and
+# keep the portfolio.
 LARGE_PAIRS = 5_000
 
 
@@ -83,8 +84,8 @@ def solve_cpsat(
     # The greedy plans hint phase 1 and stay candidates: phase 1 returns *a* plan of best coverage
     # with an arbitrary score, and when phase 2 runs out of time a greedy plan is often the better.
     # Two of them: the volunteers least needed elsewhere first (more coverage where people are
-    # scarce) and the best scores first (on a 2,000-volunteer week, the same coverage at a higher
-    # score, from which phase 2 proved its optimum in two thirds of the time). A part of a huge
+    # scarce) and the best scores first (often the same coverage at a higher score, from which
+    # phase 2 proves its optimum sooner). A part of a huge
     # component (``quick_starts=False``) starts from its hint alone: the plan around it.
     best = sorted(hint) if hint is not None else []
     if quick_starts or hint is None:

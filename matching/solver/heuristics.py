@@ -22,9 +22,8 @@ IMPROVE_WORK = 10
 # augment (filling free places by short moves) does at most AUGMENT_WORK checks per pair of the component.
 # A place is handed on along a chain of at most AUGMENT_DEPTH volunteers; at the k-th link it looks at the
 # AUGMENT_CHAIN_OPTIONS[k - 1] best candidates of the request for one who could hand a place of their own
-# on. Measured on London's week after the parts (75,741), requests in index order: chains of one 75,869,
-# of two 76,003, of three 76,052 (scarcest first: 76,111; 1.5–2 s); four links, or more candidates per
-# link, found less within the same work.
+# on. Each link up to three fills more places; a fourth link, or more candidates per link, spends the same
+# work on longer searches and fills fewer (see bench/RESULTS.md).
 AUGMENT_WORK = 8
 AUGMENT_DEPTH = 3
 AUGMENT_CHAIN_OPTIONS = (60, 20)
@@ -38,9 +37,9 @@ def greedy(component: Component, *, best_scores_first: bool = False, keep: list[
     How much a volunteer is needed (their *demand*): over the requests not yet placed that they could
     take, each one's priority × places ÷ candidates (their share of it), times the share of their
     remaining room this place would use. Why: at city scale someone who is one of two candidates for
-    a later urgent visit must not be spent on a routine request that has thirty. Measured on London's
-    week (415k pairs): 75,595 priority-weighted places against 74,152 when each request took its best
-    scores first (+1.9%); the score is then won back by ``improve`` (same places, better matches).
+    a later urgent visit must not be spent on a routine request that has thirty. At city scale this
+    fills clearly more priority-weighted places than giving each request its best scores first; the
+    score is then won back by ``improve`` (same places, better matches).
     Deterministic: the same order of float operations every time, ties broken by score then index.
     ``best_scores_first`` gives each request its best-scoring volunteers instead (the earlier rule).
     ``keep``, a valid plan (e.g. the previous one, less those who dropped out), is taken first and
@@ -345,7 +344,7 @@ def augment(component: Component, chosen: list[int], *, work: int = AUGMENT_WORK
     journal.clear()
     # Urgent first, and within a priority the scarcest first (fewest candidates per place), as in the greedy
     # start: the people free to take a handed-on place are few, and a request with thirty candidates can
-    # do without them (London's week: 76,111 after the parts, against 76,052 in request order).
+    # do without them (this order fills more places than request order).
     order = sorted(
         (r for r in range(len(component.request_ids)) if priority[r] > 0),
         key=lambda r: (-priority[r], len(by_request[r]) / needed[r], r),
@@ -377,12 +376,12 @@ def augment(component: Component, chosen: list[int], *, work: int = AUGMENT_WORK
 
 def _ranked_options(component: Component) -> list[list[int]]:
     """Each request's pairs, best score first (then by index): the alternatives the local searches try.
-    Built once per component, as the clash partners are (a city's 415k pairs: ~0.35 s, asked by
+    Built once per component, as the clash partners are (at city scale a noticeable cost, asked for by
     ``augment`` and then ``improve``); callers only read the lists."""
     if component.ranked is not None:
         return component.ranked
-    # One sort of every pair by (request, best score, index), cut per request: a key function called per
-    # pair took ~0.35 s on a city's 415k pairs, this ~0.05 s.
+    # One sort of every pair by (request, best score, index), cut per request: several times faster than a
+    # key function called per pair.
     request = np.array(component.pair_request, dtype=np.int64)
     order = lexorder(request, -np.array(component.score, dtype=np.int64), np.arange(len(request))).tolist()
     ends = np.cumsum(np.bincount(request, minlength=len(component.request_ids))).tolist()

@@ -1,9 +1,9 @@
 """Huge components (a whole city in one): improve a good plan part by part, bound it by a flow.
 
-Pure module. A city week is one connected component of ~300k pairs: every volunteer links a few
-nearby requests, and the links chain across London. CP-SAT cannot even load that in the time a
-sergeant waits (measured: no solution after 200 s), so such a component is solved as a large
-neighbourhood search:
+Pure module. A city week is one connected component of hundreds of thousands of pairs: every
+volunteer links a few nearby requests, and the links chain across London. One CP-SAT model of that
+spends longer than a run has on its presolve alone and finds nothing better than its starting plan,
+so such a component is solved as a large neighbourhood search:
 
 1. **Start** from a greedy plan (urgent first, scarcest first, the volunteers least needed elsewhere
    first: ``heuristics.greedy``), or from the caller's hint (e.g. the plan already proposed, or a quick
@@ -22,7 +22,7 @@ neighbourhood search:
    shuffled orders, whose borders cross the first parts' (``_splits``), with the rest of the budget.
 4. **Polish** the score with the local search of `heuristics.improve`.
 
-The bound comes from a relaxation solved by flows (matching/relaxation.py): true, but looser than
+The bound comes from a relaxation solved by flows (matching/solver/relaxation.py): true, but looser than
 CP-SAT's. It is computed meanwhile in a forked process at the lowest priority (the same
 numbers; in place where no process can be forked). The plan is valid and never claimed optimal.
 """
@@ -48,36 +48,33 @@ from matching.solver.relaxation import relaxation_bounds
 log = logging.getLogger(__name__)
 
 # The local search over a whole huge component does this many checks per pair at most. The parts do
-# no local search of their own: on London's week one search of 4 checks per pair after them scored
-# 16,270 in the time that a search in each part and 3 per pair after them scored 16,250.
+# no local search of their own: one search over the whole plan after them scores better in the same
+# time (its moves cross the parts' borders).
 HUGE_IMPROVE_WORK = 4
 # Passes of parts, each followed by `augment`: the first over parts grown in request order with 0.6 of
 # the deterministic budget, then two over parts 0.4 the size, each grown from the requests in an order
 # shuffled anew, with 0.2 each. A later pass's borders cross the earlier ones', so it makes the moves no
 # part of those could (a part keeps everything outside it fixed), and small parts are cheap to prove.
-# London's week of 2026-12-07 at a run's time limit of 14 s, CP-SAT seeds 0-3: coverage 76,119-76,131
-# (mean 76,125; 0.47-0.45% below the Lagrangian bound 76,475) in a plan step of ~14.6 s; with the first
-# two passes alone 76,082-76,130 (mean 76,106; 0.51-0.45%) in ~12.4 s, measured together; one pass of
-# 5,000-pair parts at 10 s (sessions 5-6) 76,066-76,075 in about 12 s. Also tried: a first pass with
-# 0.8 of the budget, second parts of 0.6 or 1.0 the size, first parts of 2,000 pairs, third parts of
-# 0.25: the same means within +-6.
+# The first pass does most of the work, so it has most of the budget; what a later pass gains comes
+# from its new borders rather than from more time, so small parts and small shares are enough. Other
+# sizes and shares gave the same coverage within the noise (see bench/RESULTS.md).
 # Each pass: (its parts' size, as a share of `part_pairs`; its share of the deterministic budget; grown
 # from the requests in a shuffled order).
 PASSES = ((1.0, 0.6, False), (0.4, 0.2, True), (0.4, 0.2, True))
 # A part's wall backstop, so that deterministic time binds first: seconds per unit of its deterministic
-# budget, well above the ~0.7–2 s a unit of search takes on the 2-core machine (matching/solver.py), plus
-# seconds per pair of its model for the work deterministic time barely counts (building the model and
-# CP-SAT's presolve), which grows with the model, not with its budget. Measured on London's week, loaded:
-# a part took up to 0.55 s (2,389 pairs, 0.019 units), where 6 s per unit alone allowed 0.22 s and the
-# clock stopped one part in four to one in ten, a different one on each run: the plans differed.
+# budget, well above the wall time a unit of search takes on the 2-core hosts (DETERMINISTIC_PER_SECOND
+# in matching/solver/plan.py), plus seconds per pair of its model for the work deterministic time barely
+# counts (building the model and CP-SAT's presolve), which grows with the model, not with its budget.
+# A small part's budget is a tiny fraction of a unit, so without the per-pair term the clock, not its
+# budget, would stop some parts on a loaded machine, a different one each run, and the same week would
+# give different plans.
 PART_WALL_PER_DETERMINISTIC = 6.0
 PART_WALL_PER_PAIR = 1e-3
 # From this many pairs, the parts are solved in forked worker processes rather than threads, and the split
 # is made in a forked process while the greedy start is built. A part's model is built in Python, which
-# holds the GIL: two threads used ~1.3 of the 2 cores, two processes the whole machine. On London's week,
-# old and new code run in turn: the parts' pass 6.9-7.95 s instead of 8.96-10.88 s, the split hidden behind
-# the greedy start (0.5-1 s), the plan step 16.8-18.0 s instead of 19.4-23.3 s: the same parts, the same
-# plan. Smaller components are not worth the forks.
+# holds the GIL, so two threads use well under the 2 cores, while two processes use the whole machine:
+# the same parts with the same budgets, so the same plan, sooner (see
+# docs/decisions/0007-process-pool-for-city-parts.md). Smaller components are not worth the forks.
 PROCESS_PAIRS = 50_000
 # Seconds beyond a round's longest wall budget to wait for a worker process before solving the round here.
 PROCESS_GRACE = 30.0
@@ -154,9 +151,9 @@ def lanes(num_parts: int, threads: int) -> list[list[int]]:
     parts of a round lie far apart and share few volunteers. Parts of one round that do share volunteers
     are kept apart in ``_pass``: only the round's first part holding a volunteer may move them.
 
-    Why not only parts that share no volunteer: on London's week almost every part shares someone
+    Why not only parts that share no volunteer: in a city week almost every part shares someone
     with almost every other (remote triage reaches volunteers across the city), so a colouring
-    left 73 groups for 83 parts and the second thread idle."""
+    leaves nearly one group per part and the second worker idle."""
     step = max(-(-num_parts // max(threads, 1)), 1)
     return [list(range(start, min(start + step, num_parts))) for start in range(0, num_parts, step)]
 
@@ -175,7 +172,7 @@ def solve_huge(
     # The bound is a pure function of the component, computed in a process of its own at the lowest
     # priority: it takes the core that the greedy plan, the split and the local search leave idle
     # (all single-threaded), and yields to the parts' searches. In a thread of its own it starved
-    # them (it holds the GIL); computed after them, it added ~12 s to a city week.
+    # them (it holds the GIL); computed after them, the run would wait for it.
     bounds = bounds_beside(component)
     try:
         chosen, deterministic, wall_hit, counts = _improve(component, budget, part_pairs, hint, started)
@@ -224,9 +221,8 @@ def _improve(
             deterministic, wall_hit = deterministic + used, wall_hit or hit
             # Each part was solved with everything around it fixed: a place whose candidates are busy just
             # across a border, or were freed by a later part, is still empty. Short moves over the whole
-            # plan fill them. London's week of 2026-12-07 (its one huge component), priority-weighted places:
-            # greedy start 75,581, first pass's parts 75,745, augment 76,066 (~0.9 s); second pass 76,082,
-            # augment 76,100; third pass 76,110, augment 76,114.
+            # plan fill them: after the first pass this adds more coverage than that pass's parts did, in
+            # less time.
             filled = augment(component, np.flatnonzero(on).tolist())
             on[:] = False
             on[filled] = True
@@ -250,7 +246,7 @@ def _pass(
     `later_pairs` are the pairs of passes still to come, which share the wall clock left."""
     n = len(arrays.pv)
     counts["parts"] += len(parts)
-    # Numbers of up to 16 bits: numpy sorts them stably by radix, the sorts below ~10x faster on a city.
+    # Numbers of up to 16 bits: numpy sorts them stably by radix, much faster than 64-bit ones on a city.
     part_of = np.empty(n, dtype=np.int16 if len(parts) < 2**15 else np.int64)
     for k, pairs in enumerate(parts):
         part_of[pairs] = k
@@ -272,9 +268,9 @@ def _pass(
         edges = np.searchsorted(part_of[inner], np.arange(len(parts) + 1))
         crossing = [(inner[edges[k] : edges[k + 1]], outer[edges[k] : edges[k + 1]]) for k in range(len(parts))]
     deterministic, wall_hit = 0.0, False
-    # One array of each for the pass, not one per part (a city's 415k flags each time cost more than a
-    # small part's own work): a part only sets and reads the flags of its own pairs, and a pass's parts
-    # share no pair.
+    # One array of each for the pass, not one per part (a city's flags, one per pair, made afresh each
+    # time cost more than a small part's own work): a part only sets and reads the flags of its own pairs,
+    # and a pass's parts share no pair.
     blocked = np.zeros(n, dtype=bool)
     fixed = np.ones(n, dtype=bool)
 
@@ -335,8 +331,8 @@ def _pass(
         return keep, sub, local_hint, part_budget
 
     # Each round takes from each lane (``lanes``) its next part that needs a model, and a lane run dry
-    # takes from the far end of the longest, so that no worker waits while parts are left (on London's
-    # week 39 of 83 rounds had one part to solve while the other was full). Which parts share a round
+    # takes from the far end of the longest, so that no worker waits while parts are left (otherwise a
+    # round whose other part is already full leaves a worker idle). Which parts share a round
     # depends on the plan only, never on the clock: the plan is the same.
     queues = [deque(lane) for lane in lanes(len(parts), threads)]
     # Each volunteer's load in the plan, kept up to date as parts change it.

@@ -11,7 +11,7 @@ components and gives each the cheapest exact method:
 Small CP-SAT components are solved together in batches (they stay independent inside one
 model), so a city of many little knapsacks does not pay CP-SAT's start-up cost thousands
 of times. A huge component (a whole city linked into one) is improved part by part from a
-starting plan and bounded by a flow relaxation (matching/partition.py): valid, not proven.
+starting plan and bounded by a flow relaxation (matching/solver/partition.py): valid, not proven.
 See docs/matching.md for the model, guarantees and limits.
 """
 
@@ -36,9 +36,9 @@ DEFAULT_TIME_LIMIT = 10.0
 
 # CP-SAT's deterministic time is its own work counter, roughly "seconds on a reference
 # machine". Budgets are set in it so that the same input gives the same plan whatever the
-# machine load; the wall clock is only a backstop. On the 2-core development machine one
-# unit took ~0.7-2 wall seconds of search (presolve is barely counted), so 0.3 units per
-# second of time limit lets deterministic time bind first on an ordinary day.
+# machine load; the wall clock is only a backstop. On the 2-core hosts a unit of search takes
+# roughly one to two wall seconds (presolve is barely counted), so 0.3 units per second of
+# time limit lets deterministic time bind first unless the machine is heavily loaded.
 DETERMINISTIC_PER_SECOND = 0.3
 
 # CP-SAT components below SMALL_PAIRS pairs are merged into models of up to BATCH_PAIRS.
@@ -47,11 +47,11 @@ BATCH_PAIRS = 20_000
 
 # A CP-SAT component with at least HUGE_PAIRS pairs (after presolve) is too big for one model in
 # the time a sergeant waits: its plan is improved part by part, parts of about PART_PAIRS pairs
-# (matching/partition.py). The plan is valid and comes with a true bound, but is not proven.
+# (matching/solver/partition.py). The plan is valid and comes with a true bound, but is not proven.
 # (A huge component that min-cost flow represents exactly still goes to flow: exact and fast.)
-# Parts of 2,500 pairs rather than 5,000: on London's week the first pass took 4.9 s instead of 7.0 s and
-# left 76,076 after `augment` instead of 76,066 (smaller models are proven sooner, and the time goes to a
-# second and third pass: see partition.PASSES).
+# Parts are small because small models are proven within their budget, and the time they save goes to
+# the later passes over parts with other borders (partition.PASSES); bigger parts give less coverage in
+# more time (see bench/RESULTS.md).
 HUGE_PAIRS = 60_000
 PART_PAIRS = 2_500
 
