@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from collections import Counter
 
 from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from core.auth.models import Role, User
 from core.auth.passwords import hash_password
+from core.geography.models import Borough, Ward
+from matching.models import Priority, RequestSkill, SupportRequest
 from volunteers.models import Volunteer, VolunteerKind
 
 PASSWORD = "a-long-test-password-42"
+KINGS_CROSS = (51.5290, -0.1255)
+BELSIZE = (51.5481, -0.1712)  # about 3.8 km from King's Cross
 _PASSWORD_HASH = hash_password(PASSWORD)
 _numbers = itertools.count(1)
 
@@ -85,6 +91,84 @@ def make_volunteer(session: Session, **overrides) -> Volunteer:
     session.add(volunteer)
     session.commit()
     return volunteer
+
+
+def borough_named(session: Session, name: str) -> Borough:
+    """One of the 32 boroughs the migrations load."""
+    return session.scalars(select(Borough).where(Borough.name == name)).one()
+
+
+def make_wards(session: Session, borough_name: str = "Camden", count: int = 2, start: int = 0) -> list[Ward]:
+    """Wards "<borough> ward <start>", "<borough> ward <start + 1>"…, all at the same point (51.5, -0.1).
+
+    Codes are E05 + the borough's id + the ward's number, so they never repeat; ``start`` makes
+    more wards in a borough that already has some.
+    """
+    borough = borough_named(session, borough_name)
+    wards = [
+        Ward(
+            code=f"E05{borough.id:02d}{start + i:04d}",
+            name=f"{borough_name} ward {start + i}",
+            borough_id=borough.id,
+            latitude=51.5,
+            longitude=-0.1,
+        )
+        for i in range(count)
+    ]
+    session.add_all(wards)
+    session.commit()
+    return wards
+
+
+def make_kings_cross_and_belsize(session: Session) -> dict[str, Ward]:
+    """Two real Camden wards, at their real places (KINGS_CROSS, BELSIZE): "kings_cross" and "belsize"."""
+    camden = borough_named(session, "Camden")
+    wards = {
+        "kings_cross": Ward(
+            code="E05013583",
+            name="King's Cross",
+            borough_id=camden.id,
+            latitude=KINGS_CROSS[0],
+            longitude=KINGS_CROSS[1],
+        ),
+        "belsize": Ward(
+            code="E05013580", name="Belsize", borough_id=camden.id, latitude=BELSIZE[0], longitude=BELSIZE[1]
+        ),
+    }
+    session.add_all(wards.values())
+    session.commit()
+    return wards
+
+
+def make_request(session: Session, ward: Ward, start: dt.datetime, skills=(), **overrides) -> SupportRequest:
+    """A routine cyber-crime victim visit for one person: an hour's work in a two-hour window from ``start``.
+
+    Raised by a new sergeant unless ``created_by_id`` is given; ``skills`` are extra skill codes asked for.
+    """
+    if "created_by_id" not in overrides:
+        overrides["created_by_id"] = make_user(session, Role.SERGEANT).id
+    values = dict(
+        ward_id=ward.id,
+        task_type_code="cyber_victim_visit",
+        title="A visit",
+        description="Advice.",
+        window_start=start,
+        window_end=start + dt.timedelta(hours=2),
+        duration_minutes=60,
+        people_needed=1,
+        priority=Priority.ROUTINE,
+    )
+    values.update(overrides)
+    item = SupportRequest(**values)
+    item.skills = [RequestSkill(skill_code=code) for code in skills]
+    session.add(item)
+    session.commit()
+    return item
+
+
+def date_fields(field: str, day: dt.date) -> dict:
+    """Form data for a GOV.UK date input: ``field`` gets the day, month and year as three values."""
+    return {field: [str(day.day), str(day.month), str(day.year)]}
 
 
 def error_messages(soup: BeautifulSoup) -> dict[str, str]:

@@ -7,7 +7,6 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.audit.chain import ChainEntry
 from core.db import Base, UTCDateTime
 
 
@@ -39,17 +38,3 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(Text)
     prev_mac: Mapped[str] = mapped_column(String(64), unique=True)
     mac: Mapped[str] = mapped_column(String(64))
-
-    def to_chain_entry(self) -> ChainEntry:
-        return ChainEntry(
-            seq=self.seq,
-            at=self.at,
-            actor_id=self.actor_id,
-            action=self.action,
-            subject_type=self.subject_type,
-            subject_id=self.subject_id,
-            detail=self.detail,
-            prev_mac=self.prev_mac,
-            mac=self.mac,
-            id=self.id,
-        )

@@ -75,9 +75,6 @@ class User(UserMixin, Base):
     def is_active(self) -> bool:  # Flask-Login: a disabled account cannot be signed in
         return not self.is_disabled
 
-    def has_role(self, *roles: Role) -> bool:
-        return self.role in roles
-
 
 class UserSession(Base):
     """A signed-in session, held server-side so that signing out or disabling kills it everywhere.

@@ -13,10 +13,10 @@ from core import create_app
 from core.auth.models import Role, User
 from core.auth.passwords import verify_password
 from core.db import utcnow
-from core.geography.models import Borough, Ward
+from core.geography.models import Ward
 from core.geography.services import ensure_demo_wards
 from core.timeutil import london_today
-from tests.helpers import CheckedClient, error_messages, make_user, make_volunteer
+from tests.helpers import CheckedClient, borough_named, error_messages, make_user, make_volunteer, make_wards
 from vetting.lifecycle import ClearanceState
 from vetting.models import Clearance, ReviewKind, ReviewStatus, VettingReview
 from volunteers.directory import csv_io
@@ -38,23 +38,6 @@ from volunteers.models import (
 from volunteers.skills import PatrolStatus, SkillLevel
 
 TODAY = london_today()
-
-
-def _wards(db, borough_name: str, n: int = 2) -> tuple[Borough, list[Ward]]:
-    borough = db.scalars(select(Borough).where(Borough.name == borough_name)).one()
-    wards = [
-        Ward(
-            code=f"E0580{borough.id:02d}{i:02d}",
-            name=f"{borough_name} ward {i}",
-            borough_id=borough.id,
-            latitude=51.5,
-            longitude=-0.1,
-        )
-        for i in range(n)
-    ]
-    db.add_all(wards)
-    db.commit()
-    return borough, wards
 
 
 def _coordinator(client, db) -> User:
@@ -104,8 +87,8 @@ def _clearance(db, volunteer: Volunteer, expires: dt.date, state=ClearanceState.
 
 @pytest.fixture
 def population(db):
-    camden, camden_wards = _wards(db, "Camden")
-    hackney, hackney_wards = _wards(db, "Hackney")
+    camden, camden_wards = borough_named(db, "Camden"), make_wards(db, "Camden")
+    hackney, hackney_wards = borough_named(db, "Hackney"), make_wards(db, "Hackney")
     alice = make_volunteer(
         db,
         full_name="Alice Archer",

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import event, select
+from sqlalchemy import event
 
-from core.auth.models import Role
-from core.geography.models import Borough, Ward
+from core.geography.models import Ward
 from matching.domain import Conflict, DateException, WeeklySlot
 from matching.facts import facts_for_match, load_requests, load_volunteers, london_week
 from matching.funnel import funnel, is_free
-from matching.models import Priority, RequestSkill, RequestStatus, SupportRequest
+from matching.models import Priority, RequestStatus
 from matching.planning import build_instance, proposals
 from matching.solver.plan import solve
-from tests.helpers import make_user, make_volunteer
+from tests.helpers import KINGS_CROSS, make_kings_cross_and_belsize, make_request, make_volunteer
 from vetting.catalogue import TASK_POLICIES_BY_CODE, SkillRequirement
 from vetting.lifecycle import ClearanceState
 from vetting.models import Clearance, TaskTypePolicy
@@ -38,27 +37,6 @@ UTC = dt.UTC
 THURSDAY = dt.date(2026, 12, 3)  # GMT: London time is UTC
 AT_2PM = dt.datetime(2026, 12, 3, 14, 0, tzinfo=UTC)
 WEEK = london_week(AT_2PM)  # Monday 30 November to Monday 7 December 2026
-KINGS_CROSS = (51.5290, -0.1255)
-BELSIZE = (51.5481, -0.1712)  # about 3.8 km from King's Cross
-
-
-def _wards(db) -> dict[str, Ward]:
-    camden = db.scalars(select(Borough).where(Borough.name == "Camden")).one()
-    wards = {
-        "kings_cross": Ward(
-            code="E05013583",
-            name="King's Cross",
-            borough_id=camden.id,
-            latitude=KINGS_CROSS[0],
-            longitude=KINGS_CROSS[1],
-        ),
-        "belsize": Ward(
-            code="E05013580", name="Belsize", borough_id=camden.id, latitude=BELSIZE[0], longitude=BELSIZE[1]
-        ),
-    }
-    db.add_all(wards.values())
-    db.commit()
-    return wards
 
 
 def _volunteer(
@@ -92,28 +70,6 @@ def _volunteer(
     return volunteer
 
 
-def _request(db, ward: Ward, start: dt.datetime = AT_2PM, skills=(), **overrides) -> SupportRequest:
-    sergeant = make_user(db, Role.SERGEANT)
-    values = dict(
-        ward_id=ward.id,
-        task_type_code="cyber_victim_visit",
-        title="A visit",
-        description="Advice.",
-        window_start=start,
-        window_end=start + dt.timedelta(hours=2),
-        duration_minutes=60,
-        people_needed=1,
-        priority=Priority.ROUTINE,
-        created_by_id=sergeant.id,
-    )
-    values.update(overrides)
-    item = SupportRequest(**values)
-    item.skills = [RequestSkill(skill_code=code) for code in skills]
-    db.add(item)
-    db.commit()
-    return item
-
-
 def _world(db) -> dict:
     """Two open requests on Thursday 3 December 2026 at 2pm and a cancelled one; nine volunteers.
 
@@ -121,7 +77,7 @@ def _world(db) -> dict:
     Belsize (urgent, Polish): only Bogdan speaks Polish. They overlap, so Bogdan can take one of them:
     the plan is Alice → King's Cross, Bogdan → Belsize.
     """
-    wards = _wards(db)
+    wards = make_kings_cross_and_belsize(db)
     kx, belsize = wards["kings_cross"], wards["belsize"]
     people = {
         "alice": _volunteer(db, kx),
@@ -169,13 +125,19 @@ def _world(db) -> dict:
     )
     db.commit()
     requests = {
-        "kx": _request(db, kx),
-        "belsize": _request(
-            db, belsize, skills=("lang_pl", "safeguarding"), priority=Priority.URGENT, organisation="Belsize Dental"
+        "kx": make_request(db, kx, AT_2PM),
+        "belsize": make_request(
+            db,
+            belsize,
+            AT_2PM,
+            skills=("lang_pl", "safeguarding"),
+            priority=Priority.URGENT,
+            organisation="Belsize Dental",
         ),
-        "cancelled": _request(
+        "cancelled": make_request(
             db,
             kx,
+            AT_2PM,
             status=RequestStatus.CANCELLED,
             cancelled_at=AT_2PM - dt.timedelta(days=5),
             cancel_reason="Resolved by phone",
@@ -222,9 +184,9 @@ def test_open_requests_become_deployments_with_the_policy_in_force(db):
 
 
 def test_remote_requests_have_no_location_and_facts_for_match_then_keeps_far_volunteers(db):
-    wards = _wards(db)
+    wards = make_kings_cross_and_belsize(db)
     far = _volunteer(db, wards["belsize"], limit=1, skills=(("digital_evidence_triage", SkillLevel.EXPERT),))
-    item = _request(db, wards["kings_cross"], task_type_code="digital_evidence_triage", remote=True)
+    item = make_request(db, wards["kings_cross"], AT_2PM, task_type_code="digital_evidence_triage", remote=True)
     (request,) = load_requests(db)
     assert (request.remote, request.location, request.ward_id) == (True, None, wards["kings_cross"].id)
     requests, volunteers = facts_for_match(db, [item.id])
@@ -263,7 +225,7 @@ def test_active_volunteers_carry_their_person_facts_availability_and_declaration
 
 
 def test_only_what_overlaps_the_week_is_loaded(db):
-    wards = _wards(db)
+    wards = make_kings_cross_and_belsize(db)
     person = _volunteer(db, wards["kings_cross"], expires=None)
     db.add_all(
         [
@@ -320,10 +282,10 @@ def test_only_what_overlaps_the_week_is_loaded(db):
 
 
 def test_slots_are_london_wall_clock_times_in_summer_too(db):
-    wards = _wards(db)
+    wards = make_kings_cross_and_belsize(db)
     summer = dt.datetime(2026, 7, 1, 13, 0, tzinfo=UTC)  # Wednesday 2pm BST
     person = _volunteer(db, wards["kings_cross"], slots=((2, 14 * 60, 17 * 60),))
-    item = _request(db, wards["kings_cross"], start=summer)
+    item = make_request(db, wards["kings_cross"], start=summer)
     requests, volunteers = facts_for_match(db, [item.id])
     (request,), (volunteer,) = requests, volunteers
     assert volunteer.id == person.id and volunteer.weekly_slots == (WeeklySlot(2, 14 * 60, 17 * 60),)
@@ -337,7 +299,7 @@ def test_slots_are_london_wall_clock_times_in_summer_too(db):
 
 
 def test_the_travel_pre_filter_leaves_out_only_those_no_requested_ward_is_within_reach_of(db):
-    wards = _wards(db)
+    wards = make_kings_cross_and_belsize(db)
     near = _volunteer(db, wards["belsize"], limit=5)  # 3.8 km from King's Cross
     short = _volunteer(db, wards["belsize"], limit=2)
     homeless = make_volunteer(db, home_ward_id=None, status=VolunteerStatus.ACTIVE)
@@ -441,8 +403,8 @@ def _crowd(db, ward: Ward, n: int) -> None:
 
 def test_loading_costs_the_same_number_of_statements_for_6_or_60_volunteers(app, db):
     engine = app.extensions["db_engine"]
-    wards = _wards(db)
-    item_id, belsize_id = _request(db, wards["kings_cross"], skills=("lang_pl",)).id, wards["belsize"].id
+    wards = make_kings_cross_and_belsize(db)
+    item_id, belsize_id = make_request(db, wards["kings_cross"], AT_2PM, skills=("lang_pl",)).id, wards["belsize"].id
 
     def load(**kwargs):
         loaded = load_volunteers(db, week_start=WEEK[0], week_end=WEEK[1], **kwargs)

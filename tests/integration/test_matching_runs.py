@@ -25,7 +25,8 @@ from matching.runs.services import (
     rematch,
 )
 from matching.solver.plan import solve
-from tests.integration.test_match_facts import AT_2PM, THURSDAY, _request, _volunteer, _wards, _world
+from tests.helpers import make_kings_cross_and_belsize, make_request
+from tests.integration.test_match_facts import AT_2PM, THURSDAY, _volunteer, _world
 from volunteers.models import VolunteerSkill
 from volunteers.skills import SkillLevel
 
@@ -86,9 +87,9 @@ def test_a_run_offers_each_request_to_the_best_volunteers_and_says_why(app, db):
 
 
 def test_an_unfillable_request_keeps_its_funnel_and_what_would_fill_it(app, db):
-    wards = _wards(db)
+    wards = make_kings_cross_and_belsize(db)
     _volunteer(db, wards["belsize"], limit=2)  # 3.8 km away with a 2 km limit
-    item = _request(db, wards["kings_cross"])
+    item = make_request(db, wards["kings_cross"], AT_2PM)
     run = _run(app, db)
     assert run.places_offered == 0 and run.places_needed == 1
     finding = db.get(RunRequest, (run.id, item.id))
@@ -103,9 +104,9 @@ def test_an_unfillable_request_keeps_its_funnel_and_what_would_fill_it(app, db):
 
 
 def test_accepted_work_is_never_moved_and_a_second_run_only_fills_free_places(app, db):
-    wards = _wards(db)
+    wards = make_kings_cross_and_belsize(db)
     alice = _volunteer(db, wards["kings_cross"])
-    item = _request(db, wards["kings_cross"])
+    item = make_request(db, wards["kings_cross"], AT_2PM)
     _run(app, db)
     (offer,) = _offers(db, item.id)
     offer_service.answer(db, alice.user_id, offer.id, accept=True, now=NOW + dt.timedelta(hours=1))
@@ -120,10 +121,10 @@ def test_accepted_work_is_never_moved_and_a_second_run_only_fills_free_places(ap
 
 
 def test_a_decline_reopens_the_place_and_the_re_match_offers_it_to_someone_else(app, db):
-    wards = _wards(db)
+    wards = make_kings_cross_and_belsize(db)
     alice = _volunteer(db, wards["kings_cross"])
     bogdan = _volunteer(db, wards["belsize"])
-    item = _request(db, wards["kings_cross"])
+    item = make_request(db, wards["kings_cross"], AT_2PM)
     _run(app, db)
     (first,) = _offers(db, item.id)
     assert first.volunteer_id == alice.id  # nearer
@@ -147,10 +148,10 @@ def test_a_decline_reopens_the_place_and_the_re_match_offers_it_to_someone_else(
 
 
 def test_answers_are_checked(app, db):
-    wards = _wards(db)
+    wards = make_kings_cross_and_belsize(db)
     alice = _volunteer(db, wards["kings_cross"])
     bogdan = _volunteer(db, wards["kings_cross"])
-    item = _request(db, wards["kings_cross"])
+    item = make_request(db, wards["kings_cross"], AT_2PM)
     _run(app, db)
     (offer,) = _offers(db, item.id)
     other = bogdan if offer.volunteer_id == alice.id else alice
@@ -165,10 +166,10 @@ def test_answers_are_checked(app, db):
 
 
 def test_unanswered_offers_expire_and_their_places_go_to_someone_else(app, db):
-    wards = _wards(db)
+    wards = make_kings_cross_and_belsize(db)
     _volunteer(db, wards["kings_cross"])
     _volunteer(db, wards["belsize"])
-    item = _request(db, wards["kings_cross"])
+    item = make_request(db, wards["kings_cross"], AT_2PM)
     _run(app, db)
     (first,) = _offers(db, item.id)
     later = first.respond_by + dt.timedelta(minutes=1)
@@ -294,10 +295,10 @@ def _booking(request_id: int, volunteer_id: int, start: dt.datetime, minutes: in
 
 
 def test_two_concurrent_bookings_of_one_volunteer_for_overlapping_times_exactly_one_succeeds(app, db):
-    wards = _wards(db)
+    wards = make_kings_cross_and_belsize(db)
     alice = _volunteer(db, wards["kings_cross"])
-    first = _request(db, wards["kings_cross"])
-    second = _request(db, wards["belsize"], start=AT_2PM + dt.timedelta(minutes=30))
+    first = make_request(db, wards["kings_cross"], AT_2PM)
+    second = make_request(db, wards["belsize"], start=AT_2PM + dt.timedelta(minutes=30))
     make_session = app.extensions["db_sessionmaker"]
     barrier = threading.Barrier(2)
     outcomes: dict[int, str] = {}
@@ -329,10 +330,10 @@ def test_a_large_batch_is_booked_by_copy_under_the_same_rules(app, db, monkeypat
     # A BCU's or London's run books by COPY on PostgreSQL (from offers.COPY_FROM offers; 2 here): the
     # ids come back in the bookings' order and the database still refuses a double booking.
     monkeypatch.setattr(offer_service, "COPY_FROM", 2)
-    wards = _wards(db)
+    wards = make_kings_cross_and_belsize(db)
     alice, bob = _volunteer(db, wards["kings_cross"]), _volunteer(db, wards["kings_cross"])
-    first = _request(db, wards["kings_cross"], people_needed=2)
-    second = _request(db, wards["kings_cross"], start=AT_2PM + dt.timedelta(hours=1))
+    first = make_request(db, wards["kings_cross"], AT_2PM, people_needed=2)
+    second = make_request(db, wards["kings_cross"], start=AT_2PM + dt.timedelta(hours=1))
     batch = [
         _booking(first.id, alice.id, AT_2PM),
         _booking(first.id, bob.id, AT_2PM),
@@ -344,7 +345,7 @@ def test_a_large_batch_is_booked_by_copy_under_the_same_rules(app, db, monkeypat
     assert [(o.request_id, o.volunteer_id, o.starts_at, o.status, o.offered_at) for o in offers] == [
         (b.request_id, b.volunteer_id, b.starts_at, OfferStatus.OFFERED, NOW) for b in batch
     ]
-    third = _request(db, wards["belsize"], start=AT_2PM + dt.timedelta(minutes=30), people_needed=2)
+    third = make_request(db, wards["belsize"], start=AT_2PM + dt.timedelta(minutes=30), people_needed=2)
     with pytest.raises(DoubleBooking):
         book_offers(
             db,
@@ -360,20 +361,20 @@ def test_a_large_batch_is_booked_by_copy_under_the_same_rules(app, db, monkeypat
 
 
 def test_back_to_back_bookings_are_allowed_and_closed_offers_free_the_time(app, db):
-    wards = _wards(db)
+    wards = make_kings_cross_and_belsize(db)
     alice = _volunteer(db, wards["kings_cross"])
-    first = _request(db, wards["kings_cross"])
-    second = _request(db, wards["kings_cross"], start=AT_2PM + dt.timedelta(hours=1))
+    first = make_request(db, wards["kings_cross"], AT_2PM)
+    second = make_request(db, wards["kings_cross"], start=AT_2PM + dt.timedelta(hours=1))
     (offer_id,) = book_offers(db, [_booking(first.id, alice.id, AT_2PM)], run_id=None, now=NOW)
     book_offers(db, [_booking(second.id, alice.id, AT_2PM + dt.timedelta(hours=1))], run_id=None, now=NOW)
     db.commit()
-    overlapping = _request(db, wards["belsize"], start=AT_2PM + dt.timedelta(minutes=59))
+    overlapping = make_request(db, wards["belsize"], start=AT_2PM + dt.timedelta(minutes=59))
     with pytest.raises(DoubleBooking):
         book_offers(db, [_booking(overlapping.id, alice.id, AT_2PM + dt.timedelta(minutes=59))], run_id=None, now=NOW)
     db.rollback()
     offer = db.get(Offer, offer_id)
     offer_service.close_offers(db, [offer], OfferStatus.CANCELLED, "test", NOW)
     db.commit()
-    third = _request(db, wards["belsize"])
+    third = make_request(db, wards["belsize"], AT_2PM)
     book_offers(db, [_booking(third.id, alice.id, AT_2PM)], run_id=None, now=NOW)
     db.commit()

@@ -20,9 +20,8 @@ from core.auth.models import Role
 from core.timeutil import london_to_utc, london_today
 from matching.models import MatchRun, Offer, OfferStatus, RequestStatus, RunStatus
 from matching.solver.instance import parse_instance
-from tests.helpers import make_user, make_volunteer
+from tests.helpers import date_fields, make_kings_cross_and_belsize, make_request, make_user, make_volunteer
 from tests.integration.conftest import body
-from tests.integration.test_match_facts import _request, _wards
 from vetting.lifecycle import ClearanceState
 from vetting.models import Clearance
 from volunteers.models import AvailabilitySlot, VolunteerKind, VolunteerSkill, VolunteerStatus
@@ -55,15 +54,11 @@ def _ready(db, ward, name: str, **profile):
     return volunteer
 
 
-def _date(field: str, day: dt.date) -> dict:
-    return {field: [str(day.day), str(day.month), str(day.year)]}
-
-
 def _setup(db):
-    wards = _wards(db)
+    wards = make_kings_cross_and_belsize(db)
     kx = wards["kings_cross"]
     sergeant = make_user(db, Role.SERGEANT, wards=[kx])
-    item = _request(db, kx, start=AT_2PM, title="Visit after a phishing fraud", created_by_id=sergeant.id)
+    item = make_request(db, kx, start=AT_2PM, title="Visit after a phishing fraud", created_by_id=sergeant.id)
     return wards, sergeant, item
 
 
@@ -198,13 +193,18 @@ def test_coordinator_runs_a_ward_and_a_bcu_and_reads_the_history(app, db):
     yesterday = london_today() - dt.timedelta(days=1)
     response = client.post(
         "/matching/runs",
-        data={"csrf_token": token, "scope": "london", **_date("first_day", yesterday), **_date("last_day", DAY)},
+        data={
+            "csrf_token": token,
+            "scope": "london",
+            **date_fields("first_day", yesterday),
+            **date_fields("last_day", DAY),
+        },
     )
     assert "The first day must be today or later" in response.soup.select_one(".govuk-error-summary").get_text()
     assert db.scalars(select(MatchRun)).all() == []
 
     today = london_today()
-    dates = {**_date("first_day", today), **_date("last_day", DAY)}
+    dates = {**date_fields("first_day", today), **date_fields("last_day", DAY)}
     camden_bcu = wards["kings_cross"].borough.bcu_id if wards["kings_cross"].borough else None
     response = client.post(
         "/matching/runs",
@@ -323,7 +323,7 @@ def test_the_volunteers_home_shows_offers_deployments_and_hours_against_the_comm
         db, wards["kings_cross"], "Sam Special", kind=VolunteerKind.SPECIAL, monthly_commitment_minutes=16 * 60
     )
     noon = london_to_utc(london_today().replace(day=1), dt.time(12, 0))  # in this London month, whatever today is
-    other = _request(db, wards["kings_cross"], start=noon, title="Earlier this month")
+    other = make_request(db, wards["kings_cross"], start=noon, title="Earlier this month")
     db.add_all(
         [
             Offer(

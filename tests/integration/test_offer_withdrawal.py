@@ -15,9 +15,9 @@ from core.timeutil import london_today
 from matching.models import Offer, OfferStatus, RequestStatus
 from matching.offers.services import refresh_status
 from matching.offers.withdrawals import withdraw_ineligible
-from tests.helpers import make_user
+from tests.helpers import make_kings_cross_and_belsize, make_request, make_user
 from tests.integration.conftest import body
-from tests.integration.test_match_facts import _request, _volunteer, _wards
+from tests.integration.test_match_facts import _volunteer
 from vetting.lifecycle import ClearanceState
 from vetting.models import Clearance
 from volunteers.models import BlockedPeriod, BlockReason, VolunteerSkill, VolunteerStatus
@@ -61,16 +61,18 @@ def _offer(db, volunteer, item, status=OfferStatus.ACCEPTED) -> Offer:
 
 
 def test_a_lapsed_clearance_withdraws_future_work_and_the_sergeant_hears_only_no_longer_available(app, db, smtp):
-    wards = _wards(db)
+    wards = make_kings_cross_and_belsize(db)
     kx = wards["kings_cross"]
     sergeant = make_user(db, Role.SERGEANT, wards=[kx], full_name="Sergeant Kaur")
     yesterday = london_today() - dt.timedelta(days=1)
     # Carol's clearance ran out yesterday; she accepted a visit next week and did one last week.
     carol = _volunteer(db, kx, expires=yesterday, full_name="Carol Jones")
     alice = _volunteer(db, kx, expires=london_today() + dt.timedelta(days=400), full_name="Alice Smith")
-    next_week = _request(db, kx, start=_on_the_hour(7), title="Visit after a phishing fraud", created_by_id=sergeant.id)
-    last_week = _request(db, kx, start=_on_the_hour(-7), title="Earlier visit", created_by_id=sergeant.id)
-    alices = _request(db, kx, start=_on_the_hour(8), title="Alice's visit", created_by_id=sergeant.id)
+    next_week = make_request(
+        db, kx, start=_on_the_hour(7), title="Visit after a phishing fraud", created_by_id=sergeant.id
+    )
+    last_week = make_request(db, kx, start=_on_the_hour(-7), title="Earlier visit", created_by_id=sergeant.id)
+    alices = make_request(db, kx, start=_on_the_hour(8), title="Alice's visit", created_by_id=sergeant.id)
     future = _offer(db, carol, next_week)
     past = _offer(db, carol, last_week)
     eligible = _offer(db, alice, alices)
@@ -113,7 +115,7 @@ def test_a_lapsed_clearance_withdraws_future_work_and_the_sergeant_hears_only_no
 
 
 def test_other_vetting_changes_withdraw_too_but_availability_does_not(db):
-    wards = _wards(db)
+    wards = make_kings_cross_and_belsize(db)
     kx = wards["kings_cross"]
     far = london_today() + dt.timedelta(days=400)
     start = _on_the_hour(5)
@@ -143,7 +145,7 @@ def test_other_vetting_changes_withdraw_too_but_availability_does_not(db):
         ("no_polish", no_polish),
         ("unavailable", unavailable),
     ):
-        item = _request(db, kx, start=start, skills=("lang_pl",) if name in ("no_polish", "unavailable") else ())
+        item = make_request(db, kx, start=start, skills=("lang_pl",) if name in ("no_polish", "unavailable") else ())
         offers[name] = _offer(db, volunteer, item, status=OfferStatus.OFFERED)
 
     withdrawn = withdraw_ineligible(db, utcnow())
@@ -163,10 +165,10 @@ def test_other_vetting_changes_withdraw_too_but_availability_does_not(db):
 
 
 def test_a_special_constables_only_request_needs_a_warrant(db):
-    wards = _wards(db)
+    wards = make_kings_cross_and_belsize(db)
     kx = wards["kings_cross"]
     psv = _volunteer(db, kx, expires=london_today() + dt.timedelta(days=400))
-    item = _request(db, kx, start=_on_the_hour(3), warranted_only=True)
+    item = make_request(db, kx, start=_on_the_hour(3), warranted_only=True)
     offer = _offer(db, psv, item)
 
     assert withdraw_ineligible(db, utcnow()) == [offer.id]

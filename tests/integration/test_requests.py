@@ -13,37 +13,16 @@ from core.geography.models import Borough, Ward
 from core.timeutil import london_to_utc, london_today
 from matching.models import Priority, RequestStatus, SupportRequest
 from matching.requests import services
-from tests.helpers import error_messages, make_user, make_volunteer
+from tests.helpers import date_fields, error_messages, make_request, make_user, make_volunteer, make_wards
 from volunteers.models import ConflictCategory, ConflictDeclaration
 
 CYBER = "/requests/new/cyber_victim_visit"
-
-
-def _wards(db, borough_name: str = "Camden", count: int = 2, start: int = 0) -> list[Ward]:
-    borough = db.scalars(select(Borough).where(Borough.name == borough_name)).one()
-    wards = [
-        Ward(
-            code=f"E05{borough.id:02d}{start + i:04d}",
-            name=f"{borough_name} ward {start + i}",
-            borough_id=borough.id,
-            latitude=51.5,
-            longitude=-0.1,
-        )
-        for i in range(count)
-    ]
-    db.add_all(wards)
-    db.commit()
-    return wards
 
 
 def _sergeant(client, db, wards: list[Ward]) -> User:
     sergeant = make_user(db, Role.SERGEANT, wards=wards)
     client.sign_in(sergeant.email)
     return sergeant
-
-
-def _date(field: str, day: dt.date) -> dict:
-    return {field: [str(day.day), str(day.month), str(day.year)]}
 
 
 def _soon() -> dt.date:
@@ -55,7 +34,7 @@ def _valid(ward: Ward, day: dt.date | None = None, **overrides) -> dict:
         "title": "Advice visit after a phone scam",
         "description": "Explain what happened and how to stay safe online.",
         "ward": str(ward.id),
-        **_date("date", day or _soon()),
+        **date_fields("date", day or _soon()),
         "start_time": "14:00",
         "end_time": "16:00",
         "duration": "60",
@@ -69,26 +48,6 @@ def _valid(ward: Ward, day: dt.date | None = None, **overrides) -> dict:
     return data
 
 
-def _make_request(db, ward: Ward, sergeant: User, start: dt.datetime, **overrides) -> SupportRequest:
-    values = dict(
-        ward_id=ward.id,
-        task_type_code="cyber_victim_visit",
-        title="A visit",
-        description="Advice.",
-        window_start=start,
-        window_end=start + dt.timedelta(hours=2),
-        duration_minutes=60,
-        people_needed=1,
-        priority=Priority.ROUTINE,
-        created_by_id=sergeant.id,
-    )
-    values.update(overrides)
-    item = SupportRequest(**values)
-    db.add(item)
-    db.commit()
-    return item
-
-
 def _last_sunday_of_march(year: int) -> dt.date:
     day = dt.date(year, 3, 31)
     return day - dt.timedelta(days=(day.weekday() + 1) % 7)
@@ -98,7 +57,7 @@ def _last_sunday_of_march(year: int) -> dt.date:
 
 
 def test_task_type_comes_first_and_sets_the_defaults(client, db):
-    _sergeant(client, db, _wards(db, count=1))
+    _sergeant(client, db, make_wards(db, count=1))
     missing = client.submit("/requests/new", {})
     assert error_messages(missing.soup) == {"task_type": "Choose what kind of task it is"}
     assert missing.soup.select_one(".govuk-error-summary a")["href"] == "#task_type"
@@ -142,7 +101,7 @@ def test_a_sergeant_without_wards_cannot_raise_a_request(client, db):
 
 
 def test_a_request_for_2pm_in_july_is_stored_as_1pm_utc_and_shown_as_2pm(client, db):
-    wards = _wards(db)
+    wards = make_wards(db)
     sergeant = _sergeant(client, db, wards)
     july = dt.date(london_today().year + 1, 7, 14)
     response = client.submit(
@@ -190,22 +149,26 @@ def test_a_request_for_2pm_in_july_is_stored_as_1pm_utc_and_shown_as_2pm(client,
 
 
 def test_the_sergeant_sees_how_many_volunteers_an_organisation_conflict_leaves_out(client, db):
-    wards = _wards(db, count=1)
+    wards = make_wards(db, count=1)
     sergeant = _sergeant(client, db, wards)
     for name in ("riverside dental practice", "Riverside Dental Practice "):
         db.add(
             ConflictDeclaration(volunteer_id=make_volunteer(db).id, category=ConflictCategory.CLIENT, organisation=name)
         )
     db.commit()
-    item = _make_request(
-        db, wards[0], sergeant, utcnow() + dt.timedelta(days=3), organisation="Riverside Dental Practice"
+    item = make_request(
+        db,
+        wards[0],
+        utcnow() + dt.timedelta(days=3),
+        created_by_id=sergeant.id,
+        organisation="Riverside Dental Practice",
     )
     text = " ".join(client.get(f"/requests/{item.id}").soup.get_text().split())
     assert "2 volunteers have declared a conflict of interest with it and will not be offered this request" in text
 
 
 def test_every_missing_answer_is_reported_by_its_field_and_in_the_summary(client, db):
-    _sergeant(client, db, _wards(db))
+    _sergeant(client, db, make_wards(db))
     response = client.submit(CYBER, {})
     assert error_messages(response.soup) == {
         "title": "Enter a title",
@@ -277,7 +240,7 @@ def test_every_missing_answer_is_reported_by_its_field_and_in_the_summary(client
     ],
 )
 def test_bad_answers_are_reported_by_their_field(client, db, overrides, expected):
-    wards = _wards(db)
+    wards = make_wards(db)
     _sergeant(client, db, wards)
     response = client.submit(CYBER, _valid(wards[0], **overrides))
     assert response.status_code == 200
@@ -288,7 +251,7 @@ def test_bad_answers_are_reported_by_their_field(client, db, overrides, expected
 
 
 def test_nothing_typed_is_lost_when_the_form_is_shown_again(client, db):
-    wards = _wards(db)
+    wards = make_wards(db)
     _sergeant(client, db, wards)
     soup = client.submit(
         CYBER,
@@ -318,7 +281,7 @@ def test_nothing_typed_is_lost_when_the_form_is_shown_again(client, db):
 
 
 def test_a_date_in_the_past_or_a_window_already_over_is_refused(client, db):
-    wards = _wards(db)
+    wards = make_wards(db)
     _sergeant(client, db, wards)
     yesterday = client.submit(CYBER, _valid(wards[0], london_today() - dt.timedelta(days=1)))
     assert error_messages(yesterday.soup) == {"date-day": "The date must be today or in the future"}
@@ -332,7 +295,7 @@ def test_a_date_in_the_past_or_a_window_already_over_is_refused(client, db):
 
 
 def test_a_time_the_clocks_skip_is_an_error_by_its_field(client, db):
-    wards = _wards(db)
+    wards = make_wards(db)
     _sergeant(client, db, wards)
     spring = _last_sunday_of_march(london_today().year + 1)
     response = client.submit(CYBER, _valid(wards[0], spring, start_time="01:30", end_time="04:00"))
@@ -352,7 +315,7 @@ def test_a_time_the_clocks_skip_is_an_error_by_its_field(client, db):
 
 
 def test_the_2026_spring_forward_gap_from_the_brief(client, db):
-    wards = _wards(db)
+    wards = make_wards(db)
     _sergeant(client, db, wards)
     response = client.submit(
         CYBER, _valid(wards[0], dt.date(2026, 3, 29), start_time="01:30", end_time="03:00", duration="30")
@@ -363,8 +326,8 @@ def test_the_2026_spring_forward_gap_from_the_brief(client, db):
 
 
 def test_only_the_sergeants_own_wards(client, db):
-    mine = _wards(db)
-    theirs = _wards(db, "Hackney", count=1)
+    mine = make_wards(db)
+    theirs = make_wards(db, "Hackney", count=1)
     _sergeant(client, db, mine)
     page = client.get(CYBER).soup
     assert {i["value"] for i in page.select("input[name=ward]")} == {str(w.id) for w in mine}
@@ -376,7 +339,7 @@ def test_only_the_sergeants_own_wards(client, db):
 
 
 def test_remote_only_where_the_task_type_allows_it(client, db):
-    wards = _wards(db)
+    wards = make_wards(db)
     _sergeant(client, db, wards)
     refused = client.submit(CYBER, _valid(wards[0], remote="yes"))
     assert error_messages(refused.soup) == {"remote": "Cyber-crime victim visit cannot be done remotely. Choose No"}
@@ -390,7 +353,7 @@ def test_remote_only_where_the_task_type_allows_it(client, db):
 
 
 def test_policy_defaults_and_what_the_sergeant_may_change(client, db):
-    wards = _wards(db)
+    wards = make_wards(db)
     _sergeant(client, db, wards)
     escort = "/requests/new/mental_health_escort"
     # The policy's warranted-only rule cannot be switched off by the form.
@@ -408,7 +371,7 @@ def test_policy_defaults_and_what_the_sergeant_may_change(client, db):
 
 
 def test_a_preferred_volunteer_must_be_one_who_served_the_ward(client, db):
-    wards = _wards(db)
+    wards = make_wards(db)
     sergeant = _sergeant(client, db, wards)
     stranger = make_volunteer(db)
     response = client.submit(CYBER, _valid(wards[0], preferred_volunteer=str(stranger.id)))
@@ -436,9 +399,9 @@ def test_a_preferred_volunteer_must_be_one_who_served_the_ward(client, db):
 
 
 def test_another_sergeants_request_is_not_found(app, db):
-    ward_a, ward_b = _wards(db)
+    ward_a, ward_b = make_wards(db)
     a = make_user(db, Role.SERGEANT, wards=[ward_a])
-    item = _make_request(db, ward_a, a, utcnow() + dt.timedelta(days=2), title="Ward A visit")
+    item = make_request(db, ward_a, utcnow() + dt.timedelta(days=2), created_by_id=a.id, title="Ward A visit")
     client = app.test_client()
     b = make_user(db, Role.SERGEANT, wards=[ward_b])
     client.sign_in(b.email)
@@ -468,10 +431,12 @@ def test_another_sergeants_request_is_not_found(app, db):
 
 
 def test_edit_shows_the_saved_request_in_london_time_and_saves_changes(client, db):
-    wards = _wards(db)
+    wards = make_wards(db)
     sergeant = _sergeant(client, db, wards)
     july = dt.date(london_today().year + 1, 7, 14)
-    item = _make_request(db, wards[0], sergeant, london_to_utc(july, dt.time(14, 0)), organisation="Corner Shop")
+    item = make_request(
+        db, wards[0], london_to_utc(july, dt.time(14, 0)), created_by_id=sergeant.id, organisation="Corner Shop"
+    )
     soup = client.get(f"/requests/{item.id}/edit").soup
     assert soup.select_one("#start_time")["value"] == "14:00" and soup.select_one("#end_time")["value"] == "16:00"
     assert [i["value"] for i in soup.select("input[name=date]")] == ["14", "07", str(july.year)]
@@ -488,9 +453,9 @@ def test_edit_shows_the_saved_request_in_london_time_and_saves_changes(client, d
 
 
 def test_a_stale_edit_is_refused_and_nothing_typed_is_lost(client, db):
-    wards = _wards(db)
+    wards = make_wards(db)
     sergeant = _sergeant(client, db, wards)
-    item = _make_request(db, wards[0], sergeant, utcnow() + dt.timedelta(days=5), title="Original")
+    item = make_request(db, wards[0], utcnow() + dt.timedelta(days=5), created_by_id=sergeant.id, title="Original")
     item.title = "Changed by a colleague"
     db.commit()  # version 2 now
     stale = client.submit(f"/requests/{item.id}/edit", _valid(wards[0], title="My change", version="1"))
@@ -510,17 +475,19 @@ def test_a_stale_edit_is_refused_and_nothing_typed_is_lost(client, db):
 
 
 def test_edit_checks_the_form_like_raising_does(client, db):
-    wards = _wards(db)
+    wards = make_wards(db)
     sergeant = _sergeant(client, db, wards)
-    item = _make_request(db, wards[0], sergeant, utcnow() + dt.timedelta(days=5))
+    item = make_request(db, wards[0], utcnow() + dt.timedelta(days=5), created_by_id=sergeant.id)
     response = client.submit(f"/requests/{item.id}/edit", _valid(wards[0], people_needed="12", version="1"))
     assert error_messages(response.soup) == {"people_needed": "Enter a number of volunteers between 1 and 10"}
 
 
 def test_cancel_needs_a_reason_and_a_cancelled_request_cannot_change(client, db):
-    wards = _wards(db)
+    wards = make_wards(db)
     sergeant = _sergeant(client, db, wards)
-    item = _make_request(db, wards[0], sergeant, utcnow() + dt.timedelta(days=5), title="Fete stewarding")
+    item = make_request(
+        db, wards[0], utcnow() + dt.timedelta(days=5), created_by_id=sergeant.id, title="Fete stewarding"
+    )
     no_reason = client.submit(f"/requests/{item.id}/cancel", {"reason": "  "})
     assert error_messages(no_reason.soup) == {"reason": "Enter why you are cancelling the request"}
     too_long = client.submit(f"/requests/{item.id}/cancel", {"reason": "x" * 301})
@@ -554,15 +521,15 @@ def test_cancel_needs_a_reason_and_a_cancelled_request_cannot_change(client, db)
 
 
 def test_the_list_filters_and_pages_newest_window_first(client, db):
-    wards = _wards(db)
+    wards = make_wards(db)
     sergeant = _sergeant(client, db, wards)
     base = london_to_utc(london_today() + dt.timedelta(days=1), dt.time(9, 0))
     for day in range(30):
-        _make_request(
+        make_request(
             db,
             wards[day % 2],
-            sergeant,
             base + dt.timedelta(days=day),
+            created_by_id=sergeant.id,
             title=f"Visit {day:02d}",
             task_type_code="youth_schools_liaison" if day % 3 == 0 else "cyber_victim_visit",
         )
@@ -616,19 +583,19 @@ def test_the_list_filters_and_pages_newest_window_first(client, db):
     ],
 )
 def test_a_bad_filter_is_reported_and_left_out(client, db, query, field, message):
-    wards = _wards(db, count=1)
+    wards = make_wards(db, count=1)
     sergeant = _sergeant(client, db, wards)
-    _make_request(db, wards[0], sergeant, utcnow() + dt.timedelta(days=2))
+    make_request(db, wards[0], utcnow() + dt.timedelta(days=2), created_by_id=sergeant.id)
     page = client.get("/requests", query_string=query)
     assert page.status_code == 200 and error_messages(page.soup) == {field: message}
     assert len(page.soup.select("tbody a")) == 1
 
 
 def test_coordinators_filter_every_ward_by_bcu_and_borough(app, db):
-    camden, hackney = _wards(db, count=1), _wards(db, "Hackney", count=1)
+    camden, hackney = make_wards(db, count=1), make_wards(db, "Hackney", count=1)
     sergeant = make_user(db, Role.SERGEANT, wards=camden + hackney)
-    _make_request(db, camden[0], sergeant, utcnow() + dt.timedelta(days=2), title="Camden visit")
-    _make_request(db, hackney[0], sergeant, utcnow() + dt.timedelta(days=3), title="Hackney visit")
+    make_request(db, camden[0], utcnow() + dt.timedelta(days=2), created_by_id=sergeant.id, title="Camden visit")
+    make_request(db, hackney[0], utcnow() + dt.timedelta(days=3), created_by_id=sergeant.id, title="Hackney visit")
     client = app.test_client()
     client.sign_in(make_user(db, Role.COORDINATOR).email)
     everything = client.get("/requests").soup
@@ -641,20 +608,20 @@ def test_coordinators_filter_every_ward_by_bcu_and_borough(app, db):
 
 
 def test_the_sergeants_home_page_lists_their_open_requests(client, db):
-    wards = _wards(db)
+    wards = make_wards(db)
     sergeant = _sergeant(client, db, wards)
-    _make_request(db, wards[0], sergeant, utcnow() + dt.timedelta(days=3), title="Coming up")
-    _make_request(
+    make_request(db, wards[0], utcnow() + dt.timedelta(days=3), created_by_id=sergeant.id, title="Coming up")
+    make_request(
         db,
         wards[0],
-        sergeant,
         utcnow() + dt.timedelta(days=1),
+        created_by_id=sergeant.id,
         title="Cancelled one",
         status=RequestStatus.CANCELLED,
         cancelled_at=utcnow(),
         cancel_reason="No longer needed",
     )
-    _make_request(db, wards[1], sergeant, utcnow() - dt.timedelta(days=3), title="Already over")
+    make_request(db, wards[1], utcnow() - dt.timedelta(days=3), created_by_id=sergeant.id, title="Already over")
     home = client.get("/")
     assert home.soup.select_one("h1").get_text(strip=True) == "Your wards"
     assert [a.get_text() for a in home.soup.select("table a")] == ["Coming up"]

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from core.audit.models import AuditEntry
 from core.auth.models import Role
 from core.timeutil import london_today
-from tests.helpers import error_messages, make_user, make_volunteer
+from tests.helpers import date_fields, error_messages, make_user, make_volunteer
 from vetting.decisions import default_expiry
 from vetting.lifecycle import ClearanceState
 from vetting.models import Clearance, ClearanceTransition, ReviewKind, ReviewStatus, VettingReview
@@ -28,10 +28,6 @@ def _officer(app, db):
     client = app.test_client()
     client.sign_in(make_user(db, Role.VETTING_OFFICER).email)
     return client
-
-
-def _date(field, day):
-    return {field: [str(day.day), str(day.month), str(day.year)]}
 
 
 def test_queue_puts_triggered_reviews_first_then_by_due_date(app, db):
@@ -55,7 +51,7 @@ def test_grant_with_a_restriction_activates_the_volunteer_and_is_audited(app, db
         {
             "outcome": "grant_with_restrictions",
             "type_code": "NPPV2F",
-            **_date("valid_from", london_today()),
+            **date_fields("valid_from", london_today()),
             "restrictions": ["youth_schools_liaison"],
             "reason": "Checks clear; no unsupervised youth work yet",
         },
@@ -95,7 +91,7 @@ def test_decision_form_with_missing_and_bad_input(app, db):
         {
             "outcome": "grant_with_restrictions",
             "type_code": "NPPV2F",
-            **_date("valid_from", london_today()),
+            **date_fields("valid_from", london_today()),
             "reason": "ok",
         },
     )
@@ -107,8 +103,8 @@ def test_decision_form_with_missing_and_bad_input(app, db):
         {
             "outcome": "grant",
             "type_code": "NPPV2F",
-            **_date("valid_from", london_today()),
-            **_date("expires_on", london_today() - dt.timedelta(days=1)),
+            **date_fields("valid_from", london_today()),
+            **date_fields("expires_on", london_today() - dt.timedelta(days=1)),
             "reason": "ok",
         },
     )
@@ -187,7 +183,7 @@ def test_the_volunteer_sees_the_outcome_in_plain_words_and_never_the_reason(app,
         {
             "outcome": "grant",
             "type_code": "NPPV2F",
-            **_date("valid_from", london_today()),
+            **date_fields("valid_from", london_today()),
             "reason": "Secret vetting reasoning",
         },
     )

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from core.auth.models import Role
 from core.db import utcnow
 from core.timeutil import london_today
-from tests.helpers import error_messages, make_user, make_volunteer
+from tests.helpers import date_fields, error_messages, make_user, make_volunteer
 from vetting.lifecycle import ClearanceState
 from vetting.models import Clearance, ClearanceTransition, ReviewKind, ReviewStatus, VettingReview
 
@@ -44,17 +44,18 @@ def _review(db, volunteer, kind, clearance=None):
     return review
 
 
-def _date(field, day):
-    return {field: [str(day.day), str(day.month), str(day.year)]}
-
-
 def test_renewal_creates_a_new_linked_clearance_and_the_old_one_ends_renewed(app, db):
     volunteer, old = _granted(db, expires_in=40, state=ClearanceState.RENEWAL_DUE)
     review = _review(db, volunteer, ReviewKind.RENEWAL, old)
     start = old.expires_on + dt.timedelta(days=1)
     _officer(app, db).submit(
         f"/vetting/reviews/{review.id}",
-        {"outcome": "grant", "type_code": "NPPV2F", **_date("valid_from", start), "reason": "Renewal checks clear"},
+        {
+            "outcome": "grant",
+            "type_code": "NPPV2F",
+            **date_fields("valid_from", start),
+            "reason": "Renewal checks clear",
+        },
     )
     db.expire_all()
     assert db.get(Clearance, old.id).state is ClearanceState.RENEWED

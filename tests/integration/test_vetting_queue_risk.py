@@ -6,10 +6,11 @@ import datetime as dt
 
 from core.auth.models import Role
 from core.db import utcnow
+from core.seams import seams
 from core.timeutil import format_date, london_today
 from matching.models import Offer, OfferStatus
-from tests.helpers import make_user
-from tests.integration.test_match_facts import _request, _volunteer, _wards
+from tests.helpers import make_kings_cross_and_belsize, make_request, make_user
+from tests.integration.test_match_facts import _volunteer
 from vetting.models import ReviewKind, VettingReview
 from vetting.queries import review_queue
 
@@ -39,7 +40,7 @@ def _accepted(db, volunteer, item) -> Offer:
 
 
 def test_of_two_reviews_due_the_same_day_the_deployed_person_comes_first(app, db):
-    kx = _wards(db)["kings_cross"]
+    kx = make_kings_cross_and_belsize(db)["kings_cross"]
     due = london_today() + dt.timedelta(days=12)
     # Created first and due the same day: by due date alone, Dora would be first.
     dora = _volunteer(db, kx, full_name="Dora Home")
@@ -47,14 +48,14 @@ def test_of_two_reviews_due_the_same_day_the_deployed_person_comes_first(app, db
     _review(db, dora, due)
     _review(db, ed, due)
     first = (utcnow() + dt.timedelta(days=3)).replace(hour=14, minute=0, second=0, microsecond=0)
-    _accepted(db, ed, _request(db, kx, start=first))
-    _accepted(db, ed, _request(db, kx, start=first + dt.timedelta(days=6), task_type_code="mental_health_escort"))
+    _accepted(db, ed, make_request(db, kx, start=first))
+    _accepted(db, ed, make_request(db, kx, start=first + dt.timedelta(days=6), task_type_code="mental_health_escort"))
     # Beyond the 28 days: does not count.
-    _accepted(db, ed, _request(db, kx, start=first + dt.timedelta(days=40)))
+    _accepted(db, ed, make_request(db, kx, start=first + dt.timedelta(days=40)))
     # A renewal due later than the 28 days comes after both, deployed or not.
     later = _volunteer(db, kx, full_name="Lee Later")
     _review(db, later, london_today() + dt.timedelta(days=60))
-    _accepted(db, later, _request(db, kx, start=first + dt.timedelta(days=1)))
+    _accepted(db, later, make_request(db, kx, start=first + dt.timedelta(days=1)))
 
     client = app.test_client()
     client.sign_in(make_user(db, Role.VETTING_OFFICER).email)
@@ -70,13 +71,13 @@ def test_of_two_reviews_due_the_same_day_the_deployed_person_comes_first(app, db
 
 
 def test_without_the_matching_hook_the_queue_is_by_due_date_alone(app, db):
-    kx = _wards(db)["kings_cross"]
+    kx = make_kings_cross_and_belsize(db)["kings_cross"]
     due = london_today() + dt.timedelta(days=5)
     dora, ed = _volunteer(db, kx), _volunteer(db, kx)
     dora_review, ed_review = _review(db, dora, due), _review(db, ed, due)
-    _accepted(db, ed, _request(db, kx, start=utcnow() + dt.timedelta(days=2)))
+    _accepted(db, ed, make_request(db, kx, start=utcnow() + dt.timedelta(days=2)))
 
     items = review_queue(db, london_today(), utcnow(), None)
     assert [(i.review.id, i.deployments) for i in items] == [(dora_review.id, None), (ed_review.id, None)]
-    with_hook = review_queue(db, london_today(), utcnow(), app.extensions["upcoming_deployments"])
+    with_hook = review_queue(db, london_today(), utcnow(), seams(app).upcoming_deployments)
     assert [i.review.id for i in with_hook] == [ed_review.id, dora_review.id]

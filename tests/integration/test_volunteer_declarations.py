@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from core.timeutil import london_today
-from tests.helpers import error_messages, make_volunteer
+from tests.helpers import date_fields, error_messages, make_volunteer
 from vetting.models import ReviewKind, VettingReview
 from volunteers.models import (
     AvailabilitySlot,
@@ -17,10 +17,6 @@ from volunteers.models import (
     EvidenceStatus,
     VolunteerSkill,
 )
-
-
-def _date(field: str, day: dt.date) -> dict:
-    return {field: [str(day.day), str(day.month), str(day.year)]}
 
 
 def _signed_in(client, db, **overrides):
@@ -54,7 +50,7 @@ def test_add_skills_with_and_without_evidence(client, db):
             "skill": "rmn",
             "level": "expert",
             "registration_number": "12A",
-            **_date("evidence_expires_on", london_today() - dt.timedelta(1)),
+            **date_fields("evidence_expires_on", london_today() - dt.timedelta(1)),
         },
     )
     assert "expired registration cannot be used" in error_messages(expired.soup)["evidence_expires_on-day"]
@@ -65,7 +61,7 @@ def test_add_skills_with_and_without_evidence(client, db):
             "skill": "rmn",
             "level": "expert",
             "registration_number": "12a 3456e",
-            **_date("evidence_expires_on", london_today() + dt.timedelta(400)),
+            **date_fields("evidence_expires_on", london_today() + dt.timedelta(400)),
         },
     )
     client.submit("/profile/skills/add", {"skill": "osint", "level": "practitioner"})
@@ -145,18 +141,20 @@ def test_weekly_times_validate_and_show_in_the_week_grid(client, db):
 def test_dated_exceptions_and_blocked_periods(client, db):
     volunteer = _signed_in(client, db, military_reservist=True)
     today = london_today()
-    no_times = client.submit("/profile/availability/dates/add", {**_date("on_date", today), "available": "yes"})
+    no_times = client.submit("/profile/availability/dates/add", {**date_fields("on_date", today), "available": "yes"})
     assert error_messages(no_times.soup) == {"end": "Choose the times you are available"}
     past = client.submit(
-        "/profile/availability/dates/add", {**_date("on_date", today - dt.timedelta(2)), "available": "no"}
+        "/profile/availability/dates/add", {**date_fields("on_date", today - dt.timedelta(2)), "available": "no"}
     )
     assert error_messages(past.soup) == {"on_date-day": "The date must be today or in the future"}
-    client.submit("/profile/availability/dates/add", {**_date("on_date", today + dt.timedelta(3)), "available": "no"})
+    client.submit(
+        "/profile/availability/dates/add", {**date_fields("on_date", today + dt.timedelta(3)), "available": "no"}
+    )
     backwards = client.submit(
         "/profile/availability/blocked/add",
         {
-            **_date("first_day", today + dt.timedelta(10)),
-            **_date("last_day", today + dt.timedelta(5)),
+            **date_fields("first_day", today + dt.timedelta(10)),
+            **date_fields("last_day", today + dt.timedelta(5)),
             "reason": "mobilisation",
         },
     )
@@ -169,8 +167,8 @@ def test_dated_exceptions_and_blocked_periods(client, db):
     client.submit(
         "/profile/availability/blocked/add",
         {
-            **_date("first_day", today + dt.timedelta(5)),
-            **_date("last_day", today + dt.timedelta(19)),
+            **date_fields("first_day", today + dt.timedelta(5)),
+            **date_fields("last_day", today + dt.timedelta(19)),
             "reason": "mobilisation",
         },
     )
@@ -207,7 +205,11 @@ def test_change_of_circumstances_opens_a_triggered_review(client, db):
     }
     future = client.submit(
         "/profile/circumstances",
-        {"category": "new_job", "details": "Started at Acme", **_date("occurred_on", london_today() + dt.timedelta(5))},
+        {
+            "category": "new_job",
+            "details": "Started at Acme",
+            **date_fields("occurred_on", london_today() + dt.timedelta(5)),
+        },
     )
     assert error_messages(future.soup) == {"occurred_on-day": "The date must be today or in the past"}
     assert future.soup.select_one("#details").get_text() == "Started at Acme"  # nothing typed is lost
@@ -216,7 +218,7 @@ def test_change_of_circumstances_opens_a_triggered_review(client, db):
         {
             "category": "financial",
             "details": "County court judgment",
-            **_date("occurred_on", london_today() - dt.timedelta(3)),
+            **date_fields("occurred_on", london_today() - dt.timedelta(3)),
         },
     )
     assert done.status_code == 302

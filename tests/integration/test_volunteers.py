@@ -5,8 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core.auth.models import User
-from core.geography.models import Borough, Ward
-from tests.helpers import error_messages, make_volunteer
+from tests.helpers import borough_named, error_messages, make_volunteer, make_wards
 from vetting.models import ReviewKind, VettingReview
 from volunteers.models import OccupationCategory, Volunteer, VolunteerKind, VolunteerStatus, WorkAdjustment
 
@@ -17,23 +16,6 @@ APPLICATION = {
     "kind": "psv",
     "password": "orbit lantern purple",
 }
-
-
-def _wards(db, borough_name="Camden", n=3):
-    borough = db.scalars(select(Borough).where(Borough.name == borough_name)).one()
-    wards = [
-        Ward(
-            code=f"E05{borough.id:02d}{i:04d}",
-            name=f"{borough_name} ward {i}",
-            borough_id=borough.id,
-            latitude=51.5,
-            longitude=-0.1,
-        )
-        for i in range(n)
-    ]
-    db.add_all(wards)
-    db.commit()
-    return borough, wards
 
 
 def test_apply_opens_a_new_application_review_and_signs_in(client, db):
@@ -110,8 +92,8 @@ def test_contact_and_travel_sections_validate(client, db):
 
 
 def test_home_ward_chosen_by_borough_then_ward(client, db):
-    camden, camden_wards = _wards(db, "Camden")
-    islington, islington_wards = _wards(db, "Islington")
+    camden_wards = make_wards(db, "Camden", count=3)
+    islington, islington_wards = borough_named(db, "Islington"), make_wards(db, "Islington", count=3)
     volunteer = make_volunteer(db)
     client.sign_in(volunteer.user.email)
     page = client.get(f"/profile/home-ward?borough={islington.id}")

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
+from core.forms import clock_value, parse_clock, window_from_local
 from core.timeutil import NonexistentLocalTime
 from matching.models import duration_text, format_window
-from matching.requests.forms import clock_value, parse_clock, window_from_local
 
 
 @pytest.mark.parametrize(
