@@ -15,7 +15,7 @@ export FLASK_APP := wsgi:app
 
 help:
 	@echo "make run   - install everything, migrate instance/app.sqlite3, load demo data, serve on http://127.0.0.1:5000"
-	@echo "make test  - install everything, then ruff and the whole test suite (unit, SQLite + PostgreSQL, browser)"
+	@echo "make test  - install everything, then make lint and the whole test suite (unit, SQLite + PostgreSQL, browser)"
 	@echo "make install | lint | clean"
 
 install: system-packages python-packages assets
@@ -60,13 +60,14 @@ run: install instance
 	FLASK_ENV=development $(FLASK) match worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	FLASK_ENV=development $(FLASK) run --host 127.0.0.1 --port 5000
 
-test: install
-	$(VENV)/bin/ruff check .
+test: install lint
 	$(PY) -m pytest
 
+# ruff's rules and format, and the layers as import-linter contracts (pyproject.toml [tool.importlinter]).
 lint: python-packages
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) node_modules core/static/build test-artifacts

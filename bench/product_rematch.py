@@ -22,11 +22,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=40, help="how many requests to re-match at most")
     args = parser.parse_args(argv)
+    from core.db import session_factory
     from matching.models import RequestStatus, SupportRequest
     from matching.runs.services import RunSettings, rematch
     from wsgi import app
 
-    make_session = app.extensions["db_sessionmaker"]
+    make_session = session_factory(app)
     with app.app_context():
         with make_session() as session:
             soon = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)

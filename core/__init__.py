@@ -64,6 +64,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from core.cli import register_cli
     from core.mail import send_mail
     from core.permissions import enforce_access
+    from core.seams import Seams, install
     from matching.cli import match_cli
     from matching.demo import load_local_team, load_requests, match_demo_fortnight
     from matching.offers.emails import send_unavailable_emails
@@ -71,12 +72,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     from matching.offers.views import bp as offers_bp
     from matching.offers.withdrawals import upcoming_deployments, withdraw_ineligible
     from matching.requests.views import bp as requests_bp
+    from matching.requests.views import sergeant_home
     from matching.runs.views import bp as runs_bp
     from vetting import queries as vetting_queries
     from vetting.catalogue import TASK_POLICIES
     from vetting.cli import vetting_cli
     from vetting.demo import load_clearances
-    from vetting.services import connect_signals, vetting_officer_home
+    from vetting.services import open_application_review, open_triggered_review, vetting_officer_home
     from vetting.services import volunteer_view as volunteer_vetting_view
     from vetting.views import bp as vetting_bp
     from volunteers.demo import load_volunteer_profiles
@@ -96,17 +98,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(offers_bp)
     app.cli.add_command(volunteers_cli)
     app.cli.add_command(match_cli)
-    app.extensions["expiring_clearance_volunteer_ids"] = vetting_queries.expiring_volunteer_ids
-    app.extensions["open_vetting_review"] = vetting_queries.has_open_review
-    connect_signals()
     app.cli.add_command(vetting_cli)
-    # Wiring between features that must not import each other (matching → vetting → volunteers → core).
-    app.extensions["task_type_names"] = lambda: {t.code: t.name for t in TASK_POLICIES}
-    app.extensions["home_context"] = {Role.VOLUNTEER: volunteer_home, Role.VETTING_OFFICER: vetting_officer_home}
-    app.extensions["volunteer_vetting_view"] = volunteer_vetting_view
-    app.extensions["volunteer_work"] = volunteer_work
-    # Vetting officers see what a person in their queue is deployed on (vetting.queries.review_queue).
-    app.extensions["upcoming_deployments"] = upcoming_deployments
 
     def withdraw_after_sweep(session, now) -> str:
         """After `flask vetting sweep`: withdraw offers people are no longer eligible for, tell the sergeants."""
@@ -114,14 +106,33 @@ def create_app(overrides: dict | None = None) -> Flask:
         send_unavailable_emails(session, withdrawn, lambda to, subject, body: send_mail(app.config, to, subject, body))
         return f"{len(withdrawn)} offer{'' if len(withdrawn) == 1 else 's'} withdrawn (no longer eligible)."
 
-    app.extensions["after_vetting_sweep"] = [withdraw_after_sweep]
     task_codes = [t.code for t in TASK_POLICIES]
-    app.extensions["demo_loaders"] = [
-        lambda session, rng, today: load_volunteer_profiles(session, rng, today, task_codes),
-        load_clearances,
-    ]
-    app.extensions["demo_loaders"] += [load_requests, load_local_team]
-    app.extensions["after_demo"] = [match_demo_fortnight]
+    install(
+        app,
+        Seams(
+            home_pages={
+                Role.VOLUNTEER: volunteer_home,
+                Role.SERGEANT: sergeant_home,
+                Role.VETTING_OFFICER: vetting_officer_home,
+            },
+            task_type_names=lambda session: {t.code: t.name for t in TASK_POLICIES},
+            volunteer_vetting_view=volunteer_vetting_view,
+            volunteer_work=volunteer_work,
+            expiring_clearance_volunteer_ids=vetting_queries.expiring_volunteer_ids,
+            has_open_vetting_review=vetting_queries.has_open_review,
+            upcoming_deployments=upcoming_deployments,
+            application_submitted=[open_application_review],
+            circumstances_reported=[open_triggered_review],
+            after_vetting_sweep=[withdraw_after_sweep],
+            demo_loaders=[
+                lambda session, rng, today: load_volunteer_profiles(session, rng, today, task_codes),
+                load_clearances,
+                load_requests,
+                load_local_team,
+            ],
+            after_demo=[match_demo_fortnight],
+        ),
+    )
     errors.init_app(app)
     register_cli(app)
     return app

@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 
 from core import migrate
 from core.db import get_session
+from core.seams import seams
 
 
 def register_cli(app: Flask) -> None:
@@ -85,13 +86,13 @@ def demo_load(scale: int, seed: int, if_empty: bool) -> None:
             scale=scale,
             seed=seed,
             if_empty=if_empty,
-            feature_loaders=current_app.extensions.get("demo_loaders", []),
+            feature_loaders=seams().demo_loaders,
         )
     except DemoRefused as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(summary)
     if not isinstance(summary, str):  # loaded now (not skipped by --if-empty): let features act on it
-        for step in current_app.extensions.get("after_demo", []):
+        for step in seams().after_demo:
             click.echo(step(current_app))
 
 

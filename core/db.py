@@ -122,9 +122,16 @@ def init_app(app: Flask) -> None:
 def get_session() -> Session:
     """The session for the current app context (one per request, CLI command or job)."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions["db_sessionmaker"]()
+        g.db_session = session_factory()()
     return g.db_session
 
 
-def get_engine() -> Engine:
-    return current_app.extensions["db_engine"]
+def session_factory(app: Flask | None = None) -> sessionmaker[Session]:
+    """Makes sessions of their own, outside the request's: background work, and saves that must not
+    share the request's transaction (a matching run, a re-match)."""
+    return (app or current_app).extensions["db_sessionmaker"]
+
+
+def get_engine(app: Flask | None = None) -> Engine:
+    """The app's engine, for work below the ORM (the audit chain's lock, raw SQL in tests)."""
+    return (app or current_app).extensions["db_engine"]

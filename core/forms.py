@@ -1,9 +1,13 @@
-"""Form helpers shared by every feature: GOV.UK widgets wired onto WTForms fields."""
+"""Form helpers shared by every feature: GOV.UK widgets wired onto WTForms fields, the fields and
+filters more than one feature uses, and ``show_error`` for a service's refusal.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
+from flask import flash
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.gov_form_base import GovFormBase
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -15,11 +19,19 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import Field, IntegerField
-from wtforms.validators import StopValidation
+from wtforms import Field, IntegerField, RadioField, SelectField, SelectMultipleField
+from wtforms.fields import SelectChoice
+from wtforms.validators import StopValidation, ValidationError
+
+from core.field_errors import FieldError
+from core.timeutil import NonexistentLocalTime, london_to_utc
 
 __all__ = [
     "BaseForm",
+    "ChoiceCheckboxesField",
+    "ChoiceRadioField",
+    "ChoiceSelectField",
+    "FilterSelectField",
     "GovCheckboxesInput",
     "GovPasswordInput",
     "GovRadioInput",
@@ -29,6 +41,11 @@ __all__ = [
     "LondonDateField",
     "Required",
     "WholeNumberField",
+    "clock_value",
+    "parse_clock",
+    "show_error",
+    "strip_nul",
+    "window_from_local",
 ]
 
 
@@ -43,6 +60,25 @@ class BaseForm(FlaskForm):
                 target = getattr(field, "id_for_errors", field.id)
                 items.append({"text": field.errors[0], "href": f"#{target}"})
         return {"titleText": "There is a problem", "errorList": items}
+
+
+def show_error(form: FlaskForm, error: FieldError) -> bool:
+    """Show a service's refusal where the person will see it.
+
+    By the field it names when this form has that field (True: show the form again), otherwise as
+    a flash message (False: the caller usually redirects to the page the message is about).
+    """
+    if error.field and error.field in form:
+        field = form[error.field]
+        field.errors = [*field.errors, error.message]  # a list, even if the field was never validated
+        return True
+    flash(error.message, "error")
+    return False
+
+
+def strip_nul(value: str | None) -> str | None:
+    """A text filter: PostgreSQL refuses NUL characters in text, and nobody means to type one."""
+    return value.replace("\x00", "") if value else value
 
 
 class Required:
@@ -167,3 +203,116 @@ class LondonDateField(Field):
 
     def _value(self) -> str:
         return self.data.strftime("%d %m %Y") if self.data else ""
+
+
+# ---- Choices ------------------------------------------------------------------------------------
+
+
+class _OurChoiceMessage:
+    """A choice field whose 'not one of the choices' message is a sentence a person can act on."""
+
+    def __init__(self, *args, invalid_message: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.invalid_message = invalid_message
+
+    def process_formdata(self, valuelist: list) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:  # a value the field could not even read (a tampered form)
+            raise ValueError(self.invalid_message) from None
+
+    def pre_validate(self, form) -> None:
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError(self.invalid_message) from None
+
+
+class ChoiceRadioField(_OurChoiceMessage, RadioField):
+    pass
+
+
+class ChoiceSelectField(_OurChoiceMessage, SelectField):
+    pass
+
+
+class ChoiceCheckboxesField(_OurChoiceMessage, SelectMultipleField):
+    pass
+
+
+class FilterSelectField(SelectField):
+    """A select whose first option means "no filter", with a message a person can act on."""
+
+    def __init__(self, label: str, any_text: str, invalid_message: str, choices=(), **kwargs):
+        super().__init__(label, widget=GovSelect(), default="", **kwargs)
+        self.any_text = any_text
+        self.invalid_message = invalid_message
+        self.choices = [SelectChoice("", any_text), *choices]
+
+    def set_options(self, choices: list[SelectChoice]) -> None:
+        self.choices = [SelectChoice("", self.any_text), *choices]
+
+    def pre_validate(self, form) -> None:
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError(self.invalid_message) from None
+
+
+# ---- Times of day -------------------------------------------------------------------------------
+
+_CLOCK = re.compile(r"^(?P<hour>\d{1,2})(?:[:.](?P<minute>\d{2}))?\s*(?P<suffix>am|pm)?$")
+_FOUR_DIGITS = re.compile(r"^(?P<hour>\d{2})(?P<minute>\d{2})$")
+
+
+def parse_clock(text: str) -> tuple[int, int] | None:
+    """Read a wall-clock time as (hour, minute), or None if it is not one.
+
+    Accepts what people type: '14:00', '14.00', '1400', '9', '9am', '9:30am', '2.15 pm', '12pm'
+    (midday), '12am' and 'midnight' (00:00), 'midday' and 'noon'. '24:00' is (24, 0): the end of
+    the day, which only an end time may use.
+    """
+    value = " ".join((text or "").strip().lower().replace("a.m.", "am").replace("p.m.", "pm").split())
+    if value in ("midday", "noon", "12 noon"):
+        return 12, 0
+    if value in ("midnight", "12 midnight"):
+        return 0, 0
+    match = _FOUR_DIGITS.match(value) or _CLOCK.match(value)
+    if match is None:
+        return None
+    hour, minute = int(match["hour"]), int(match["minute"] or 0)
+    suffix = match.groupdict().get("suffix")
+    if minute > 59:
+        return None
+    if suffix:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if suffix == "pm" else 0)
+    elif hour > 24 or (hour == 24 and minute):
+        return None
+    return hour, minute
+
+
+def clock_value(moment: dt.time) -> str:
+    """A time as the form shows it to edit: '14:00'."""
+    return f"{moment.hour:02d}:{moment.minute:02d}"
+
+
+def window_from_local(day: dt.date, start: tuple[int, int], end: tuple[int, int]) -> tuple[dt.datetime, dt.datetime]:
+    """The UTC window for a London date and two clock times.
+
+    The start must be before 24:00; an end of 00:00 or 24:00 means the end of the day. Raises
+    NonexistentLocalTime for a time in the spring-forward gap (its ``which`` says 'start' or 'end').
+    """
+    try:
+        window_start = london_to_utc(day, dt.time(*start))
+    except NonexistentLocalTime as exc:
+        exc.which = "start"  # type: ignore[attr-defined]
+        raise
+    end_day = day + dt.timedelta(days=1) if end in ((0, 0), (24, 0)) else day
+    try:
+        window_end = london_to_utc(end_day, dt.time(0, 0) if end == (24, 0) else dt.time(*end))
+    except NonexistentLocalTime as exc:
+        exc.which = "end"  # type: ignore[attr-defined]
+        raise
+    return window_start, window_end

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, jsonify, render_template
 from flask_login import current_user
 from sqlalchemy import func, select, text
 
@@ -10,6 +10,7 @@ from core.auth.models import Role, SecurityEvent, User
 from core.db import get_session
 from core.geography.models import Bcu, Borough, Ward
 from core.permissions import EVERY_ROLE, allow, public
+from core.seams import seams
 
 bp = Blueprint("home", __name__)
 
@@ -35,7 +36,7 @@ def index():
             .order_by(SecurityEvent.at.desc())
             .limit(10)
         ).all()
-    provider = current_app.extensions.get("home_context", {}).get(current_user.role)
+    provider = seams().home_pages.get(current_user.role)
     if provider is not None:
         context.update(provider(current_user))
     return render_template(f"home/{current_user.role.value}.html", **context)

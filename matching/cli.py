@@ -12,7 +12,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from core.db import get_session
+from core.db import get_session, session_factory
 from core.geography.models import Bcu, Ward
 from core.timeutil import london_today
 from matching.models import RunScope, RunStatus
@@ -153,7 +153,7 @@ def expire_offers() -> None:
     whose worker stopped mid-run (the worker does this every five minutes; this is for cron without one)."""
     from matching.tasks import offer_sender
 
-    make_session = current_app.extensions["db_sessionmaker"]
+    make_session = session_factory()
     with make_session() as session:
         stopped = give_up_stale(session, dt.datetime.now(dt.UTC))
     expired, offered = expire_and_rematch(

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from core.auth.models import Role, User, sergeant_wards
-from core.db import utcnow
+from core.db import session_factory, utcnow
 from core.geography.models import Borough, Ward
 from core.timeutil import london_to_utc, london_today
 from matching.models import Offer, OfferStatus, Priority, RequestSkill, RequestStatus, RunScope, SupportRequest
@@ -361,7 +361,7 @@ def match_demo_fortnight(app) -> str:
     from matching.offers.services import refresh_status
     from matching.runs.services import execute_run, queue_run, settings_from_config
 
-    make_session = app.extensions["db_sessionmaker"]
+    make_session = session_factory(app)
     today = london_today()
     with make_session() as session:
         run = queue_run(

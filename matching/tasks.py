@@ -22,6 +22,7 @@ from pathlib import Path
 from flask import Flask, current_app, has_app_context
 from huey import RedisHuey, SqliteHuey, crontab
 
+from core.db import session_factory
 from core.mail import send_mail
 from matching.offers.emails import send_offer_emails
 from matching.runs.services import execute_run, expire_and_rematch, give_up_stale, settings_from_config
@@ -66,7 +67,7 @@ def offer_sender(app: Flask):
 
 @huey.task()
 def email_offers(offer_ids: list[int]) -> None:
-    with _app() as app, app.extensions["db_sessionmaker"]() as session:
+    with _app() as app, session_factory(app)() as session:
         send = partial(send_mail, app.config)
         send_offer_emails(
             session, offer_ids, lambda to, subject, body: send(to, subject, body), app.config["PUBLIC_URL"]
@@ -76,7 +77,7 @@ def email_offers(offer_ids: list[int]) -> None:
 def run_now(app: Flask, run_id: int, now: dt.datetime | None = None, keep_instance=None):
     """Execute a queued run in this process (a ward's run from the web page, the CLI, a task)."""
     return execute_run(
-        app.extensions["db_sessionmaker"],
+        session_factory(app),
         run_id,
         settings_from_config(app.config),
         offer_sender(app),
@@ -96,7 +97,7 @@ def expire_offers() -> None:
     """Every five minutes: close offers nobody answered in time and offer those places again; give up
     runs whose worker stopped mid-run (another worker, or this one restarted, runs this)."""
     with _app() as app:
-        make_session = app.extensions["db_sessionmaker"]
+        make_session = session_factory(app)
         with make_session() as session:
             give_up_stale(session, dt.datetime.now(dt.UTC))
         expire_and_rematch(make_session, settings_from_config(app.config), offer_sender(app))

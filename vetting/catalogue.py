@@ -29,6 +29,7 @@ __all__ = [
     "TASK_POLICIES_BY_CODE",
     "ClearanceType",
     "ForcePolicy",
+    "InvalidTaskPolicy",
     "PatrolStatus",
     "Regime",
     "Skill",
@@ -234,6 +235,14 @@ class SkillRequirement:
             raise ValueError("a skill requirement needs at least one skill")
 
 
+class InvalidTaskPolicy(ValueError):
+    """A task policy that breaks one of its own rules; ``setting`` names the attribute at fault."""
+
+    def __init__(self, message: str, setting: str):
+        super().__init__(message)
+        self.setting = setting
+
+
 @dataclass(frozen=True)
 class TaskPolicy:
     """What a kind of task needs from the people sent to do it.
@@ -268,15 +277,22 @@ class TaskPolicy:
 
     def __post_init__(self) -> None:
         if not self.clearance_groups or any(not group for group in self.clearance_groups):
-            raise ValueError(f"{self.code}: every task needs at least one non-empty clearance group")
+            raise InvalidTaskPolicy(
+                f"{self.code}: every task needs at least one non-empty clearance group", "clearance_groups"
+            )
         if any(not group for group in self.unsupervised_clearance_groups):
-            raise ValueError(f"{self.code}: empty unsupervised clearance group")
+            raise InvalidTaskPolicy(f"{self.code}: empty unsupervised clearance group", "unsupervised_clearance_groups")
         if self.unsupervised_clearance_groups and not self.unsupervised_allowed:
-            raise ValueError(f"{self.code}: unsupervised clearances set but unsupervised work not allowed")
+            raise InvalidTaskPolicy(
+                f"{self.code}: unsupervised clearances set but unsupervised work not allowed",
+                "unsupervised_clearance_groups",
+            )
         if self.minimum_patrol_status is not None and not self.warranted_only:
-            raise ValueError(f"{self.code}: a patrol status requirement implies warranted_only")
+            raise InvalidTaskPolicy(
+                f"{self.code}: a patrol status requirement implies warranted_only", "minimum_patrol_status"
+            )
         if self.default_team_size < 1:
-            raise ValueError(f"{self.code}: team size must be at least 1")
+            raise InvalidTaskPolicy(f"{self.code}: team size must be at least 1", "default_team_size")
 
     @property
     def all_clearance_codes(self) -> frozenset[str]:

@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 
 from core.audit.services import key_from_config
 from core.db import get_session, utcnow
+from core.seams import seams
 from core.timeutil import london_to_utc, london_today
 from vetting.policy import current_policy
 from vetting.sweep import mail_sender, run_sweep
@@ -45,7 +46,7 @@ def sweep(today: dt.datetime | None) -> None:
     now = utcnow() if day == london_today() else london_to_utc(day, dt.time(0, 0))
     # Hooks registered by create_app (vetting must not import the features that use its decisions):
     # each takes (session, now) and returns a line for the log, or None.
-    for hook in current_app.extensions.get("after_vetting_sweep", []):
+    for hook in seams().after_vetting_sweep:
         line = hook(session, now)
         if line:
             click.echo(line)

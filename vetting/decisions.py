@@ -16,22 +16,13 @@ from sqlalchemy.orm import Session
 
 from core.audit.services import record as audit
 from core.db import utcnow
+from core.field_errors import FieldError
 from vetting import lifecycle
 from vetting.catalogue import CLEARANCE_TYPES_BY_CODE, DEFAULT_POLICY, TASK_POLICIES_BY_CODE, ForcePolicy
-from vetting.lifecycle import ClearanceEvent, ClearanceState
+from vetting.lifecycle import ClearanceEvent, ClearanceState, Outcome
 from vetting.models import Clearance, ClearanceTransition, PendingDecision, ReviewKind, ReviewStatus, VettingReview
 from vetting.renewals import SWEEP_ACTOR_ID, expiry_date
 from volunteers.models import Volunteer, VolunteerStatus
-
-
-class Outcome(enum.StrEnum):
-    GRANT = "grant"
-    GRANT_WITH_RESTRICTIONS = "grant_with_restrictions"
-    REFUSE = "refuse"
-    DISCONTINUE = "discontinue"
-    NO_CHANGE = "no_change"  # a triggered or renewal review that finds nothing to act on
-    UPHOLD = "uphold"  # appeals: the refusal or withdrawal stands (final)
-    OVERTURN = "overturn"  # appeals: the clearance is granted
 
 
 class ClearanceAction(enum.StrEnum):
@@ -42,11 +33,8 @@ class ClearanceAction(enum.StrEnum):
     WITHDRAW = "withdraw"  # proposed; a second officer confirms
 
 
-class DecisionError(Exception):
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class DecisionError(FieldError):
+    """A decision, clearance action or appeal was refused; ``field`` names the form field it concerns, if any."""
 
 
 @dataclass(frozen=True)
@@ -377,7 +365,7 @@ def lodge_appeal(
             policy=policy,
         )
     except lifecycle.TransitionError as exc:
-        raise DecisionError(f"This decision cannot be appealed: {exc}") from None
+        raise DecisionError(f"This decision cannot be appealed: {exc}", field="grounds") from None
     session.add(
         ClearanceTransition(
             clearance_id=clearance.id,

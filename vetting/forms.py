@@ -19,7 +19,7 @@ from core.forms import (
     WholeNumberField,
 )
 from vetting.catalogue import CLEARANCE_TYPES, TASK_POLICIES
-from vetting.decisions import Outcome
+from vetting.lifecycle import Outcome
 
 
 class DecisionForm(BaseForm):

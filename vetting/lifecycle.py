@@ -22,6 +22,9 @@ Design choices a successor would otherwise re-open:
   ``propose`` records the first officer's decision and ``confirm`` by a different officer applies
   it. Withdrawal because the clearance is no longer needed is administrative, needs one officer
   and cannot be appealed (there is nothing adverse to appeal against).
+
+The reviews that drive the machine have their rules here too: which outcomes each kind of review
+allows (``OUTCOMES_BY_KIND``), and until when a decision may be appealed (``appeal_open_until``).
 """
 
 from __future__ import annotations
@@ -39,17 +42,21 @@ __all__ = [
     "ACTIVE_STATES",
     "APPEALABLE_EVENTS",
     "FINAL_STATES",
+    "OUTCOMES_BY_KIND",
     "REASON_REQUIRED",
     "TRANSITIONS",
     "TWO_OFFICER_EVENTS",
     "ClearanceEvent",
     "ClearanceState",
+    "Outcome",
     "PendingDecision",
+    "ReviewKind",
     "SecondOfficerRequired",
     "TransitionError",
     "TransitionRecord",
     "allowed_events",
     "appeal_deadline",
+    "appeal_open_until",
     "apply",
     "confirm",
     "propose",
@@ -119,6 +126,41 @@ REASON_REQUIRED: frozenset[ClearanceEvent] = frozenset(
         E.GRANT_WITH_RESTRICTIONS,
         E.DECISION_UPHELD,
         E.DECISION_OVERTURNED,
+    }
+)
+
+
+class ReviewKind(enum.StrEnum):
+    NEW_APPLICATION = "new_application"
+    RENEWAL = "renewal"
+    TRIGGERED = "triggered"  # change of circumstances or adverse information
+    APPEAL = "appeal"
+
+
+class Outcome(enum.StrEnum):
+    """A vetting officer's decision on a review."""
+
+    GRANT = "grant"
+    GRANT_WITH_RESTRICTIONS = "grant_with_restrictions"
+    REFUSE = "refuse"
+    DISCONTINUE = "discontinue"
+    NO_CHANGE = "no_change"  # a triggered or renewal review that finds nothing to act on
+    UPHOLD = "uphold"  # appeals: the refusal or withdrawal stands (final)
+    OVERTURN = "overturn"  # appeals: the clearance is granted
+
+
+#: The decisions each kind of review allows. A triggered review only closes with no change: acting on
+#: the clearance it is about (suspend, reinstate, withdraw) is a separate step, not its outcome.
+OUTCOMES_BY_KIND: Mapping[ReviewKind, frozenset[Outcome]] = MappingProxyType(
+    {
+        ReviewKind.NEW_APPLICATION: frozenset(
+            {Outcome.GRANT, Outcome.GRANT_WITH_RESTRICTIONS, Outcome.REFUSE, Outcome.DISCONTINUE}
+        ),
+        ReviewKind.RENEWAL: frozenset(
+            {Outcome.GRANT, Outcome.GRANT_WITH_RESTRICTIONS, Outcome.REFUSE, Outcome.NO_CHANGE}
+        ),
+        ReviewKind.TRIGGERED: frozenset({Outcome.NO_CHANGE}),
+        ReviewKind.APPEAL: frozenset({Outcome.UPHOLD, Outcome.OVERTURN}),
     }
 )
 
@@ -220,6 +262,20 @@ def allowed_events(state: ClearanceState) -> frozenset[ClearanceEvent]:
 def appeal_deadline(decision: TransitionRecord, policy: ForcePolicy = DEFAULT_POLICY) -> date:
     """The last local date on which the decision in ``decision`` may be appealed."""
     return _local_date(decision.at, policy) + timedelta(days=policy.appeal_window_days)
+
+
+def appeal_open_until(
+    decision: TransitionRecord | None, today: date, policy: ForcePolicy = DEFAULT_POLICY
+) -> date | None:
+    """The last local date on which ``decision`` may still be appealed, or None if it cannot be.
+
+    ``decision`` is the record that brought the clearance into its current state. Only refusals and
+    adverse withdrawals (``APPEALABLE_EVENTS``) can be appealed, and only until the window closes.
+    """
+    if decision is None or decision.event not in APPEALABLE_EVENTS:
+        return None
+    deadline = appeal_deadline(decision, policy)
+    return deadline if deadline >= today else None
 
 
 def apply(

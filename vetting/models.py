@@ -10,15 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.auth.models import enum_column
 from core.db import Base, UTCDateTime, utcnow
-from vetting.lifecycle import ClearanceState
+from vetting.lifecycle import ClearanceState, ReviewKind
 from volunteers.models import CircumstanceReport, Volunteer
-
-
-class ReviewKind(enum.StrEnum):
-    NEW_APPLICATION = "new_application"
-    RENEWAL = "renewal"
-    TRIGGERED = "triggered"  # change of circumstances or adverse information
-    APPEAL = "appeal"
 
 
 class ReviewStatus(enum.StrEnum):

@@ -10,16 +10,22 @@ from sqlalchemy.orm import Session
 
 from core.audit.services import record as audit
 from core.db import utcnow
+from core.field_errors import FieldError
 from vetting.catalogue import CLEARANCE_TYPES_BY_CODE, DEFAULT_POLICY, TASK_POLICIES_BY_CODE, ForcePolicy, TaskPolicy
 from vetting.models import ClearanceTypeSetting, TaskTypePolicy
 from vetting.policy_text import PolicyTextError, edited_policy, policy_from_json, policy_to_json
 
 
-class PolicyError(Exception):
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class PolicyError(FieldError):
+    """A change of vetting policy was refused; ``field`` names the form field it concerns, if any."""
+
+
+# The task-type form's fields whose names differ from the TaskPolicy settings they edit.
+_FORM_FIELDS = {
+    "clearance_groups": "clearances",
+    "unsupervised_clearance_groups": "unsupervised_clearances",
+    "required_skills": "skills",
+}
 
 
 def _days(raw: str) -> tuple[int, ...]:
@@ -93,7 +99,8 @@ def update_task_policy(session: Session, code: str, coordinator_id: int, key: by
     try:
         edited = edited_policy(current, **changes)
     except PolicyTextError as exc:
-        raise PolicyError(exc.args[0]) from None
+        field = _FORM_FIELDS.get(exc.setting, exc.setting) if exc.setting else None
+        raise PolicyError(exc.args[0], field=field) from None
     row = session.get(TaskTypePolicy, code)
     if row is None:
         row = TaskTypePolicy(code=code, policy_json="")

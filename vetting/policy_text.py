@@ -12,12 +12,19 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from vetting.catalogue import CLEARANCE_TYPES_BY_CODE, SkillRequirement, TaskPolicy
+from vetting.catalogue import CLEARANCE_TYPES_BY_CODE, InvalidTaskPolicy, SkillRequirement, TaskPolicy
 from volunteers.skills import SKILLS_BY_CODE, PatrolStatus, SkillLevel
 
 
 class PolicyTextError(ValueError):
-    """The text does not describe a valid requirement; the message says which line and why."""
+    """The text does not describe a valid requirement; the message says which line and why.
+
+    ``setting`` names the TaskPolicy attribute at fault when an edit breaks a rule of the policy.
+    """
+
+    def __init__(self, message: str, setting: str | None = None):
+        super().__init__(message)
+        self.setting = setting
 
 
 def format_groups(groups: tuple[tuple[str, ...], ...]) -> str:
@@ -68,7 +75,8 @@ def edited_policy(base: TaskPolicy, **changes) -> TaskPolicy:
         return replace(base, **changes)
     except ValueError as exc:
         message = str(exc).split(": ", 1)[-1]
-        raise PolicyTextError(message[0].upper() + message[1:]) from None
+        setting = exc.setting if isinstance(exc, InvalidTaskPolicy) else None
+        raise PolicyTextError(message[0].upper() + message[1:], setting) from None
 
 
 def policy_to_json(policy: TaskPolicy) -> str:

@@ -1,4 +1,4 @@
-"""Vetting use cases. Receivers of volunteers' signals add to the sender's transaction only."""
+"""Vetting use cases. The hooks volunteers call through core.seams add to the caller's transaction only."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from vetting.facts import person_facts
 from vetting.models import Clearance, ReviewKind, ReviewStatus, VettingReview
 from vetting.policy import current_task_policies
 from vetting.rules import explain_clearances
-from volunteers import events
 from volunteers.models import CircumstanceReport, Volunteer
 
 # How soon a new application or a change of circumstances should be looked at (force policy).
@@ -21,7 +20,8 @@ NEW_APPLICATION_DAYS = 28
 TRIGGERED_REVIEW_DAYS = 14
 
 
-def _open_application_review(volunteer: Volunteer, session: Session) -> None:
+def open_application_review(session: Session, volunteer: Volunteer) -> None:
+    """A new application waits in the vetting queue (seams.application_submitted)."""
     session.add(
         VettingReview(
             volunteer_id=volunteer.id,
@@ -31,7 +31,8 @@ def _open_application_review(volunteer: Volunteer, session: Session) -> None:
     )
 
 
-def _open_triggered_review(report: CircumstanceReport, session: Session) -> None:
+def open_triggered_review(session: Session, report: CircumstanceReport) -> None:
+    """A change of circumstances opens a triggered review (seams.circumstances_reported)."""
     session.add(
         VettingReview(
             volunteer_id=report.volunteer_id,
@@ -40,12 +41,6 @@ def _open_triggered_review(report: CircumstanceReport, session: Session) -> None
             due_on=london_today() + dt.timedelta(days=TRIGGERED_REVIEW_DAYS),
         )
     )
-
-
-def connect_signals() -> None:
-    """Called once from create_app: vetting opens reviews when volunteers apply or report changes."""
-    events.application_submitted.connect(_open_application_review, weak=False)
-    events.circumstances_reported.connect(_open_triggered_review, weak=False)
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,15 @@ from sqlalchemy import select
 from core.audit.services import key_from_config
 from core.auth.models import Role
 from core.db import get_session, utcnow
-from core.forms import BaseForm
+from core.forms import BaseForm, show_error
 from core.permissions import allow
+from core.seams import seams
 from core.timeutil import london_today
 from vetting import decisions, queries
 from vetting.catalogue import CLEARANCE_TYPES, CLEARANCE_TYPES_BY_CODE, TASK_POLICIES_BY_CODE
 from vetting.forms import AppealForm, ClearanceActionForm, DecisionForm, TaskPolicyForm, ValidityForm
-from vetting.lifecycle import ClearanceState, appeal_deadline
-from vetting.models import Clearance, ClearanceTransition, ReviewKind, ReviewStatus, VettingReview
+from vetting.lifecycle import OUTCOMES_BY_KIND, ClearanceEvent, allowed_events, appeal_open_until
+from vetting.models import Clearance, ClearanceTransition, ReviewStatus, VettingReview
 from vetting.policy import PolicyError, current_policy, current_task_policies, set_validity, update_task_policy
 from vetting.policy_text import PolicyTextError, format_groups, format_skills, parse_groups, parse_skills
 from volunteers.models import Volunteer
@@ -25,20 +26,10 @@ from volunteers.skills import PatrolStatus
 bp = Blueprint("vetting", __name__, url_prefix="/vetting")
 
 
-OUTCOMES_BY_KIND = {
-    ReviewKind.NEW_APPLICATION: {"grant", "grant_with_restrictions", "refuse", "discontinue"},
-    ReviewKind.RENEWAL: {"grant", "grant_with_restrictions", "refuse", "no_change"},
-    ReviewKind.TRIGGERED: {"no_change"},
-    ReviewKind.APPEAL: {"uphold", "overturn"},
-}
-
-
 @bp.route("/queue")
 @allow(Role.VETTING_OFFICER)
 def queue():
-    items = queries.review_queue(
-        get_session(), london_today(), utcnow(), current_app.extensions.get("upcoming_deployments")
-    )
+    items = queries.review_queue(get_session(), london_today(), utcnow(), seams().upcoming_deployments)
     return render_template("vetting/queue.html", items=items, today=london_today(), horizon_days=queries.URGENT_DAYS)
 
 
@@ -72,11 +63,7 @@ def review(review_id: int):
                 current_policy(db, current_app.config),
             )
         except decisions.DecisionError as exc:
-            target = getattr(form, exc.field, None) if exc.field else None
-            if target is not None:
-                target.errors.append(exc.message)
-            else:
-                flash(exc.message, "error")
+            if not show_error(form, exc):
                 return redirect(url_for("vetting.review", review_id=review_id))
         else:
             flash(
@@ -180,7 +167,7 @@ def my_clearances():
                 london_today(),
             )
         except decisions.DecisionError as exc:
-            form.grounds.errors.append(exc.message)
+            show_error(form, exc)
         else:
             flash("Your appeal has been sent. The vetting team will write to you with their decision.", "success")
             return redirect(url_for("vetting.my_clearances"))
@@ -191,12 +178,10 @@ def my_clearances():
     )
     deadlines = {}
     for clearance in clearances:
-        if clearance.state in (ClearanceState.REFUSED, ClearanceState.WITHDRAWN):
-            previous = decisions.previous_record(db, clearance)
-            if previous is not None and previous.event.value in ("refuse", "withdraw"):
-                deadline = appeal_deadline(previous, policy)
-                if deadline >= london_today():
-                    deadlines[clearance.id] = deadline
+        if ClearanceEvent.APPEAL in allowed_events(clearance.state):
+            deadline = appeal_open_until(decisions.previous_record(db, clearance), london_today(), policy)
+            if deadline is not None:
+                deadlines[clearance.id] = deadline
     return render_template(
         "vetting/my_clearances.html",
         clearances=clearances,
@@ -245,7 +230,7 @@ def edit_clearance_type(code: str):
         try:
             set_validity(db, code, form.validity_months.data, current_user.id, key_from_config(current_app.config))
         except PolicyError as exc:
-            form.validity_months.errors.append(exc.message)
+            show_error(form, exc)
         else:
             flash(
                 f"{clearance_type.name}: clearances granted from now on are valid for "
@@ -316,16 +301,7 @@ def edit_task_type(task_code: str):
             try:
                 update_task_policy(db, task_code, current_user.id, key_from_config(current_app.config), **changes)
             except PolicyError as exc:
-                # Point the message at the field it is about.
-                text = exc.message.lower()
-                field = (
-                    form.minimum_patrol_status
-                    if "patrol status" in text
-                    else form.unsupervised_clearances
-                    if "unsupervised" in text
-                    else form.clearances
-                )
-                field.errors.append(exc.message)
+                show_error(form, exc)
             else:
                 flash(f"{policy.name}: policy saved. It applies to matching from now on.", "success")
                 return redirect(url_for("vetting.task_types"))

@@ -11,8 +11,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from core.auth.models import Role
 from core.auth.services import AccountError, create_account, record_event
 from core.db import utcnow
+from core.field_errors import FieldError
 from core.geography.models import Ward
-from volunteers import events
+from core.seams import seams
 from volunteers.availability import WEEKDAYS, Window, clock, overlaps
 from volunteers.models import (
     AvailabilityException,
@@ -37,13 +38,8 @@ from volunteers.skills import SKILLS_BY_CODE, SkillLevel
 DEFAULT_SPECIAL_MONTHLY_MINUTES = 16 * 60
 
 
-class ProfileError(Exception):
+class ProfileError(FieldError):
     """A profile change was refused; ``field`` names the form field it concerns, if any."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 class EditConflict(ProfileError):
@@ -88,7 +84,8 @@ def register(
     )
     session.add(volunteer)
     session.flush()
-    events.application_submitted.send(volunteer, session=session)
+    for hook in seams().application_submitted:
+        hook(session, volunteer)
     record_event(session, "volunteer_applied", user.id, f"volunteer {volunteer.id} kind={kind.value}")
     session.commit()
     return volunteer
@@ -318,7 +315,8 @@ def report_circumstances(
     )
     session.add(report)
     session.flush()
-    events.circumstances_reported.send(report, session=session)
+    for hook in seams().circumstances_reported:
+        hook(session, report)
     record_event(session, "circumstances_reported", volunteer.user_id, f"volunteer {volunteer.id}")
     session.commit()
     return report

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user
 from sqlalchemy import select
 from wtforms.fields import SelectChoice
@@ -11,8 +11,10 @@ from core.auth import services as auth_services
 from core.auth.models import Role
 from core.auth.views import SESSION_TOKEN_KEY, session_policy
 from core.db import get_session, utcnow
+from core.forms import show_error
 from core.geography.models import Borough, Ward
 from core.permissions import allow, public
+from core.seams import seams
 from core.timeutil import london_today
 from volunteers import services
 from volunteers.availability import PERIODS, WEEKDAYS, Window, clock, week_grid
@@ -53,7 +55,7 @@ bp = Blueprint("volunteers", __name__)
 
 def task_type_names() -> dict[str, str]:
     """Task types the vetting policy defines (wired in by create_app: volunteers does not import vetting)."""
-    return current_app.extensions["task_type_names"]()
+    return seams().task_type_names(get_session())
 
 
 def _own_volunteer() -> Volunteer:
@@ -81,7 +83,7 @@ def apply():
                 password=form.password.data,
             )
         except services.ProfileError as exc:
-            getattr(form, exc.field or "email").errors.append(exc.message)
+            show_error(form, exc)
         else:
             user, token = auth_services.sign_in(db, form.email.data, form.password.data, session_policy())
             session.clear()
@@ -118,11 +120,7 @@ def _edit(form, volunteer: Volunteer, save, template: str, **context):
         try:
             save()
         except services.ProfileError as exc:
-            target = getattr(form, exc.field, None) if exc.field else None
-            if target is not None:
-                target.errors.append(exc.message)
-            else:
-                flash(exc.message, "error")
+            if not show_error(form, exc):
                 return redirect(request.url)
         else:
             flash("Your profile has been updated.", "success")
@@ -265,13 +263,13 @@ def home_context(user) -> dict:
     if not volunteer.skills:
         todo.append(("Add your skills", url_for("volunteers.skills")))
     # Offers and deployments come from matching (wired in by create_app: volunteers cannot import it).
-    work = current_app.extensions["volunteer_work"](get_session(), volunteer, utcnow())
+    work = seams().volunteer_work(get_session(), volunteer, utcnow())
     return {"volunteer": volunteer, "todo": todo, "vetting": vetting_view(volunteer), "work": work}
 
 
 def vetting_view(volunteer: Volunteer):
     """The volunteer's own vetting outcomes, from vetting (wired in by create_app)."""
-    return current_app.extensions["volunteer_vetting_view"](get_session(), volunteer)
+    return seams().volunteer_vetting_view(get_session(), volunteer)
 
 
 def _remove(model, item_id: int, message: str, endpoint: str):
@@ -289,7 +287,7 @@ def _save_or_show(form, save, success: str, endpoint: str, template: str, **cont
         try:
             save()
         except services.ProfileError as exc:
-            getattr(form, exc.field).errors.append(exc.message)
+            show_error(form, exc)
         else:
             flash(success, "success")
             return redirect(url_for(endpoint))

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from core.auth.models import Role, SecurityEvent, User, UserSession
 from core.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
 from core.db import utcnow
+from core.field_errors import FieldError
 from core.geography.models import Ward
 
 security_log = logging.getLogger("sng.security")
@@ -32,13 +33,8 @@ class SignInError(Exception):
         self.message = message
 
 
-class AccountError(Exception):
+class AccountError(FieldError):
     """An account change was refused; ``field`` names the form field it concerns, if any."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from core.auth import services
 from core.auth.forms import BoroughChoiceForm, SergeantWardsForm, SignInForm, StaffAccountForm
 from core.auth.models import Role, User
 from core.db import get_session
+from core.forms import show_error
 from core.geography.models import Borough, Ward
 from core.pagination import Page
 from core.permissions import EVERY_ROLE, allow, public
@@ -93,7 +94,7 @@ def new_account():
                 actor_id=current_user.id,
             )
         except services.AccountError as exc:
-            getattr(form, exc.field or "email").errors.append(exc.message)
+            show_error(form, exc)
         else:
             flash(f"Account created for {user.full_name}.", "success")
             if user.role is Role.SERGEANT:
@@ -128,9 +129,13 @@ def sergeant_wards(user_id: int):
     if request.method == "GET":
         form.wards.data = [w.id for w in user.wards if w.borough_id == borough_id]
     elif form.validate_on_submit():
-        services.set_sergeant_wards_in_borough(db, user.id, borough_id, form.wards.data or [], current_user.id)
-        flash(f"Wards saved for {user.full_name}.", "success")
-        return redirect(url_for("auth.accounts", role=Role.SERGEANT.value))
+        try:
+            services.set_sergeant_wards_in_borough(db, user.id, borough_id, form.wards.data or [], current_user.id)
+        except services.AccountError as exc:  # e.g. a ward moved to another borough since the page was drawn
+            show_error(form, exc)
+        else:
+            flash(f"Wards saved for {user.full_name}.", "success")
+            return redirect(url_for("auth.accounts", role=Role.SERGEANT.value))
     return render_template("auth/sergeant_wards.html", user=user, chooser=chooser, form=form, borough=borough)
 
 

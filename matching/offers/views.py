@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 
 from core.auth.models import Role
-from core.db import get_session, utcnow
+from core.db import get_session, session_factory, utcnow
 from core.permissions import allow
 from matching.models import OFFER_STATUS_LABELS, duration_text
 from matching.offers import services as offers
@@ -64,7 +64,7 @@ def _answer(offer_id: int, accept: bool):
         from matching.tasks import offer_sender
 
         rematch(
-            current_app.extensions["db_sessionmaker"],
+            session_factory(),
             offer.request_id,
             settings_from_config(current_app.config),
             "decline",

@@ -1,22 +1,25 @@
 """Sergeants' forms for support requests. Shape only: ownership and policy are checked in services.
 
 The request's time window is entered as a date and two London wall-clock times, and turned into
-UTC here (``core.timeutil.london_to_utc``): a time the clocks skip in spring is an error by its
+UTC here (``core.forms.window_from_local``): a time the clocks skip in spring is an error by its
 field, and so is an end before the start or a task longer than its window.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount
-from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.fields import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from core.forms import (
     BaseForm,
+    ChoiceCheckboxesField,
+    ChoiceRadioField,
+    ChoiceSelectField,
+    FilterSelectField,
     GovCheckboxesInput,
     GovRadioInput,
     GovSelect,
@@ -25,8 +28,11 @@ from core.forms import (
     LondonDateField,
     Required,
     WholeNumberField,
+    parse_clock,
+    strip_nul,
+    window_from_local,
 )
-from core.timeutil import NonexistentLocalTime, london_to_utc, london_today
+from core.timeutil import NonexistentLocalTime, london_today
 from matching.models import (
     CANCEL_REASON_MAX,
     DESCRIPTION_MAX,
@@ -40,107 +46,7 @@ from matching.models import (
     duration_text,
 )
 from vetting.catalogue import TASK_POLICIES, TaskPolicy
-from volunteers.directory.forms import FilterSelectField
 from volunteers.skills import SKILLS, SkillFamily
-
-# ---- Times --------------------------------------------------------------------------------------
-
-_CLOCK = re.compile(r"^(?P<hour>\d{1,2})(?:[:.](?P<minute>\d{2}))?\s*(?P<suffix>am|pm)?$")
-_FOUR_DIGITS = re.compile(r"^(?P<hour>\d{2})(?P<minute>\d{2})$")
-
-
-def parse_clock(text: str) -> tuple[int, int] | None:
-    """Read a wall-clock time as (hour, minute), or None if it is not one.
-
-    Accepts what people type: '14:00', '14.00', '1400', '9', '9am', '9:30am', '2.15 pm', '12pm'
-    (midday), '12am' and 'midnight' (00:00), 'midday' and 'noon'. '24:00' is (24, 0): the end of
-    the day, which only an end time may use.
-    """
-    value = " ".join((text or "").strip().lower().replace("a.m.", "am").replace("p.m.", "pm").split())
-    if value in ("midday", "noon", "12 noon"):
-        return 12, 0
-    if value in ("midnight", "12 midnight"):
-        return 0, 0
-    match = _FOUR_DIGITS.match(value) or _CLOCK.match(value)
-    if match is None:
-        return None
-    hour, minute = int(match["hour"]), int(match["minute"] or 0)
-    suffix = match.groupdict().get("suffix")
-    if minute > 59:
-        return None
-    if suffix:
-        if not 1 <= hour <= 12:
-            return None
-        hour = hour % 12 + (12 if suffix == "pm" else 0)
-    elif hour > 24 or (hour == 24 and minute):
-        return None
-    return hour, minute
-
-
-def clock_value(moment: dt.time) -> str:
-    """A time as the form shows it to edit: '14:00'."""
-    return f"{moment.hour:02d}:{moment.minute:02d}"
-
-
-def window_from_local(day: dt.date, start: tuple[int, int], end: tuple[int, int]) -> tuple[dt.datetime, dt.datetime]:
-    """The UTC window for a London date and two clock times.
-
-    The start must be before 24:00; an end of 00:00 or 24:00 means the end of the day. Raises
-    NonexistentLocalTime for a time in the spring-forward gap (its ``which`` says 'start' or 'end').
-    """
-    try:
-        window_start = london_to_utc(day, dt.time(*start))
-    except NonexistentLocalTime as exc:
-        exc.which = "start"  # type: ignore[attr-defined]
-        raise
-    end_day = day + dt.timedelta(days=1) if end in ((0, 0), (24, 0)) else day
-    try:
-        window_end = london_to_utc(end_day, dt.time(0, 0) if end == (24, 0) else dt.time(*end))
-    except NonexistentLocalTime as exc:
-        exc.which = "end"  # type: ignore[attr-defined]
-        raise
-    return window_start, window_end
-
-
-def _without_nul(value: str | None) -> str | None:
-    # PostgreSQL refuses NUL characters in text; nobody means to type one.
-    return value.replace("\x00", "") if value else value
-
-
-# ---- Choices ------------------------------------------------------------------------------------
-
-
-class _OurChoiceMessage:
-    """A choice field whose 'not one of the choices' message is a sentence a person can act on."""
-
-    def __init__(self, *args, invalid_message: str, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.invalid_message = invalid_message
-
-    def process_formdata(self, valuelist: list) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:  # a value the field could not even read (a tampered form)
-            raise ValueError(self.invalid_message) from None
-
-    def pre_validate(self, form) -> None:
-        try:
-            super().pre_validate(form)
-        except ValidationError:
-            raise ValidationError(self.invalid_message) from None
-
-
-class ChoiceRadioField(_OurChoiceMessage, RadioField):
-    pass
-
-
-class ChoiceSelectField(_OurChoiceMessage, SelectField):
-    pass
-
-
-class ChoiceCheckboxesField(_OurChoiceMessage, SelectMultipleField):
-    pass
-
 
 YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 TASK_TYPE_CHOICES = [SelectChoice(t.code, t.name) for t in TASK_POLICIES]
@@ -185,7 +91,7 @@ class RequestForm(BaseForm):
     title = StringField(
         "Title",
         widget=GovTextInput(),
-        filters=[_without_nul],
+        filters=[strip_nul],
         description="A few words the volunteers will see, like 'Cyber-scam advice visit'.",
         validators=[
             Required("Enter a title"),
@@ -195,7 +101,7 @@ class RequestForm(BaseForm):
     description = TextAreaField(
         "Short description",
         widget=GovCharacterCount(),
-        filters=[_without_nul],
+        filters=[strip_nul],
         description="What the volunteers will do and anything they should know. Do not include victims' names, "
         "addresses or other personal details: volunteers read this before they accept.",
         validators=[
@@ -222,14 +128,14 @@ class RequestForm(BaseForm):
     start_time = StringField(
         "From",
         widget=GovTextInput(),
-        filters=[_without_nul],
+        filters=[strip_nul],
         description="For example, 9:30am or 14:00",
         validators=[Required("Enter the time the window starts")],
     )
     end_time = StringField(
         "Until",
         widget=GovTextInput(),
-        filters=[_without_nul],
+        filters=[strip_nul],
         description="For example, 5pm or 17:00",
         validators=[Required("Enter the time the window ends")],
     )
@@ -291,7 +197,7 @@ class RequestForm(BaseForm):
     organisation = StringField(
         "Organisation involved (optional)",
         widget=GovTextInput(),
-        filters=[_without_nul],
+        filters=[strip_nul],
         description="A business, school, charity or housing association. Volunteers who have declared a "
         "conflict of interest with it are never offered this request.",
         validators=[
@@ -402,7 +308,7 @@ class CancelForm(BaseForm):
     reason = TextAreaField(
         "Why are you cancelling this request?",
         widget=GovCharacterCount(),
-        filters=[_without_nul],
+        filters=[strip_nul],
         description="For example, 'The victim no longer wants a visit'. Do not include personal details.",
         validators=[
             Required("Enter why you are cancelling the request"),

@@ -22,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from core.auth.models import Role, User, sergeant_wards
 from core.auth.services import record_event
+from core.field_errors import FieldError
 from core.geography.models import Borough, Ward
 from core.pagination import Page
 from core.timeutil import london_to_utc, london_today
@@ -56,13 +57,8 @@ MAX_DAYS_AHEAD = 366
 _MAX_ID = 2**31 - 1
 
 
-class RequestError(Exception):
+class RequestError(FieldError):
     """A change to a request was refused; ``field`` names the form field it concerns, if any."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 class EditConflict(RequestError):

@@ -15,6 +15,7 @@ from wtforms.fields import SelectChoice
 
 from core.auth.models import Role
 from core.db import get_session, utcnow
+from core.forms import clock_value, show_error
 from core.geography.models import Bcu, Borough
 from core.mail import send_mail
 from core.permissions import allow
@@ -32,16 +33,15 @@ from matching.models import (
 )
 from matching.offers import services as offers
 from matching.offers.emails import send_cancelled_emails
+from matching.offers.forms import AnswerForm
 from matching.requests import services
 from matching.requests.forms import (
     PRIORITY_HINTS,
-    AnswerForm,
     CancelForm,
     EditRequestForm,
     RequestFilterForm,
     RequestForm,
     TaskTypeForm,
-    clock_value,
 )
 from matching.runs.services import RunError, queue_run
 from vetting.catalogue import TASK_POLICIES, TASK_POLICIES_BY_CODE, TaskPolicy
@@ -158,15 +158,6 @@ def _details(form: RequestForm) -> services.RequestDetails:
     )
 
 
-def _field_error(form, exc: services.RequestError) -> bool:
-    """Show a service's refusal by its field; False if it concerns no field on this form."""
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is None:
-        return False
-    target.errors = [*target.errors, exc.message]
-    return True
-
-
 def _render_details(template: str, form: RequestForm, policy: TaskPolicy, **context):
     return render_template(
         template,
@@ -199,8 +190,7 @@ def new_details(task_type: str):
         try:
             item = services.create_request(db, current_user, policy.code, _details(form), utcnow())
         except services.RequestError as exc:
-            if not _field_error(form, exc):
-                flash(exc.message, "error")
+            show_error(form, exc)
         else:
             flash(f"Request raised: {item.title}.", "success")
             return redirect(url_for("requests.show", request_id=item.id))
@@ -330,8 +320,7 @@ def edit(request_id: int):
                 return redirect(url_for("requests.show", request_id=request_id))
             form.version.data = str(item.version)
         except services.RequestError as exc:
-            if not _field_error(form, exc):
-                flash(exc.message, "error")
+            if not show_error(form, exc):
                 return redirect(url_for("requests.show", request_id=request_id))
         else:
             flash("Request updated.", "success")
@@ -351,8 +340,7 @@ def cancel(request_id: int):
         try:
             _, closed = services.cancel_request(get_session(), current_user, request_id, form.reason.data, utcnow())
         except services.RequestError as exc:
-            if not _field_error(form, exc):
-                flash(exc.message, "error")
+            if not show_error(form, exc):
                 return redirect(url_for("requests.show", request_id=request_id))
         else:
             if closed:
@@ -371,7 +359,6 @@ def status_labels() -> dict:
     return STATUS_LABELS
 
 
-@bp.app_template_global("sergeant_open_requests")
-def sergeant_open_requests() -> list[SupportRequest]:
-    """The signed-in sergeant's upcoming open requests, for their home page (core cannot import us)."""
-    return services.upcoming_open_requests(get_session(), current_user.id, utcnow())
+def sergeant_home(user) -> dict:
+    """The sergeant's home page: their upcoming open requests (core's home view calls this through core.seams)."""
+    return {"open_requests": services.upcoming_open_requests(get_session(), user.id, utcnow())}

@@ -36,6 +36,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from core.db import among
+from core.field_errors import FieldError
 from core.geography.models import Bcu, Borough, Ward
 from core.timeutil import format_date, london_to_utc, london_today, to_london
 from matching.domain import RequestFacts, VolunteerCandidate
@@ -69,13 +70,8 @@ SendOffer = Callable[[Session, list[int]], None]
 KeepInstance = Callable[[int, Instance], None]
 
 
-class RunError(Exception):
+class RunError(FieldError):
     """A run that cannot be queued as asked; ``field`` names the form field it concerns."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 class _Stale(Exception):

@@ -16,6 +16,7 @@ from wtforms.fields import SelectChoice
 
 from core.auth.models import Role
 from core.db import get_session
+from core.forms import show_error
 from core.geography.models import Bcu, Borough, Ward
 from core.pagination import Page
 from core.permissions import allow
@@ -66,7 +67,7 @@ def index():
                 bcu_id=int(form.bcu.data) if scope is RunScope.BCU else None,
             )
         except RunError as exc:
-            getattr(form, exc.field).errors.append(exc.message)
+            show_error(form, exc)
         else:
             if scope is RunScope.WARD:
                 run_now(current_app, run.id)

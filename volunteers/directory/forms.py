@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovFileInput
-from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import RadioField, StringField, SubmitField, TextAreaField
 from wtforms.fields import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, Regexp, ValidationError
 
-from core.forms import BaseForm, GovRadioInput, GovSelect, GovSubmitInput, GovTextInput, Required, WholeNumberField
+from core.forms import (
+    BaseForm,
+    FilterSelectField,
+    GovRadioInput,
+    GovSubmitInput,
+    GovTextInput,
+    Required,
+    WholeNumberField,
+    strip_nul,
+)
 from volunteers.directory import csv_io
 from volunteers.forms import VersionedForm
 from volunteers.models import VolunteerKind, VolunteerStatus
@@ -41,30 +50,6 @@ def _size(n_bytes: int) -> str:
     return f"{n_bytes} bytes"
 
 
-def _without_nul(value: str | None) -> str | None:
-    # PostgreSQL refuses NUL characters in text; nobody means to type one.
-    return value.replace("\x00", "") if value else value
-
-
-class FilterSelectField(SelectField):
-    """A select whose first option means "no filter", with a message a person can act on."""
-
-    def __init__(self, label: str, any_text: str, invalid_message: str, choices=(), **kwargs):
-        super().__init__(label, widget=GovSelect(), default="", **kwargs)
-        self.any_text = any_text
-        self.invalid_message = invalid_message
-        self.choices = [SelectChoice("", any_text), *choices]
-
-    def set_options(self, choices: list[SelectChoice]) -> None:
-        self.choices = [SelectChoice("", self.any_text), *choices]
-
-    def pre_validate(self, form) -> None:
-        try:
-            super().pre_validate(form)
-        except ValidationError:
-            raise ValidationError(self.invalid_message) from None
-
-
 class DirectoryFilterForm(BaseForm):
     """The GET form above the directory. A filter with a bad value is reported and left out."""
 
@@ -74,7 +59,7 @@ class DirectoryFilterForm(BaseForm):
     q = StringField(
         "Name or email address contains",
         widget=GovTextInput(),
-        filters=[_without_nul],
+        filters=[strip_nul],
         validators=[Optional(), Length(max=120, message="Search text must be 120 characters or fewer")],
     )
     skill = FilterSelectField(
@@ -122,7 +107,7 @@ class RejectEvidenceForm(BaseForm):
     reason = TextAreaField(
         "Why is the evidence rejected?",
         widget=GovCharacterCount(),
-        filters=[_without_nul],
+        filters=[strip_nul],
         description="The volunteer will see this, so say what they need to put right, for example "
         "'Registration number not found on the NMC register'.",
         validators=[

@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 from core.auth.models import Role, User
 from core.auth.services import log_event, record_event
 from core.db import utcnow
+from core.field_errors import FieldError
 from core.geography.models import Borough, Ward
 from core.pagination import Page
+from core.seams import seams
 from core.timeutil import format_date, london_today
-from volunteers import events
 from volunteers.directory import csv_io
 from volunteers.models import (
     AvailabilitySlot,
@@ -56,13 +57,8 @@ class NotFound(Exception):
     """No such volunteer, or no such skill of that volunteer."""
 
 
-class EvidenceError(Exception):
+class EvidenceError(FieldError):
     """Evidence could not be verified or rejected; ``field`` names the form field it concerns, if any."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 class ImportRefused(Exception):
@@ -675,5 +671,6 @@ def _insert(session: Session, records: list[csv_io.VolunteerRecord]) -> int:
     applied = [vid for vid, r in zip(volunteer_ids, records, strict=True) if r.status == VolunteerStatus.APPLIED]
     for chunk in _chunks(applied, 500):
         for volunteer in session.scalars(select(Volunteer).where(Volunteer.id.in_(chunk))):
-            events.application_submitted.send(volunteer, session=session)
+            for hook in seams().application_submitted:
+                hook(session, volunteer)
     return len(volunteer_ids)

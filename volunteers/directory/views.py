@@ -26,8 +26,10 @@ from wtforms.fields import SelectChoice
 
 from core.auth.models import Role
 from core.db import get_session
+from core.forms import show_error
 from core.geography.models import Bcu, Borough, Ward
 from core.permissions import allow
+from core.seams import seams
 from core.timeutil import london_today
 from volunteers.directory import csv_io, services
 from volunteers.directory.forms import (
@@ -50,7 +52,7 @@ FILTER_NAMES = ("q", "skill", "family", "bcu", "borough", "ward", "status", "kin
 
 
 def _task_type_names() -> dict[str, str]:
-    return current_app.extensions["task_type_names"]()
+    return seams().task_type_names(get_session())
 
 
 def _template_names() -> dict:
@@ -110,7 +112,7 @@ def index():
         get_session(),
         _filters(form),
         request.args.get("page"),
-        expiring_ids=current_app.extensions["expiring_clearance_volunteer_ids"],
+        expiring_ids=seams().expiring_clearance_volunteer_ids,
     )
     # Only the filters in use travel to the next page.
     args = {name: request.args[name] for name in FILTER_NAMES if request.args.get(name) and not form[name].errors}
@@ -126,7 +128,7 @@ def index():
 @allow(COORDINATOR)
 def volunteer(volunteer_id: int):
     try:
-        profile = services.volunteer_profile(get_session(), volunteer_id, current_app.extensions["open_vetting_review"])
+        profile = services.volunteer_profile(get_session(), volunteer_id, seams().has_open_vetting_review)
     except services.NotFound:
         abort(404)
     names = _task_type_names()
@@ -187,10 +189,8 @@ def reject_evidence(volunteer_id: int, skill_id: int):
         try:
             services.reject_evidence(db, volunteer_id, skill_id, current_user.id, form.reason.data)
         except services.EvidenceError as exc:
-            if not exc.field:
-                flash(exc.message, "error")
+            if not show_error(form, exc):
                 return redirect(url_for("directory.volunteer", volunteer_id=volunteer_id))
-            form[exc.field].errors.append(exc.message)
         else:
             flash(f"{SKILLS_BY_CODE[skill.skill_code].name} evidence rejected.", "success")
             return redirect(url_for("directory.volunteer", volunteer_id=volunteer_id))
@@ -242,10 +242,8 @@ def edit_special(volunteer_id: int):
             )
             return redirect(url_for("directory.edit_special", volunteer_id=volunteer_id))
         except ProfileError as exc:
-            if not exc.field:
-                flash(exc.message, "error")
+            if not show_error(form, exc):
                 return redirect(url_for("directory.volunteer", volunteer_id=volunteer_id))
-            form[exc.field].errors.append(exc.message)
         else:
             flash(f"Special constable details saved for {volunteer.user.full_name}.", "success")
             return redirect(url_for("directory.volunteer", volunteer_id=volunteer_id))
