@@ -12,7 +12,7 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from core import db, security
+from core import db, hardening, security
 from core.auth.models import Role
 from core.config import load_config
 from core.navigation import navigation_for
@@ -57,9 +57,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     csrf.init_app(app)
     security.init_app(app)
+    hardening.init_app(app)  # URL converters and the request size limit: before any route is added
     _init_login(app)
 
-    from core import errors, views
+    from core import errors, pages, views
+    from core.audit.services import key_from_config
+    from core.auth.account_views import bp as account_bp
     from core.auth.views import bp as auth_bp
     from core.cli import register_cli
     from core.mail import send_mail
@@ -69,29 +72,44 @@ def create_app(overrides: dict | None = None) -> Flask:
     from matching.demo import load_local_team, load_requests, match_demo_fortnight
     from matching.offers.emails import send_unavailable_emails
     from matching.offers.services import volunteer_work
+    from matching.offers.subject_access import offer_sections
     from matching.offers.views import bp as offers_bp
-    from matching.offers.withdrawals import upcoming_deployments, withdraw_ineligible
+    from matching.offers.withdrawals import upcoming_deployments, withdraw_for, withdraw_ineligible
     from matching.requests.views import bp as requests_bp
     from matching.requests.views import sergeant_home
     from matching.runs.views import bp as runs_bp
     from vetting import queries as vetting_queries
     from vetting.catalogue import TASK_POLICIES
     from vetting.cli import vetting_cli
-    from vetting.demo import load_clearances
-    from vetting.services import open_application_review, open_triggered_review, vetting_officer_home
+    from vetting.conflict_review_views import bp as conflict_reviews_bp
+    from vetting.conflict_reviews import summary as conflict_review_summary
+    from vetting.demo import load_clearances, load_conflict_reviews
+    from vetting.policy import current_task_policies
+    from vetting.services import (
+        end_vetting_on_leaving,
+        open_application_review,
+        open_triggered_review,
+        vetting_officer_home,
+    )
     from vetting.services import volunteer_view as volunteer_vetting_view
+    from vetting.subject_access import vetting_sections
     from vetting.views import bp as vetting_bp
     from volunteers.demo import load_volunteer_profiles
     from volunteers.directory.views import bp as directory_bp
     from volunteers.directory.views import volunteers_cli
+    from volunteers.retention import erase_departed
+    from volunteers.services import prune_expired_applications
     from volunteers.views import bp as volunteers_bp
     from volunteers.views import home_context as volunteer_home
 
     app.before_request(enforce_access)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(account_bp)
     app.register_blueprint(views.bp)
+    app.register_blueprint(pages.bp)
     app.register_blueprint(volunteers_bp)
     app.register_blueprint(vetting_bp)
+    app.register_blueprint(conflict_reviews_bp)
     app.register_blueprint(directory_bp)
     app.register_blueprint(requests_bp)
     app.register_blueprint(runs_bp)
@@ -106,6 +124,13 @@ def create_app(overrides: dict | None = None) -> Flask:
         send_unavailable_emails(session, withdrawn, lambda to, subject, body: send_mail(app.config, to, subject, body))
         return f"{len(withdrawn)} offer{'' if len(withdrawn) == 1 else 's'} withdrawn (no longer eligible)."
 
+    def withdraw_on_change(session, affected, now) -> None:
+        """An event that may end people's eligibility: withdraw what they no longer qualify for in its
+        transaction; once it commits, a background task tells the sergeants and volunteers and re-matches."""
+        from matching.tasks import after_withdrawal  # Huey's queue is opened on first use, not at start-up
+
+        withdraw_for(session, affected, now, then=after_withdrawal)
+
     task_codes = [t.code for t in TASK_POLICIES]
     install(
         app,
@@ -115,18 +140,36 @@ def create_app(overrides: dict | None = None) -> Flask:
                 Role.SERGEANT: sergeant_home,
                 Role.VETTING_OFFICER: vetting_officer_home,
             },
-            task_type_names=lambda session: {t.code: t.name for t in TASK_POLICIES},
+            # The task types in force, as coordinators edited and added them (the catalogue only seeds them).
+            task_type_names=lambda session: {code: p.name for code, p in current_task_policies(session).items()},
             volunteer_vetting_view=volunteer_vetting_view,
             volunteer_work=volunteer_work,
             expiring_clearance_volunteer_ids=vetting_queries.expiring_volunteer_ids,
             has_open_vetting_review=vetting_queries.has_open_review,
+            conflict_review_summary=conflict_review_summary,
             upcoming_deployments=upcoming_deployments,
             application_submitted=[open_application_review],
             circumstances_reported=[open_triggered_review],
-            after_vetting_sweep=[withdraw_after_sweep],
+            volunteer_left=[
+                lambda session, volunteer, actor_id: end_vetting_on_leaving(
+                    session, volunteer, actor_id, key_from_config(app.config)
+                )
+            ],
+            after_vetting_sweep=[
+                withdraw_after_sweep,
+                # Data retention: erase the personal data of people who left long enough ago.
+                lambda session, now: erase_departed(
+                    session, now, app.config["DATA_RETENTION_MONTHS_AFTER_LEAVING"], key_from_config(app.config)
+                ),
+                # Applications never confirmed: deleted when their link expires.
+                prune_expired_applications,
+            ],
+            eligibility_changed=[withdraw_on_change],
+            personal_data_sections=[vetting_sections, offer_sections],
             demo_loaders=[
                 lambda session, rng, today: load_volunteer_profiles(session, rng, today, task_codes),
                 load_clearances,
+                load_conflict_reviews,
                 load_requests,
                 load_local_team,
             ],

@@ -104,7 +104,8 @@ accounts_cli = AppGroup("accounts", help="Accounts.")
 @click.option("--name", "full_name", required=True)
 @click.option("--role", type=click.Choice(["coordinator", "vetting_officer", "sergeant"]), required=True)
 def accounts_create(email: str, full_name: str, role: str) -> None:
-    """Create a staff account (the first coordinator of a new deployment, say). Prompts for the password."""
+    """Create a staff account (the first coordinator of a new deployment, say). Prompts for the password:
+    the person running this is the one who will use it. Everyone else is invited from the accounts page."""
     from core.auth.models import Role
     from core.auth.services import AccountError, create_account
 
@@ -114,6 +115,57 @@ def accounts_create(email: str, full_name: str, role: str) -> None:
     except AccountError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"Created {role} account {user.id}.")
+
+
+@accounts_cli.command("send-invitations")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Send at most this many in this run.")
+def accounts_send_invitations(limit: int | None) -> None:
+    """Email the invitations queued by a CSV import (cron every few minutes, if no worker runs).
+
+    Exit 1 if the mail server refused one: it stays queued for the next run.
+    """
+    from core.auth.credentials import Settings, send_queued_invitations
+    from core.mail import send_mail
+
+    sent, failed = send_queued_invitations(
+        get_session(),
+        lambda email: send_mail(current_app.config, email.to, email.subject, email.body),
+        Settings.from_config(current_app.config),
+        limit=limit,
+    )
+    click.echo(f"{sent} invitation{'' if sent == 1 else 's'} sent.")
+    if failed:
+        raise click.ClickException("The mail server refused an invitation; the rest stay queued for the next run.")
+
+
+@accounts_cli.command("demo-code")
+@click.argument("email")
+def accounts_demo_code(email: str) -> None:
+    """Show the current security code of a DEMO account (its authenticator uses the published demo key).
+
+    Refused in production, and for any account whose authenticator is not the demo one.
+    """
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from core.auth import totp
+    from core.auth.models import TotpAuthenticator, User
+    from core.auth.services import normalise_email
+    from core.demo import DEMO_TOTP_SECRET
+
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException("Demo codes are never shown in production.")
+    secret = get_session().scalar(
+        select(TotpAuthenticator.secret)
+        .join(User, User.id == TotpAuthenticator.user_id)
+        .where(User.email == normalise_email(email))
+    )
+    if secret != DEMO_TOTP_SECRET:
+        raise click.ClickException("Only demo accounts set up with the published demo key have codes shown here.")
+    now = dt.datetime.now(dt.UTC)
+    left = totp.STEP_SECONDS - int(now.timestamp()) % totp.STEP_SECONDS
+    click.echo(f"{totp.current_code(DEMO_TOTP_SECRET, now)}  (changes in {left} s; each code works once)")
 
 
 audit_cli = AppGroup("audit", help="The vetting audit log.")

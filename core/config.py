@@ -67,9 +67,22 @@ def _from_env() -> dict:
         # Sessions: a server-side session row is checked on every request (core.auth.services).
         "SESSION_IDLE_MINUTES": int(env.get("SESSION_IDLE_MINUTES", "30")),
         "SESSION_ABSOLUTE_HOURS": int(env.get("SESSION_ABSOLUTE_HOURS", "12")),
-        # Sign-in throttling, per account, counted in the database so it holds across processes.
-        "SIGN_IN_MAX_FAILURES": int(env.get("SIGN_IN_MAX_FAILURES", "10")),
-        "SIGN_IN_COOL_OFF_MINUTES": int(env.get("SIGN_IN_COOL_OFF_MINUTES", "15")),
+        # Sign-in throttling (core.auth.throttle): no lock, a growing delay. Counted in the database so
+        # every app server shares it. After the free failures each further one makes the next try wait
+        # the first delay, doubling up to the longest; the count starts again once the longest has
+        # passed without a failure. Per account (and per browser the owner signed in with before), per
+        # client address (more: offices share one), and a ceiling per minute across the service.
+        "SIGN_IN_FREE_FAILURES": int(env.get("SIGN_IN_FREE_FAILURES", "5")),
+        "SIGN_IN_ADDRESS_FREE_FAILURES": int(env.get("SIGN_IN_ADDRESS_FREE_FAILURES", "20")),
+        "SIGN_IN_FIRST_DELAY_SECONDS": int(env.get("SIGN_IN_FIRST_DELAY_SECONDS", "1")),
+        "SIGN_IN_LONGEST_DELAY_MINUTES": int(env.get("SIGN_IN_LONGEST_DELAY_MINUTES", "15")),
+        "SIGN_IN_GLOBAL_FAILURES_PER_MINUTE": int(env.get("SIGN_IN_GLOBAL_FAILURES_PER_MINUTE", "120")),
+        # Applying to volunteer: confirmed by a link in an email; throttled per client address (five at
+        # once, then one minute doubling up to an hour) and per email address (three confirmation emails).
+        "APPLY_CONFIRM_HOURS": int(env.get("APPLY_CONFIRM_HOURS", "48")),
+        "APPLY_FREE_PER_ADDRESS": int(env.get("APPLY_FREE_PER_ADDRESS", "5")),
+        "APPLY_FREE_PER_EMAIL": int(env.get("APPLY_FREE_PER_EMAIL", "3")),
+        "APPLY_LONGEST_DELAY_MINUTES": int(env.get("APPLY_LONGEST_DELAY_MINUTES", "60")),
         # Mail over SMTP with the standard library.
         "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),
         "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
@@ -82,6 +95,10 @@ def _from_env() -> dict:
         "VETTING_RENEWAL_LEAD_DAYS": env.get("VETTING_RENEWAL_LEAD_DAYS", "90"),
         "VETTING_APPEAL_WINDOW_DAYS": env.get("VETTING_APPEAL_WINDOW_DAYS", "14"),
         "VETTING_DBS_RECHECK_MONTHS": env.get("VETTING_DBS_RECHECK_MONTHS", "36"),
+        # How often a certificate older than that needs an Update Service status check to keep counting.
+        "VETTING_DBS_UPDATE_CHECK_MONTHS": env.get("VETTING_DBS_UPDATE_CHECK_MONTHS", "12"),
+        # How many days back a grant may be dated when a decision is recorded late (never before the review).
+        "VETTING_LATE_RECORDING_DAYS": env.get("VETTING_LATE_RECORDING_DAYS", "14"),
         # Matching: CP-SAT search per week of requests, and how long a volunteer has to answer an offer.
         "MATCH_TIME_LIMIT_SECONDS": float(env.get("MATCH_TIME_LIMIT_SECONDS", "14")),
         "MATCH_OFFER_HOURS": int(env.get("MATCH_OFFER_HOURS", "48")),
@@ -89,6 +106,16 @@ def _from_env() -> dict:
         "PUBLIC_URL": env.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         # Behind a TLS-terminating proxy: how many proxies to trust for X-Forwarded-*.
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
+        # Request size (core.hardening): a form is a few KB, so any page takes at most 1 MB; the CSV
+        # import takes its own, larger limit (the file, plus room for the form around it).
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(1024 * 1024))),
+        "VOLUNTEER_IMPORT_MAX_BYTES": int(env.get("VOLUNTEER_IMPORT_MAX_BYTES", str(20 * 1024 * 1024))),
+        # Data protection (docs/data-protection.md): months after a volunteer leaves before the vetting
+        # sweep erases their personal data, and who the privacy, accessibility and contact pages name.
+        "DATA_RETENTION_MONTHS_AFTER_LEAVING": int(env.get("DATA_RETENTION_MONTHS_AFTER_LEAVING", "24")),
+        "DATA_CONTROLLER": env.get("DATA_CONTROLLER", "the chief officer of the police force that runs this service"),
+        "CONTACT_EMAIL": env.get("CONTACT_EMAIL", "volunteering@police.example"),
+        "DATA_PROTECTION_OFFICER_EMAIL": env.get("DATA_PROTECTION_OFFICER_EMAIL", "data.protection@police.example"),
     }
 
 

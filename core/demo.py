@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from core.auth.models import Role, User, sergeant_wards
+from core.auth.models import MFA_REQUIRED_ROLES, Role, TotpAuthenticator, User, sergeant_wards
 from core.auth.passwords import hash_password
 from core.db import utcnow
 from core.geography.models import Bcu, Borough, Ward
@@ -23,6 +23,10 @@ from core.timeutil import london_today
 # Shared by every demo account: hashing 2,000 Argon2 passwords would take minutes for nothing.
 DEMO_PASSWORD = "neighbourhood-demo-2026"  # noqa: S105 - published in the README, demo only
 DEMO_DOMAIN = "demo.example"
+# The demo coordinator and vetting officers must sign in with an authenticator app, as real ones do.
+# They all share this FIXED, PUBLISHED secret so the README's walk works: DEMO ONLY, never a real account.
+# `flask accounts demo-code EMAIL` shows the current code; so does any authenticator app given this key.
+DEMO_TOTP_SECRET = "DEMOONLYDEMOONLYDEMOONLYDEMOONLY"  # noqa: S105 - published in the README, demo only
 
 # The sign-ins the README lists: (email local part, name, role)
 DEMO_STAFF = [
@@ -144,7 +148,10 @@ class DemoSummary:
     def __str__(self) -> str:
         return (
             f"Demo data loaded: {self.wards} wards generated, {self.volunteers} volunteers, "
-            f"{self.staff} staff accounts. Password for every demo account: {DEMO_PASSWORD}"
+            f"{self.staff} staff accounts. Password for every demo account: {DEMO_PASSWORD}\n"
+            f"The demo coordinator and vetting officers also need a security code from an authenticator app. "
+            f"DEMO ONLY setup key, shared by them all: {DEMO_TOTP_SECRET}\n"
+            f"Or show the current code with: flask accounts demo-code coordinator@{DEMO_DOMAIN}"
         )
 
 
@@ -190,6 +197,15 @@ def load_demo(
             )
         )
     session.execute(insert(User), staff_rows)
+    # The named staff whose roles need an authenticator app get the published demo one.
+    needing_app = [f"{local}@{DEMO_DOMAIN}" for local, _, role in DEMO_STAFF if role in MFA_REQUIRED_ROLES]
+    session.execute(
+        insert(TotpAuthenticator),
+        [
+            dict(user_id=user_id, secret=DEMO_TOTP_SECRET, created_at=now)
+            for user_id in session.scalars(select(User.id).where(User.email.in_(needing_app)))
+        ],
+    )
 
     camden = session.scalar(select(Borough).where(Borough.name == "Camden"))
     sergeant_links = []

@@ -5,16 +5,18 @@ from __future__ import annotations
 from flask import Flask, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from core.auth.services import log_event
 from core.db import get_session
+from core.hardening import size_text, upload_limit
 
 _TITLES = {
     400: "Sorry, there is a problem with that request",
     403: "You do not have permission to see this page",
     404: "Page not found",
     405: "Sorry, there is a problem with that request",
+    413: "What you sent is too large",
     500: "Sorry, there is a problem with the service",
 }
 
@@ -28,6 +30,17 @@ def init_app(app: Flask) -> None:
             title=_TITLES[400],
             message="The form had expired or was not sent from this service. Go back, reload the page and try again.",
         ), 400
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(error: RequestEntityTooLarge):
+        # Nothing of the body has been read or saved; say what this page takes, so the person can act.
+        return render_template(
+            "errors/error.html",
+            code=413,
+            title=_TITLES[413],
+            message=f"This page accepts at most {size_text(upload_limit(request))}. Nothing has been saved: "
+            "go back and send less, for example a smaller file or shorter answers.",
+        ), 413
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

@@ -19,9 +19,21 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import Field, IntegerField, RadioField, SelectField, SelectMultipleField
+from wtforms import (
+    BooleanField,
+    Field,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields import SelectChoice
-from wtforms.validators import StopValidation, ValidationError
+from wtforms.validators import Length, StopValidation, ValidationError
+from wtforms.widgets import TextArea
 
 from core.field_errors import FieldError
 from core.timeutil import NonexistentLocalTime, london_to_utc
@@ -39,6 +51,7 @@ __all__ = [
     "GovSubmitInput",
     "GovTextInput",
     "LondonDateField",
+    "PlainText",
     "Required",
     "WholeNumberField",
     "clock_value",
@@ -50,7 +63,28 @@ __all__ = [
 
 
 class BaseForm(FlaskForm):
-    """Every form carries Flask-WTF's CSRF token."""
+    """Every form carries Flask-WTF's CSRF token, and every text field in it is plain text.
+
+    Each text field (``StringField`` and its kin: text areas, passwords, hidden fields) and each checkbox
+    is given a ``PlainText`` check as it is bound, so a new form is protected without anyone remembering
+    to. (Choices, dates and numbers refuse what they cannot read with their own messages.)
+    """
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            field = super().bind_field(form, unbound_field, options)
+            if isinstance(field, StringField | BooleanField):
+                PlainText.apply(field)
+            return field
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        # Some of WTForms' own messages repeat the value sent ("'…' is not a valid choice"): never a
+        # control character back into the page.
+        for field in self:
+            if field.errors and isinstance(field.errors, list):
+                field.errors = [shown_again(e) for e in field.errors]
+        return valid
 
     def error_list(self) -> dict:
         """The error summary's parameters, linking each message to the box it is about."""
@@ -77,8 +111,98 @@ def show_error(form: FlaskForm, error: FieldError) -> bool:
 
 
 def strip_nul(value: str | None) -> str | None:
-    """A text filter: PostgreSQL refuses NUL characters in text, and nobody means to type one."""
+    """A text filter: PostgreSQL refuses NUL characters in text, and nobody means to type one.
+
+    ``BaseForm`` now refuses them (``PlainText``); this stays for values read outside a form.
+    """
     return value.replace("\x00", "") if value else value
+
+
+# ---- Plain text ---------------------------------------------------------------------------------
+
+# Nobody types a control character: they come from a tampered form or pasted binary. PostgreSQL refuses
+# NUL in text (a 500 before this check), a CR or LF in a one-line value can forge an email header or
+# split a CSV row, and the rest are invisible on screen. So they are refused, with a message by the
+# field; they are also taken out of what the form shows again, so the person's text is kept and the
+# next try goes through. A text area keeps tabs and line breaks; the rarer line breaks (vertical tab,
+# form feed, NEL, U+2028/9, which a paste from a word processor brings) become ordinary ones.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")  # all but tab and the line breaks
+_LINE_BREAKS = re.compile(r"[\n\r\x0b\x0c\x85\u2028\u2029]")
+_ODD_LINE_BREAKS = re.compile(r"[\x0b\x0c\x85\u2028\u2029]")
+_BREAKS_AND_TABS = re.compile(r"[\t\n\r\x0b\x0c\x85\u2028\u2029]+")
+# The longest a text field with no Length of its own may be: longer than anything a person types into
+# it, short enough that nothing downstream (the database's column, an email, a log line) is surprised.
+ONE_LINE_MAX = 500
+MULTI_LINE_MAX = 10_000
+
+
+class PlainText:
+    """Refuses control characters in a text field (and line breaks in a one-line one), and over-long text.
+
+    Runs first in the field's chain and stops it, so the person sees this one clear message by the
+    field rather than a confusing one from a later check. ``BaseForm`` applies it to every text field.
+    """
+
+    field_flags: dict = {}
+
+    ONE_LINE_MESSAGE = "Enter this on one line. The line breaks have been taken out: check the answer and try again"
+    CONTROL_MESSAGE = (
+        "The answer had hidden control characters in it, which have been taken out. Check it and try again"
+    )
+    PASSWORD_MESSAGE = "The password contained hidden control characters. Enter it again"  # noqa: S105 - words
+    HIDDEN_MESSAGE = "The form was changed before it was sent. Check your answers and send the form again"
+
+    def __init__(self, multiline: bool = False, max_length: int | None = None, message: str | None = None):
+        self.multiline = multiline
+        self.max_length = max_length
+        self.message = message
+
+    @classmethod
+    def apply(cls, field: Field) -> None:
+        """Put the check first in ``field``'s validators, and the cleaning last in its filters."""
+        if any(isinstance(v, PlainText) for v in field.validators):
+            return
+        multiline = isinstance(field, TextAreaField) or isinstance(field.widget, TextArea)
+        has_length = any(isinstance(v, Length) for v in field.validators)
+        # Nobody types a hidden field's or a checkbox's value: a control character in one is a changed form.
+        message = cls.HIDDEN_MESSAGE if isinstance(field, HiddenField | BooleanField) else None
+        message = cls.PASSWORD_MESSAGE if isinstance(field, PasswordField) else message
+        check = cls(multiline, None if has_length else (MULTI_LINE_MAX if multiline else ONE_LINE_MAX), message)
+        field.validators = [check, *field.validators]
+        field.filters = (*field.filters, check.clean)
+
+    def clean(self, value: object) -> object:
+        """What the form keeps (and shows again): the text without the characters this check refuses."""
+        if not isinstance(value, str):
+            return value
+        value = _CONTROL.sub("", value)
+        if self.multiline:
+            return _ODD_LINE_BREAKS.sub("\n", value)
+        return _BREAKS_AND_TABS.sub(" ", value)
+
+    def __call__(self, form: object, field: Field) -> None:
+        sent = [value for value in (getattr(field, "raw_data", None) or []) if isinstance(value, str)]
+        typed = self.message != self.HIDDEN_MESSAGE
+        if typed and not any(str(self.clean(value)).strip() for value in sent):
+            return  # nothing but control characters is nothing typed: the field's own checks say what is needed
+        if any(_CONTROL.search(value) or (not self.multiline and "\t" in value) for value in sent):
+            problem = self.message or self.CONTROL_MESSAGE  # a password is never shown again: it has its own words
+        elif not self.multiline and any(_LINE_BREAKS.search(value) for value in sent):
+            problem = self.message or self.ONE_LINE_MESSAGE
+        elif self.max_length is not None and any(len(value) > self.max_length for value in sent):
+            hidden = self.message == self.HIDDEN_MESSAGE  # nobody typed it
+            problem = self.HIDDEN_MESSAGE if hidden else f"Enter {self.max_length:,} characters or fewer"
+        else:
+            return
+        field.errors.clear()
+        if isinstance(field, BooleanField):
+            field.raw_data = []  # a checkbox shows its raw value again; it goes back to its own ("y")
+        raise StopValidation(problem)
+
+
+def shown_again(value: str) -> str:
+    """What a field that re-shows what was typed (a number, a date's boxes) may put back in the page."""
+    return _BREAKS_AND_TABS.sub(" ", _CONTROL.sub("", value)) if isinstance(value, str) else value
 
 
 class Required:
@@ -121,7 +245,7 @@ class WholeNumberField(IntegerField):
 
     def _value(self) -> str:
         if self.raw_data:
-            return self.raw_data[0]
+            return shown_again(self.raw_data[0])
         return "" if self.data is None else str(self.data)
 
 
@@ -135,7 +259,7 @@ class GovDateWidget(GovDateInput):
     def map_gov_params(self, field, **kwargs):
         raw = list(field.raw_data or [])
         day, month, year = (
-            (raw + ["", "", ""])[:3]
+            [shown_again(part) for part in (raw + ["", "", ""])[:3]]
             if raw
             else (field.data.strftime("%d %m %Y").split(" ") if field.data else (None, None, None))
         )
@@ -176,6 +300,11 @@ class LondonDateField(Field):
     """A date entered as day, month and year boxes, with GOV.UK's error messages."""
 
     widget = GovDateWidget()
+    # Every date in the service is a working date (a deployment, a clearance, a report, a filter).
+    # Outside these years it is a slip, and arithmetic on it (a clearance's validity added to 31 12
+    # 9999) would overflow. A form's own, narrower rule speaks first; this is the last word.
+    EARLIEST_YEAR = 1900
+    LATEST_YEAR = 2199
 
     def __init__(self, label=None, validators=None, what: str = "the date", **kwargs):
         super().__init__(label, validators, **kwargs)
@@ -198,8 +327,16 @@ class LondonDateField(Field):
             if year < 1000:
                 raise ValueError
             self.data = dt.date(year, month, day)
-        except ValueError:
+        except (ValueError, OverflowError):  # a year like 999999999999 overflows rather than fails
             raise ValueError(f"{self.what.capitalize()} must be a real date") from None
+
+    def post_validate(self, form, validation_stopped: bool) -> None:
+        if validation_stopped or self.errors or self.data is None:
+            return
+        if not self.EARLIEST_YEAR <= self.data.year <= self.LATEST_YEAR:
+            raise ValidationError(
+                f"{self.what.capitalize()} must be between {self.EARLIEST_YEAR} and {self.LATEST_YEAR}"
+            )
 
     def _value(self) -> str:
         return self.data.strftime("%d %m %Y") if self.data else ""

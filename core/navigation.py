@@ -17,20 +17,49 @@ NAV_ITEMS: list[tuple[str, str]] = [
     ("volunteers.skills", "Skills"),
     ("volunteers.availability", "Availability"),
     ("vetting.queue", "Vetting queue"),
+    ("vetting.people", "Find a person"),
+    ("vetting.audit_log", "Audit log"),
     ("vetting.task_types", "Task types"),
     ("vetting.clearance_types", "Clearance types"),
     ("auth.accounts", "Accounts"),
 ]
 
 
+# Pages reached from a menu item whose blueprint holds other menu items too: the item they belong to.
+BELOW: dict[str, str] = {
+    "vetting.review": "vetting.queue",
+    "vetting.person": "vetting.people",
+    "vetting.edit_task_type": "vetting.task_types",
+    "vetting.edit_clearance_type": "vetting.clearance_types",
+}
+
+
 def navigation_for(user: User) -> list[dict]:
+    """The menu items ``user`` may use; at most one is current.
+
+    The current item is the page's own, or the one it is reached from (``BELOW``); failing both, the
+    first item of the page's blueprint (a request's page is under Requests). Several items of one
+    blueprint (the vetting officer's queue, people and audit log) must never all light up at once.
+    """
     items = []
     for endpoint, text in NAV_ITEMS:
         rule = access_of(endpoint)
         if rule is None or (rule != PUBLIC and user.role not in rule):
             continue
-        active = request.endpoint == endpoint or (
-            request.blueprint is not None and endpoint.split(".")[0] == request.blueprint and endpoint != "home.index"
+        items.append({"href": url_for(endpoint), "text": text, "active": False, "endpoint": endpoint})
+    here = BELOW.get(request.endpoint or "", request.endpoint)
+    current = next((item for item in items if item["endpoint"] == here), None)
+    if current is None and request.blueprint is not None:
+        current = next(
+            (
+                item
+                for item in items
+                if item["endpoint"].split(".")[0] == request.blueprint and item["endpoint"] != "home.index"
+            ),
+            None,
         )
-        items.append({"href": url_for(endpoint), "text": text, "active": active})
+    if current is not None:
+        current["active"] = True
+    for item in items:
+        del item["endpoint"]
     return items

@@ -23,13 +23,28 @@ from flask import Flask, current_app
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
-if TYPE_CHECKING:  # types only: import-linter's contracts ignore these imports (see .importlinter)
+if TYPE_CHECKING:  # types only: import-linter's contracts ignore these imports (pyproject.toml [tool.importlinter])
     from core.auth.models import Role, User
     from matching.offers.services import VolunteerWork
+    from vetting.conflict_reviews import ConflictReviewSummary
     from vetting.services import VolunteerVettingView
     from volunteers.models import CircumstanceReport, Volunteer
 
 _KEY = "sng.seams"
+
+
+@dataclass(frozen=True)
+class Affected:
+    """Whose future offers and bookings to check again after something that may end their eligibility.
+
+    Each layer names them as it knows them: vetting by volunteer, core by user account (it cannot read
+    volunteers), a task type's policy edit by the task type (everyone booked on it). Empty means no one.
+    """
+
+    volunteer_ids: frozenset[int] = frozenset()
+    user_ids: frozenset[int] = frozenset()
+    task_type_codes: frozenset[str] = frozenset()
+
 
 # A feature's demo data: (session, seeded random, today) → a count or summary, in the load's transaction.
 # {volunteer id: (how many upcoming deployments, the first one's start, task type names)}
@@ -54,6 +69,9 @@ class Seams:
     # The directory's vetting questions, answered without showing vetting detail.
     expiring_clearance_volunteer_ids: Callable[[int], Select]
     has_open_vetting_review: Callable[[Session, int], bool]
+    # Whether the conflict review a volunteer's line of work needs is recorded, and its outcome in words (the
+    # directory's volunteer page; the findings and reasons are on vetting's own page).
+    conflict_review_summary: Callable[[Session, Volunteer], ConflictReviewSummary]
 
     # What people in the vetting queue are deployed on.
     upcoming_deployments: Callable[[Session, Collection[int], dt.datetime], Deployments]
@@ -61,8 +79,22 @@ class Seams:
     # Use cases of one feature that another completes, in the same transaction.
     application_submitted: Sequence[Callable[[Session, Volunteer], None]]
     circumstances_reported: Sequence[Callable[[Session, CircumstanceReport], None]]
+    # A volunteer left (the caller has set their status): (session, volunteer, the user who recorded it, or
+    # None). Vetting ends their clearances as no longer needed and closes their reviews, in that transaction.
+    volunteer_left: Sequence[Callable[[Session, Volunteer, int | None], None]]
     # After `flask vetting sweep`: (session, now) → a line for the log, or None.
     after_vetting_sweep: Sequence[Callable[[Session, dt.datetime], str | None]]
+    # Something that can end people's eligibility happened in the caller's transaction (a clearance
+    # suspended, withdrawn, refused, lapsed or restricted; a task type's policy edited; an account
+    # disabled; a volunteer paused or left): (session, who, now). Matching withdraws their future offers
+    # and bookings they no longer qualify for in that same transaction; the sergeants and volunteers are
+    # told, and the places offered again, only once it commits.
+    eligibility_changed: Sequence[Callable[[Session, Affected, dt.datetime], None]]
+
+    # A volunteer's download of their own data (volunteers.subject_access): what each higher feature holds
+    # about them, as they may see it (vetting outcomes, never officers' notes; offers and deployments):
+    # (session, volunteer) → {section name: [{field: value as text}]}.
+    personal_data_sections: Sequence[Callable[[Session, Volunteer], dict[str, list[dict[str, str]]]]]
 
     # `flask demo load`: each feature's data, then what to do once it is all saved.
     demo_loaders: Sequence[DemoLoader]

@@ -1,4 +1,5 @@
-"""Security headers on every response, and the CSP nonce for our few inline scripts."""
+"""Security headers on every response, the CSP nonce for our few inline scripts, and the security log's
+stream (JSON lines on stderr, each labelled with the client's address)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import secrets
 from flask import Flask, g, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
+
+from core.auth import security_log
 
 
 def csp_nonce() -> str:
@@ -17,6 +20,21 @@ def csp_nonce() -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    security_log.install()
+
+    def _label_security_events() -> None:
+        # ProxyFix has already put the client's own address here when TRUSTED_PROXIES is set.
+        g.client_address_token = security_log.client_address.set(request.remote_addr)
+
+    # First of all before_request functions (CSRF's and enforce_access among them), so that whatever
+    # they refuse and log carries the client's address.
+    app.before_request_funcs.setdefault(None, []).insert(0, _label_security_events)
+
+    @app.teardown_request
+    def _unlabel_security_events(_error: BaseException | None) -> None:
+        token = g.pop("client_address_token", None)
+        if token is not None:
+            security_log.client_address.reset(token)
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -32,7 +32,11 @@ def index():
         context["events"] = db.execute(
             select(SecurityEvent, User.full_name)
             .outerjoin(User, User.id == SecurityEvent.user_id)
-            .where(SecurityEvent.event.in_(["account_locked", "access_refused", "sign_in_refused_disabled"]))
+            .where(
+                SecurityEvent.event.in_(
+                    ["sign_in_slowed", "sign_in_ceiling_reached", "access_refused", "sign_in_refused_disabled"]
+                )
+            )
             .order_by(SecurityEvent.at.desc())
             .limit(10)
         ).all()

@@ -38,8 +38,24 @@ class DateException:
 
 @dataclass(frozen=True)
 class Conflict:
+    """An organisation or a ward someone must not be sent to: declared by the volunteer, or found by a conflict
+    review (vetting.conflict_rules). A ward conflict applies to remote work in that ward too."""
+
     organisation: str
     ward_id: int | None = None
+
+
+def conflicted(conflicts: Iterable[Conflict], organisation: str, ward_id: int | None) -> bool:
+    """Whether one of ``conflicts`` rules out a request for ``organisation`` in the ward ``ward_id``: it is that
+    ward, or its organisation's name is in the request's (or the other way round), whatever the case."""
+    organisation = organisation.strip().lower()
+    for conflict in conflicts:
+        if conflict.ward_id is not None and conflict.ward_id == ward_id:
+            return True
+        declared = conflict.organisation.strip().lower()
+        if organisation and declared and (declared in organisation or organisation in declared):
+            return True
+    return False
 
 
 @dataclass(frozen=True)

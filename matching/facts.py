@@ -22,16 +22,19 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import NamedTuple
 
-from sqlalchemy import Select, case, select
+from sqlalchemy import Select, and_, case, or_, select
 from sqlalchemy.orm import Session
 
+from core.auth.models import User
 from core.geography.models import Ward
 from core.timeutil import london_to_utc, to_london
 from matching.domain import Conflict, DateException, RequestFacts, VolunteerCandidate, WeeklySlot, distance_km
 from matching.models import ACTIVE_OFFER_STATUSES, Offer, OfferStatus, RequestSkill, RequestStatus, SupportRequest
 from matching.planning import PRIORITY_WEIGHTS
 from vetting.catalogue import SkillRequirement
+from vetting.conflict_reviews import standings as conflict_standings
 from vetting.facts import person_facts
+from vetting.lifecycle import ClearanceState
 from vetting.models import Clearance
 from vetting.policy import current_task_policies
 from vetting.rules import DateRange
@@ -208,6 +211,8 @@ class _Profile(NamedTuple):
 class _ClearanceRecord(NamedTuple):
     """The attributes of a Clearance that ``person_facts`` reads."""
 
+    id: int
+    renews_id: int | None
     type_code: str
     state: object
     valid_from: dt.date | None
@@ -227,13 +232,15 @@ def load_volunteers(
 ) -> list[VolunteerCandidate]:
     """Every active volunteer as a matching candidate for deployments in ``[week_start, week_end)``, by id.
 
-    Only ``active`` volunteers: applicants, paused volunteers and leavers are never matched. Each
+    Only ``active`` volunteers whose account is enabled: applicants, paused volunteers, leavers and anyone
+    whose account a coordinator disabled are never matched (nor counted in the funnel). Each
     carries PersonFacts (from ``vetting.facts.person_facts``: kind, warrant, patrol status,
-    adjustments, skills with their evidence, clearances, mobilisations), the home ward's centre
+    adjustments, skills with their evidence, clearances, mobilisations, and where they stand on the conflict
+    review their line of work may need), the home ward's centre
     (None without a home ward: such a volunteer can only take remote work), the travel limit and
     weekly cap, the weekly slots, and the dated exceptions, blocked periods and clearances that
     overlap the week (a deployment starting in the week may end on the day after it, so that day
-    counts too). Declared conflicts and preferred task types are included.
+    counts too). Declared conflicts, those a conflict review found, and preferred task types are included.
 
     From the offers: ``busy`` holds every active (offered or accepted) deployment that touches the
     week, ``booked_minutes_in_week`` their weekly load (task plus travel) for those starting in the
@@ -248,7 +255,7 @@ def load_volunteers(
     remote request is being matched: distance does
     not count for it. The filter is a bounding box in SQL and the funnel's own distance in Python.
 
-    Cost: ten statements (eleven with ``ward_ids``) whatever the number of volunteers.
+    Cost: twelve statements (thirteen with ``ward_ids``) whatever the number of volunteers.
     """
     if week_start.tzinfo is None or week_end.tzinfo is None:
         raise ValueError("week_start and week_end must be timezone-aware")
@@ -261,7 +268,12 @@ def load_volunteers(
 
     # The chosen volunteers' ids, as a subquery every other statement filters on (never correlated with
     # the statement it sits in, which may itself read the volunteers table).
-    chosen = select(Volunteer.id).where(Volunteer.status == VolunteerStatus.ACTIVE).correlate(None)
+    chosen = (
+        select(Volunteer.id)
+        .join(User, User.id == Volunteer.user_id)
+        .where(Volunteer.status == VolunteerStatus.ACTIVE, User.is_disabled.is_(False))
+        .correlate(None)
+    )
     index = None
     if ward_ids is not None:
         centres = [
@@ -330,17 +342,24 @@ def _candidates(
         .where(VolunteerSkill.volunteer_id.in_(chosen))
         .order_by(VolunteerSkill.volunteer_id, VolunteerSkill.skill_code)
     )
+    # Only records that could cover a day of the week (history and undated applications never do), and the
+    # renewals of those renewed early: whether a renewal is in force decides if the old term still counts.
+    in_week = and_(Clearance.valid_from <= last_day, Clearance.expires_on >= first_day)
+    renewed_in_week = select(Clearance.id).where(
+        Clearance.volunteer_id.in_(chosen), Clearance.state == ClearanceState.RENEWED, in_week
+    )
     clearances = grouped(
         select(
             Clearance.volunteer_id,
+            Clearance.id,
+            Clearance.renews_id,
             Clearance.type_code,
             Clearance.state,
             Clearance.valid_from,
             Clearance.expires_on,
             Clearance.restricted_from,
         )
-        # Only records that could cover a day of the week: history and undated applications never do.
-        .where(Clearance.volunteer_id.in_(chosen), Clearance.valid_from <= last_day, Clearance.expires_on >= first_day)
+        .where(Clearance.volunteer_id.in_(chosen), or_(in_week, Clearance.renews_id.in_(renewed_in_week)))
         .order_by(Clearance.volunteer_id, Clearance.id)
     )
     blocks = grouped(
@@ -387,6 +406,7 @@ def _candidates(
             TaskPreference.volunteer_id.in_(chosen)
         )
     )
+    reviewed = conflict_standings(session, chosen)
 
     # Offers: a day either side of the week, so a deployment across midnight is seen by both weeks.
     active = grouped(
@@ -419,6 +439,7 @@ def _candidates(
                 continue
         profile = _Profile(row.kind, row.warrant_number, row.patrol_status, row.adjustment, skills.get(row.id, []))
         blocked = blocks.get(row.id, [])
+        standing = reviewed.get(row.id)
         candidates.append(
             VolunteerCandidate(
                 id=row.id,
@@ -427,6 +448,7 @@ def _candidates(
                     profile,
                     [_ClearanceRecord(*c[1:]) for c in clearances.get(row.id, ())],
                     blocked,
+                    conflict_review=standing,
                     shared=shared_facts,
                 ),
                 home=home,
@@ -442,7 +464,9 @@ def _candidates(
                 ),
                 # Every blocked day, mobilisation included: a mobilised reservist is also not free.
                 blocked=tuple(DateRange(b.first_day, b.last_day) for b in blocked),
-                conflicts=tuple(Conflict(c.organisation, c.ward_id) for c in conflicts.get(row.id, ())),
+                # Declared by the volunteer, then found by a conflict review: one rule applies to both.
+                conflicts=tuple(Conflict(c.organisation, c.ward_id) for c in conflicts.get(row.id, ()))
+                + (tuple(Conflict(c.organisation, c.ward_id) for c in standing.conflicts) if standing else ()),
                 preferred_task_types=frozenset(p.task_type_code for p in preferences.get(row.id, ())),
                 busy=tuple((o.starts_at, o.ends_at) for o in active.get(row.id, ())),
                 booked_minutes_in_week=sum(

@@ -25,7 +25,15 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from matching.domain import RequestFacts, VolunteerCandidate, angles, distance_km, distances_km, travel_minutes
+from matching.domain import (
+    RequestFacts,
+    VolunteerCandidate,
+    angles,
+    conflicted,
+    distance_km,
+    distances_km,
+    travel_minutes,
+)
 from matching.solver.forked import Beside
 from vetting.catalogue import SkillRequirement, TaskPolicy
 from vetting.rules import DeploymentWindow, Eligibility, PersonFacts, ReasonCode, check_eligibility, format_date
@@ -38,14 +46,19 @@ SKILL_CODES = {
     ReasonCode.EVIDENCE_UNVERIFIED,
     ReasonCode.EVIDENCE_EXPIRED,
 }
-CLEARANCE_CODES = {ReasonCode.NO_CLEARANCE, ReasonCode.NO_UNSUPERVISED_CLEARANCE}
+# A conflict review their line of work needs and nobody has recorded yet: not cleared for anything until it is.
+CLEARANCE_CODES = {ReasonCode.NO_CLEARANCE, ReasonCode.NO_UNSUPERVISED_CLEARANCE, ReasonCode.CONFLICT_REVIEW_PENDING}
+# A conflict review found them not suitable for this task type: they cannot do this kind of task.
 STATUS_CODES = {
     ReasonCode.NOT_WARRANTED,
     ReasonCode.PATROL_STATUS_TOO_LOW,
     ReasonCode.DESK_ONLY,
     ReasonCode.REMOTE_ONLY,
     ReasonCode.MOBILISED,
+    ReasonCode.NOT_SUITABLE_FOR_TASK,
 }
+# Every reason check_eligibility can give falls at one of the funnel's vetting stages (a test checks it):
+# a code in none of them would let the person through.
 
 
 @dataclass(frozen=True)
@@ -216,14 +229,7 @@ def _clear_of_bookings(volunteer: VolunteerCandidate, start: datetime, end: date
 
 
 def _conflicted(volunteer: VolunteerCandidate, request: RequestFacts) -> bool:
-    organisation = request.organisation.strip().lower()
-    for conflict in volunteer.conflicts:
-        if conflict.ward_id is not None and conflict.ward_id == request.ward_id:
-            return True
-        declared = conflict.organisation.strip().lower()
-        if organisation and declared and (declared in organisation or organisation in declared):
-            return True
-    return False
+    return conflicted(volunteer.conflicts, request.organisation, request.ward_id)
 
 
 _LEVELS = {"aware": 0, "practitioner": 1, "expert": 2}
@@ -300,7 +306,8 @@ def funnel(request: RequestFacts, volunteers: Sequence[VolunteerCandidate]) -> F
         key=lambda pair: pair[0],
         default=None,
     )
-    suggestion = None if len(candidates) >= request.people_needed else _suggest(stages, nearest, request)
+    needs_check = sum(_vetting_stage(verdicts[v.id]) == _NEEDS_CHECK for v in dropped_at["cleared"])
+    suggestion = None if len(candidates) >= request.people_needed else _suggest(stages, nearest, request, needs_check)
     return FunnelResult(stages=tuple(stages), candidates=candidates, suggestion=suggestion)
 
 
@@ -365,10 +372,14 @@ def _load(volunteer: VolunteerCandidate, request: RequestFacts) -> int:
     return request.minutes + (0 if request.remote or km == float("inf") else 2 * travel_minutes(km))
 
 
-def _suggest(stages: list[Stage], nearest_too_far: tuple[float, float] | None, request: RequestFacts) -> str:
+def _suggest(
+    stages: list[Stage], nearest_too_far: tuple[float, float] | None, request: RequestFacts, needs_check: int = 0
+) -> str:
     """What would fill the request, from the rule that removed the most people it still needed.
 
-    ``nearest_too_far`` is (km, travel limit) of the nearest volunteer the travel rule dropped.
+    ``nearest_too_far`` is (km, travel limit) of the nearest volunteer the travel rule dropped;
+    ``needs_check`` how many of those the clearance rule dropped are held back only by a check their line of
+    work needs before any deployment (a conflict review; never said to a sergeant in those words).
     """
     for before, stage in zip(stages, stages[1:], strict=False):
         if stage.remaining >= request.people_needed:
@@ -394,6 +405,17 @@ def _suggest(stages: list[Stage], nearest_too_far: tuple[float, float] | None, r
             )
         if stage.key == "hours":
             return f"{dropped} would go but have reached their weekly hours: a later week may fill it"
+        if stage.key == "cleared" and needs_check == dropped:
+            return (
+                f"{dropped} with the skills {'need' if dropped != 1 else 'needs'} a check before deployment: "
+                "the coordinator can say when it will be done"
+            )
+        if stage.key == "cleared" and needs_check:
+            return (
+                f"{dropped} with the skills {'are' if dropped != 1 else 'is'} not cleared for this task "
+                f"on that date ({needs_check} of them {'need' if needs_check != 1 else 'needs'} a check before "
+                "deployment): the vetting team can say when clearances are due"
+            )
         if stage.key == "cleared":
             return (
                 f"{dropped} with the skills {'are' if dropped != 1 else 'is'} not cleared for this task "
@@ -493,7 +515,10 @@ def _funnels_of(population: _Population, requests: list[tuple[int, RequestFacts]
     return {k: population.funnel(r) for k, r in requests}
 
 
-_PASSES, _NO_SKILLS, _NOT_CLEARED, _WRONG_STATUS = 0, 1, 2, 3  # where the vetting verdict drops someone
+# Where the vetting verdict drops someone: _NEEDS_CHECK is "not cleared" too, held back only by a check their
+# line of work needs before any deployment (counted apart so the suggestion can say so).
+_PASSES, _NO_SKILLS, _NOT_CLEARED, _WRONG_STATUS, _NEEDS_CHECK = 0, 1, 2, 3, 4
+_STAGES = 5
 _NO_MINUTE = 10**6  # a padding slot starts after and ends before every minute of a day
 _NOWHERE = ("nowhere",)  # an in-person request with no location: nobody is within reach
 _REMOTE = ("remote",)
@@ -505,7 +530,7 @@ def _vetting_stage(eligibility: Eligibility) -> int:
     if codes & SKILL_CODES:
         return _NO_SKILLS
     if codes & CLEARANCE_CODES:
-        return _NOT_CLEARED
+        return _NEEDS_CHECK if codes & CLEARANCE_CODES == {ReasonCode.CONFLICT_REVIEW_PENDING} else _NOT_CLEARED
     if codes & STATUS_CODES:
         return _WRONG_STATUS
     return _PASSES
@@ -662,11 +687,11 @@ class _Population:
             )
             if out.size:
                 left -= out.size
-                counts = counts - np.bincount(vetting.stage[out], minlength=4)
+                counts = counts - np.bincount(vetting.stage[out], minlength=_STAGES)
                 pool = pool[~np.isin(pool, out)]
         remaining = [left]
         remaining.append(remaining[-1] - int(counts[_NO_SKILLS]))
-        remaining.append(remaining[-1] - int(counts[_NOT_CLEARED]))
+        remaining.append(remaining[-1] - int(counts[_NOT_CLEARED]) - int(counts[_NEEDS_CHECK]))
         if request.warranted_only:
             pool = pool[self.warranted[pool]]
         remaining.append(pool.size)
@@ -716,7 +741,11 @@ class _Population:
                 else self.ids[pool] == request.preferred_volunteer_id
             ),
         )
-        suggestion = None if pool.size >= request.people_needed else _suggest(stages, nearest, request)
+        suggestion = (
+            None
+            if pool.size >= request.people_needed
+            else _suggest(stages, nearest, request, int(counts[_NEEDS_CHECK]))
+        )
         return FunnelResult(stages=tuple(stages), columns=columns, suggestion=suggestion)
 
     # ---- what the goals need to know of each candidate (cached: a volunteer is a candidate many times)
@@ -758,7 +787,7 @@ class _Population:
                 stage = base.copy()
                 for i in changing.tolist():
                     stage[i] = self._verdict(i, key, window)
-            found = _Class(stage, np.bincount(stage, minlength=4), np.flatnonzero(stage == _PASSES))
+            found = _Class(stage, np.bincount(stage, minlength=_STAGES), np.flatnonzero(stage == _PASSES))
             self._classes[(key, first, last)] = found
         return found
 

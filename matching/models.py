@@ -158,8 +158,8 @@ class RequestSkill(Base):
 class OfferStatus(enum.StrEnum):
     """OFFERED waits for the volunteer's answer until ``respond_by``; ACCEPTED is an assignment.
     DECLINED and EXPIRED (no answer in time) reopen the place; WITHDRAWN means the volunteer is no
-    longer available (the vetting sweep found them no longer eligible: the sergeant is told no
-    more than that); CANCELLED follows the request's cancellation."""
+    longer available (no longer eligible, found at the event that ended it, at their accept or by the
+    nightly sweep: the sergeant is told no more than that); CANCELLED follows the request's cancellation."""
 
     OFFERED = "offered"
     ACCEPTED = "accepted"

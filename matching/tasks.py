@@ -13,6 +13,7 @@ Run the worker with ``flask match worker`` (``make run`` starts one beside the w
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,11 +22,13 @@ from pathlib import Path
 
 from flask import Flask, current_app, has_app_context
 from huey import RedisHuey, SqliteHuey, crontab
+from sqlalchemy import select
 
-from core.db import session_factory
-from core.mail import send_mail
-from matching.offers.emails import send_offer_emails
-from matching.runs.services import execute_run, expire_and_rematch, give_up_stale, settings_from_config
+from core.db import among, session_factory
+from core.mail import MailError, send_mail
+from matching.models import Offer, OfferStatus
+from matching.offers.emails import send_offer_emails, send_unavailable_emails, send_withdrawn_emails
+from matching.runs.services import execute_run, expire_and_rematch, give_up_stale, rematch, settings_from_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,10 +71,44 @@ def offer_sender(app: Flask):
 @huey.task()
 def email_offers(offer_ids: list[int]) -> None:
     with _app() as app, session_factory(app)() as session:
-        send = partial(send_mail, app.config)
-        send_offer_emails(
-            session, offer_ids, lambda to, subject, body: send(to, subject, body), app.config["PUBLIC_URL"]
-        )
+        # One task per email: a volunteer whose address fails is retried alone, and holds up nobody else.
+        send_offer_emails(session, offer_ids, queue_mail, app.config["PUBLIC_URL"])
+
+
+@huey.task()
+def after_withdrawal(offer_ids: list[int], booked_ids: list[int], tell_volunteers: bool = True) -> None:
+    """Queued once an event that ended people's eligibility has committed (``withdrawals.withdraw_for``)."""
+    with _app() as app:
+        follow_up_withdrawals(app, offer_ids, booked_ids, tell_volunteers=tell_volunteers)
+
+
+def follow_up_withdrawals(
+    app: Flask, offer_ids: list[int], booked_ids: list[int], *, tell_volunteers: bool = True
+) -> None:
+    """Offers withdrawn because their volunteers can no longer take them: tell the ward's sergeants (never
+    why), tell the volunteers in plain words unless they saw it on screen (an accept that found them no
+    longer eligible), and offer each place to someone else at once (a one-request run, as after a decline).
+
+    Only offers still withdrawn when this runs count: one whose withdrawal was undone inside the event's
+    transaction (a savepoint rolled back) is reported to nobody.
+    """
+    make_session = session_factory(app)
+    send = partial(send_mail, app.config)
+    with make_session() as session:
+        withdrawn: list[int] = []
+        request_ids: set[int] = set()
+        for some in among(session, Offer.id, sorted(set(offer_ids))):
+            for offer_id, request_id in session.execute(
+                select(Offer.id, Offer.request_id).where(some, Offer.status == OfferStatus.WITHDRAWN)
+            ):
+                withdrawn.append(offer_id)
+                request_ids.add(request_id)
+        send_unavailable_emails(session, withdrawn, send, reoffered=True)
+        if tell_volunteers:
+            send_withdrawn_emails(session, withdrawn, set(booked_ids), send)
+    settings = settings_from_config(app.config)
+    for request_id in sorted(request_ids):
+        rematch(make_session, request_id, settings, "withdrawal", offer_sender(app))
 
 
 def run_now(app: Flask, run_id: int, now: dt.datetime | None = None, keep_instance=None):
@@ -101,3 +138,51 @@ def expire_offers() -> None:
         with make_session() as session:
             give_up_stale(session, dt.datetime.now(dt.UTC))
         expire_and_rematch(make_session, settings_from_config(app.config), offer_sender(app))
+
+
+# ---- Email, one message per task ----------------------------------------------------------------
+
+mail_log = logging.getLogger("sng.mail")
+MAIL_RETRIES = 6
+MAIL_FIRST_RETRY_SECONDS = 60  # then doubling: the last try is about an hour after the first
+
+
+@huey.task(retries=MAIL_RETRIES, retry_delay=MAIL_FIRST_RETRY_SECONDS, retry_backoff=2)
+def deliver_mail(to: str, subject: str, body: str) -> None:
+    """Send one email. A failure the server may get over (it was down, or said "try later") is raised,
+    so the queue tries again; one it will not (an unusable or refused address) is logged and dropped."""
+    with _app() as app:
+        try:
+            send_mail(app.config, to, subject, body)
+        except MailError as exc:
+            if exc.permanent:
+                mail_log.warning("mail not sent, and not retried: %s", exc)
+                return
+            mail_log.warning("mail not sent; the queue tries again unless this was the last try: %s", exc)
+            raise
+
+
+def queue_mail(to: str, subject: str, body: str) -> None:
+    """Hand one email to the queue. Never raises: what the person did is already saved (a cancellation,
+    say), so a failure is logged and retried, and every other recipient is still written to."""
+    try:
+        deliver_mail(to, subject, body)
+    except Exception:  # the queue's storage itself failed; nothing the person can do about it
+        mail_log.exception("mail could not be queued")
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+def send_invitations() -> None:
+    """Every five minutes: email the invitations a CSV import queued (core.auth.credentials), so the
+    import itself never waits on thousands of emails. Without a worker, cron runs
+    `flask accounts send-invitations` instead."""
+    from core.auth.credentials import Settings, send_queued_invitations
+
+    with _app() as app, session_factory(app)() as session:
+        sent, failed = send_queued_invitations(
+            session,
+            lambda email: send_mail(app.config, email.to, email.subject, email.body),
+            Settings.from_config(app.config),
+        )
+        if failed:
+            mail_log.warning("invitations: %s sent, then the mail server refused one; the rest wait", sent)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import time
 from collections import Counter
 
 from bs4 import BeautifulSoup
@@ -12,13 +13,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from core.auth.models import Role, User
+from core.auth import totp
+from core.auth.models import MFA_REQUIRED_ROLES, Role, TotpAuthenticator, User
 from core.auth.passwords import hash_password
 from core.geography.models import Borough, Ward
 from matching.models import Priority, RequestSkill, SupportRequest
 from volunteers.models import Volunteer, VolunteerKind
 
 PASSWORD = "a-long-test-password-42"
+# The authenticator app of every test account that has one (coordinators and vetting officers by default).
+TEST_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 KINGS_CROSS = (51.5290, -0.1255)
 BELSIZE = (51.5481, -0.1712)  # about 3.8 km from King's Cross
 _PASSWORD_HASH = hash_password(PASSWORD)
@@ -67,18 +71,47 @@ class CheckedClient(FlaskClient):
         return self.post(path, data=payload)
 
     def sign_in(self, email: str, password: str = PASSWORD) -> TestResponse:
+        """Sign in as a person would, answering the security code page where the account has an app."""
         response = self.submit("/sign-in", {"email": email, "password": password})
         assert response.status_code == 302, f"sign-in failed for {email}"
+        if response.location.startswith("/sign-in/security-code"):
+            response = self.submit("/sign-in/security-code", {"code": next_code(self.application, email)})
+            assert response.status_code == 302, f"the security code was refused for {email}"
         return response
 
 
-def make_user(session: Session, role: Role = Role.VOLUNTEER, **overrides) -> User:
+def next_code(app, email: str) -> str:
+    """A code the account's authenticator app would show that has not been used yet.
+
+    Codes are single-use within their 30 seconds and one step either side is accepted, so this takes the
+    current step, or the next one if the current was used, waiting only when both have been. (Not the
+    step before: it may leave the window while the request is on its way.)
+    """
+    with app.extensions["db_sessionmaker"]() as session:
+        secret, last_step = session.execute(
+            select(TotpAuthenticator.secret, TotpAuthenticator.last_step)
+            .join(User, User.id == TotpAuthenticator.user_id)
+            .where(User.email == email.strip().lower())
+        ).one()
+    now_step = totp.step_at(dt.datetime.now(dt.UTC))
+    step = max(now_step, (last_step if last_step is not None else -1) + 1)
+    while step > totp.step_at(dt.datetime.now(dt.UTC)) + totp.WINDOW:
+        time.sleep(1)
+    return totp.code_at_step(secret, step)
+
+
+def make_user(session: Session, role: Role = Role.VOLUNTEER, mfa: bool | None = None, **overrides) -> User:
+    """An account with PASSWORD. Roles that must have an authenticator app get one with TEST_TOTP_SECRET
+    (``CheckedClient.sign_in`` answers its code page), unless ``mfa=False``; ``mfa=True`` gives any role one."""
     n = next(_numbers)
     values = dict(email=f"user{n}@test.example", full_name=f"Test User {n}", role=role, password_hash=_PASSWORD_HASH)
     values.update(overrides)
     user = User(**values)
     session.add(user)
     session.commit()
+    if mfa if mfa is not None else role in MFA_REQUIRED_ROLES:
+        session.add(TotpAuthenticator(user_id=user.id, secret=TEST_TOTP_SECRET))
+        session.commit()
     return user
 
 

@@ -68,6 +68,9 @@ class ForcePolicy:
     appeal_window_days: int = 14
     special_monthly_commitment_minutes: int = 16 * 60
     dbs_recheck_months: int = 36
+    # How often a DBS certificate older than dbs_recheck_months must have its Update Service status
+    # checked again to keep counting (vetting/dbs.py): the re-check a subscription stands in for.
+    dbs_update_check_months: int = 12
     integrity_review_months: int = 12
     validity_overrides: tuple[tuple[str, int], ...] = ()
     # Every force in England and Wales works in UK local time; a parameter so tests can say so.
@@ -85,6 +88,7 @@ class ForcePolicy:
             "appeal_window_days",
             "special_monthly_commitment_minutes",
             "dbs_recheck_months",
+            "dbs_update_check_months",
             "integrity_review_months",
         ):
             if getattr(self, name) <= 0:
@@ -192,6 +196,28 @@ CLEARANCE_TYPES: tuple[ClearanceType, ...] = (
         "Frequent, uncontrolled access to TOP SECRET assets.",
     ),
     # DBS certificates carry no expiry: 36 here is only the default of ForcePolicy.dbs_recheck_months.
+    # The levels are separate products, not a ladder the rules climb: a policy lists every level it accepts.
+    ClearanceType(
+        "DBS_BASIC",
+        "DBS basic check",
+        Regime.DBS,
+        36,
+        "Unspent convictions and conditional cautions only. Open to anyone, for any role.",
+    ),
+    ClearanceType(
+        "DBS_STD",
+        "DBS standard check",
+        Regime.DBS,
+        36,
+        "Spent and unspent convictions, cautions, reprimands and final warnings, subject to filtering.",
+    ),
+    ClearanceType(
+        "DBS_ENH",
+        "DBS enhanced check",
+        Regime.DBS,
+        36,
+        "As the standard check, plus information local police judge relevant; no barred list.",
+    ),
     ClearanceType(
         "DBS_ENH_CHILD",
         "DBS enhanced check with children's barred list",
@@ -205,6 +231,13 @@ CLEARANCE_TYPES: tuple[ClearanceType, ...] = (
         Regime.DBS,
         36,
         "Needed for regulated activity with adults, e.g. unsupervised care of adults at risk.",
+    ),
+    ClearanceType(
+        "DBS_ENH_BOTH",
+        "DBS enhanced check with children's and adults' barred lists",
+        Regime.DBS,
+        36,
+        "Needed for regulated activity with both children and adults at risk; one certificate checks both lists.",
     ),
 )
 
@@ -363,7 +396,7 @@ TASK_POLICIES: tuple[TaskPolicy, ...] = (
         activity="youth and schools liaison",
         clearance_groups=(_INFO_ACCESS,),
         # Working with children without a supervising officer is regulated activity.
-        unsupervised_clearance_groups=(("DBS_ENH_CHILD",),),
+        unsupervised_clearance_groups=(("DBS_ENH_CHILD", "DBS_ENH_BOTH"),),
         unsupervised_allowed=True,
         required_skills=(
             SkillRequirement(("youth_worker", "schools_liaison")),

@@ -26,7 +26,8 @@ vetting_cli = AppGroup("vetting", help="Vetting: the daily sweep.")
     help="Run as if today were this date (London); default: today.",
 )
 def sweep(today: dt.datetime | None) -> None:
-    """Lapse expired clearances, open renewal reviews 90 days ahead, send the 90/30/7-day reminders;
+    """Lapse expired clearances (telling the holders), open renewal reviews 90 days ahead and the annual
+    integrity reviews, send the 90/30/7-day reminders and any outcome email SMTP refused before;
     then run what other features hang on the sweep (matching withdraws offers people are no longer
     eligible for).
 
@@ -40,6 +41,7 @@ def sweep(today: dt.datetime | None) -> None:
         current_policy(session, current_app.config),
         mail_sender(current_app.config),
         key_from_config(current_app.config),
+        current_app.config.get("PUBLIC_URL", ""),
     )
     click.echo(str(report))
     # Now, or the start of that London day when --today names another day.
@@ -50,5 +52,5 @@ def sweep(today: dt.datetime | None) -> None:
         line = hook(session, now)
         if line:
             click.echo(line)
-    if report.reminder_failures:
+    if report.failed:
         raise SystemExit(1)

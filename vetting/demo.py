@@ -1,4 +1,4 @@
-"""Demo clearances and queue items: some long valid, some expiring soon, some lapsed."""
+"""Demo clearances and queue items (some long valid, some expiring soon, some lapsed), and conflict reviews."""
 
 from __future__ import annotations
 
@@ -8,11 +8,21 @@ import random
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from core.auth.models import Role, User
+from core.db import utcnow
 from vetting.catalogue import CLEARANCE_TYPES_BY_CODE, DEFAULT_POLICY
+from vetting.conflict_rules import HEALTH, Outcome, join_lines
 from vetting.lifecycle import ClearanceState
-from vetting.models import Clearance, ReviewKind, VettingReview
+from vetting.models import Clearance, ConflictReview, ConflictReviewFinding, ReviewKind, VettingReview
 from vetting.renewals import add_months, expiry_date
-from volunteers.models import Volunteer, VolunteerKind, VolunteerSkill, VolunteerStatus
+from volunteers.models import (
+    CONFLICT_REVIEW_OCCUPATIONS,
+    Volunteer,
+    VolunteerKind,
+    VolunteerSkill,
+    VolunteerStatus,
+    conflict_review_lines,
+)
 from volunteers.skills import SKILLS_BY_CODE, SkillFamily
 
 
@@ -73,3 +83,45 @@ def load_clearances(session: Session, rng: random.Random, today: dt.date) -> int
     if reviews:
         session.execute(insert(VettingReview), reviews)
     return len(clearances)
+
+
+def load_conflict_reviews(session: Session, rng: random.Random, today: dt.date) -> int:
+    """Conflict reviews for most active volunteers whose line of work needs one: most found no conflict, one in
+    eight a conflict with their own employer, and one in six has none recorded yet (so the demo shows the
+    warning and the matcher leaving them out). Chosen by id, not by ``rng``: the later loaders draw the same
+    numbers whether or not this one runs."""
+    recorder = session.scalar(select(User.id).where(User.role == Role.COORDINATOR).order_by(User.id).limit(1))
+    if recorder is None:
+        return 0
+    rows = session.execute(
+        select(Volunteer.id, Volunteer.occupation_category, Volunteer.military_reservist, Volunteer.employer)
+        .where(Volunteer.status == VolunteerStatus.ACTIVE)
+        .where(
+            (Volunteer.occupation_category.in_(sorted(CONFLICT_REVIEW_OCCUPATIONS)))
+            | Volunteer.military_reservist.is_(True)
+        )
+        .order_by(Volunteer.id)
+    ).all()
+    reviews = []
+    for volunteer_id, category, reservist, employer in rows:
+        if volunteer_id % 6 == 0:
+            continue
+        lines = conflict_review_lines(category, reservist)
+        conflict = volunteer_id % 8 == 1 and bool(employer)
+        review = ConflictReview(
+            volunteer_id=volunteer_id,
+            outcome=Outcome.CONFLICTS if conflict else Outcome.NO_CONFLICT,
+            lines_of_work=join_lines(lines),
+            employer=employer,
+            employer_permission=True if HEALTH in lines else None,
+            notes="Checked their employer and its clients against the force's current work."
+            + (" Not to be sent to their employer." if conflict else " No conflict found."),
+            recorded_by_id=recorder,
+            recorded_at=utcnow() - dt.timedelta(days=volunteer_id % 300 + 1),
+        )
+        if conflict:
+            review.findings = [ConflictReviewFinding(organisation=employer)]
+        reviews.append(review)
+    session.add_all(reviews)
+    session.flush()
+    return len(reviews)

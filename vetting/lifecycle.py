@@ -18,13 +18,18 @@ Design choices a successor would otherwise re-open:
   separately vetted record is granted; the link between the two belongs to the ORM.
 * **Suspension does not count for deployment.** ``ACTIVE_STATES`` excludes ``suspended``: adverse
   information is pending review, and nobody is deployed on a clearance under review.
-* **Two officers for refusal and adverse withdrawal.** ``apply`` refuses those events outright;
-  ``propose`` records the first officer's decision and ``confirm`` by a different officer applies
-  it. Withdrawal because the clearance is no longer needed is administrative, needs one officer
-  and cannot be appealed (there is nothing adverse to appeal against).
+* **Two officers for refusal, adverse withdrawal and an overturned appeal.** ``apply`` refuses those
+  events outright; ``propose`` records the first officer's decision and ``confirm`` by a different
+  officer applies it. Ending a clearance because it is no longer needed (the volunteer left) is
+  administrative: one officer, its own final state ``no_longer_needed``, and no appeal (there is
+  nothing adverse to appeal against).
+* **An appeal is withdrawn, not decided, when the appellant leaves.** ``appeal_withdrawn`` returns
+  the clearance to the decision appealed against, which then stands and cannot be appealed again.
 
 The reviews that drive the machine have their rules here too: which outcomes each kind of review
-allows (``OUTCOMES_BY_KIND``), and until when a decision may be appealed (``appeal_open_until``).
+allows (``OUTCOMES_BY_KIND``), until when a decision may be appealed (``appeal_open_until``), who may
+decide an appeal (``check_appeal_decider``) and the dates a grant may take (``grant_window``,
+``check_grant_dates``).
 """
 
 from __future__ import annotations
@@ -36,18 +41,24 @@ from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
+from core.timeutil import format_date
 from vetting.catalogue import DEFAULT_POLICY, ForcePolicy
 
 __all__ = [
     "ACTIVE_STATES",
     "APPEALABLE_EVENTS",
     "FINAL_STATES",
+    "GRANTING_KINDS",
+    "GRANT_DAYS_AHEAD",
     "OUTCOMES_BY_KIND",
     "REASON_REQUIRED",
+    "REVIEW_KIND_LABELS",
     "TRANSITIONS",
     "TWO_OFFICER_EVENTS",
     "ClearanceEvent",
     "ClearanceState",
+    "GrantDateError",
+    "GrantWindow",
     "Outcome",
     "PendingDecision",
     "ReviewKind",
@@ -58,7 +69,10 @@ __all__ = [
     "appeal_deadline",
     "appeal_open_until",
     "apply",
+    "check_appeal_decider",
+    "check_grant_dates",
     "confirm",
+    "grant_window",
     "propose",
     "propose_refusal",
     "propose_withdrawal",
@@ -78,6 +92,7 @@ class ClearanceState(enum.StrEnum):
     SUSPENDED = "suspended"
     WITHDRAWN = "withdrawn"
     APPEALED = "appealed"
+    NO_LONGER_NEEDED = "no_longer_needed"  # ended because the person left: nothing adverse
 
 
 class ClearanceEvent(enum.StrEnum):
@@ -96,6 +111,7 @@ class ClearanceEvent(enum.StrEnum):
     APPEAL = "appeal"
     DECISION_UPHELD = "decision_upheld"
     DECISION_OVERTURNED = "decision_overturned"
+    APPEAL_WITHDRAWN = "appeal_withdrawn"  # the appellant left before the appeal was decided
 
 
 S = ClearanceState
@@ -105,10 +121,11 @@ E = ClearanceEvent
 ACTIVE_STATES: frozenset[ClearanceState] = frozenset({S.GRANTED, S.GRANTED_WITH_RESTRICTIONS, S.RENEWAL_DUE})
 
 #: States nothing leaves. Refused and withdrawn are not here: they may still be appealed.
-FINAL_STATES: frozenset[ClearanceState] = frozenset({S.DISCONTINUED, S.RENEWED, S.LAPSED})
+FINAL_STATES: frozenset[ClearanceState] = frozenset({S.DISCONTINUED, S.RENEWED, S.LAPSED, S.NO_LONGER_NEEDED})
 
-#: Decisions that take effect only when a second, different vetting officer confirms them.
-TWO_OFFICER_EVENTS: frozenset[ClearanceEvent] = frozenset({E.REFUSE, E.WITHDRAW})
+#: Decisions that take effect only when a second, different vetting officer confirms them. An
+#: overturned appeal grants a clearance that two officers refused or withdrew, so it needs two as well.
+TWO_OFFICER_EVENTS: frozenset[ClearanceEvent] = frozenset({E.REFUSE, E.WITHDRAW, E.DECISION_OVERTURNED})
 
 #: Decisions the person may appeal (within the force's appeal window).
 APPEALABLE_EVENTS: frozenset[ClearanceEvent] = frozenset({E.REFUSE, E.WITHDRAW})
@@ -126,6 +143,7 @@ REASON_REQUIRED: frozenset[ClearanceEvent] = frozenset(
         E.GRANT_WITH_RESTRICTIONS,
         E.DECISION_UPHELD,
         E.DECISION_OVERTURNED,
+        E.APPEAL_WITHDRAWN,
     }
 )
 
@@ -135,6 +153,18 @@ class ReviewKind(enum.StrEnum):
     RENEWAL = "renewal"
     TRIGGERED = "triggered"  # change of circumstances or adverse information
     APPEAL = "appeal"
+    INTEGRITY = "integrity"  # the annual integrity review (aftercare), opened by the sweep
+
+
+REVIEW_KIND_LABELS: Mapping[ReviewKind, str] = MappingProxyType(
+    {
+        ReviewKind.NEW_APPLICATION: "New application",
+        ReviewKind.RENEWAL: "Renewal",
+        ReviewKind.TRIGGERED: "Triggered review",
+        ReviewKind.APPEAL: "Appeal",
+        ReviewKind.INTEGRITY: "Annual integrity review",
+    }
+)
 
 
 class Outcome(enum.StrEnum):
@@ -144,25 +174,33 @@ class Outcome(enum.StrEnum):
     GRANT_WITH_RESTRICTIONS = "grant_with_restrictions"
     REFUSE = "refuse"
     DISCONTINUE = "discontinue"
-    NO_CHANGE = "no_change"  # a triggered or renewal review that finds nothing to act on
+    NO_CHANGE = "no_change"  # a triggered or integrity review that finds nothing to act on
+    LET_LAPSE = "let_lapse"  # renewals: not renewed, for a reason; the clearance runs to its end date
     UPHOLD = "uphold"  # appeals: the refusal or withdrawal stands (final)
-    OVERTURN = "overturn"  # appeals: the clearance is granted
+    OVERTURN = "overturn"  # appeals: the clearance is granted (once a second officer confirms)
 
 
-#: The decisions each kind of review allows. A triggered review only closes with no change: acting on
-#: the clearance it is about (suspend, reinstate, withdraw) is a separate step, not its outcome.
+#: The decisions each kind of review allows. A triggered or integrity review only closes with no
+#: change: acting on the clearance it is about (suspend, reinstate, withdraw) is a separate step, not
+#: its outcome. A renewal is about the clearance that is due and nothing else: renewed (with or
+#: without restrictions), refused, or let lapse with a reason; "no change" would leave it to lapse
+#: with nobody having decided that.
 OUTCOMES_BY_KIND: Mapping[ReviewKind, frozenset[Outcome]] = MappingProxyType(
     {
         ReviewKind.NEW_APPLICATION: frozenset(
             {Outcome.GRANT, Outcome.GRANT_WITH_RESTRICTIONS, Outcome.REFUSE, Outcome.DISCONTINUE}
         ),
         ReviewKind.RENEWAL: frozenset(
-            {Outcome.GRANT, Outcome.GRANT_WITH_RESTRICTIONS, Outcome.REFUSE, Outcome.NO_CHANGE}
+            {Outcome.GRANT, Outcome.GRANT_WITH_RESTRICTIONS, Outcome.REFUSE, Outcome.LET_LAPSE}
         ),
         ReviewKind.TRIGGERED: frozenset({Outcome.NO_CHANGE}),
+        ReviewKind.INTEGRITY: frozenset({Outcome.NO_CHANGE}),
         ReviewKind.APPEAL: frozenset({Outcome.UPHOLD, Outcome.OVERTURN}),
     }
 )
+
+#: The reviews whose decision sets a clearance's dates and restrictions (the others show no such fields).
+GRANTING_KINDS: frozenset[ReviewKind] = frozenset({ReviewKind.NEW_APPLICATION, ReviewKind.RENEWAL})
 
 
 class _FromHistory(enum.Enum):
@@ -187,19 +225,20 @@ def _build_transitions() -> Mapping[tuple[ClearanceState, ClearanceEvent], Targe
         (S.RENEWAL_DUE, E.RENEW): S.RENEWED,
         (S.SUSPENDED, E.REINSTATE): _FromHistory.STATE_BEFORE_SUSPENSION,
         (S.SUSPENDED, E.WITHDRAW): S.WITHDRAWN,
-        (S.SUSPENDED, E.WITHDRAW_NOT_NEEDED): S.WITHDRAWN,
         # Expiry does not wait for a review to finish.
         (S.SUSPENDED, E.LAPSE): S.LAPSED,
         (S.REFUSED, E.APPEAL): S.APPEALED,
         (S.WITHDRAWN, E.APPEAL): S.APPEALED,
         (S.APPEALED, E.DECISION_UPHELD): _FromHistory.STATE_BEFORE_APPEAL,
         (S.APPEALED, E.DECISION_OVERTURNED): S.GRANTED,
+        (S.APPEALED, E.APPEAL_WITHDRAWN): _FromHistory.STATE_BEFORE_APPEAL,
+        (S.SUSPENDED, E.WITHDRAW_NOT_NEEDED): S.NO_LONGER_NEEDED,
     }
     for active in ACTIVE_STATES:
         table[(active, E.LAPSE)] = S.LAPSED
         table[(active, E.SUSPEND)] = S.SUSPENDED
         table[(active, E.WITHDRAW)] = S.WITHDRAWN
-        table[(active, E.WITHDRAW_NOT_NEEDED)] = S.WITHDRAWN
+        table[(active, E.WITHDRAW_NOT_NEEDED)] = S.NO_LONGER_NEEDED
     for granted in (S.GRANTED, S.GRANTED_WITH_RESTRICTIONS):
         table[(granted, E.MARK_RENEWAL_DUE)] = S.RENEWAL_DUE
     return MappingProxyType(table)
@@ -276,6 +315,111 @@ def appeal_open_until(
         return None
     deadline = appeal_deadline(decision, policy)
     return deadline if deadline >= today else None
+
+
+def check_appeal_decider(decision: TransitionRecord, actor_id: str) -> None:
+    """Raise ``SecondOfficerRequired`` unless ``actor_id`` took no part in ``decision``.
+
+    ``decision`` is the refusal or withdrawal under appeal. Neither the officer who entered it
+    (``proposed_by``) nor the one who confirmed it (``actor_id``) may decide the appeal or confirm
+    its outcome: an appeal is a fresh look, not the same officers marking their own work.
+    """
+    if actor_id in {decision.actor_id, decision.proposed_by}:
+        raise SecondOfficerRequired(
+            "You took part in the decision under appeal: a different vetting officer must decide the appeal"
+        )
+
+
+# ---- The dates a grant may take ----------------------------------------------------------------
+
+#: How far ahead a grant may be dated: a decision is about the person as they are now, and one dated
+#: months ahead would clear them on facts that may have changed by then.
+GRANT_DAYS_AHEAD = 30
+
+
+class GrantDateError(ValueError):
+    """A grant's dates break a rule. ``which`` is ``"valid_from"`` or ``"expires_on"``."""
+
+    def __init__(self, message: str, which: str):
+        super().__init__(message)
+        self.which = which
+
+
+@dataclass(frozen=True)
+class GrantWindow:
+    """The first and last days a grant may take effect, each with the words that say why."""
+
+    earliest: date
+    earliest_why: str
+    latest: date
+    latest_why: str
+
+
+def grant_window(
+    opened_on: date, today: date, *, late_recording_days: int, current_ends_on: date | None = None
+) -> GrantWindow:
+    """When a grant decided today on a review opened on ``opened_on`` may take effect.
+
+    Never before the review was opened: the checks it rests on were not done. A decision recorded
+    late (made on paper, entered after a few days) may be dated back ``late_recording_days``, but no
+    further, so nothing is backdated into a term that has already run. At most ``GRANT_DAYS_AHEAD``
+    days ahead; a renewal (``current_ends_on``: the last day of the term being renewed) may also start
+    on the day after the current term ends, so renewing early loses nobody a day.
+    """
+    if late_recording_days < 0:
+        raise ValueError("late_recording_days must not be negative")
+    back = today - timedelta(days=late_recording_days)
+    if opened_on >= back:
+        earliest, earliest_why = opened_on, ", the day the review was opened"
+    else:
+        day_s = "day" if late_recording_days == 1 else "days"
+        earliest, earliest_why = back, f": a decision may be recorded at most {late_recording_days} {day_s} late"
+    latest, latest_why = today + timedelta(days=GRANT_DAYS_AHEAD), f", {GRANT_DAYS_AHEAD} days from today"
+    if current_ends_on is not None and current_ends_on + timedelta(days=1) > latest:
+        latest, latest_why = current_ends_on + timedelta(days=1), ", the day after the current clearance ends"
+    return GrantWindow(earliest, earliest_why, latest, latest_why)
+
+
+def check_grant_dates(
+    valid_from: date,
+    expires_on: date | None,
+    window: GrantWindow,
+    *,
+    today: date,
+    standard_expiry: date,
+    type_name: str,
+    validity_months: int,
+) -> date:
+    """The last valid day of a grant taking effect on ``valid_from``, or raise ``GrantDateError``.
+
+    ``standard_expiry`` is the end of the clearance type's validity counted from ``valid_from``: the
+    default, and the latest an officer may set. An earlier end (a shorter grant, e.g. until a
+    conviction is spent) is allowed, but not one already past: that grant would clear nobody.
+    """
+    if valid_from < window.earliest:
+        raise GrantDateError(
+            f"The date it takes effect must be the same as or after {format_date(window.earliest)}"
+            f"{window.earliest_why}",
+            "valid_from",
+        )
+    if valid_from > window.latest:
+        raise GrantDateError(
+            f"The date it takes effect must be the same as or before {format_date(window.latest)}{window.latest_why}",
+            "valid_from",
+        )
+    if expires_on is None:
+        return standard_expiry
+    if expires_on < valid_from:
+        raise GrantDateError("The end date must be after the date it takes effect", "expires_on")
+    if expires_on < today:
+        raise GrantDateError("The end date must be today or in the future", "expires_on")
+    if expires_on > standard_expiry:
+        raise GrantDateError(
+            f"The end date must be the same as or before {format_date(standard_expiry)}: "
+            f"the standard period for {type_name} is {validity_months} months",
+            "expires_on",
+        )
+    return expires_on
 
 
 def apply(

@@ -10,6 +10,8 @@ Skills: one per line, alternatives separated by "|", then ":" and the minimum le
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from dataclasses import replace
 
 from vetting.catalogue import CLEARANCE_TYPES_BY_CODE, InvalidTaskPolicy, SkillRequirement, TaskPolicy
@@ -33,6 +35,30 @@ def format_groups(groups: tuple[tuple[str, ...], ...]) -> str:
 
 def format_skills(skills: tuple[SkillRequirement, ...]) -> str:
     return "\n".join(f"{' | '.join(s.alternatives)} : {s.minimum_level.value}" for s in skills)
+
+
+def _names(codes: tuple[str, ...], names: dict[str, str]) -> str:
+    words = [names.get(code, code) for code in codes]
+    return words[0] if len(words) == 1 else "One of: " + ", ".join(words[:-1]) + " or " + words[-1]
+
+
+_LEVEL_WORDS = {
+    SkillLevel.AWARE: "any level",
+    SkillLevel.PRACTITIONER: "practitioner or expert",
+    SkillLevel.EXPERT: "expert",
+}
+
+
+def describe_groups(groups: tuple[tuple[str, ...], ...]) -> list[str]:
+    """Each clearance requirement in words, by name: "NPPV level 3", or "One of: A, B or C"."""
+    names = {code: clearance_type.name for code, clearance_type in CLEARANCE_TYPES_BY_CODE.items()}
+    return [_names(group, names) for group in groups]
+
+
+def describe_skills(skills: tuple[SkillRequirement, ...]) -> list[str]:
+    """Each skill requirement in words, by name: "Paramedic — practitioner or expert"."""
+    names = {code: skill.name for code, skill in SKILLS_BY_CODE.items()}
+    return [f"{_names(s.alternatives, names)} — {_LEVEL_WORDS[s.minimum_level]}" for s in skills]
 
 
 def parse_groups(text: str) -> tuple[tuple[str, ...], ...]:
@@ -79,7 +105,9 @@ def edited_policy(base: TaskPolicy, **changes) -> TaskPolicy:
         raise PolicyTextError(message[0].upper() + message[1:], setting) from None
 
 
-def policy_to_json(policy: TaskPolicy) -> str:
+def policy_to_json(policy: TaskPolicy, *, names: bool = False) -> str:
+    """The policy's settings as canonical JSON. ``names``: with its name, activity phrase and description too,
+    for a task type a coordinator added (a built-in type takes those from the catalogue)."""
     data = {
         "clearance_groups": [list(g) for g in policy.clearance_groups],
         "unsupervised_clearance_groups": [list(g) for g in policy.unsupervised_clearance_groups],
@@ -95,11 +123,25 @@ def policy_to_json(policy: TaskPolicy) -> str:
         "remote_possible": policy.remote_possible,
         "street_duty": policy.street_duty,
     }
+    if names:
+        data |= {"name": policy.name, "activity": policy.activity, "description": policy.description}
     return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
-def policy_from_json(base: TaskPolicy, text: str) -> TaskPolicy:
+def policy_from_json(base: TaskPolicy | None, text: str, code: str | None = None) -> TaskPolicy:
+    """The policy stored as ``text``: ``base`` (a built-in type's catalogue entry) with the stored settings,
+    or, with no base, a type a coordinator added, whose JSON carries its name (``code`` is its key)."""
     data = json.loads(text)
+    if base is None:
+        if code is None:
+            raise ValueError("an added task type needs its code")
+        base = TaskPolicy(
+            code=code,
+            name=data["name"],
+            activity=data["activity"],
+            description=data.get("description", ""),
+            clearance_groups=tuple(tuple(g) for g in data["clearance_groups"]),
+        )
     return replace(
         base,
         clearance_groups=tuple(tuple(g) for g in data["clearance_groups"]),
@@ -115,3 +157,24 @@ def policy_from_json(base: TaskPolicy, text: str) -> TaskPolicy:
         remote_possible=data["remote_possible"],
         street_duty=data["street_duty"],
     )
+
+
+# Codes are made from the name once, when a coordinator adds a task type, and never change: requests,
+# preferences and restrictions keep them. Short enough for a URL and for a list of restrictions.
+CODE_MAX = 30
+
+
+def code_from_name(name: str, taken: set[str] | frozenset[str]) -> str:
+    """A new task type's code: its name in lower-case ASCII words joined by "_", numbered if already taken.
+
+    "Fraud-prevention talk" → "fraud_prevention_talk"; a second one → "fraud_prevention_talk_2". A name with
+    no Latin letters or digits becomes "task_type".
+    """
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "_", ascii_name).strip("_")[:CODE_MAX].strip("_") or "task_type"
+    code, number = slug, 2
+    while code in taken:
+        suffix = f"_{number}"
+        code = slug[: CODE_MAX - len(suffix)].rstrip("_") + suffix
+        number += 1
+    return code

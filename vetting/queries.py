@@ -3,20 +3,25 @@
 create_app hands the first two to the coordinators' volunteer directory (volunteers must not import
 vetting): they answer "whose clearance runs out soon?" and "is a review open?" and nothing more.
 
-``review_queue`` orders the open reviews by urgency and risk. What a person is deployed on comes from
-matching, which vetting must not import: create_app hands in the lookup (the ``upcoming_deployments``
-hook), and without it the queue is ordered as if nobody were deployed.
+``review_queue`` and ``queue_page`` order the open reviews by urgency and risk (``queue_order``), narrowed
+by a vetting officer's ``QueueFilters``. What a person is deployed on comes from matching, which vetting
+must not import: create_app hands in the lookup (the ``upcoming_deployments`` hook), and without it the
+queue is ordered as if nobody were deployed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
+import math
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from core.auth.models import User
+from core.pagination import Page
 from core.timeutil import format_date, london_today
 from vetting.lifecycle import ACTIVE_STATES
 from vetting.models import Clearance, ReviewKind, ReviewStatus, VettingReview
@@ -55,12 +60,53 @@ DeploymentLookup = Callable[
     [Session, Collection[int], dt.datetime], Mapping[int, tuple[int, dt.datetime, Sequence[str]]]
 ]
 
-# Triggered reviews first (adverse information may mean someone should stop now), then appeals,
-# then renewals and new applications.
-KIND_RANK = {ReviewKind.TRIGGERED: 0, ReviewKind.APPEAL: 1, ReviewKind.RENEWAL: 2, ReviewKind.NEW_APPLICATION: 3}
 # Reviews due within this many days (or overdue) are urgent; it is also how far ahead deployments count.
 URGENT_DAYS = 28
-QUEUE_LIMIT = 500
+PER_PAGE = 50
+# Among reviews otherwise equal, adverse information first, then appeals (someone is waiting on a
+# decision that went against them), then renewals and new applications. Kinds added later sort last.
+KIND_RANK = {ReviewKind.TRIGGERED: 0, ReviewKind.APPEAL: 1, ReviewKind.RENEWAL: 2, ReviewKind.NEW_APPLICATION: 3}
+
+
+class QueueGroup(enum.IntEnum):
+    """The queue's groups, in the order the queue page states them.
+
+    Overdue first: a late review is a clearance running past its check, or a person waiting past
+    the force's promise. Then triggered reviews: adverse information may mean someone should stop
+    now, whenever the review is due. Then whatever is due within ``URGENT_DAYS``, then the rest.
+    """
+
+    OVERDUE = 0
+    TRIGGERED = 1
+    DUE_SOON = 2
+    LATER = 3
+
+
+def queue_group(kind: ReviewKind, due_on: dt.date, today: dt.date) -> QueueGroup:
+    if due_on < today:
+        return QueueGroup.OVERDUE
+    if kind is ReviewKind.TRIGGERED:
+        return QueueGroup.TRIGGERED
+    if due_on <= today + dt.timedelta(days=URGENT_DAYS):
+        return QueueGroup.DUE_SOON
+    return QueueGroup.LATER
+
+
+def queue_order(kind: ReviewKind, due_on: dt.date, review_id: int, deployed: bool, today: dt.date) -> tuple:
+    """The sort key of one open review: its group; within the first three groups people deployed in
+    the next ``URGENT_DAYS`` first (they are the risk if the review finds something, or if it is late
+    and their clearance lapses); then the earliest due; then ``KIND_RANK``; then the oldest review.
+
+    A deployment does not lift a review due later than that: it cannot end before the review is due.
+    """
+    group = queue_group(kind, due_on, today)
+    return (
+        group,
+        group is not QueueGroup.LATER and not deployed,
+        due_on,
+        KIND_RANK.get(kind, len(KIND_RANK)),
+        review_id,
+    )
 
 
 @dataclass(frozen=True)
@@ -83,41 +129,107 @@ class Deployments:
 class QueueItem:
     review: VettingReview
     deployments: Deployments | None
+    group: QueueGroup = QueueGroup.LATER
 
 
-def review_queue(
-    session: Session, today: dt.date, now: dt.datetime, deployments: DeploymentLookup | None, limit: int = QUEUE_LIMIT
-) -> list[QueueItem]:
-    """The open reviews in the order a vetting officer should take them, at most ``limit``.
+@dataclass(frozen=True)
+class QueueFilters:
+    """What a vetting officer narrowed the queue to. The defaults show every open review."""
 
-    By kind first (``KIND_RANK``). Within a kind, reviews due in the next 28 days or overdue come
-    before those due later; within each of those, people deployed in the next 28 days come first,
-    as they are the risk if the review finds something (or if it is late and their clearance lapses);
-    then the earliest due, then the oldest review.
+    text: str = ""  # part of the person's name or email address
+    kind: ReviewKind | None = None
+    overdue_only: bool = False
+    due_within_days: int | None = None  # due on or before today + this (overdue ones included)
+    deployed_only: bool = False  # people deployed in the next URGENT_DAYS
+
+    @property
+    def in_use(self) -> bool:
+        return self != QueueFilters()
+
+
+def _ordered(
+    session: Session, today: dt.date, now: dt.datetime, deployments: DeploymentLookup | None, filters: QueueFilters
+) -> tuple[list, dict[int, Deployments]]:
+    """The matching open reviews as light rows in queue order, and the deployments of their people.
+
+    Everything but the deployments is filtered in the database; the order needs the deployments,
+    which only matching knows, so the (small) rows are sorted here.
     """
-    rows = session.execute(
-        select(VettingReview.id, VettingReview.kind, VettingReview.due_on, VettingReview.volunteer_id).where(
-            VettingReview.status == ReviewStatus.OPEN
+    query = select(VettingReview.id, VettingReview.kind, VettingReview.due_on, VettingReview.volunteer_id).where(
+        VettingReview.status == ReviewStatus.OPEN
+    )
+    if filters.text:
+        query = (
+            query.join(Volunteer, Volunteer.id == VettingReview.volunteer_id)
+            .join(User, User.id == Volunteer.user_id)
+            .where(
+                or_(
+                    User.full_name.icontains(filters.text, autoescape=True),
+                    User.email.icontains(filters.text, autoescape=True),
+                )
+            )
         )
-    ).all()
+    if filters.kind is not None:
+        query = query.where(VettingReview.kind == filters.kind)
+    if filters.overdue_only:
+        query = query.where(VettingReview.due_on < today)
+    if filters.due_within_days is not None:
+        query = query.where(VettingReview.due_on <= today + dt.timedelta(days=filters.due_within_days))
+    rows = session.execute(query).all()
     if not rows:
-        return []
+        return [], {}
     found = deployments(session, {r.volunteer_id for r in rows}, now) if deployments else {}
     deployed = {
         volunteer_id: Deployments(count, first, tuple(names)) for volunteer_id, (count, first, names) in found.items()
     }
-    urgent_until = today + dt.timedelta(days=URGENT_DAYS)
-    chosen = sorted(
-        rows, key=lambda r: (KIND_RANK[r.kind], r.due_on > urgent_until, r.volunteer_id not in deployed, r.due_on, r.id)
-    )[:limit]
+    if filters.deployed_only:
+        rows = [r for r in rows if r.volunteer_id in deployed]
+    rows.sort(key=lambda r: queue_order(r.kind, r.due_on, r.id, r.volunteer_id in deployed, today))
+    return rows, deployed
+
+
+def _items(session: Session, rows: Sequence, deployed: Mapping[int, Deployments], today: dt.date) -> list[QueueItem]:
     reviews = {
         review.id: review
         for review in session.scalars(
             select(VettingReview)
-            .where(VettingReview.id.in_([r.id for r in chosen]))
+            .where(VettingReview.id.in_([r.id for r in rows]))
             .options(
-                selectinload(VettingReview.volunteer).selectinload(Volunteer.user), selectinload(VettingReview.pending)
+                selectinload(VettingReview.volunteer).selectinload(Volunteer.user),
+                selectinload(VettingReview.pending),
+                selectinload(VettingReview.circumstance_report),
             )
         )
     }
-    return [QueueItem(reviews[r.id], deployed.get(r.volunteer_id)) for r in chosen]
+    return [QueueItem(reviews[r.id], deployed.get(r.volunteer_id), queue_group(r.kind, r.due_on, today)) for r in rows]
+
+
+def review_queue(
+    session: Session,
+    today: dt.date,
+    now: dt.datetime,
+    deployments: DeploymentLookup | None,
+    filters: QueueFilters = QueueFilters(),
+    limit: int | None = None,
+) -> list[QueueItem]:
+    """The open reviews matching ``filters`` in the order a vetting officer should take them (``queue_order``)."""
+    rows, deployed = _ordered(session, today, now, deployments, filters)
+    return _items(session, rows[:limit], deployed, today)
+
+
+def queue_page(
+    session: Session,
+    today: dt.date,
+    now: dt.datetime,
+    deployments: DeploymentLookup | None,
+    filters: QueueFilters,
+    raw_page: str | None,
+    per_page: int = PER_PAGE,
+) -> Page:
+    """One page of ``review_queue``; a missing, malformed or out-of-range page number shows the nearest page."""
+    rows, deployed = _ordered(session, today, now, deployments, filters)
+    pages = max(1, math.ceil(len(rows) / per_page))
+    number = int(raw_page) if raw_page and raw_page.isascii() and raw_page.isdigit() and len(raw_page) < 10 else 1
+    number = min(max(number, 1), pages)
+    chosen = rows[(number - 1) * per_page : number * per_page]
+    return Page(items=_items(session, chosen, deployed, today), number=number, per_page=per_page, total=len(rows))

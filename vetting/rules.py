@@ -76,6 +76,10 @@ class ReasonCode(enum.StrEnum):
     SKILL_LEVEL_TOO_LOW = "skill_level_too_low"
     EVIDENCE_UNVERIFIED = "evidence_unverified"
     EVIDENCE_EXPIRED = "evidence_expired"
+    # Conflict reviews (vetting.conflict_rules): one their line of work needs is not recorded yet, or one
+    # found them not suitable for this task type.
+    CONFLICT_REVIEW_PENDING = "conflict_review_pending"
+    NOT_SUITABLE_FOR_TASK = "not_suitable_for_task"
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,13 @@ class SkillFact:
 
 @dataclass(frozen=True)
 class PersonFacts:
+    """One person as the rules see them.
+
+    ``conflict_review_pending``: their line of work needs a conflict review before any deployment and none
+    covering it is recorded, so no task is open to them. ``unsuitable_for``: task type codes a conflict
+    review found them not suitable for (see vetting.conflict_rules).
+    """
+
     kind: PersonKind
     warranted: bool
     patrol_status: PatrolStatus | None = None
@@ -166,10 +177,13 @@ class PersonFacts:
     clearances: tuple[ClearanceFact, ...] = ()
     skills: tuple[SkillFact, ...] = ()
     mobilised: tuple[DateRange, ...] = ()
+    conflict_review_pending: bool = False
+    unsuitable_for: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", PersonKind(self.kind))
         object.__setattr__(self, "adjustments", frozenset(Adjustment(a) for a in self.adjustments))
+        object.__setattr__(self, "unsuitable_for", frozenset(self.unsuitable_for))
         if self.patrol_status is not None:
             object.__setattr__(self, "patrol_status", PatrolStatus(self.patrol_status))
         # Specials may be unwarranted before attestation; PSVs never hold a warrant or patrol status.
@@ -225,6 +239,7 @@ def check_eligibility(
     reasons += _status_reasons(person, task)
     reasons += _adjustment_reasons(person, task)
     reasons += _mobilisation_reasons(person, first, last)
+    reasons += _conflict_review_reasons(person, task)
 
     for group in task.clearance_groups:
         reason = _clearance_group_reason(person, task, group, first, last, ReasonCode.NO_CLEARANCE)
@@ -276,6 +291,11 @@ def explain_clearances(person: PersonFacts, tasks: Iterable[TaskPolicy], today: 
         sentence += " One of your clearances is under review; the vetting unit will contact you."
     if ClearanceState.APPEALED in states:
         sentence += " Your appeal is being considered."
+    if person.conflict_review_pending:
+        sentence += (
+            " Because of your line of work, a check for conflicts of interest is needed before you are offered"
+            " any task."
+        )
     return sentence
 
 
@@ -321,6 +341,30 @@ def _mobilisation_reasons(person: PersonFacts, first: date, last: date) -> list[
         for period in person.mobilised
         if period.overlaps(first, last)
     ]
+
+
+def _conflict_review_reasons(person: PersonFacts, task: TaskPolicy) -> list[Reason]:
+    # The sergeant's words say only that a check is due or that this task is not open to the person: that a
+    # conflict was found, with whom, and why, stays with the officers and coordinators.
+    reasons = []
+    if person.conflict_review_pending:
+        reasons.append(
+            Reason(
+                ReasonCode.CONFLICT_REVIEW_PENDING,
+                "Needs a check before deployment.",
+                "Their line of work needs a conflict-of-interest review before any deployment; none covering it "
+                "is recorded yet.",
+            )
+        )
+    if task.code in person.unsuitable_for:
+        reasons.append(
+            Reason(
+                ReasonCode.NOT_SUITABLE_FOR_TASK,
+                "Not available for this kind of task.",
+                "A conflict-of-interest review found them not suitable for this task type.",
+            )
+        )
+    return reasons
 
 
 def _counts_for(fact: ClearanceFact, task: TaskPolicy, group: tuple[str, ...]) -> bool:

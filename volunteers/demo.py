@@ -52,7 +52,7 @@ _PROFESSIONS = [
     (
         SkillFamily.YOUTH,
         [
-            ("Youth worker", OccupationCategory.OTHER),
+            ("Youth worker", OccupationCategory.YOUTH_SERVICES),
             ("Teacher", OccupationCategory.OTHER),
             ("Social worker", OccupationCategory.OTHER),
         ],

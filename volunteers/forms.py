@@ -163,7 +163,8 @@ class WorkForm(VersionedForm):
                 OccupationCategory.PRIVATE_SECURITY_CYBER.value, "Private security or cyber-security consultancy"
             ),
             SelectChoice(OccupationCategory.PRIVATE_INVESTIGATION.value, "Private investigation"),
-            SelectChoice(OccupationCategory.NHS_AMBULANCE.value, "NHS or ambulance service"),
+            SelectChoice(OccupationCategory.NHS_AMBULANCE.value, "Health: NHS, ambulance or other medical work"),
+            SelectChoice(OccupationCategory.YOUTH_SERVICES.value, "Youth services"),
             SelectChoice(OccupationCategory.OTHER.value, "None of these"),
         ],
         validators=[Required("Choose whether your work falls into any of these")],

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from core.auth.models import User, enum_column
 from core.db import Base, UTCDateTime, utcnow
@@ -24,6 +24,11 @@ class VolunteerStatus(enum.StrEnum):
     ACTIVE = "active"
     PAUSED = "paused"  # stepped back for a while (the volunteer's choice)
     LEFT = "left"
+    NOT_ACCEPTED = "not_accepted"  # the application was refused or did not go ahead (vetting sets it)
+
+
+# No longer volunteering: their personal data is erased once the retention period has passed.
+ENDED_STATUSES = frozenset({VolunteerStatus.LEFT, VolunteerStatus.NOT_ACCEPTED})
 
 
 class WorkAdjustment(enum.StrEnum):
@@ -38,7 +43,8 @@ class OccupationCategory(enum.StrEnum):
     OTHER = "other"
     PRIVATE_SECURITY_CYBER = "private_security_cyber"
     PRIVATE_INVESTIGATION = "private_investigation"
-    NHS_AMBULANCE = "nhs_ambulance"
+    NHS_AMBULANCE = "nhs_ambulance"  # health work: NHS, ambulance or other medical staff
+    YOUTH_SERVICES = "youth_services"
 
 
 # Occupations that need a conflict review (or employer permission) before any deployment.
@@ -47,8 +53,19 @@ CONFLICT_REVIEW_OCCUPATIONS = frozenset(
         OccupationCategory.PRIVATE_SECURITY_CYBER,
         OccupationCategory.PRIVATE_INVESTIGATION,
         OccupationCategory.NHS_AMBULANCE,
+        OccupationCategory.YOUTH_SERVICES,
     }
 )
+# Military reservists need one too (their military commitments come first): the line of work's code.
+RESERVIST_LINE = "military_reservist"
+
+
+def conflict_review_lines(category: OccupationCategory, military_reservist: bool) -> frozenset[str]:
+    """The lines of work of someone's profile that need a conflict review before any deployment, as codes."""
+    lines = {category.value} if category in CONFLICT_REVIEW_OCCUPATIONS else set()
+    if military_reservist:
+        lines.add(RESERVIST_LINE)
+    return frozenset(lines)
 
 
 class EvidenceStatus(enum.StrEnum):
@@ -114,6 +131,10 @@ class Volunteer(Base):
     monthly_commitment_minutes: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Data retention (volunteers/retention.py): when the person left, or their application ended, and
+    # when their personal data was erased once the retention period had passed.
+    left_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
+    erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # Optimistic locking: two people saving the same profile at once cannot overwrite each other.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -126,9 +147,24 @@ class Volunteer(Base):
     )
     preferences: Mapped[list[TaskPreference]] = relationship(cascade="all, delete-orphan")
 
+    @validates("status")
+    def _stamp_leaving(self, key: str, status: VolunteerStatus) -> VolunteerStatus:
+        # The retention period counts from the day someone stops volunteering. Stamped here, so every
+        # way a status changes (a page, the CSV import, a vetting decision) starts the clock.
+        if status in ENDED_STATUSES:
+            self.left_at = self.left_at or utcnow()
+        else:
+            self.left_at = None
+        return status
+
+    @property
+    def conflict_review_lines(self) -> frozenset[str]:
+        return conflict_review_lines(self.occupation_category, self.military_reservist)
+
     @property
     def needs_conflict_review(self) -> bool:
-        return self.occupation_category in CONFLICT_REVIEW_OCCUPATIONS
+        """Their line of work needs a conflict review before any deployment (whether or not it is recorded)."""
+        return bool(self.conflict_review_lines)
 
 
 # The coordinators' directory lists volunteers by name, (users.full_name, users.id): indexed so that a
@@ -241,3 +277,27 @@ class CircumstanceReport(Base):
     occurred_on: Mapped[dt.date] = mapped_column(Date)
     details: Mapped[str] = mapped_column(Text)
     reported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PendingApplication(Base):
+    """An application waiting for its email address to be confirmed (issue #18).
+
+    Nothing of it reaches an account or the vetting queue until the link emailed to the address is
+    followed: so /apply cannot tell anyone which addresses have accounts, and a flood of made-up
+    applications fills no officer's queue. Only the SHA-256 of the link's token and the Argon2 hash of
+    the chosen password are kept. Rows die at ``expires_at`` and are pruned by the next application.
+    Several may wait for one address (each from its own form, each with its own link); the first
+    confirmed wins and the others go.
+    """
+
+    __tablename__ = "pending_applications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    full_name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(30))
+    kind: Mapped[VolunteerKind] = mapped_column(enum_column(VolunteerKind, "volunteer_kind"))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)

@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import logging
+import math
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from core.auth.models import Role
-from core.auth.services import AccountError, create_account, record_event
+from core.auth import throttling
+from core.auth.models import Role, ThrottleCounter, User
+from core.auth.passwords import hash_password, password_problem
+from core.auth.services import normalise_email, record_event
+from core.auth.throttle import Delay, address_key
 from core.db import utcnow
 from core.field_errors import FieldError
 from core.geography.models import Ward
+from core.mail import MailError
 from core.seams import seams
+from volunteers import emails
 from volunteers.availability import WEEKDAYS, Window, clock, overlaps
 from volunteers.models import (
     AvailabilityException,
@@ -26,6 +38,7 @@ from volunteers.models import (
     ConflictDeclaration,
     EvidenceStatus,
     OccupationCategory,
+    PendingApplication,
     TaskPreference,
     Volunteer,
     VolunteerKind,
@@ -33,6 +46,8 @@ from volunteers.models import (
     WorkAdjustment,
 )
 from volunteers.skills import SKILLS_BY_CODE, SkillLevel
+
+log = logging.getLogger(__name__)
 
 # Force policy: specials commit at least 16 hours a month.
 DEFAULT_SPECIAL_MONTHLY_MINUTES = 16 * 60
@@ -56,7 +71,45 @@ def volunteer_for_user(session: Session, user_id: int) -> Volunteer | None:
     return session.scalar(select(Volunteer).where(Volunteer.user_id == user_id))
 
 
-def register(
+@dataclass(frozen=True)
+class ApplyPolicy:
+    """How applications are confirmed and throttled (config APPLY_*)."""
+
+    confirm_for: dt.timedelta
+    per_address: Delay
+    per_email: Delay
+    service_name: str
+
+    @classmethod
+    def from_config(cls, config: dict) -> ApplyPolicy:
+        longest = dt.timedelta(minutes=config["APPLY_LONGEST_DELAY_MINUTES"])
+        return cls(
+            confirm_for=dt.timedelta(hours=config["APPLY_CONFIRM_HOURS"]),
+            per_address=Delay(config["APPLY_FREE_PER_ADDRESS"], dt.timedelta(minutes=1), longest),
+            per_email=Delay(config["APPLY_FREE_PER_EMAIL"], dt.timedelta(minutes=1), longest),
+            service_name=config["SERVICE_NAME"],
+        )
+
+
+class ApplicationThrottled(ProfileError):
+    """Too many applications from one client address: the form is shown again, nothing typed lost."""
+
+
+class ApplicationLinkError(ProfileError):
+    """A confirmation link that cannot be used (unknown, expired, used, or its address taken since)."""
+
+
+LINK_DEAD = "This link has expired or has already been used"
+
+# (to, subject, body): core.mail.send_mail with the app's settings, passed in by the view.
+Sender = Callable[[str, str, str], object]
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def apply(
     session: Session,
     *,
     full_name: str,
@@ -64,29 +117,150 @@ def register(
     phone: str,
     kind: VolunteerKind,
     password: str,
+    address: str | None,
+    policy: ApplyPolicy,
+    send: Sender,
+    confirm_link: Callable[[str], str],
+    sign_in_link: str,
+    now: dt.datetime | None = None,
+) -> None:
+    """Take an application: keep it aside and email a confirmation link to the address given.
+
+    The reply is the same whether or not the address has an account ("check your email"): when it has,
+    no application is kept and its owner is told instead that someone tried to register with it. An
+    application reaches an account and the vetting queue only through ``confirm_application``.
+    Throttled per client ``address`` (refused with ApplicationThrottled) and per email address (beyond
+    a few emails an hour to one address, nothing more is sent or kept, and the reply is unchanged).
+    """
+    now = now or utcnow()
+    email = normalise_email(email)
+    problem = password_problem(password)
+    if problem:
+        raise ProfileError(problem, field="password")
+    wait = _claim_or_wait(session, f"apply-address:{address_key(address)}", policy.per_address, now)
+    if wait is not None:
+        record_event(session, "application_throttled", None, "client address waiting", address=address)
+        session.commit()
+        minutes = max(1, math.ceil(wait.total_seconds() / 60))
+        raise ApplicationThrottled(
+            "There have been too many applications from your internet connection. "
+            f"Try again in {minutes} minute{'' if minutes == 1 else 's'}."
+        )
+    # Hashed on every path, so the reply takes as long whether or not the address is known.
+    password_hash = hash_password(password)
+    session.execute(delete(PendingApplication).where(PendingApplication.expires_at <= now))
+    if throttling.claim(session, f"apply-email:{throttling.digest(email)}", policy.per_email, now) is None:
+        record_event(session, "application_email_throttled", None, "email address waiting: nothing sent")
+        session.commit()
+        return
+    owner_id = session.scalar(select(User.id).where(User.email == email))
+    if owner_id is not None:
+        record_event(session, "application_for_existing_account", owner_id, "its owner was told by email")
+        session.commit()
+        _send(send, email, emails.KNOWN_ADDRESS_SUBJECT, emails.known_address(policy.service_name, sign_in_link))
+        return
+    token = secrets.token_urlsafe(32)
+    pending = PendingApplication(
+        token_hash=_token_hash(token),
+        email=email,
+        full_name=full_name.strip(),
+        phone=phone.strip(),
+        kind=kind,
+        password_hash=password_hash,
+        created_at=now,
+        expires_at=now + policy.confirm_for,
+    )
+    session.add(pending)
+    session.flush()
+    record_event(session, "application_pending", None, f"pending application {pending.id} kind={kind.value}")
+    session.commit()
+    hours = int(policy.confirm_for.total_seconds() // 3600)
+    _send(
+        send, email, emails.CONFIRM_SUBJECT, emails.confirm_application(policy.service_name, confirm_link(token), hours)
+    )
+
+
+def prune_expired_applications(session: Session, now: dt.datetime) -> str | None:
+    """After the daily vetting sweep: delete applications whose link has expired (their personal data is
+    kept no longer than the link lives, even when nobody applies for a while) and idle throttle counters.
+    Its own transaction; returns a line for the sweep's log, or None when there was nothing to delete."""
+    deleted = session.execute(delete(PendingApplication).where(PendingApplication.expires_at <= now)).rowcount
+    throttling.prune(session, now)
+    session.commit()
+    if not deleted:
+        return None
+    return f"{deleted} unconfirmed application{'' if deleted == 1 else 's'} deleted (link expired)."
+
+
+def _claim_or_wait(session: Session, key: str, rule: Delay, now: dt.datetime) -> dt.timedelta | None:
+    """Count one more against ``key``; or, while it is in its delay, how long is left (nothing counted)."""
+    if throttling.claim(session, key, rule, now) is not None:
+        return None
+    until = session.scalar(select(ThrottleCounter.blocked_until).where(ThrottleCounter.key == key))
+    return (until - now) if until is not None and until > now else rule.first
+
+
+def _send(send: Sender, to: str, subject: str, body: str) -> None:
+    # The application is kept (or the owner's warning was decided) whatever SMTP does: the reply must not
+    # differ, and the person can apply again. The failure goes to the operators' log.
+    try:
+        send(to, subject, body)
+    except MailError:
+        log.exception("Could not send the application email (%s)", subject)
+
+
+def pending_application(session: Session, token: str, now: dt.datetime | None = None) -> PendingApplication | None:
+    """The application a confirmation link stands for, while the link is live."""
+    now = now or utcnow()
+    row = session.scalar(select(PendingApplication).where(PendingApplication.token_hash == _token_hash(token)))
+    return row if row is not None and row.expires_at > now else None
+
+
+def confirm_application(
+    session: Session,
+    token: str,
+    *,
     monthly_minutes: int = DEFAULT_SPECIAL_MONTHLY_MINUTES,
+    now: dt.datetime | None = None,
 ) -> Volunteer:
-    """Create the account and the application; vetting opens a new-application review.
+    """The applicant followed their link: make the account and the application; vetting opens a
+    new-application review. The link works once; other applications waiting for the same address go.
 
     Until a clearance is granted the volunteer can edit their profile but is never matched.
     """
-    try:
-        user = create_account(
-            session, email=email, full_name=full_name, role=Role.VOLUNTEER, password=password, commit=False
+    now = now or utcnow()
+    pending = pending_application(session, token, now)
+    if pending is None:
+        raise ApplicationLinkError(LINK_DEAD)
+    email = pending.email
+    others = delete(PendingApplication).where(PendingApplication.email == email)
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        session.execute(others)
+        session.commit()
+        raise ApplicationLinkError(
+            "An account with this email address already exists. Sign in instead, using the help on the "
+            "sign-in page if you cannot."
         )
-    except AccountError as exc:
-        raise ProfileError(exc.message, field=exc.field) from exc
+    user = User(email=email, full_name=pending.full_name, role=Role.VOLUNTEER, password_hash=pending.password_hash)
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError:  # the same address confirmed at the same moment through another link
+        session.rollback()
+        raise ApplicationLinkError(LINK_DEAD) from None
+    record_event(session, "account_created", user.id, f"account {user.id} role={Role.VOLUNTEER.value}, email confirmed")
     volunteer = Volunteer(
         user=user,
-        kind=kind,
-        phone=phone.strip(),
-        monthly_commitment_minutes=monthly_minutes if kind is VolunteerKind.SPECIAL else None,
+        kind=pending.kind,
+        phone=pending.phone,
+        monthly_commitment_minutes=monthly_minutes if pending.kind is VolunteerKind.SPECIAL else None,
     )
     session.add(volunteer)
     session.flush()
     for hook in seams().application_submitted:
         hook(session, volunteer)
-    record_event(session, "volunteer_applied", user.id, f"volunteer {volunteer.id} kind={kind.value}")
+    record_event(session, "volunteer_applied", user.id, f"volunteer {volunteer.id} kind={pending.kind.value}")
+    session.execute(others)
     session.commit()
     return volunteer
 

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields import SelectChoice
 
-from core.auth import services as auth_services
 from core.auth.models import Role
-from core.auth.views import SESSION_TOKEN_KEY, session_policy
 from core.db import get_session, utcnow
 from core.forms import show_error
 from core.geography.models import Borough, Ward
+from core.mail import send_mail
 from core.permissions import allow, public
 from core.seams import seams
 from core.timeutil import london_today
-from volunteers import services
+from volunteers import services, subject_access
 from volunteers.availability import PERIODS, WEEKDAYS, Window, clock, week_grid
 from volunteers.forms import (
     BlockedPeriodForm,
@@ -72,28 +82,68 @@ def apply():
         return redirect(url_for("home.index"))
     form = RegistrationForm()
     if form.validate_on_submit():
-        db = get_session()
+        config = current_app.config
         try:
-            services.register(
-                db,
+            services.apply(
+                get_session(),
                 full_name=form.full_name.data,
                 email=form.email.data,
                 phone=form.phone.data,
                 kind=VolunteerKind(form.kind.data),
                 password=form.password.data,
+                address=request.remote_addr,
+                policy=services.ApplyPolicy.from_config(config),
+                send=lambda to, subject, body: send_mail(config, to, subject, body),
+                confirm_link=lambda token: _public_url(url_for("volunteers.confirm_application", token=token)),
+                sign_in_link=_public_url(url_for("auth.sign_in")),
             )
-        except services.ProfileError as exc:
+        except services.ProfileError as exc:  # throttled: a message above the form, shown again as typed
             show_error(form, exc)
         else:
-            user, token = auth_services.sign_in(db, form.email.data, form.password.data, session_policy())
-            session.clear()
-            login_user(user)
-            session[SESSION_TOKEN_KEY] = token
-            flash(
-                "Application received. A vetting officer will review it; meanwhile, complete your profile.", "success"
-            )
-            return redirect(url_for("volunteers.profile"))
+            session[_APPLIED_EMAIL] = form.email.data.strip()
+            return redirect(url_for("volunteers.check_your_email"))
     return render_template("volunteers/apply.html", form=form)
+
+
+_APPLIED_EMAIL = "applied_email"
+
+
+def _public_url(path: str) -> str:
+    """Links in emails point at PUBLIC_URL, not at whatever Host header the request came with."""
+    return current_app.config["PUBLIC_URL"].rstrip("/") + path
+
+
+@bp.route("/apply/check-your-email")
+@public
+def check_your_email():
+    """The same page whether or not the address has an account (GOV.UK's Confirm an email address)."""
+    email = session.get(_APPLIED_EMAIL)
+    if not email:
+        return redirect(url_for("volunteers.apply"))
+    hours = current_app.config["APPLY_CONFIRM_HOURS"]
+    return render_template("volunteers/check_your_email.html", email=email, hours=hours)
+
+
+@bp.route("/apply/confirm/<token>", methods=["GET", "POST"])
+@public
+def confirm_application(token: str):
+    """The link from the email. Opening it changes nothing (mail scanners open links); the button does."""
+    db = get_session()
+    if request.method == "POST":  # CSRFProtect has refused a POST without a valid token
+        try:
+            services.confirm_application(db, token)
+        except services.ApplicationLinkError as exc:
+            return render_template("volunteers/confirm_application.html", problem=exc.message)
+        session.pop(_APPLIED_EMAIL, None)
+        flash(
+            "Your email address is confirmed and your application has gone to the vetting team. "
+            "Sign in to complete your profile while it is reviewed.",
+            "success",
+        )
+        return redirect(url_for("auth.sign_in"))
+    if services.pending_application(db, token) is None:
+        return render_template("volunteers/confirm_application.html", problem=services.LINK_DEAD)
+    return render_template("volunteers/confirm_application.html", problem=None)
 
 
 @bp.route("/profile")
@@ -106,6 +156,22 @@ def profile():
         volunteer=volunteer,
         preferences=[names.get(p.task_type_code, p.task_type_code) for p in volunteer.preferences],
     )
+
+
+@bp.route("/profile/your-data.json", defaults={"fmt": "json"})
+@bp.route("/profile/your-data.csv", defaults={"fmt": "csv"})
+@allow(Role.VOLUNTEER)
+def download_own_data(fmt: str):
+    """The volunteer's own data, as JSON or CSV (vetting and matching add theirs through the seams)."""
+    volunteer = _own_volunteer()
+    data = subject_access.gather(get_session(), volunteer, task_type_names(), seams().personal_data_sections, utcnow())
+    body, mimetype = (
+        (subject_access.as_json(data), "application/json")
+        if fmt == "json"
+        else (subject_access.as_csv(data), "text/csv")
+    )
+    filename = f"your-volunteering-data-{london_today().isoformat()}.{fmt}"
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def _versioned(form, volunteer: Volunteer) -> None:

@@ -7,6 +7,7 @@ composition rules (they push people towards "Password1!" and make nothing safer)
 from __future__ import annotations
 
 import functools
+import secrets
 import string
 from pathlib import Path
 
@@ -33,6 +34,11 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    # No account, or one whose person has not chosen a password yet (invited, imported: not an Argon2
+    # hash): verified against the dummy hash, so every path costs one Argon2 verification and the time
+    # taken does not tell which addresses have accounts, or which have no password yet.
+    if not password_hash or not password_hash.startswith("$argon2"):
+        password_hash = None
     try:
         return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
@@ -41,6 +47,49 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
+
+
+# An account whose person has not chosen a password yet (invited, imported) holds a value that is not
+# an Argon2 hash, so no password ever matches it. volunteers.directory's import writes the same shape.
+UNUSABLE_PREFIX = "!"
+
+
+def unusable_password_hash() -> str:
+    return UNUSABLE_PREFIX + secrets.token_urlsafe(32)
+
+
+def has_usable_password(password_hash: str) -> bool:
+    return not password_hash.startswith(UNUSABLE_PREFIX)
+
+
+# Recovery codes: ten characters from an alphabet without look-alikes (no 0/o, 1/l/i), about 49 bits
+# each. That is far beyond guessing online, and offline too once hashed, so a light Argon2 profile is
+# enough; the full password profile would take seconds to check ten codes at sign-in.
+RECOVERY_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
+RECOVERY_CODE_LENGTH = 10
+_recovery_hasher = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+
+
+def new_recovery_code() -> str:
+    """A fresh recovery code, shown as two groups of five: 'abcde-fghjk'."""
+    raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def normalise_recovery_code(typed: str) -> str:
+    """What people type, as it was made: spaces and hyphens dropped, any case."""
+    return "".join(ch for ch in typed.lower() if ch not in " -\t")
+
+
+def hash_recovery_code(code: str) -> str:
+    return _recovery_hasher.hash(normalise_recovery_code(code))
+
+
+def verify_recovery_code(code_hash: str, typed: str) -> bool:
+    try:
+        return _recovery_hasher.verify(code_hash, normalise_recovery_code(typed))
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 @functools.cache

@@ -1,12 +1,13 @@
-"""Emails about offers: to volunteers when they are offered a place or it is cancelled, and to sergeants
-when someone is no longer available. Sent after the change is committed; a failed email is logged,
-never undoes the change (the volunteer also sees offers on their home page, the sergeant on the request).
+"""Emails about offers: to volunteers when they are offered a place, it is cancelled or it is withdrawn
+from them, and to sergeants when someone is no longer available. Sent after the change is committed; a
+failed email is logged, never undoes the change (the volunteer also sees offers on their home page, the
+sergeant on the request).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -14,17 +15,18 @@ from sqlalchemy.orm import Session, joinedload
 from core.auth.models import User, sergeant_wards
 from core.mail import MailError
 from core.timeutil import format_datetime
-from matching.models import Offer, SupportRequest, duration_text
-from vetting.catalogue import TASK_POLICIES_BY_CODE
+from matching.models import Offer, OfferStatus, SupportRequest, duration_text
+from matching.offers.eligibility import ACCOUNT_DISABLED, NOT_ACTIVE, WITHDRAWN_PREFIX
+from vetting.policy import current_task_policies
 from volunteers.models import Volunteer
 
 log = logging.getLogger("sng.matching")
 Send = Callable[[str, str, str], object]  # (to, subject, body)
 
 
-def _task_name(code: str) -> str:
-    policy = TASK_POLICIES_BY_CODE.get(code)
-    return policy.name if policy else code
+def _task_names(session: Session) -> dict[str, str]:
+    """Task types by code → name, as the policies in force name them (coordinators add and edit them)."""
+    return {code: policy.name for code, policy in current_task_policies(session).items()}
 
 
 def _offers(session: Session, offer_ids: Iterable[int]) -> list[Offer]:
@@ -44,13 +46,15 @@ def _offers(session: Session, offer_ids: Iterable[int]) -> list[Offer]:
 def send_offer_emails(session: Session, offer_ids: Iterable[int], send: Send, base_url: str) -> int:
     """Tell each volunteer about their new offer; returns how many emails SMTP accepted."""
     sent = 0
+    names = _task_names(session)
     for offer in _offers(session, offer_ids):
         request, user = offer.request, offer.volunteer.user
+        task = names.get(request.task_type_code, request.task_type_code)
         where = "remote work" if request.remote else request.ward.label
         body = (
             f"Dear {user.full_name},\n\n"
             f"A Safer Neighbourhood Team would like your help:\n\n"
-            f"  {_task_name(request.task_type_code)}: {request.title}\n"
+            f"  {task}: {request.title}\n"
             f"  When: {request.window_text} ({duration_text(request.duration_minutes)})\n"
             f"  Where: {where}\n\n"
             f"Please answer by {format_datetime(offer.respond_by)}. If you cannot help, say so and the place "
@@ -58,7 +62,7 @@ def send_offer_emails(session: Session, offer_ids: Iterable[int], send: Send, ba
             f"See the offer and answer it: {base_url.rstrip('/')}/offers/{offer.id}\n"
         )
         try:
-            send(user.email, f"Can you help? {_task_name(request.task_type_code)}, {request.window_text}", body)
+            send(user.email, f"Can you help? {task}, {request.window_text}", body)
             sent += 1
         except MailError as exc:
             log.warning("offer %s: email not sent: %s", offer.id, exc)
@@ -81,8 +85,14 @@ def send_cancelled_emails(session: Session, offer_ids: Iterable[int], send: Send
             log.warning("offer %s: cancellation email not sent: %s", offer.id, exc)
 
 
-def send_unavailable_emails(session: Session, offer_ids: Iterable[int], send: Send) -> None:
-    """Tell the ward's sergeants that a volunteer is no longer available for a request — never why."""
+def send_unavailable_emails(session: Session, offer_ids: Iterable[int], send: Send, *, reoffered: bool = False) -> None:
+    """Tell the ward's sergeants that a volunteer is no longer available for a request — never why.
+    ``reoffered``: the place is being offered to someone else now, not at the next matching run."""
+    next_step = (
+        "The place is being offered to someone else now: the request's page shows who."
+        if reoffered
+        else "The place is open again and the next matching run will offer it to someone else."
+    )
     for offer in _offers(session, offer_ids):
         request = offer.request
         sergeants = session.scalars(
@@ -97,7 +107,73 @@ def send_unavailable_emails(session: Session, offer_ids: Iterable[int], send: Se
                     f"Volunteer no longer available: {request.title}",
                     f"Dear {sergeant.full_name},\n\n{offer.volunteer.user.full_name} is no longer available for "
                     f"this request:\n\n  {request.title}\n  {request.window_text}\n\n"
-                    f"The place is open again and the next matching run will offer it to someone else.\n",
+                    f"{next_step}\n",
                 )
             except MailError as exc:
                 log.warning("offer %s: unavailable email to sergeant %s not sent: %s", offer.id, sergeant.id, exc)
+
+
+# Why a volunteer can no longer take a place, in their words: the one that matters most for them first.
+# Never the vetting detail (which clearance, what an officer decided or why): the vetting team writes to
+# them about a decision of theirs separately, with how to appeal.
+_WHY = (
+    ({ACCOUNT_DISABLED}, "Your account with us has been closed."),
+    ({NOT_ACTIVE}, "Your volunteering is paused or has ended."),
+    (
+        {"no_clearance", "no_unsupervised_clearance"},
+        "Your vetting does not cover this task on that day at the moment. If this follows a decision by the "
+        "vetting team, they write to you about it separately.",
+    ),
+    ({"mobilised"}, "You are mobilised for military service on that day."),
+    (
+        {"conflict_review_pending"},
+        "Because of your line of work, a check for conflicts of interest is needed before you are deployed, and "
+        "it has not been done yet. The team will be in touch about it.",
+    ),
+    (
+        {"not_suitable_for_task", "conflict_of_interest"},
+        "It would put you in a conflict of interest, so it is not work we can ask you to do.",
+    ),
+    (
+        {"not_warranted", "patrol_status_too_low", "desk_only", "remote_only"},
+        "The task needs a warrant, a patrol status or a kind of duty that your role does not include at the moment.",
+    ),
+    (
+        {"skill_missing", "skill_level_too_low", "evidence_unverified", "evidence_expired"},
+        "Your profile no longer shows a skill or qualification the task needs, or its evidence has run out.",
+    ),
+)
+
+
+def _why(closed_reason: str | None) -> str:
+    codes = set((closed_reason or "").removeprefix(WITHDRAWN_PREFIX).split(", "))
+    for wanted, text in _WHY:
+        if codes & wanted:
+            return text
+    return "Something has changed that means you cannot take it."
+
+
+def send_withdrawn_emails(session: Session, offer_ids: Iterable[int], booked_ids: Collection[int], send: Send) -> None:
+    """Tell each volunteer, in plain words, that an offer (or, for ``booked_ids``, a place they had accepted)
+    was withdrawn from them because they can no longer take it, and that the team will find someone else."""
+    for offer in _offers(session, offer_ids):
+        if offer.status is not OfferStatus.WITHDRAWN:
+            continue  # only what was withdrawn and stayed so
+        request, user = offer.request, offer.volunteer.user
+        booked = offer.id in booked_ids
+        what = (
+            "You are no longer booked for this, so please do not go:"
+            if booked
+            else "This offer is no longer open to you, so you cannot accept it:"
+        )
+        try:
+            send(
+                user.email,
+                f"{'You are no longer booked' if booked else 'Offer withdrawn'}: {request.title}",
+                f"Dear {user.full_name},\n\n{what}\n\n  {request.title}\n  {request.window_text}\n\n"
+                f"{_why(offer.closed_reason)}\n\n"
+                f"The Safer Neighbourhood Team knows and will offer the place to someone else, so you do not "
+                f"need to do anything.\n",
+            )
+        except MailError as exc:
+            log.warning("offer %s: withdrawal email to the volunteer not sent: %s", offer.id, exc)

@@ -6,7 +6,9 @@ refuses two active offers of one volunteer whose times overlap, from any process
 and the insert cannot interleave with another booking. Either way a clash is ``DoubleBooking``.
 
 Answers are conditional updates (``… WHERE status = 'offered'``): a volunteer who accepts in two
-tabs, or answers as the offer expires, changes it once.
+tabs, or answers as the offer expires, changes it once. An accept checks again, in the same transaction,
+that the volunteer is still eligible for the request on its dates (``eligibility.ineligible``, the
+matcher's own rules): an offer made before a suspension or a lapse is never booked.
 
 These functions flush but never commit: the caller's service owns the transaction.
 """
@@ -32,6 +34,8 @@ from matching.models import (
     RunRequest,
     SupportRequest,
 )
+from matching.offers.eligibility import WITHDRAWN_PREFIX, ineligible
+from vetting.policy import current_task_policies
 from volunteers.models import Volunteer
 
 # The PostgreSQL error a violated exclusion constraint raises.
@@ -45,6 +49,17 @@ class OfferError(Exception):
 class DoubleBooking(OfferError):
     def __init__(self) -> None:
         super().__init__("This volunteer is already booked at an overlapping time.")
+
+
+class NoLongerOpen(OfferError):
+    """The volunteer can no longer take this place (their eligibility ended): never says why."""
+
+    def __init__(self, offer: Offer, *, withdrawn_now: bool = False) -> None:
+        super().__init__("This offer is no longer open to you.")
+        self.offer = offer
+        # True when this answer found it and withdrew the offer: the caller then tells the sergeant and
+        # offers the place again (an offer withdrawn earlier was followed up by whatever withdrew it).
+        self.withdrawn_now = withdrawn_now
 
 
 class OfferNotFound(Exception):
@@ -263,8 +278,16 @@ def own_offer(session: Session, user_id: int, offer_id: int) -> Offer:
 
 
 def answer(session: Session, user_id: int, offer_id: int, *, accept: bool, now: dt.datetime) -> Offer:
-    """Accept or decline one's own offer while it is waiting and its deadline has not passed (commits)."""
+    """Accept or decline one's own offer while it is waiting and its deadline has not passed (commits).
+
+    An accept re-checks the volunteer's eligibility for the request on its dates once the offer is claimed
+    (so a suspension committing at the same moment either sees the booking and withdraws it, or is seen
+    here). If they no longer qualify, the offer is closed as WITHDRAWN instead, that is committed, and
+    ``NoLongerOpen`` is raised: the caller tells the sergeant and offers the place again.
+    """
     offer = own_offer(session, user_id, offer_id)
+    if offer.status is OfferStatus.WITHDRAWN:
+        raise NoLongerOpen(offer)
     if offer.status is not OfferStatus.OFFERED:
         raise OfferError(
             "You have already answered this offer, or it has closed." if offer.answered_at else "This offer has closed."
@@ -279,8 +302,19 @@ def answer(session: Session, user_id: int, offer_id: int, *, accept: bool, now: 
     ).rowcount
     if changed != 1:
         session.rollback()
+        session.refresh(offer)
+        if offer.status is OfferStatus.WITHDRAWN:
+            raise NoLongerOpen(offer)
         raise OfferError("You have already answered this offer, or it has closed.")
     session.refresh(offer)
+    if accept:
+        failing, _ = ineligible(
+            session, [offer], select(Offer.id).where(Offer.id == offer.id), current_task_policies(session)
+        )
+        if failing:
+            close_offers(session, [offer], OfferStatus.WITHDRAWN, WITHDRAWN_PREFIX + ", ".join(failing[offer.id]), now)
+            session.commit()
+            raise NoLongerOpen(offer, withdrawn_now=True)
     refresh_status(session, [offer.request_id])
     session.commit()
     return offer

@@ -8,6 +8,7 @@ field, and so is an end before the start or a task longer than its window.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount
 from wtforms import HiddenField, StringField, SubmitField, TextAreaField
@@ -45,11 +46,10 @@ from matching.models import (
     Priority,
     duration_text,
 )
-from vetting.catalogue import TASK_POLICIES, TaskPolicy
+from vetting.catalogue import TaskPolicy
 from volunteers.skills import SKILLS, SkillFamily
 
 YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
-TASK_TYPE_CHOICES = [SelectChoice(t.code, t.name) for t in TASK_POLICIES]
 PRIORITY_HINTS = {
     Priority.ROUTINE: "Planned work that can wait if volunteers are short.",
     Priority.PRIORITY: "Filled before routine requests.",
@@ -66,6 +66,12 @@ MAX_DAYS_AHEAD = 366
 FILTER_YEARS = (2000, 2100)
 
 
+def task_type_choices(policies: Iterable[TaskPolicy]) -> list[SelectChoice]:
+    """The task types in force (``vetting.policy.current_task_policies``, read by the view) as choices: the
+    coordinators add and edit them, so a list made when the app started would be out of date."""
+    return [SelectChoice(policy.code, policy.name) for policy in policies]
+
+
 def _minutes(value: object) -> int | None:
     if value in ("", None):
         return None
@@ -73,12 +79,12 @@ def _minutes(value: object) -> int | None:
 
 
 class TaskTypeForm(BaseForm):
-    """Step 1: the kind of task decides the rest of the form's defaults."""
+    """Step 1: the kind of task decides the rest of the form's defaults. The view sets the choices."""
 
     task_type = ChoiceRadioField(
         "What kind of task is it?",
         widget=GovRadioInput(),
-        choices=TASK_TYPE_CHOICES,
+        choices=[],
         invalid_message="Choose a kind of task from the list",
         validators=[Required("Choose what kind of task it is")],
     )
@@ -333,7 +339,8 @@ class RequestFilterForm(BaseForm):
     ward = FilterSelectField("Ward", "All your wards", "Choose one of your wards")
     bcu = FilterSelectField("BCU", "Any BCU", "Choose a BCU from the list")
     borough = FilterSelectField("Borough", "Any borough", "Choose a borough from the list")
-    task_type = FilterSelectField("Task type", "Any task type", "Choose a task type from the list", TASK_TYPE_CHOICES)
+    # The view sets the options to the task types in force (task_type_choices).
+    task_type = FilterSelectField("Task type", "Any task type", "Choose a task type from the list")
     date_from = LondonDateField(
         "From", what="the 'from' date", description="For example, 1 7 2026", validators=[Optional()]
     )

@@ -46,7 +46,8 @@ from matching.models import (
     duration_text,
 )
 from matching.offers.services import close_offers, served_ward_volunteers
-from vetting.catalogue import TASK_POLICIES_BY_CODE, TaskPolicy
+from vetting.catalogue import TaskPolicy
+from vetting.policy import current_task_policies
 from volunteers.models import ConflictDeclaration, Volunteer
 from volunteers.skills import SKILLS_BY_CODE
 
@@ -108,8 +109,15 @@ def previous_volunteers(session: Session, ward_ids: list[int], now: dt.datetime 
     return served_ward_volunteers(session, ward_ids, now or dt.datetime.now(dt.UTC))
 
 
-def policy_for(task_type_code: str) -> TaskPolicy:
-    policy = TASK_POLICIES_BY_CODE.get(task_type_code)
+def policies_in_force(session: Session) -> dict[str, TaskPolicy]:
+    """Every task type a request may be raised for, by code, as the coordinators have set them (vetting's
+    one source: the request forms, these checks, the offers' pages and emails and the matcher read the same)."""
+    return current_task_policies(session)
+
+
+def policy_for(session: Session, task_type_code: str) -> TaskPolicy:
+    """A task type's policy in force, or NotFound."""
+    policy = policies_in_force(session).get(task_type_code)
     if policy is None:
         raise NotFound()
     return policy
@@ -146,8 +154,8 @@ def _own_wards(user_id: int) -> Select:
 def create_request(
     session: Session, sergeant: User, task_type_code: str, details: RequestDetails, now: dt.datetime
 ) -> SupportRequest:
-    """Raise an open request for one of the sergeant's wards."""
-    policy = TASK_POLICIES_BY_CODE.get(task_type_code)
+    """Raise an open request for one of the sergeant's wards, checked against its task type's policy in force."""
+    policy = policies_in_force(session).get(task_type_code)
     if policy is None:
         raise RequestError("Choose a kind of task from the list", field="task_type")
     _check(session, sergeant, policy, details, now, window_changed=True)
@@ -190,7 +198,7 @@ def update_request(
     if expected_version is None or expected_version != item.version:
         session.rollback()
         raise EditConflict()
-    policy = policy_for(item.task_type_code)
+    policy = policy_for(session, item.task_type_code)
     window_changed = (details.window_start, details.window_end) != (item.window_start, item.window_end)
     _check(session, sergeant, policy, details, now, window_changed=window_changed)
     _apply(item, policy, details)

@@ -6,7 +6,6 @@ Coordinators may list and read every request. Thin: form → service → redirec
 from __future__ import annotations
 
 import json
-from functools import partial
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -17,7 +16,6 @@ from core.auth.models import Role
 from core.db import get_session, utcnow
 from core.forms import clock_value, show_error
 from core.geography.models import Bcu, Borough
-from core.mail import send_mail
 from core.permissions import allow
 from core.timeutil import london_today, to_london
 from matching.models import (
@@ -42,9 +40,10 @@ from matching.requests.forms import (
     RequestFilterForm,
     RequestForm,
     TaskTypeForm,
+    task_type_choices,
 )
 from matching.runs.services import RunError, queue_run
-from vetting.catalogue import TASK_POLICIES, TASK_POLICIES_BY_CODE, TaskPolicy
+from vetting.catalogue import TaskPolicy
 from volunteers.skills import SKILLS_BY_CODE, SkillFamily
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
@@ -52,10 +51,15 @@ SERGEANT = Role.SERGEANT
 FILTER_NAMES = ("status", "ward", "bcu", "borough", "task_type", "date_from", "date_to")
 
 
+def _policies() -> dict[str, TaskPolicy]:
+    """The task types in force, as coordinators have set them: never the built-in table alone."""
+    return services.policies_in_force(get_session())
+
+
 def _names() -> dict:
     """What the request templates need to turn codes into words."""
     return {
-        "task_names": {t.code: t.name for t in TASK_POLICIES},
+        "task_names": {code: policy.name for code, policy in _policies().items()},
         "skill_names": {code: s.name for code, s in SKILLS_BY_CODE.items()},
         "status_labels": STATUS_LABELS,
         "priority_labels": PRIORITY_LABELS,
@@ -86,6 +90,7 @@ def _filter_form() -> RequestFilterForm:
         del form.bcu
         del form.borough
         form.ward.set_options([SelectChoice(str(w.id), w.name) for w in current_user.wards])
+    form.task_type.set_options(task_type_choices(_policies().values()))
     form.validate()
     return form
 
@@ -121,12 +126,14 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @allow(SERGEANT)
 def new():
+    policies = _policies()
     form = TaskTypeForm()
-    if request.method == "GET" and request.args.get("task_type") in TASK_POLICIES_BY_CODE:
+    form.task_type.choices = task_type_choices(policies.values())
+    if request.method == "GET" and request.args.get("task_type") in policies:
         form.task_type.data = request.args["task_type"]  # "Change" from the details page keeps the choice
     if form.validate_on_submit():
         return redirect(url_for("requests.new_details", task_type=form.task_type.data))
-    return render_template("requests/new.html", form=form, policies=TASK_POLICIES)
+    return render_template("requests/new.html", form=form, policies=policies.values())
 
 
 def _prepare(form: RequestForm, policy: TaskPolicy, ward_ids: list[int]) -> None:
@@ -175,7 +182,7 @@ def _render_details(template: str, form: RequestForm, policy: TaskPolicy, **cont
 @bp.route("/new/<task_type>", methods=["GET", "POST"])
 @allow(SERGEANT)
 def new_details(task_type: str):
-    policy = TASK_POLICIES_BY_CODE.get(task_type)
+    policy = _policies().get(task_type)
     if policy is None:
         abort(404)
     db = get_session()
@@ -213,7 +220,7 @@ def show(request_id: int):
     return render_template(
         "requests/show.html",
         item=item,
-        policy=TASK_POLICIES_BY_CODE.get(item.task_type_code),
+        policy=_policies().get(item.task_type_code),
         conflicts=conflicts,
         can_change=sergeant and item.is_open,
         can_cancel=sergeant and item.is_live,
@@ -299,7 +306,7 @@ def edit(request_id: int):
     if not item.is_open:
         flash("Only an open request can be changed.", "error")
         return redirect(url_for("requests.show", request_id=request_id))
-    policy = TASK_POLICIES_BY_CODE.get(item.task_type_code)
+    policy = _policies().get(item.task_type_code)
     if policy is None:
         abort(404)
     db = get_session()
@@ -344,8 +351,11 @@ def cancel(request_id: int):
                 return redirect(url_for("requests.show", request_id=request_id))
         else:
             if closed:
-                send = partial(send_mail, current_app.config)
-                send_cancelled_emails(get_session(), closed, lambda to, subject, body: send(to, subject, body))
+                from matching.tasks import queue_mail  # Huey's queue is opened on first use, not at start-up
+
+                # Each volunteer's email is its own queued task: the cancellation is saved whatever
+                # happens to one address, and a failure is logged and tried again, not shown as a 500.
+                send_cancelled_emails(get_session(), closed, queue_mail)
             flash(f"Request cancelled: {item.title}.", "success")
             return redirect(url_for("requests.show", request_id=request_id))
     return render_template("requests/cancel.html", form=form, item=item, **_names())

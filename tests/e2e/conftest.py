@@ -7,6 +7,9 @@ test-artifacts/ (ignored by git).
 
 from __future__ import annotations
 
+import datetime as dt
+import email
+import email.policy
 import os
 import re
 import socket
@@ -17,8 +20,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
+
+from core.auth import totp
+from core.demo import DEMO_TOTP_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -42,20 +49,55 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+class Mailbox:
+    """The messages the served app sends, caught by a real SMTP server on a loopback port."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+    def wait_for(self, to: str, subject_contains: str, after: int = 0, timeout: float = 15.0):
+        """The first message to ``to`` whose subject contains the words, among those from index ``after``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in self.messages[after:]:
+                if message["To"] == to and subject_contains in message["Subject"]:
+                    return message
+            time.sleep(0.1)
+        raise AssertionError(f"no email to {to} about {subject_contains!r}: {[m['Subject'] for m in self.messages]}")
+
+
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
+def mailbox():
+    inbox = Mailbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    inbox.port = controller.port
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory, mailbox):
     workdir = tmp_path_factory.mktemp("e2e")
+    port = _free_port()
     env = {
         **os.environ,
         "FLASK_ENV": "testing",
         "FLASK_APP": "wsgi:app",
         "DATABASE_URL": f"sqlite:///{workdir / 'e2e.sqlite3'}",
         "SECRET_KEY": "e2e-secret-key-" + "x" * 32,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(mailbox.port),
+        # Links in emails lead back to this server.
+        "PUBLIC_URL": f"http://127.0.0.1:{port}",
     }
     flask = [sys.executable, "-m", "flask"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run([*flask, "demo", "load", "--scale", "60"], cwd=ROOT, env=env, check=True, capture_output=True)
-    port = _free_port()
     log = open(workdir / "server.log", "w")  # noqa: SIM115 - closed below, after the server stops
     server = subprocess.Popen(
         [sys.executable, "-m", "waitress", "--listen", f"127.0.0.1:{port}", "--threads", "4", "wsgi:app"],
@@ -145,3 +187,37 @@ def check_page(page: Page) -> None:
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     page.set_viewport_size(original)
     assert overflow <= 0, f"{page.url}: scrolls sideways by {overflow}px at 320px wide"
+
+
+# ---- Signing in, with the second step where the account has one -----------------------------------
+
+# (server, email) → the last time step whose code was used: each code works once, so a second sign-in
+# of the same account within 30 seconds takes the next step's code (or waits for it).
+_used_steps: dict[tuple[str, str], int] = {}
+
+
+def demo_code(base: str, account: str) -> str:
+    """A code of the published demo authenticator app that this account has not used yet on that server."""
+    key = (base, account)
+    while True:
+        now = totp.step_at(dt.datetime.now(dt.UTC))
+        step = max(now, _used_steps.get(key, now - 1) + 1)
+        if step <= now + totp.WINDOW:
+            break
+        time.sleep(1)
+    _used_steps[key] = step
+    return totp.code_at_step(DEMO_TOTP_SECRET, step)
+
+
+def sign_in(page: Page, base: str, account: str, password: str = DEMO_PASSWORD) -> None:
+    """Sign in as a person would; for the demo coordinator and vetting officers, type the code their
+    authenticator app shows (the demo's shares a published key: core.demo.DEMO_TOTP_SECRET)."""
+    page.goto(base + "/sign-in")
+    page.get_by_label("Email address").fill(account)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("h1")).not_to_have_text("Sign in")
+    if page.locator("h1").inner_text().strip() == "Enter your security code":
+        page.get_by_label("Security code").fill(demo_code(base, account))
+        page.get_by_role("button", name="Continue").click()
+        expect(page.locator("h1")).not_to_have_text("Enter your security code")

@@ -7,9 +7,8 @@ queue, accounts…) so no page escapes the accessibility and narrow-screen check
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect
 
-from tests.e2e.conftest import DEMO_PASSWORD, check_page
+from tests.e2e.conftest import check_page, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -19,11 +18,7 @@ ROLES = ["volunteer@demo.example", "sergeant@demo.example", "vetting.officer@dem
 @pytest.mark.parametrize("email", ROLES, ids=[e.split("@")[0] for e in ROLES])
 def test_every_navigation_page_and_its_first_link(live_server, new_page, email):
     page = new_page()
-    page.goto(live_server + "/sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.locator("h1")).not_to_have_text("Sign in")
+    sign_in(page, live_server, email)
     links = page.locator(".govuk-service-navigation__link").evaluate_all("els => els.map(e => e.href)")
     assert links, "every role has a navigation"
     for href in links:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import DEMO_PASSWORD, check_page
+from tests.e2e.conftest import check_page, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -23,9 +23,7 @@ def test_sign_in_see_home_sign_out(live_server, new_page, email, heading):
     assert page.locator("h1").inner_text() == "Sign in"
     check_page(page)
 
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server, email)  # the coordinator and vetting officers also give a security code
     page.wait_for_url(live_server + "/")
     assert page.locator("h1").inner_text() == heading
     check_page(page)

@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.applying import apply_and_confirm
 from tests.e2e.conftest import check_page
 
 pytestmark = pytest.mark.e2e
@@ -21,18 +22,23 @@ def _fill_date(page: Page, name: str, day: dt.date) -> None:
     page.locator(f"#{name}-year").fill(str(day.year))
 
 
-def test_a_volunteer_applies_and_completes_their_profile(live_server, new_page):
+def test_a_volunteer_applies_and_completes_their_profile(live_server, new_page, mailbox):
     page = new_page()
-    page.goto(live_server + "/apply")
-    check_page(page)
-    page.get_by_label("Full name").fill("Jordan Ellis")
-    page.get_by_label("Email address").fill("jordan.ellis@e2e.example")
-    page.get_by_label("UK telephone number").fill("07700 900123")
-    page.get_by_label("Police support volunteer (not warranted)").check()
-    page.get_by_label("Create a password").fill("maple orbit lantern")
-    page.get_by_role("button", name="Apply").click()
+    # Apply, confirm the email address from the link in the email, sign in (issue #18).
+    apply_and_confirm(
+        page,
+        live_server,
+        mailbox,
+        "Jordan Ellis",
+        "jordan.ellis@e2e.example",
+        "maple orbit lantern",
+        kind="Police support volunteer (not warranted)",
+        phone="07700 900123",
+        check=True,
+    )
+    page.goto(live_server + "/profile")
     expect(page.locator("h1")).to_have_text("Your profile")
-    expect(page.locator(".govuk-notification-banner")).to_contain_text("Application received")
+    expect(page.locator("main")).to_contain_text("Application with vetting")
     check_page(page)
 
     # Home ward: borough first, then ward.

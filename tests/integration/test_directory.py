@@ -188,8 +188,11 @@ def test_bad_filter_values_are_reported_and_left_out(client, db, population):
     assert response.soup.select_one("title").get_text().startswith("Error: Volunteers")
     # Refused filters are left out: everyone is listed, and the next-page links do not carry them.
     assert _names(response) == ["Alice Archer", "Bob Baker", "Cara Cole"]
+    # A control character is refused like any other bad value (core.forms.PlainText), the rest kept in the box.
     nul = client.get("/volunteers?q=ali%00ce")
-    assert nul.status_code == 200 and _names(nul) == ["Alice Archer"]
+    assert nul.status_code == 200 and list(error_messages(nul.soup)) == ["q"]
+    assert _names(nul) == ["Alice Archer", "Bob Baker", "Cara Cole"]
+    assert nul.soup.select_one("#q")["value"] == "alice"
     # One good filter still applies beside a bad one.
     mixed = client.get("/volunteers?skill=osint&expiring_within=7")
     assert _names(mixed) == ["Bob Baker"]

@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlalchemy import event
 
+from core.auth.models import Role
 from core.geography.models import Ward
 from matching.domain import Conflict, DateException, WeeklySlot
 from matching.facts import facts_for_match, load_requests, load_volunteers, london_week
@@ -13,10 +14,11 @@ from matching.funnel import funnel, is_free
 from matching.models import Priority, RequestStatus
 from matching.planning import build_instance, proposals
 from matching.solver.plan import solve
-from tests.helpers import KINGS_CROSS, make_kings_cross_and_belsize, make_request, make_volunteer
+from tests.helpers import KINGS_CROSS, make_kings_cross_and_belsize, make_request, make_user, make_volunteer
 from vetting.catalogue import TASK_POLICIES_BY_CODE, SkillRequirement
+from vetting.conflict_rules import Outcome as ConflictOutcome
 from vetting.lifecycle import ClearanceState
-from vetting.models import Clearance, TaskTypePolicy
+from vetting.models import Clearance, ConflictReview, TaskTypePolicy
 from vetting.policy_text import edited_policy, policy_to_json
 from vetting.rules import DateRange
 from volunteers.models import (
@@ -85,7 +87,7 @@ def _world(db) -> dict:
             db, belsize, skills=(("cyber_victim_support", SkillLevel.EXPERT), ("lang_pl", SkillLevel.AWARE))
         ),
         "carol": _volunteer(db, kx, expires=dt.date(2026, 12, 1)),  # clearance ran out on Tuesday
-        "dan": _volunteer(db, kx, military_reservist=True),  # mobilised (below)
+        "dan": _volunteer(db, kx, military_reservist=True),  # mobilised (below); his conflict review found none
         "erin": _volunteer(db, belsize, limit=2),  # 3.8 km from King's Cross with a 2 km limit
         "frank": _volunteer(db, kx, slots=((3, 9 * 60, 12 * 60),)),  # Thursday mornings only
         "gina": _volunteer(db, kx),  # a conflict with King's Cross (below)
@@ -99,6 +101,13 @@ def _world(db) -> dict:
                 first_day=dt.date(2026, 12, 1),
                 last_day=dt.date(2026, 12, 20),
                 reason=BlockReason.MOBILISATION,
+            ),
+            ConflictReview(
+                volunteer_id=people["dan"].id,
+                outcome=ConflictOutcome.NO_CONFLICT,
+                lines_of_work="military_reservist",
+                notes="Reserve unit checked: no conflict.",
+                recorded_by_id=make_user(db, Role.COORDINATOR).id,
             ),
             ConflictDeclaration(
                 volunteer_id=people["gina"].id,
@@ -421,5 +430,6 @@ def test_loading_costs_the_same_number_of_statements_for_6_or_60_volunteers(app,
     many_match = _statements(engine, lambda: facts_for_match(db, [item_id]))
     assert many == few and many_match == few_match
     # One statement per table: volunteers, skills, clearances, blocked days, exceptions, slots, conflicts,
-    # preferences, active offers, wards served (and the requested wards' centres when pre-filtering).
-    assert few == (10, 11)
+    # preferences, active offers, wards served (and the requested wards' centres when pre-filtering); and two
+    # for conflict reviews (whose line of work needs one, and the latest reviews with their findings).
+    assert few == (12, 13)

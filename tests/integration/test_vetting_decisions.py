@@ -30,14 +30,15 @@ def _officer(app, db):
     return client
 
 
-def test_queue_puts_triggered_reviews_first_then_by_due_date(app, db):
+def test_queue_puts_overdue_reviews_first_then_triggered_then_by_due_date(app, db):
+    # The order the queue page states (issue #17): overdue first, then triggered reviews, then by due date.
     late_app = _review(db, due=london_today() - dt.timedelta(days=2), full_name="Ann Applicant")
     triggered = _review(db, kind=ReviewKind.TRIGGERED, due=london_today() + dt.timedelta(days=9), full_name="Tim Trig")
     renewal = _review(db, kind=ReviewKind.RENEWAL, due=london_today() + dt.timedelta(days=30), full_name="Ren Ewal")
     page = _officer(app, db).get("/vetting/queue")
     names = [a.get_text(strip=True) for a in page.soup.select("tbody a")]
-    assert names == ["Tim Trig", "Ren Ewal", "Ann Applicant"]
-    assert "Overdue" in page.soup.select("tbody tr")[2].get_text()
+    assert names == ["Ann Applicant", "Tim Trig", "Ren Ewal"]
+    assert "Overdue" in page.soup.select("tbody tr")[0].get_text()
     assert {late_app.id, triggered.id, renewal.id}
 
 

@@ -72,7 +72,10 @@ def test_suspend_then_reinstate_returns_to_the_state_before(app, db):
         {},
         token_from=f"/vetting/reviews/{review.id}",
     )
-    assert "Enter the reason" in officer.get(no_reason.location).soup.select_one(".govuk-error-summary").get_text()
+    # Issue 17: the message is by the reason box, on the page itself (not only at the top after a redirect).
+    assert error_messages(no_reason.soup) == {
+        f"reason-{clearance.id}-suspend": "Enter the reason to suspend the clearance"
+    }
     officer.submit(
         f"/vetting/reviews/{review.id}/clearances/{clearance.id}/suspend",
         {"reason": "Arrest reported by the volunteer"},
@@ -138,9 +141,13 @@ def test_a_volunteer_appeals_within_the_window_and_an_officer_overturns(app, db)
     db.expire_all()
     assert db.get(Clearance, clearance.id).state is ClearanceState.APPEALED
     appeal = db.scalars(select(VettingReview).where(VettingReview.kind == ReviewKind.APPEAL)).one()
-    wrong = second.submit(f"/vetting/reviews/{appeal.id}", {"outcome": "grant", "type_code": "NPPV2F", "reason": "x"})
+    # Issue 17: the appeal is decided by officers who took no part in the withdrawal, and an overturn takes
+    # effect only when a second of them confirms it.
+    third, fourth = _officer(app, db), _officer(app, db)
+    wrong = third.submit(f"/vetting/reviews/{appeal.id}", {"outcome": "grant", "type_code": "NPPV2F", "reason": "x"})
     assert error_messages(wrong.soup)["outcome"] == "Not a valid choice."  # appeals offer uphold or overturn only
-    second.submit(f"/vetting/reviews/{appeal.id}", {"outcome": "overturn", "reason": "Mistaken identity confirmed"})
+    third.submit(f"/vetting/reviews/{appeal.id}", {"outcome": "overturn", "reason": "Mistaken identity confirmed"})
+    fourth.submit(f"/vetting/reviews/{appeal.id}/confirm", {}, token_from=f"/vetting/reviews/{appeal.id}")
     db.expire_all()
     assert db.get(Clearance, clearance.id).state is ClearanceState.GRANTED
     assert db.get(VettingReview, appeal.id).status is ReviewStatus.CLOSED

@@ -6,7 +6,6 @@ from sqlalchemy import select
 
 from core.auth.models import User
 from tests.helpers import borough_named, error_messages, make_volunteer, make_wards
-from vetting.models import ReviewKind, VettingReview
 from volunteers.models import OccupationCategory, Volunteer, VolunteerKind, VolunteerStatus, WorkAdjustment
 
 APPLICATION = {
@@ -18,22 +17,9 @@ APPLICATION = {
 }
 
 
-def test_apply_opens_a_new_application_review_and_signs_in(client, db):
-    response = client.submit("/apply", APPLICATION)
-    assert response.status_code == 302 and response.location == "/profile"
-    profile = client.get("/profile")
-    assert "Application received" in profile.soup.select_one(".govuk-notification-banner").get_text()
-    assert "Application with vetting" in profile.soup.get_text()
-    volunteer = db.scalars(select(Volunteer)).one()
-    assert volunteer.kind is VolunteerKind.PSV and volunteer.status is VolunteerStatus.APPLIED
-    assert volunteer.user.email == "amira@test.example" and volunteer.monthly_commitment_minutes is None
-    review = db.scalars(select(VettingReview)).one()
-    assert review.kind is ReviewKind.NEW_APPLICATION and review.volunteer_id == volunteer.id
-
-
-def test_a_special_gets_the_default_monthly_commitment(client, db):
-    client.submit("/apply", {**APPLICATION, "kind": "special"})
-    assert db.scalars(select(Volunteer)).one().monthly_commitment_minutes == 16 * 60
+# Applying became "check your email", then a confirmation link, in issue #18: the application's own tests
+# (the review opened on confirmation, a special's monthly commitment, the same reply for a known address)
+# are in test_apply_confirmation.py.
 
 
 def test_apply_with_missing_and_bad_input(client, db):
@@ -54,13 +40,6 @@ def test_apply_with_missing_and_bad_input(client, db):
     weak = client.submit("/apply", {**APPLICATION, "password": "password1234"})
     assert "too common" in error_messages(weak.soup)["password"]
     assert db.scalars(select(User)).all() == []
-
-
-def test_apply_with_an_email_already_registered(client, db):
-    existing = make_volunteer(db)
-    response = client.submit("/apply", {**APPLICATION, "email": existing.user.email.upper()})
-    assert error_messages(response.soup) == {"email": "An account with this email address already exists"}
-    assert len(db.scalars(select(Volunteer)).all()) == 1
 
 
 def test_contact_and_travel_sections_validate(client, db):

@@ -10,6 +10,7 @@ from wtforms.validators import Length, NumberRange, Optional, Regexp, Validation
 
 from core.forms import (
     BaseForm,
+    ChoiceRadioField,
     FilterSelectField,
     GovRadioInput,
     GovSubmitInput,
@@ -25,12 +26,14 @@ from volunteers.skills import SKILLS, PatrolStatus, SkillFamily
 
 DEFAULT_IMPORT_MAX_BYTES = 20 * 1024 * 1024
 EXPIRY_WINDOWS = (30, 90, 180)
+STATUS_REASON_MAX = 500
 
 STATUS_LABELS = {
     VolunteerStatus.APPLIED: "Applied (with vetting)",
     VolunteerStatus.ACTIVE: "Active",
     VolunteerStatus.PAUSED: "Paused",
     VolunteerStatus.LEFT: "Left",
+    VolunteerStatus.NOT_ACCEPTED: "Application not accepted",
 }
 KIND_LABELS = {VolunteerKind.SPECIAL: "Special constable", VolunteerKind.PSV: "Police support volunteer"}
 FAMILY_LABELS = {
@@ -150,6 +153,44 @@ class SpecialDetailsForm(VersionedForm):
         ],
     )
     submit = SubmitField("Save", widget=GovSubmitInput())
+
+
+# Each status a coordinator may set, its label and what choosing it does (shown as the radio's hint).
+STATUS_CHOICE_LABELS = (
+    (VolunteerStatus.ACTIVE, "Active"),
+    (VolunteerStatus.PAUSED, "Paused"),
+    (VolunteerStatus.LEFT, "Left"),
+)
+STATUS_HINTS = {
+    VolunteerStatus.ACTIVE: "Matched to requests again.",
+    VolunteerStatus.PAUSED: "Not matched until made active again. Offers and bookings they can no longer take "
+    "are withdrawn now, and the sergeants told.",
+    VolunteerStatus.LEFT: "Final: their offers and bookings are withdrawn and their clearances end as no longer "
+    "needed. If they come back, they apply again.",
+}
+
+
+class StatusForm(VersionedForm):
+    """A coordinator records that a volunteer is active again, paused, or has left."""
+
+    status = ChoiceRadioField(
+        "What is this volunteer's status now?",
+        choices=[SelectChoice(status.value, label) for status, label in STATUS_CHOICE_LABELS],
+        widget=GovRadioInput(),
+        validators=[Required("Choose the volunteer's status")],
+        invalid_message="Choose the volunteer's status",
+    )
+    reason = TextAreaField(
+        "Why?",
+        widget=GovCharacterCount(),
+        filters=[strip_nul],
+        description="For example, 'Asked to pause while studying'. Do not include vetting or health details.",
+        validators=[
+            Required("Enter why the status is changing"),
+            Length(max=STATUS_REASON_MAX, message=f"The reason must be {STATUS_REASON_MAX} characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Save status", widget=GovSubmitInput())
 
 
 class ImportForm(BaseForm):

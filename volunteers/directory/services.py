@@ -8,7 +8,6 @@ in as functions that create_app wires up.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -17,13 +16,15 @@ from sqlalchemy import Select, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
+from core.auth.credentials import queue_invitations
 from core.auth.models import Role, User
+from core.auth.passwords import unusable_password_hash
 from core.auth.services import log_event, record_event
 from core.db import utcnow
 from core.field_errors import FieldError
 from core.geography.models import Borough, Ward
 from core.pagination import Page
-from core.seams import seams
+from core.seams import Affected, seams
 from core.timeutil import format_date, london_today
 from volunteers.directory import csv_io
 from volunteers.models import (
@@ -41,7 +42,7 @@ from volunteers.models import (
     VolunteerStatus,
     WorkAdjustment,
 )
-from volunteers.services import ProfileError, _save
+from volunteers.services import EditConflict, ProfileError, _save
 from volunteers.skills import SKILLS, PatrolStatus, SkillFamily, SkillLevel
 
 PER_PAGE = 50
@@ -331,6 +332,58 @@ def reject_evidence(
 # ---------------------------------------------------------------------------------------------
 
 
+# A coordinator may move a volunteer between these; applying and not being accepted are vetting's to decide.
+SETTABLE_STATUSES = (VolunteerStatus.ACTIVE, VolunteerStatus.PAUSED, VolunteerStatus.LEFT)
+
+
+def set_status(
+    session: Session,
+    volunteer: Volunteer,
+    status: VolunteerStatus,
+    reason: str,
+    coordinator_id: int,
+    *,
+    expected_version: int | None,
+    now: dt.datetime,
+) -> Volunteer:
+    """A coordinator records that a volunteer is active again, paused, or has left (commits).
+
+    Pausing or leaving withdraws the future offers and bookings they no longer qualify for, in this
+    transaction (``seams().eligibility_changed``; the sergeants are told once it commits). Leaving also ends
+    their clearances as no longer needed (``seams().volunteer_left``). Leaving is final here: someone who
+    comes back applies again, so that vetting starts afresh.
+    """
+    if status not in SETTABLE_STATUSES:
+        raise ProfileError("Choose active, paused or left", field="status")
+    if volunteer.status is VolunteerStatus.LEFT:
+        raise ProfileError("This volunteer has left: if they come back, they apply again", field="status")
+    if volunteer.status not in SETTABLE_STATUSES:
+        raise ProfileError(
+            "This volunteer's application is with vetting: their status follows its decision", field="status"
+        )
+    if status is volunteer.status:
+        raise ProfileError(f"This volunteer is already {status.value}", field="status")
+    if expected_version is not None and expected_version != volunteer.version:
+        session.rollback()
+        raise EditConflict()
+    before = volunteer.status
+    volunteer.status = status
+    session.flush()
+    if status is not VolunteerStatus.ACTIVE:
+        for hook in seams().eligibility_changed:
+            hook(session, Affected(volunteer_ids=frozenset({volunteer.id})), now)
+    if status is VolunteerStatus.LEFT:
+        for hook in seams().volunteer_left:
+            hook(session, volunteer, coordinator_id)
+    record_event(
+        session,
+        "volunteer_status_changed",
+        coordinator_id,
+        f"volunteer {volunteer.id}: {before.value} -> {status.value}; {reason.strip()[:200]}",
+    )
+    return _save(session, volunteer, None)
+
+
 def update_special_details(
     session: Session,
     volunteer: Volunteer,
@@ -540,8 +593,8 @@ def vocabulary(session: Session, task_type_codes: Iterable[str]) -> csv_io.Vocab
 
 
 def _unusable_password_hash() -> str:
-    # Not an Argon2 hash, so no password ever matches it: the person must reset their password.
-    return "!" + secrets.token_urlsafe(32)
+    # Not an Argon2 hash, so no password ever matches it until the person accepts their invitation.
+    return unusable_password_hash()
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
@@ -553,7 +606,8 @@ def import_volunteers(session: Session, text: str, task_type_codes: Iterable[str
     """Create volunteers (with accounts) from CSV text. All or nothing: returns how many were created,
     or raises ImportRefused listing every problem, and nothing is saved.
 
-    Accounts get the volunteer role and an unusable password. Volunteers imported as "applied" get a
+    Accounts get the volunteer role, no usable password and a queued invitation to choose one (mailed by
+    core.auth.credentials.send_queued_invitations). Volunteers imported as "applied" get a
     new-application vetting review, as if they had applied here.
     """
     parsed = csv_io.read_volunteers(text, vocabulary(session, task_type_codes))
@@ -604,6 +658,9 @@ def _insert(session: Session, records: list[csv_io.VolunteerRecord]) -> int:
                 ],
             )
         )
+        # Nobody is given a password: each is emailed an invitation to choose their own (sent after the
+        # commit by `flask accounts send-invitations` or the worker, so 50,000 emails never hold the import).
+        queue_invitations(session, user_ids, now)
         volunteer_ids += session.scalars(
             insert(Volunteer.__table__).returning(Volunteer.__table__.c.id, sort_by_parameter_order=True),
             [

@@ -25,9 +25,11 @@ from sqlalchemy import select
 from wtforms.fields import SelectChoice
 
 from core.auth.models import Role
-from core.db import get_session
+from core.auth.web import recent_auth_required
+from core.db import get_session, utcnow
 from core.forms import show_error
 from core.geography.models import Bcu, Borough, Ward
+from core.hardening import accepts_upload
 from core.permissions import allow
 from core.seams import seams
 from core.timeutil import london_today
@@ -36,11 +38,13 @@ from volunteers.directory.forms import (
     DEFAULT_IMPORT_MAX_BYTES,
     FAMILY_LABELS,
     KIND_LABELS,
+    STATUS_HINTS,
     STATUS_LABELS,
     DirectoryFilterForm,
     ImportForm,
     RejectEvidenceForm,
     SpecialDetailsForm,
+    StatusForm,
 )
 from volunteers.models import EvidenceStatus, VolunteerKind, VolunteerStatus
 from volunteers.services import EditConflict, ProfileError
@@ -142,6 +146,7 @@ def volunteer(volunteer_id: int):
         pending=EvidenceStatus.PENDING,
         patrol_labels={p: p.value.capitalize() for p in PatrolStatus},
         today=london_today(),
+        conflict_review=seams().conflict_review_summary(get_session(), profile.volunteer),
         **_template_names(),
     )
 
@@ -250,6 +255,45 @@ def edit_special(volunteer_id: int):
     return render_template("directory/special.html", form=form, volunteer=volunteer)
 
 
+@bp.route("/volunteers/<int:volunteer_id>/status", methods=["GET", "POST"])
+@allow(COORDINATOR)
+def edit_status(volunteer_id: int):
+    db = get_session()
+    try:
+        volunteer = services.get_volunteer(db, volunteer_id)
+    except services.NotFound:
+        abort(404)
+    form = StatusForm()
+    if request.method == "GET":
+        form.version.data = str(volunteer.version)
+    elif form.validate_on_submit():
+        try:
+            services.set_status(
+                db,
+                volunteer,
+                VolunteerStatus(form.status.data),
+                form.reason.data,
+                current_user.id,
+                expected_version=form.expected_version(),
+                now=utcnow(),
+            )
+        except EditConflict:
+            flash(
+                f"{volunteer.user.full_name}'s record was changed by someone else while you were editing. "
+                "Check it below and make your change again.",
+                "error",
+            )
+            return redirect(url_for("directory.edit_status", volunteer_id=volunteer_id))
+        except ProfileError as exc:
+            show_error(form, exc)
+        else:
+            flash(f"{volunteer.user.full_name} is now {volunteer.status.value}.", "success")
+            return redirect(url_for("directory.volunteer", volunteer_id=volunteer_id))
+    return render_template(
+        "directory/status.html", form=form, volunteer=volunteer, status_hints=STATUS_HINTS, status_labels=STATUS_LABELS
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # CSV export and import
 # ---------------------------------------------------------------------------------------------
@@ -257,6 +301,7 @@ def edit_special(volunteer_id: int):
 
 @bp.route("/volunteers/export.csv")
 @allow(COORDINATOR)
+@recent_auth_required  # every volunteer's personal data at once: the person must have proved who they are lately
 def export_csv():
     db = get_session()
     services.log_export(db, current_user.id)
@@ -272,6 +317,7 @@ def export_csv():
 
 @bp.route("/volunteers/import", methods=["GET", "POST"])
 @allow(COORDINATOR)
+@accepts_upload("VOLUNTEER_IMPORT_MAX_BYTES")  # every other page takes at most MAX_CONTENT_LENGTH
 def import_csv():
     form = ImportForm()
     form.max_bytes = current_app.config.get("VOLUNTEER_IMPORT_MAX_BYTES", DEFAULT_IMPORT_MAX_BYTES)
@@ -284,8 +330,8 @@ def import_csv():
             form.file.errors.append(exc.summary)
         else:
             flash(
-                f"Imported {count:,} volunteer{'s' if count != 1 else ''}. Their accounts have no usable "
-                "password: each needs a password reset before they can sign in.",
+                f"Imported {count:,} volunteer{'s' if count != 1 else ''}. Each will be emailed an invitation "
+                "to choose their password within a few minutes (valid 7 days; you can send it again from Accounts).",
                 "success",
             )
             return redirect(url_for("directory.index"))
@@ -318,7 +364,8 @@ def export_command(path: Path) -> None:
 def import_command(path: Path) -> None:
     """Create volunteers (and their accounts) from a CSV file. All or nothing: one bad row imports nothing.
 
-    Accounts get no usable password: each volunteer must reset theirs before signing in.
+    Accounts get no password: each volunteer is emailed an invitation to choose theirs
+    (`flask accounts send-invitations`, or the worker, sends them).
     """
     try:
         text = csv_io.decode(path.read_bytes())
@@ -332,4 +379,7 @@ def import_command(path: Path) -> None:
         if len(exc.errors) > len(exc.shown):
             click.echo(f"… and {len(exc.errors) - len(exc.shown)} more.", err=True)
         raise click.ClickException(exc.summary) from None
-    click.echo(f"Imported {count} volunteers. Their accounts have no usable password: each must reset it.")
+    click.echo(
+        f"Imported {count} volunteers. Their invitations to choose a password are queued: "
+        "the worker sends them, or run `flask accounts send-invitations`."
+    )

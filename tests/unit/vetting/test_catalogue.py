@@ -97,7 +97,8 @@ def test_seeded_policies_say_what_the_brief_says():
     escort = TASK_POLICIES_BY_CODE["mental_health_escort"]
     assert escort.default_team_size == 2 and escort.all_or_nothing and escort.warranted_only
     youth = TASK_POLICIES_BY_CODE["youth_schools_liaison"]
-    assert youth.unsupervised_allowed and youth.unsupervised_clearance_groups == (("DBS_ENH_CHILD",),)
+    # Regulated activity with children: the children's barred list, alone or with the adults' on one certificate.
+    assert youth.unsupervised_allowed and youth.unsupervised_clearance_groups == (("DBS_ENH_CHILD", "DBS_ENH_BOTH"),)
     triage = TASK_POLICIES_BY_CODE["digital_evidence_triage"]
     assert triage.remote_possible and not triage.street_duty
     ct = TASK_POLICIES_BY_CODE["ct_digital_support"]

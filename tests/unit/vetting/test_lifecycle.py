@@ -48,12 +48,14 @@ EXPECTED: dict[tuple[S, E], object] = {
     **{(state, E.LAPSE): S.LAPSED for state in (*ACTIVE, S.SUSPENDED)},
     **{(state, E.SUSPEND): S.SUSPENDED for state in ACTIVE},
     **{(state, E.WITHDRAW): S.WITHDRAWN for state in (*ACTIVE, S.SUSPENDED)},
-    **{(state, E.WITHDRAW_NOT_NEEDED): S.WITHDRAWN for state in (*ACTIVE, S.SUSPENDED)},
+    # Issue 17: a clearance no longer needed (the volunteer left) ends in its own state, not "withdrawn".
+    **{(state, E.WITHDRAW_NOT_NEEDED): S.NO_LONGER_NEEDED for state in (*ACTIVE, S.SUSPENDED)},
     (S.SUSPENDED, E.REINSTATE): HISTORY,
     (S.REFUSED, E.APPEAL): S.APPEALED,
     (S.WITHDRAWN, E.APPEAL): S.APPEALED,
     (S.APPEALED, E.DECISION_UPHELD): HISTORY,
     (S.APPEALED, E.DECISION_OVERTURNED): S.GRANTED,
+    (S.APPEALED, E.APPEAL_WITHDRAWN): HISTORY,
 }
 
 
@@ -69,7 +71,7 @@ def default_previous(state: S, event: E) -> TransitionRecord | None:
         decision = E.REFUSE if state is S.REFUSED else E.WITHDRAW
         before = S.IN_PROGRESS if state is S.REFUSED else S.GRANTED
         return record(before, state, decision, at=T0 - timedelta(days=1))
-    if event is E.DECISION_UPHELD:
+    if event in (E.DECISION_UPHELD, E.APPEAL_WITHDRAWN):
         return record(S.REFUSED, S.APPEALED, E.APPEAL, at=T0 - timedelta(days=1))
     return None
 
@@ -92,7 +94,7 @@ def test_exactly_the_allowed_transitions_succeed(state, event):
         result = run(state, event, previous=default_previous(state, event))
         expected = EXPECTED[(state, event)]
         if expected is HISTORY:
-            expected = {E.REINSTATE: S.GRANTED, E.DECISION_UPHELD: S.REFUSED}[event]
+            expected = {E.REINSTATE: S.GRANTED, E.DECISION_UPHELD: S.REFUSED, E.APPEAL_WITHDRAWN: S.REFUSED}[event]
         assert (result.from_state, result.to_state, result.event) == (state, expected, event)
         assert result.at == T0 and result.at.tzinfo is UTC
     else:
@@ -231,10 +233,10 @@ def test_upheld_withdrawal_stays_withdrawn_and_overturned_is_granted():
 
 
 def test_no_longer_needed_withdrawal_is_not_appealable():
-    withdrawn = run(S.GRANTED, E.WITHDRAW_NOT_NEEDED, reason="left the volunteer programme")
-    assert withdrawn.to_state is S.WITHDRAWN and withdrawn.proposed_by is None
-    with pytest.raises(TransitionError, match="cannot be appealed"):
-        run(S.WITHDRAWN, E.APPEAL, at=T0 + timedelta(days=1), previous=withdrawn)
+    ended = run(S.GRANTED, E.WITHDRAW_NOT_NEEDED, reason="left the volunteer programme")
+    assert ended.to_state is S.NO_LONGER_NEEDED and ended.proposed_by is None
+    with pytest.raises(TransitionError, match="no_longer_needed is final"):
+        run(S.NO_LONGER_NEEDED, E.APPEAL, at=T0 + timedelta(days=1), previous=ended)
 
 
 # --- second officer --------------------------------------------------------------------------
