@@ -27,6 +27,8 @@ def _volunteer(expires: dt.date, level: SkillLevel = SkillLevel.EXPERT):
 
 def _clearance(expires: dt.date, restricted: str = ""):
     return SimpleNamespace(
+        id=None,
+        renews_id=None,
         type_code="NPPV2F",
         state=ClearanceState.GRANTED,
         valid_from=dt.date(2025, 1, 1),
@@ -51,6 +53,8 @@ def test_shared_facts_are_equal_to_fresh_ones_and_one_object_where_equal():
             _volunteer(dt.date(2027, 4, 1), SkillLevel.PRACTITIONER),
             [
                 SimpleNamespace(
+                    id=None,
+                    renews_id=None,
                     type_code="NPPV2F",
                     state=ClearanceState.APPLIED,
                     valid_from=None,
