@@ -16,8 +16,10 @@ from werkzeug.test import TestResponse
 from core.auth import totp
 from core.auth.models import MFA_REQUIRED_ROLES, Role, TotpAuthenticator, User
 from core.auth.passwords import hash_password
+from core.db import utcnow
 from core.geography.models import Borough, Ward
-from matching.models import Priority, RequestSkill, SupportRequest
+from matching.models import Offer, OfferStatus, Priority, RequestSkill, SupportRequest
+from matching.offers.services import refresh_status
 from volunteers.models import Volunteer, VolunteerKind
 
 PASSWORD = "a-long-test-password-42"
@@ -213,3 +215,28 @@ def error_messages(soup: BeautifulSoup) -> dict[str, str]:
         text = " ".join(message.get_text().split()).removeprefix("Error: ")
         out[control["id"] if control else "?"] = text
     return out
+
+
+def make_offer(
+    db: Session, volunteer: Volunteer, item: SupportRequest, status: OfferStatus = OfferStatus.OFFERED
+) -> Offer:
+    """``volunteer`` offered (or, by ``status``, booked on) ``item``'s slot as the matcher books them: offered two
+    hours ago, answered an hour ago unless still open; the request's status follows."""
+    now = utcnow()
+    offer = Offer(
+        request_id=item.id,
+        volunteer_id=volunteer.id,
+        status=status,
+        starts_at=item.window_start,
+        ends_at=item.deployment_end,
+        load_minutes=item.duration_minutes,
+        explanation="Cyber-crime victim support, expert; 0.0 km away",
+        offered_at=now - dt.timedelta(hours=2),
+        respond_by=now + dt.timedelta(hours=40),
+        answered_at=None if status is OfferStatus.OFFERED else now - dt.timedelta(hours=1),
+    )
+    db.add(offer)
+    db.flush()
+    refresh_status(db, [item.id])
+    db.commit()
+    return offer

@@ -12,8 +12,6 @@ accept checks it again too.
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 import json
 
 import pytest
@@ -21,12 +19,17 @@ from sqlalchemy import func, select
 
 from core.audit.models import AuditEntry
 from core.auth.models import Role
-from core.db import utcnow
 from core.timeutil import london_to_utc, london_today
 from matching.models import Offer, OfferStatus
-from matching.offers.services import refresh_status
-from tests.helpers import error_messages, make_kings_cross_and_belsize, make_request, make_user, make_volunteer
-from tests.integration.conftest import body
+from tests.helpers import (
+    error_messages,
+    make_kings_cross_and_belsize,
+    make_offer,
+    make_request,
+    make_user,
+    make_volunteer,
+)
+from tests.integration.vetting_factories import mail_to
 from vetting.conflict_rules import Outcome
 from vetting.lifecycle import ClearanceState
 from vetting.models import Clearance, ConflictReview
@@ -107,36 +110,6 @@ def _record(client, volunteer, **fields):
     return client.submit(f"/vetting/people/{volunteer.id}/conflict-review", data)
 
 
-def _offer(db, volunteer, item, status=OfferStatus.OFFERED) -> Offer:
-    now = utcnow()
-    offer = Offer(
-        request_id=item.id,
-        volunteer_id=volunteer.id,
-        status=status,
-        starts_at=item.window_start,
-        ends_at=item.deployment_end,
-        load_minutes=item.duration_minutes,
-        explanation="Cyber-crime victim support, expert; 0.0 km away",
-        offered_at=now - dt.timedelta(hours=2),
-        respond_by=now + dt.timedelta(hours=40),
-        answered_at=None if status is OfferStatus.OFFERED else now - dt.timedelta(hours=1),
-    )
-    db.add(offer)
-    db.flush()
-    refresh_status(db, [item.id])
-    db.commit()
-    return offer
-
-
-def _mail(smtp, address: str) -> list[tuple[str, str]]:
-    out = []
-    for envelope in smtp.messages:
-        if address in envelope.rcpt_tos:
-            parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-            out.append((parsed["Subject"], body(envelope)))
-    return out
-
-
 @pytest.fixture
 def world(db, smtp):
     """King's Cross and Belsize; the King's Cross sergeant, a coordinator and a vetting officer; Maya, a
@@ -193,7 +166,7 @@ def test_not_suitable_for_a_task_type_is_never_offered_it_and_bookings_on_it_go_
         task_type_code="business_cyber_visit",
         created_by_id=sergeant_user.id,
     )
-    booking, offer = _offer(db, maya, booked, OfferStatus.ACCEPTED), _offer(db, maya, offered)
+    booking, offer = make_offer(db, maya, booked, OfferStatus.ACCEPTED), make_offer(db, maya, offered)
     _ready(db, world["wards"]["belsize"], "Bogdan Nowak")
 
     officer = _signed_in(app, world["officer"])
@@ -207,10 +180,10 @@ def test_not_suitable_for_a_task_type_is_never_offered_it_and_bookings_on_it_go_
     assert db.get(Offer, booking.id).closed_reason == "no longer eligible: not_suitable_for_task"
     assert db.get(Offer, offer.id).status is OfferStatus.OFFERED
     assert _offered(db, booked) == {"Bogdan Nowak"}
-    ((subject, text),) = [m for m in _mail(world["smtp"], maya.user.email) if "phishing" in m[0]]
+    ((subject, text),) = [m for m in mail_to(world["smtp"], maya.user.email) if "phishing" in m[0]]
     assert subject == "You are no longer booked: Visit after a phishing fraud"
     assert "It would put you in a conflict of interest, so it is not work we can ask you to do." in text
-    ((subject, text),) = _mail(world["smtp"], sergeant_user.email)
+    ((subject, text),) = mail_to(world["smtp"], sergeant_user.email)
     assert subject == "Volunteer no longer available: Visit after a phishing fraud"
     assert not any(word in text.lower() for word in (*REVIEW_DETAIL, "conflict"))
 
@@ -244,7 +217,7 @@ def test_conflicts_with_organisations_or_wards_join_the_conflict_rule(app, db, w
         task_type_code="business_cyber_visit",
         created_by_id=sergeant_user.id,
     )
-    booked = _offer(db, maya, northgate, OfferStatus.ACCEPTED)
+    booked = make_offer(db, maya, northgate, OfferStatus.ACCEPTED)
 
     response = _record(
         _signed_in(app, world["officer"]),
@@ -292,7 +265,7 @@ def test_the_accept_checks_the_conflict_review_again(app, db, world):
     kx = world["kx"]
     nina = _ready(db, kx, "Nina Patel")
     item = make_request(db, kx, start=AT_2PM, title="Advice after a romance scam", created_by_id=world["sergeant"].id)
-    offer = _offer(db, nina, item)
+    offer = make_offer(db, nina, item)
     nina.occupation_category, nina.employer = OccupationCategory.PRIVATE_INVESTIGATION, "Sleuths LLP"
     db.commit()
 

@@ -22,17 +22,18 @@ from core.seams import Affected, seams
 from core.timeutil import london_to_utc, london_today
 from matching.facts import load_volunteers, london_week
 from matching.models import Offer, OfferStatus, RequestStatus, SupportRequest
-from matching.offers.services import refresh_status
 from tests.helpers import (
     check_page,
     date_fields,
     error_messages,
     make_kings_cross_and_belsize,
+    make_offer,
     make_request,
     make_user,
     make_volunteer,
 )
 from tests.integration.conftest import body
+from tests.integration.vetting_factories import officer, signed_in, volunteer_client
 from vetting.lifecycle import ClearanceState
 from vetting.models import Clearance, ReviewKind, VettingReview
 from volunteers.models import AvailabilitySlot, VolunteerSkill, VolunteerStatus
@@ -75,28 +76,6 @@ def _ready(db, ward, name: str, clearance: str = "NPPV2F", expires: dt.date | No
     return volunteer
 
 
-def _offer(db, volunteer, item, status=OfferStatus.OFFERED) -> Offer:
-    """``volunteer`` offered (or booked on) ``item``'s slot, as the matcher books them."""
-    now = utcnow()
-    offer = Offer(
-        request_id=item.id,
-        volunteer_id=volunteer.id,
-        status=status,
-        starts_at=item.window_start,
-        ends_at=item.deployment_end,
-        load_minutes=item.duration_minutes,
-        explanation="Cyber-crime victim support, expert; 0.0 km away",
-        offered_at=now - dt.timedelta(hours=2),
-        respond_by=now + dt.timedelta(hours=40),
-        answered_at=None if status is OfferStatus.OFFERED else now - dt.timedelta(hours=1),
-    )
-    db.add(offer)
-    db.flush()
-    refresh_status(db, [item.id])
-    db.commit()
-    return offer
-
-
 def _world(db):
     """King's Cross with its sergeant; Alice holds a booking at 10am and an open offer at 2pm on DAY, and a
     booking that is already done; Bogdan is free and cleared, so each place can go to him."""
@@ -117,9 +96,9 @@ def _world(db):
         "bogdan": bogdan,
         "morning": morning,
         "afternoon": afternoon,
-        "booking": _offer(db, alice, morning, OfferStatus.ACCEPTED),
-        "open": _offer(db, alice, afternoon),
-        "done": _offer(db, alice, last_week, OfferStatus.ACCEPTED),
+        "booking": make_offer(db, alice, morning, OfferStatus.ACCEPTED),
+        "open": make_offer(db, alice, afternoon),
+        "done": make_offer(db, alice, last_week, OfferStatus.ACCEPTED),
     }
 
 
@@ -137,16 +116,6 @@ def _review(db, volunteer, kind=ReviewKind.TRIGGERED, clearance=None) -> Vetting
 
 def _only_clearance(db, volunteer) -> Clearance:
     return db.scalars(select(Clearance).where(Clearance.volunteer_id == volunteer.id)).one()
-
-
-def _signed_in(app, user):
-    client = app.test_client()
-    client.sign_in(user.email)
-    return client
-
-
-def _officer(app, db):
-    return _signed_in(app, make_user(db, Role.VETTING_OFFICER))
 
 
 def _mail(smtp) -> list[tuple[str, str, str]]:
@@ -226,9 +195,9 @@ def test_an_accept_checks_eligibility_again_and_the_place_goes_to_someone_else_a
     carol = _ready(db, kx, "Carol Jones", expires=DAY - dt.timedelta(days=1))
     _ready(db, wards["belsize"], "Bogdan Nowak")
     item = make_request(db, kx, start=AT_2PM, title="Advice after a romance scam", created_by_id=sergeant.id)
-    offer = _offer(db, carol, item)
+    offer = make_offer(db, carol, item)
 
-    client = _signed_in(app, carol.user)
+    client = volunteer_client(app, carol)
     response = client.submit(f"/offers/{offer.id}/accept", {}, token_from=f"/offers/{offer.id}")
     assert response.status_code == 302 and response.location == f"/offers/{offer.id}"
     page = client.get(response.location).soup
@@ -256,7 +225,7 @@ def test_an_accept_checks_eligibility_again_and_the_place_goes_to_someone_else_a
 
 def test_an_eligible_volunteer_still_books(app, db):
     w = _world(db)
-    client = _signed_in(app, w["alice"].user)
+    client = volunteer_client(app, w["alice"])
     response = client.submit(f"/offers/{w['open'].id}/accept", {}, token_from=f"/offers/{w['open'].id}")
     assert "you are booked for Advice after a romance scam" in client.get(response.location).soup.get_text()
     db.expire_all()
@@ -270,10 +239,10 @@ def test_a_suspension_withdraws_offers_and_bookings_at_once_without_the_sweep(ap
     w = _world(db)
     clearance = _only_clearance(db, w["alice"])
     review = _review(db, w["alice"])
-    alice = _signed_in(app, w["alice"].user)
+    alice = volunteer_client(app, w["alice"])
     assert "Accept the offer" in alice.get(f"/offers/{w['open'].id}").soup.get_text()
 
-    _officer(app, db).submit(
+    officer(app, db).submit(
         f"/vetting/reviews/{review.id}/clearances/{clearance.id}/suspend",
         {"reason": "Charged with theft: suspended pending the outcome"},
         token_from=f"/vetting/reviews/{review.id}",
@@ -292,7 +261,7 @@ def test_a_suspension_withdraws_offers_and_bookings_at_once_without_the_sweep(ap
     assert "Visit after a phishing fraud" not in home and "Advice after a romance scam" not in home
 
     # The sergeant reads "No longer available" and who has been offered the place since, and nothing more.
-    sergeant = _signed_in(app, w["sergeant"])
+    sergeant = signed_in(app, w["sergeant"])
     page = " ".join(sergeant.get(f"/requests/{w['morning'].id}").soup.get_text().split())
     assert "Alice Adeyemi No longer available" in page and "Bogdan Nowak Waiting for an answer" in page
     assert not any(word in page.lower() for word in (*VETTING_DETAIL, "clearance"))
@@ -302,7 +271,7 @@ def test_a_withdrawal_withdraws_only_once_a_second_officer_confirms_it(app, db, 
     w = _world(db)
     clearance = _only_clearance(db, w["alice"])
     review = _review(db, w["alice"])
-    first, second = _officer(app, db), _officer(app, db)
+    first, second = officer(app, db), officer(app, db)
     first.submit(
         f"/vetting/reviews/{review.id}/clearances/{clearance.id}/withdraw",
         {"reason": "Conviction for theft"},
@@ -330,9 +299,9 @@ def test_a_restriction_added_at_renewal_withdraws_only_the_task_it_rules_out(app
         task_type_code="business_cyber_visit",
         created_by_id=w["sergeant"].id,
     )
-    kept = _offer(db, w["alice"], business, OfferStatus.ACCEPTED)
+    kept = make_offer(db, w["alice"], business, OfferStatus.ACCEPTED)
     review = _review(db, w["alice"], ReviewKind.RENEWAL, old)
-    _officer(app, db).submit(
+    officer(app, db).submit(
         f"/vetting/reviews/{review.id}",
         {
             "outcome": "grant_with_restrictions",
@@ -377,7 +346,7 @@ def test_editing_a_task_types_policy_withdraws_whoever_no_longer_qualifies(app, 
         )
     )
     db.commit()
-    coordinator = _signed_in(app, make_user(db, Role.COORDINATOR))
+    coordinator = signed_in(app, make_user(db, Role.COORDINATOR))
     form = coordinator.get("/vetting/task-types/cyber_victim_visit").soup.select_one("main form")
     data = {tag["name"]: tag.get("value", "") for tag in form.select("input[type=text], input[type=hidden]")}
     data |= {tag["name"]: tag.get_text() for tag in form.select("textarea")}
@@ -396,7 +365,7 @@ def test_editing_a_task_types_policy_withdraws_whoever_no_longer_qualifies(app, 
 
 def test_a_disabled_account_is_withdrawn_at_once_and_never_offered_again(app, db, smtp):
     w = _world(db)
-    coordinator = _signed_in(app, make_user(db, Role.COORDINATOR))
+    coordinator = signed_in(app, make_user(db, Role.COORDINATOR))
     response = coordinator.submit(f"/accounts/{w['alice'].user.id}/disable", {}, token_from="/accounts")
     assert response.status_code == 302
 
@@ -411,7 +380,7 @@ def test_a_disabled_account_is_withdrawn_at_once_and_never_offered_again(app, db
     later = make_request(
         db, w["wards"]["kings_cross"], start=AT_10AM + dt.timedelta(days=1), created_by_id=w["sergeant"].id
     )
-    sergeant = _signed_in(app, w["sergeant"])
+    sergeant = signed_in(app, w["sergeant"])
     sergeant.submit(f"/requests/{later.id}/match", {}, token_from=f"/requests/{later.id}")
     assert _offers_of(db, later) == {"Bogdan Nowak": OfferStatus.OFFERED}
 
@@ -462,7 +431,7 @@ def test_an_event_rolled_back_withdraws_nothing_and_tells_no_one(app, db, smtp):
 
 def test_a_coordinator_pausing_a_volunteer_withdraws_their_work_at_once(app, db, smtp):
     w = _world(db)
-    coordinator = _signed_in(app, make_user(db, Role.COORDINATOR))
+    coordinator = signed_in(app, make_user(db, Role.COORDINATOR))
     page = f"/volunteers/{w['alice'].id}/status"
     coordinator.submit(page, {"status": "paused", "reason": "Asked to pause while studying", "version": "1"})
     db.expire_all()
@@ -472,7 +441,7 @@ def test_a_coordinator_pausing_a_volunteer_withdraws_their_work_at_once(app, db,
 
 def test_a_coordinator_recording_that_a_volunteer_left_ends_their_clearances(app, db, smtp):
     w = _world(db)
-    coordinator = _signed_in(app, make_user(db, Role.COORDINATOR))
+    coordinator = signed_in(app, make_user(db, Role.COORDINATOR))
     coordinator.submit(f"/volunteers/{w['alice'].id}/status", {"status": "left", "reason": "Moved away"})
     db.expire_all()
     assert db.get(type(w["alice"]), w["alice"].id).status is VolunteerStatus.LEFT
@@ -485,7 +454,7 @@ def test_a_coordinator_recording_that_a_volunteer_left_ends_their_clearances(app
 
 def test_the_status_page_reports_every_bad_input_by_its_field_and_keeps_what_was_typed(app, db):
     w = _world(db)
-    coordinator = _signed_in(app, make_user(db, Role.COORDINATOR))
+    coordinator = signed_in(app, make_user(db, Role.COORDINATOR))
     page = f"/volunteers/{w['alice'].id}/status"
     for data, field, message in (
         ({"status": "", "reason": "x"}, "status", "Choose the volunteer's status"),

@@ -30,10 +30,15 @@ def officers(app, db, count: int) -> list[CheckedClient]:
     return clients
 
 
-def volunteer_client(app, volunteer) -> CheckedClient:
+def signed_in(app, user) -> CheckedClient:
+    """A client signed in as ``user`` (through the second step where the account has one)."""
     client = app.test_client()
-    client.sign_in(volunteer.user.email)
+    client.sign_in(user.email)
     return client
+
+
+def volunteer_client(app, volunteer) -> CheckedClient:
+    return signed_in(app, volunteer.user)
 
 
 def review(db, volunteer=None, kind=ReviewKind.NEW_APPLICATION, clearance=None, opened_days_ago=0, **fields):
