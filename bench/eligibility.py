@@ -39,6 +39,7 @@ from bench.generator import (
     SLOT,
     STATE_INDEX,
     TYPE_INDEX,
+    URGENT,
     WEEK,
     Week,
 )
@@ -390,9 +391,23 @@ def to_instance(
     needed = week.needed if needed is None else needed
     weights = week.weights()
     score = candidates.score if score is None else score
-    people = tuple(Volunteer(vids[v], int(capacity[v])) for v in volunteer_rows.tolist())
+    # Local first (issue #23): each volunteer's panel ward, each request's ward and urgency, the ring-fences.
+    panel = week.panel_ward if week.panel_ward is not None else np.full(week.num_volunteers, -1)
+    people = tuple(
+        Volunteer(vids[v], int(capacity[v]), frozenset({f"w{panel[v]}"}) if panel[v] >= 0 else frozenset())
+        for v in volunteer_rows.tolist()
+    )
+    urgent = week.level == URGENT
     asks = tuple(
-        Request(rids[r], int(needed[r]), int(weights[r]), bool(week.all_or_nothing[r])) for r in request_rows.tolist()
+        Request(
+            rids[r],
+            int(needed[r]),
+            int(weights[r]),
+            bool(week.all_or_nothing[r]),
+            ward=f"w{week.ward[r]}",
+            urgent=bool(urgent[r]),
+        )
+        for r in request_rows.tolist()
     )
     pairs = tuple(
         Pair(vids[v], rids[r], load, s / 1000 if s % 1000 else s // 1000)
@@ -405,7 +420,7 @@ def to_instance(
         )
     )
     clash_ids = tuple((rids[a], rids[b]) for a, b in clashes.tolist())
-    return Instance(people, asks, pairs, clash_ids)
+    return Instance(people, asks, pairs, clash_ids, frozenset(f"w{w}" for w in week.ring_fenced))
 
 
 def _indices(rows: np.ndarray) -> np.ndarray:

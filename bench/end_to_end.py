@@ -47,6 +47,24 @@ def _flask(env: dict, *args: str) -> tuple[float, int, str]:
     return seconds, usage.ru_maxrss // 1024, output
 
 
+def _panels(engine) -> None:
+    """Ward panels as bench/generator.py gives them (issue #23, local first): four volunteers in five on their
+    home ward's panel, and one ward in fifty ring-fenced, each chosen by id so every load gives the same."""
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO ward_panel_memberships (ward_id, volunteer_id, state, created_at) "
+                "SELECT home_ward_id, id, 'member', now() FROM volunteers "
+                "WHERE home_ward_id IS NOT NULL AND id % 5 <> 0 "
+                "ON CONFLICT (ward_id, volunteer_id) DO NOTHING"
+            )
+        )
+        connection.execute(text("UPDATE wards SET ring_fenced = (id % 50 = 0)"))
+        members = connection.execute(text("SELECT count(*) FROM ward_panel_memberships WHERE state = 'member'"))
+        fenced = connection.execute(text("SELECT count(*) FROM wards WHERE ring_fenced"))
+        print(f"panels: {members.scalar()} members, {fenced.scalar()} wards ring-fenced")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--volunteers", type=int, default=50_000)
@@ -95,6 +113,7 @@ def main(argv: list[str] | None = None) -> None:
                 env, "match", "demo-week", "--requests", str(args.requests), "--from", monday.isoformat()
             )
             print(f"demo-week --requests {args.requests} from {monday}: {seconds:.1f} s")
+            _panels(engine)
         rows = []
         print("repeat  wall_s  peak_MiB  requests  places_offered/needed  solve_s  run_total_s  plan")
         for repeat in range(args.repeat):

@@ -173,6 +173,10 @@ class Week:
     supervised: np.ndarray  # bool: a supervising officer will be there
     remote: np.ndarray  # bool: done remotely (no travel)
     extra_skill: np.ndarray  # int16: index into SKILLS of a language the request needs, -1 for none
+    # Ward panels (issue #23, local first): the ward whose panel each volunteer sits on (-1 for none), and the
+    # wards a coordinator ring-fenced. From a random stream of their own, so the rest of the week is unchanged.
+    panel_ward: np.ndarray | None = None  # int32
+    ring_fenced: tuple[int, ...] = ()
 
     @property
     def num_volunteers(self) -> int:
@@ -285,6 +289,7 @@ def generate_week(volunteers: int, requests: int, seed: int = 0, monday: date = 
     demand_weight = [w * ward_rng.lognormvariate(0, 0.5) for w in home_weight]
     people = _Volunteers(random.Random(f"volunteers-{seed}"), len(wards), home_weight).make(volunteers)
     asks = _Requests(random.Random(f"requests-{seed}"), len(wards), demand_weight).make(requests)
+    panels = _panels(random.Random(f"panels-{seed}"), people["home_ward"], len(wards))
     return Week(
         monday=monday,
         wards=wards,
@@ -292,7 +297,19 @@ def generate_week(volunteers: int, requests: int, seed: int = 0, monday: date = 
         ward_lon=np.array([w.longitude for w in wards]),
         **people,
         **asks,
+        **panels,
     )
+
+
+PANEL_SHARE = 0.8  # of volunteers on their home ward's panel
+RING_FENCED_SHARE = 0.02  # of wards ring-fenced (about a dozen of London's 600)
+
+
+def _panels(rng: random.Random, home_ward: np.ndarray, num_wards: int) -> dict[str, object]:
+    """Most volunteers sit on their home ward's panel; a few wards are ring-fenced."""
+    member = np.array([rng.random() < PANEL_SHARE for _ in range(len(home_ward))], dtype=bool)
+    fenced = tuple(sorted(rng.sample(range(num_wards), max(1, round(num_wards * RING_FENCED_SHARE)))))
+    return {"panel_ward": np.where(member, home_ward, -1).astype(np.int32), "ring_fenced": fenced}
 
 
 def _bits(first_slot: int, last_slot: int) -> int:

@@ -12,7 +12,7 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from core import db, hardening, security
+from core import db, hardening, security, wording
 from core.auth.models import Role
 from core.config import load_config
 from core.navigation import navigation_for
@@ -50,6 +50,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     )
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["thousands"] = wording.count  # 202,096: a long run of digits is misread
+    app.jinja_env.filters["plural"] = wording.plural  # {{ n | plural('problem') }}: "1 problem", "2 problems"
+    app.jinja_env.filters["a_or_an"] = wording.a_or_an  # by the sound of what follows: "an 8 km limit"
     app.jinja_env.globals["navigation_for"] = navigation_for
     app.jinja_env.globals["now"] = db.utcnow
     WTFormsHelpers(app)
@@ -78,6 +81,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from matching.requests.views import bp as requests_bp
     from matching.requests.views import sergeant_home
     from matching.runs.views import bp as runs_bp
+    from matching.teams.demo import load_ward_teams
+    from matching.teams.views import bp as teams_bp
     from vetting import queries as vetting_queries
     from vetting.catalogue import TASK_POLICIES
     from vetting.cli import vetting_cli
@@ -94,9 +99,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     from vetting.services import volunteer_view as volunteer_vetting_view
     from vetting.subject_access import vetting_sections
     from vetting.views import bp as vetting_bp
-    from volunteers.demo import load_volunteer_profiles
+    from volunteers.demo import TaskNeeds, load_volunteer_profiles
     from volunteers.directory.views import bp as directory_bp
     from volunteers.directory.views import volunteers_cli
+    from volunteers.panels.demo import load_panels
+    from volunteers.panels.views import bp as panels_bp
+    from volunteers.partners.demo import load_partners
+    from volunteers.partners.views import bp as partners_bp
+    from volunteers.partners.views import reviewer_home
     from volunteers.retention import erase_departed
     from volunteers.services import prune_expired_applications
     from volunteers.views import bp as volunteers_bp
@@ -111,9 +121,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(vetting_bp)
     app.register_blueprint(conflict_reviews_bp)
     app.register_blueprint(directory_bp)
+    app.register_blueprint(partners_bp)
     app.register_blueprint(requests_bp)
     app.register_blueprint(runs_bp)
+    app.register_blueprint(teams_bp)
     app.register_blueprint(offers_bp)
+    app.register_blueprint(panels_bp)
     app.cli.add_command(volunteers_cli)
     app.cli.add_command(match_cli)
     app.cli.add_command(vetting_cli)
@@ -131,7 +144,11 @@ def create_app(overrides: dict | None = None) -> Flask:
 
         withdraw_for(session, affected, now, then=after_withdrawal)
 
-    task_codes = [t.code for t in TASK_POLICIES]
+    # What each task type asks, as plain data: the demo's volunteers prefer only tasks they could be offered.
+    task_needs = {
+        t.code: TaskNeeds(tuple((r.alternatives, r.minimum_level) for r in t.required_skills), t.warranted_only)
+        for t in TASK_POLICIES
+    }
     install(
         app,
         Seams(
@@ -139,6 +156,7 @@ def create_app(overrides: dict | None = None) -> Flask:
                 Role.VOLUNTEER: volunteer_home,
                 Role.SERGEANT: sergeant_home,
                 Role.VETTING_OFFICER: vetting_officer_home,
+                Role.PARTNER_REVIEWER: reviewer_home,
             },
             # The task types in force, as coordinators edited and added them (the catalogue only seeds them).
             task_type_names=lambda session: {code: p.name for code, p in current_task_policies(session).items()},
@@ -167,11 +185,14 @@ def create_app(overrides: dict | None = None) -> Flask:
             eligibility_changed=[withdraw_on_change],
             personal_data_sections=[vetting_sections, offer_sections],
             demo_loaders=[
-                lambda session, rng, today: load_volunteer_profiles(session, rng, today, task_codes),
+                lambda session, rng, today: load_volunteer_profiles(session, rng, today, task_needs),
                 load_clearances,
                 load_conflict_reviews,
                 load_requests,
                 load_local_team,
+                load_ward_teams,  # after the requests: it supervises one of them
+                load_partners,
+                load_panels,  # after the local team is placed: the demo sergeant's panels are of his wards' people
             ],
             after_demo=[match_demo_fortnight],
         ),

@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 from core import migrate
 from core.db import get_session
 from core.seams import seams
+from core.wording import agree, plural
 
 
 def register_cli(app: Flask) -> None:
@@ -61,7 +62,8 @@ def geo_import_wards(path: Path) -> None:
     if not report.ok:
         for error in report.errors:
             click.echo(error, err=True)
-        raise click.ClickException(f"Nothing imported: {len(report.errors)} row(s) need fixing.")
+        n = len(report.errors)
+        raise click.ClickException(f"Nothing imported: {plural(n, 'row')} {agree(n, 'needs', 'need')} fixing.")
     click.echo(f"Imported wards: {report.created} new, {report.updated} updated.")
 
 

@@ -5,7 +5,10 @@ from core.auth import models as auth_models  # noqa: F401
 from core.db import Base
 from core.geography import models as geography_models  # noqa: F401
 from matching import models as matching_models  # noqa: F401
+from matching.teams import models as teams_models  # noqa: F401
 from vetting import models as vetting_models  # noqa: F401
 from volunteers import models as volunteers_models  # noqa: F401
+from volunteers.panels import models as panels_models  # noqa: F401
+from volunteers.partners import models as partners_models  # noqa: F401
 
 metadata = Base.metadata

@@ -12,8 +12,13 @@ NAV_ITEMS: list[tuple[str, str]] = [
     ("home.index", "Home"),
     ("requests.index", "Requests"),
     ("runs.index", "Matching"),
+    ("panels.index", "Panels"),  # sergeants and coordinators
+    ("panels.mine", "Panels"),  # volunteers: their own
+    ("teams.index", "Ward team"),  # sergeants and coordinators: PCSOs and ward officers
     ("volunteers.profile", "Your profile"),
     ("directory.index", "Volunteers"),
+    ("partners.index", "Partners"),
+    ("partners.review_list", "Volunteers to vouch for"),
     ("volunteers.skills", "Skills"),
     ("volunteers.availability", "Availability"),
     ("vetting.queue", "Vetting queue"),
@@ -31,6 +36,9 @@ BELOW: dict[str, str] = {
     "vetting.person": "vetting.people",
     "vetting.edit_task_type": "vetting.task_types",
     "vetting.edit_clearance_type": "vetting.clearance_types",
+    "partners.own": "volunteers.profile",
+    "partners.add_own": "volunteers.profile",
+    "partners.own_skills": "volunteers.profile",
 }
 
 

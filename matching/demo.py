@@ -18,12 +18,13 @@ from core.timeutil import london_to_utc, london_today
 from matching.models import Offer, OfferStatus, Priority, RequestSkill, RequestStatus, RunScope, SupportRequest
 from vetting.catalogue import TASK_POLICIES_BY_CODE
 from vetting.lifecycle import ClearanceState
-from vetting.models import Clearance, VettingReview
+from vetting.models import Clearance, ConflictReview, VettingReview
 from volunteers.models import (
     AvailabilitySlot,
     BlockedPeriod,
     ConflictDeclaration,
-    EvidenceStatus,
+    OccupationCategory,
+    TaskPreference,
     Volunteer,
     VolunteerKind,
     VolunteerSkill,
@@ -32,13 +33,18 @@ from volunteers.models import (
 )
 from volunteers.skills import PatrolStatus, SkillLevel
 
-# task type → (title, description, organisation or "") to choose from; weights say how common each task is.
-_TEMPLATES: dict[str, list[tuple[str, str, str]]] = {
+# task type → (title, description, organisation or "", when) to choose from; weights say how common each task
+# is. Words that name a day or a season are filled in from the request's date ({weekday}, {event} / {Event}),
+# so a Friday market is never "the Saturday market" nor a December fete a summer one; ``when`` is EVENING for
+# work the text says is in the evening and SCHOOL for work in a school day, and the request is timed to match.
+EVENING, SCHOOL = "evening", "school"
+_TEMPLATES: dict[str, list[tuple[str, str, str, str]]] = {
     "cyber_victim_visit": [
         (
             "Advice visit after a romance scam",
             "An older resident lost savings to an online romance scam. Explain "
             "what happened, help secure their email and bank log-ins, and talk through reporting.",
+            "",
             "",
         ),
         (
@@ -46,11 +52,13 @@ _TEMPLATES: dict[str, list[tuple[str, str, str]]] = {
             "A resident is being blackmailed online. Reassure them, "
             "explain how to report to the platforms and how to lock down their accounts.",
             "",
+            "",
         ),
         (
             "Hacked social media account",
             "A resident's accounts were taken over and used to scam friends. Help "
             "recover them and set up two-step verification.",
+            "",
             "",
         ),
     ],
@@ -60,17 +68,20 @@ _TEMPLATES: dict[str, list[tuple[str, str, str]]] = {
             "A small business had its files encrypted. Help them understand their "
             "options, preserve evidence and report to Action Fraud.",
             "Riverside Dental Practice",
+            "",
         ),
         (
             "Invoice fraud follow-up",
             "A local shop paid a fake invoice after its email was compromised. Walk "
             "through what happened and how to check payment requests.",
             "High Street Traders Association",
+            "",
         ),
         (
             "Cyber security talk for local businesses",
             "Short talk and questions on phishing and backups at the business forum.",
             "Camden Business Forum",
+            "",
         ),
     ],
     "mental_health_escort": [
@@ -79,8 +90,9 @@ _TEMPLATES: dict[str, list[tuple[str, str, str]]] = {
             "Planned escort of a person in mental-health crisis to hospital, with "
             "the ward officer. The care team will meet you there.",
             "",
+            "",
         ),
-        ("Hospital escort after assessment", "Accompany a person from an assessment to an inpatient unit.", ""),
+        ("Hospital escort after assessment", "Accompany a person from an assessment to an inpatient unit.", "", ""),
     ],
     "domestic_abuse_support": [
         (
@@ -88,11 +100,13 @@ _TEMPLATES: dict[str, list[tuple[str, str, str]]] = {
             "Support a repeat victim at a follow-up visit; the "
             "officer in the case leads. Safety planning and referral to local services.",
             "",
+            "",
         ),
         (
             "Support at a safety-planning meeting",
             "Sit in with the officer in the case and the IDVA service to agree a safety plan.",
             "Solace Women's Aid",
+            "",
         ),
     ],
     "youth_schools_liaison": [
@@ -100,16 +114,19 @@ _TEMPLATES: dict[str, list[tuple[str, str, str]]] = {
             "Knife-crime awareness session",
             "Year 9 assembly and workshop on knife crime and staying safe on the way home.",
             "St Mary's Academy",
+            SCHOOL,
         ),
         (
             "Youth club drop-in",
             "Evening drop-in at the youth club: meet young people and talk about online safety.",
             "Northside Youth Club",
+            EVENING,
         ),
         (
             "Online safety talk for parents",
             "Evening talk for parents on apps, grooming and reporting.",
             "Greenfield Primary School",
+            EVENING,
         ),
     ],
     "digital_evidence_triage": [
@@ -117,24 +134,33 @@ _TEMPLATES: dict[str, list[tuple[str, str, str]]] = {
             "Triage of seized phone downloads",
             "Sort and summarise material from two phone downloads for a burglary series. Secure laptop provided.",
             "",
+            "",
         ),
         (
             "Review doorbell and CCTV footage",
             "Go through submitted footage for a vehicle crime series and note times and vehicles seen.",
             "",
+            "",
         ),
     ],
     "public_event_support": [
         (
-            "Summer fete: reassurance and lost-child point",
-            "Stewarding and reassurance patrols at the ward's summer fete, and staffing the lost-child point.",
+            "{Event}: reassurance and lost-child point",
+            "Stewarding and reassurance patrols at the ward's {event}, and staffing the lost-child point.",
             "Friends of the Park",
+            "",
         ),
-        ("Farmers' market reassurance", "Visible presence and crime-prevention advice at the Saturday market.", ""),
+        (
+            "Farmers' market reassurance",
+            "Visible presence and crime-prevention advice at the {weekday} market.",
+            "",
+            "",
+        ),
         (
             "Community festival support",
             "Directions, reassurance and a lost-child point at the festival.",
             "Community Festival Committee",
+            "",
         ),
     ],
     "ct_digital_support": [
@@ -142,8 +168,59 @@ _TEMPLATES: dict[str, list[tuple[str, str, str]]] = {
             "Open-source research for CT officers",
             "Research open sources on a list of online groups for the counter-terrorism team, on police premises.",
             "",
+            "",
         ),
     ],
+    # Desk roles (issue #23): seated work a police support volunteer with a disability can take.
+    "footage_triage": [
+        (
+            "Doorbell footage after a burglary",
+            "Watch the doorbell and CCTV clips neighbours sent in and log every sighting, with the time, for the "
+            "officer in the case.",
+            "",
+            "",
+        ),
+        (
+            "Shop CCTV after a run of thefts",
+            "Go through a week of the shop's CCTV and log when the same people come in.",
+            "",
+            "",
+        ),
+    ],
+    "intelligence_collation": [
+        (
+            "Briefing on the ward's priorities",
+            "Collate this month's community reports on drug dealing and antisocial behaviour into a briefing for "
+            "the ward panel meeting, at the station.",
+            "",
+            "",
+        ),
+    ],
+    "mh_hospital_wait": [
+        (
+            "A&E wait with a person in crisis",
+            "Stay with a person in mental-health crisis waiting for assessment in A&E, so the officers can go "
+            "back to the ward.",
+            "",
+            "",
+        ),
+    ],
+    "online_engagement": [
+        (
+            "Online ward meeting",
+            "Host the ward's online meeting on {weekday} evening: take residents' questions and note what to "
+            "pass to the team.",
+            "",
+            EVENING,
+        ),
+    ],
+}
+# The ward's seasonal event by month: a fete is a summer thing, a December one is a winter fair.
+_SEASONAL_EVENT = {
+    **dict.fromkeys((3, 4, 5), "spring fair"),
+    **dict.fromkeys((6, 7, 8), "summer fete"),
+    **dict.fromkeys((9, 10, 11), "autumn fair"),
+    **dict.fromkeys((12, 1, 2), "winter fair"),
 }
 _WEIGHTS = {
     "cyber_victim_visit": 5,
@@ -154,6 +231,10 @@ _WEIGHTS = {
     "digital_evidence_triage": 2,
     "public_event_support": 2,
     "ct_digital_support": 1,
+    "footage_triage": 2,
+    "intelligence_collation": 1,
+    "mh_hospital_wait": 2,
+    "online_engagement": 1,
 }
 _LANGUAGES = ["lang_pl", "lang_bn", "lang_so", "lang_tr", "lang_ur", "lang_ar", "bsl"]
 
@@ -218,9 +299,18 @@ def _request(
     rng: random.Random, today: dt.date, user_id: int, ward_id: int, code: str, days: int = 14
 ) -> SupportRequest:
     policy = TASK_POLICIES_BY_CODE[code]
-    title, description, organisation = rng.choice(_TEMPLATES[code])
+    title, description, organisation, when = rng.choice(_TEMPLATES[code])
     day = today + dt.timedelta(days=rng.randint(1, days))
+    if when == SCHOOL and day.weekday() >= 5:
+        # Schools are shut at the weekend: the Friday before, or the Monday after if that Friday has passed.
+        friday = day - dt.timedelta(days=day.weekday() - 4)
+        day = friday if friday > today else day + dt.timedelta(days=7 - day.weekday())
     evening = code in ("youth_schools_liaison", "digital_evidence_triage") and rng.random() < 0.4
+    if when:
+        evening = when == EVENING
+    event = _SEASONAL_EVENT[day.month]
+    words = {"weekday": f"{day:%A}", "event": event, "Event": event.capitalize()}
+    title, description = title.format(**words), description.format(**words)
     start_hour = rng.randint(17, 18) if evening else rng.randint(9, 15)
     start_minute = rng.choice([0, 0, 30])
     window_hours = rng.choice([2, 3, 4])
@@ -230,6 +320,9 @@ def _request(
     if code == "mental_health_escort":
         priority = Priority.URGENT if rng.random() < 0.5 else Priority.PRIORITY
     people = policy.default_team_size if code != "public_event_support" else rng.randint(3, 6)
+    # Two adults (youth work): two volunteers, everyone or nobody (matching.teams.demo supervises one instead).
+    two_adults = policy.team_rule.needs_two_volunteers(supervised=False)
+    people = max(people, 2) if two_adults else people
     item = SupportRequest(
         ward_id=ward_id,
         remote=policy.remote_possible and rng.random() < 0.5,
@@ -240,7 +333,7 @@ def _request(
         window_end=window_start + dt.timedelta(hours=window_hours),
         duration_minutes=duration,
         people_needed=people,
-        all_or_nothing=policy.all_or_nothing,
+        all_or_nothing=policy.all_or_nothing or two_adults,
         priority=priority,
         warranted_only=policy.warranted_only,
         organisation=organisation,
@@ -255,6 +348,7 @@ def _request(
 # ---- The demo sergeant's local team -------------------------------------------------------------
 
 TEAM_SIZE = 5  # specials near the demo sergeant's wards, besides the named demo volunteer
+_TEAM_PREFERENCES = ("mental_health_escort", "mh_hospital_wait")
 
 
 def load_local_team(session: Session, rng: random.Random, today: dt.date) -> int:
@@ -262,9 +356,11 @@ def load_local_team(session: Session, rng: random.Random, today: dt.date) -> int
     there, cleared and free most days, so the README's walk (raise a mental-health escort, match it, a
     volunteer accepts, a decline is re-matched) works on any demo size. Everyone else stays random.
 
-    The specials are the first special constables after the named volunteer, re-homed and given a
-    mental-health skill, RV and NPPV2 full clearances and daytime-to-evening availability; whatever
-    they had of those is replaced, and any review or block they had is dropped. Returns how many.
+    The specials are the first special constables after the named volunteer, re-homed, made counsellors
+    (a job whose skill is mental-health first aid, so their profile reads true) who would like escorts and
+    hospital waits, with RV and NPPV2 full clearances and daytime-to-evening availability; whatever they had
+    of those is replaced, and any review, conflict review or block they had is dropped. The named volunteer
+    keeps the job, skills and preferences of their profile. Returns how many.
     """
     tom = session.scalar(select(User.id).where(User.email == "sergeant@demo.example"))
     if tom is None:
@@ -285,8 +381,11 @@ def load_local_team(session: Session, rng: random.Random, today: dt.date) -> int
     team = ([named] if named else []) + specials
     if not ward_ids or not team:
         return 0
-    for model in (VolunteerSkill, Clearance, AvailabilitySlot, BlockedPeriod, ConflictDeclaration, VettingReview):
+    # Reviews before the clearances they may be about (a renewal's review points at the clearance it renews).
+    for model in (VettingReview, Clearance, AvailabilitySlot, BlockedPeriod, ConflictDeclaration):
         session.execute(delete(model).where(model.volunteer_id.in_(team)))
+    for model in (VolunteerSkill, TaskPreference, ConflictReview):
+        session.execute(delete(model).where(model.volunteer_id.in_(specials)))
     valid_from = today - dt.timedelta(days=365)
     for n, volunteer_id in enumerate(team):
         special = volunteer_id != named
@@ -303,6 +402,9 @@ def load_local_team(session: Session, rng: random.Random, today: dt.date) -> int
                 **(
                     {
                         "kind": VolunteerKind.SPECIAL,
+                        "occupation": "Counsellor",
+                        "occupation_category": OccupationCategory.OTHER,
+                        "employer": "Mind in Camden",
                         "warrant_number": f"SC{70000 + n}",
                         "patrol_status": PatrolStatus.QUALIFIED,
                         "monthly_commitment_minutes": 16 * 60,
@@ -312,30 +414,19 @@ def load_local_team(session: Session, rng: random.Random, today: dt.date) -> int
                 ),
             )
         )
-        skills = [
-            VolunteerSkill(
-                volunteer_id=volunteer_id,
-                skill_code="cyber_victim_support",
-                level=SkillLevel.EXPERT if n % 2 == 0 else SkillLevel.PRACTITIONER,
-            )
-        ]
         if special:
-            skills.append(
-                VolunteerSkill(volunteer_id=volunteer_id, skill_code="mh_first_aid", level=SkillLevel.PRACTITIONER)
-            )
-        if special and n % 2:
-            skills.append(
+            session.add(
                 VolunteerSkill(
                     volunteer_id=volunteer_id,
-                    skill_code="rmn",
-                    level=SkillLevel.EXPERT,
-                    evidence_body="NMC",
-                    registration_number=f"NMC{rng.randint(100000, 999999)}",
-                    evidence_expires_on=today + dt.timedelta(days=700),
-                    evidence_status=EvidenceStatus.VERIFIED,
+                    skill_code="mh_first_aid",
+                    level=SkillLevel.EXPERT if n % 2 else SkillLevel.PRACTITIONER,
                 )
             )
-        session.add_all(skills)
+            session.add_all(
+                TaskPreference(volunteer_id=volunteer_id, task_type_code=code)
+                for code in _TEAM_PREFERENCES
+                if code in TASK_POLICIES_BY_CODE
+            )
         for code, years in (("RV", 10), ("NPPV2F", 3)) if special else (("NPPV2F", 3),):
             session.add(
                 Clearance(

@@ -39,18 +39,26 @@ class DateException:
 @dataclass(frozen=True)
 class Conflict:
     """An organisation or a ward someone must not be sent to: declared by the volunteer, or found by a conflict
-    review (vetting.conflict_rules). A ward conflict applies to remote work in that ward too."""
+    review (vetting.conflict_rules). A ward conflict applies to remote work in that ward too. ``partner_id`` is
+    set when the organisation was chosen from the partner organisations (volunteers/partners)."""
 
     organisation: str
     ward_id: int | None = None
+    partner_id: int | None = None
 
 
-def conflicted(conflicts: Iterable[Conflict], organisation: str, ward_id: int | None) -> bool:
+def conflicted(
+    conflicts: Iterable[Conflict], organisation: str, ward_id: int | None, partner_id: int | None = None
+) -> bool:
     """Whether one of ``conflicts`` rules out a request for ``organisation`` in the ward ``ward_id``: it is that
-    ward, or its organisation's name is in the request's (or the other way round), whatever the case."""
+    ward, or the same partner organisation (``partner_id``, chosen from the list on both sides: a partner
+    renamed since, or written differently, still matches), or its organisation's name is in the request's (or
+    the other way round), whatever the case."""
     organisation = organisation.strip().lower()
     for conflict in conflicts:
         if conflict.ward_id is not None and conflict.ward_id == ward_id:
+            return True
+        if conflict.partner_id is not None and conflict.partner_id == partner_id:
             return True
         declared = conflict.organisation.strip().lower()
         if organisation and declared and (declared in organisation or organisation in declared):
@@ -74,6 +82,9 @@ class VolunteerCandidate:
     conflicts: tuple[Conflict, ...] = ()
     served_wards: frozenset[int] = frozenset()
     preferred_task_types: frozenset[str] = frozenset()
+    # The wards whose panel they are a current member of (issue #23): those wards' requests have first call
+    # on them (local first, matching/solver/local_first.py), and a panel-first request scores them higher.
+    panel_wards: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -91,11 +102,18 @@ class RequestFacts:
     warranted_only: bool = False
     extra_skills: tuple[SkillRequirement, ...] = ()
     organisation: str = ""
+    partner_id: int | None = None  # the organisation involved, when it is a partner chosen from the list
     preferred_volunteer_id: int | None = None
     supervised: bool = field(default=False)
     # Never offered this request again: they declined it, let the offer expire, or hold a place on
     # it already. The funnel leaves them out of the pool before any rule (not counted in "all").
     excluded_volunteers: frozenset[int] = frozenset()
+    # Who is asked (issue #23): the ward's panel first (``panel_first``, the default), or only the current
+    # members of one specialist group (``group_members``, named ``group_name``); None admits everyone.
+    ward_name: str = ""
+    panel_first: bool = True
+    group_name: str = ""
+    group_members: frozenset[int] | None = None
 
     @property
     def minutes(self) -> int:

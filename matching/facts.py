@@ -29,7 +29,15 @@ from core.auth.models import User
 from core.geography.models import Ward
 from core.timeutil import london_to_utc, to_london
 from matching.domain import Conflict, DateException, RequestFacts, VolunteerCandidate, WeeklySlot, distance_km
-from matching.models import ACTIVE_OFFER_STATUSES, Offer, OfferStatus, RequestSkill, RequestStatus, SupportRequest
+from matching.models import (
+    ACTIVE_OFFER_STATUSES,
+    REQUEST_CHANGED,
+    Offer,
+    OfferStatus,
+    RequestSkill,
+    RequestStatus,
+    SupportRequest,
+)
 from matching.planning import PRIORITY_WEIGHTS
 from vetting.catalogue import SkillRequirement
 from vetting.conflict_reviews import standings as conflict_standings
@@ -48,9 +56,10 @@ from volunteers.models import (
     VolunteerSkill,
     VolunteerStatus,
 )
+from volunteers.panels.models import PanelState, SpecialistGroup, SpecialistGroupMembership, WardPanelMembership
 from volunteers.skills import SKILLS_BY_CODE, SkillFamily, SkillLevel
 
-__all__ = ["facts_for_match", "load_requests", "load_volunteers", "london_week"]
+__all__ = ["facts_for_match", "load_requests", "load_volunteers", "london_week", "ring_fenced_wards"]
 
 log = logging.getLogger(__name__)
 
@@ -96,14 +105,23 @@ def load_requests(
       or accepted). Accepted work is never moved, and an outstanding offer stands until it is
       answered or expires, so a run only ever fills free places.
     - ``excluded_volunteers``: everyone who already had an offer for this request (declined, let it
-      expire, was withdrawn, or holds a place on it now) is never offered it again.
+      expire, was withdrawn, or holds a place on it now) is never offered it again; except those whose
+      offer the sergeant's change to the request withdrew (``REQUEST_CHANGED``), who may fit it as changed.
     - ``priority`` is the solver's weight for the request's priority (urgent 9, priority 3, routine 1).
     - ``extra_skills``: each of the request's own skills is one requirement. A language is needed
       at "aware" level or above, because getting by in someone's language beats an interpreter
       arranged next week; any other skill (safeguarding, first aid, …) at "practitioner" or above,
       the level the task policies ask for by default.
-    - ``supervised`` stays False: the request does not say whether an officer will be there, so
-      the stricter clearance rule applies (as ``vetting.rules.check_eligibility`` assumes).
+    - ``supervised``: the request names a supervising officer from its ward's team, who will be there, so
+      those cleared for the task only with a supervising officer may take it; without one the stricter
+      clearance rule applies (``vetting.rules.check_eligibility``).
+    - ``remote``: the request is marked remote and its task type can still be done remotely. A request raised
+      remote for a type a coordinator has since made in-person-only is matched as in person, at its ward (the
+      request page says so): the policy in force decides, as for every other rule.
+    - ``all_or_nothing``: the sergeant's answer, or forced by the task type's team rule when two volunteers
+      are needed (two adults, and no supervising officer on a two-adults-or-officer task), so one is never
+      booked without the other. Such a request asking for a single volunteer is skipped (and logged): its
+      page asks the sergeant to name an officer or ask for two.
     """
     if request_ids is not None and not request_ids:
         return []
@@ -130,7 +148,12 @@ def load_requests(
             SupportRequest.priority,
             SupportRequest.warranted_only,
             SupportRequest.organisation,
+            SupportRequest.partner_id,
             SupportRequest.preferred_volunteer_id,
+            SupportRequest.audience,
+            SupportRequest.specialist_group_id,
+            Ward.name.label("ward_name"),
+            SupportRequest.supervising_officer_id,
             Ward.latitude,
             Ward.longitude,
         )
@@ -144,10 +167,13 @@ def load_requests(
     in_scope = select(SupportRequest.id).where(*conditions)
     taken: dict[int, int] = defaultdict(int)
     excluded: dict[int, set[int]] = defaultdict(set)
-    for request_id, volunteer_id, status in session.execute(
-        select(Offer.request_id, Offer.volunteer_id, Offer.status).where(Offer.request_id.in_(in_scope))
+    for request_id, volunteer_id, status, closed_reason in session.execute(
+        select(Offer.request_id, Offer.volunteer_id, Offer.status, Offer.closed_reason).where(
+            Offer.request_id.in_(in_scope)
+        )
     ):
-        excluded[request_id].add(volunteer_id)
+        if closed_reason != REQUEST_CHANGED:  # withdrawn by the sergeant's change: they may fit the new details
+            excluded[request_id].add(volunteer_id)
         if status in ACTIVE_OFFER_STATUSES:
             taken[request_id] += 1
     for request_id, code in session.execute(
@@ -157,6 +183,7 @@ def load_requests(
     ):
         skills[request_id].append(code)
     policies = current_task_policies(session)
+    groups = _group_members(session, {row.specialist_group_id for row in rows if row.specialist_group_id})
 
     facts = []
     for row in rows:
@@ -167,6 +194,12 @@ def load_requests(
         if task is None:
             log.warning("support request %s has an unknown task type %r: not matched", row.id, row.task_type_code)
             continue
+        supervised = row.supervising_officer_id is not None
+        two_adults = task.team_rule.needs_two_volunteers(supervised)
+        if two_adults and row.people_needed < 2:
+            log.warning("support request %s needs two adults but asks for one volunteer: not matched", row.id)
+            continue
+        remote = row.remote and task.remote_possible
         facts.append(
             RequestFacts(
                 id=row.id,
@@ -174,19 +207,50 @@ def load_requests(
                 start=row.window_start,
                 end=row.window_start + dt.timedelta(minutes=row.duration_minutes),
                 ward_id=row.ward_id,
-                location=None if row.remote else (row.latitude, row.longitude),
-                remote=row.remote,
+                location=None if remote else (row.latitude, row.longitude),
+                remote=remote,
                 people_needed=free_places,
-                all_or_nothing=row.all_or_nothing,
+                all_or_nothing=row.all_or_nothing or two_adults,
                 priority=PRIORITY_WEIGHTS[row.priority.value],
                 warranted_only=row.warranted_only,
                 extra_skills=tuple(skill_requirement(code) for code in skills.get(row.id, ())),
                 organisation=row.organisation or "",
+                partner_id=row.partner_id,
                 preferred_volunteer_id=row.preferred_volunteer_id,
+                supervised=supervised,
                 excluded_volunteers=frozenset(excluded.get(row.id, ())),
+                ward_name=row.ward_name,
+                panel_first=row.specialist_group_id is None,
+                group_name=groups[row.specialist_group_id][0] if row.specialist_group_id else "",
+                group_members=groups[row.specialist_group_id][1] if row.specialist_group_id else None,
             )
         )
     return facts
+
+
+def _group_members(session: Session, group_ids: set[int]) -> dict[int, tuple[str, frozenset[int]]]:
+    """Each specialist group's name and current members (``state == member``), for the requests aimed at it."""
+    if not group_ids:
+        return {}
+    found = {
+        group_id: (name, set())
+        for group_id, name in session.execute(
+            select(SpecialistGroup.id, SpecialistGroup.name).where(SpecialistGroup.id.in_(sorted(group_ids)))
+        )
+    }
+    for group_id, volunteer_id in session.execute(
+        select(SpecialistGroupMembership.group_id, SpecialistGroupMembership.volunteer_id).where(
+            SpecialistGroupMembership.group_id.in_(sorted(group_ids)),
+            SpecialistGroupMembership.state == PanelState.MEMBER,
+        )
+    ):
+        found[group_id][1].add(volunteer_id)
+    return {group_id: (name, frozenset(members)) for group_id, (name, members) in found.items()}
+
+
+def ring_fenced_wards(session: Session) -> frozenset[int]:
+    """The wards a coordinator ring-fenced: their panels leave them only for urgent requests elsewhere."""
+    return frozenset(session.scalars(select(Ward.id).where(Ward.ring_fenced.is_(True))))
 
 
 def skill_requirement(code: str) -> SkillRequirement:
@@ -255,7 +319,8 @@ def load_volunteers(
     remote request is being matched: distance does
     not count for it. The filter is a bounding box in SQL and the funnel's own distance in Python.
 
-    Cost: twelve statements (thirteen with ``ward_ids``) whatever the number of volunteers.
+    Cost: thirteen statements (fourteen with ``ward_ids``) whatever the number of volunteers; the panels
+    (``panel_wards``, current members only) are one of them.
     """
     if week_start.tzinfo is None or week_end.tzinfo is None:
         raise ValueError("week_start and week_end must be timezone-aware")
@@ -397,7 +462,12 @@ def _candidates(
         .order_by(AvailabilitySlot.volunteer_id, AvailabilitySlot.weekday, AvailabilitySlot.start_minute)
     )
     conflicts = grouped(
-        select(ConflictDeclaration.volunteer_id, ConflictDeclaration.organisation, ConflictDeclaration.ward_id)
+        select(
+            ConflictDeclaration.volunteer_id,
+            ConflictDeclaration.organisation,
+            ConflictDeclaration.ward_id,
+            ConflictDeclaration.partner_id,
+        )
         .where(ConflictDeclaration.volunteer_id.in_(chosen))
         .order_by(ConflictDeclaration.volunteer_id, ConflictDeclaration.id)
     )
@@ -407,6 +477,11 @@ def _candidates(
         )
     )
     reviewed = conflict_standings(session, chosen)
+    panels = grouped(
+        select(WardPanelMembership.volunteer_id, WardPanelMembership.ward_id).where(
+            WardPanelMembership.volunteer_id.in_(chosen), WardPanelMembership.state == PanelState.MEMBER
+        )
+    )
 
     # Offers: a day either side of the week, so a deployment across midnight is seen by both weeks.
     active = grouped(
@@ -465,7 +540,7 @@ def _candidates(
                 # Every blocked day, mobilisation included: a mobilised reservist is also not free.
                 blocked=tuple(DateRange(b.first_day, b.last_day) for b in blocked),
                 # Declared by the volunteer, then found by a conflict review: one rule applies to both.
-                conflicts=tuple(Conflict(c.organisation, c.ward_id) for c in conflicts.get(row.id, ()))
+                conflicts=tuple(Conflict(c.organisation, c.ward_id, c.partner_id) for c in conflicts.get(row.id, ()))
                 + (tuple(Conflict(c.organisation, c.ward_id) for c in standing.conflicts) if standing else ()),
                 preferred_task_types=frozenset(p.task_type_code for p in preferences.get(row.id, ())),
                 busy=tuple((o.starts_at, o.ends_at) for o in active.get(row.id, ())),
@@ -473,6 +548,7 @@ def _candidates(
                     o.load_minutes for o in active.get(row.id, ()) if week_start <= o.starts_at < week_end
                 ),
                 served_wards=frozenset(w.ward_id for w in served.get(row.id, ())),
+                panel_wards=frozenset(m.ward_id for m in panels.get(row.id, ())),
             )
         )
     return candidates

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from core.wording import a_or_an
 from matching.domain import (
     RequestFacts,
     VolunteerCandidate,
@@ -190,28 +191,35 @@ def _clock(moment: datetime) -> str:
     return f"{hour}{suffix}" if local.minute == 0 else f"{hour}:{local.minute:02d}{suffix}"
 
 
-def _wall_clock(start: datetime, end: datetime) -> tuple[date, int, int] | None:
-    """The London day and the first and last minute of [start, end) on it; None when it runs past midnight."""
+def _wall_clock(start: datetime, end: datetime) -> list[tuple[date, int, int]] | None:
+    """The London days [start, end) falls on, each with its first and last minute on that day: one day, or two
+    for night work across midnight (to 24:00 on the first, from 00:00 on the second); None for longer."""
     local_start, local_end = start.astimezone(LONDON), end.astimezone(LONDON)
-    if local_start.date() != (local_end - timedelta(microseconds=1)).date():
-        return None
+    first_day, last_day = local_start.date(), (local_end - timedelta(microseconds=1)).date()
     first = local_start.hour * 60 + local_start.minute
-    return local_start.date(), first, first + int((end - start).total_seconds() // 60)
+    if first_day == last_day:
+        return [(first_day, first, first + int((end - start).total_seconds() // 60))]
+    if last_day == first_day + timedelta(days=1):
+        return [(first_day, first, 24 * 60), (last_day, 0, local_end.hour * 60 + local_end.minute)]
+    return None
 
 
 def is_free(volunteer: VolunteerCandidate, start: datetime, end: datetime, buffer_minutes: int = 0) -> bool:
-    """Available for the whole of [start, end) in London wall-clock terms, not blocked, not booked."""
-    span = _wall_clock(start, end)
-    if span is None:
-        return False  # overnight deployments need an explicit exception; not offered from weekly slots
-    day, first, last = span
-    if _day_off(volunteer, day):
-        return False
-    exceptions = [e for e in volunteer.exceptions if e.on_date == day]
-    windows = [(e.start_minute, e.end_minute) for e in exceptions if e.available and e.start_minute is not None]
-    windows += [(s.start_minute, s.end_minute) for s in volunteer.weekly_slots if s.weekday == day.weekday()]
-    if not any(lo <= first and last <= hi for lo, hi in windows):
-        return False
+    """Available for the whole of [start, end) in London wall-clock terms, not blocked, not booked.
+
+    A deployment across midnight needs both days: the evening's availability up to midnight and the next
+    day's from midnight (two weekly slots, or dated exceptions), and neither day off."""
+    parts = _wall_clock(start, end)
+    if parts is None:
+        return False  # longer than a night: never offered from weekly slots
+    for day, first, last in parts:
+        if _day_off(volunteer, day):
+            return False
+        exceptions = [e for e in volunteer.exceptions if e.on_date == day]
+        windows = [(e.start_minute, e.end_minute) for e in exceptions if e.available and e.start_minute is not None]
+        windows += [(s.start_minute, s.end_minute) for s in volunteer.weekly_slots if s.weekday == day.weekday()]
+        if not any(lo <= first and last <= hi for lo, hi in windows):
+            return False
     return _clear_of_bookings(volunteer, start, end, buffer_minutes)
 
 
@@ -229,7 +237,7 @@ def _clear_of_bookings(volunteer: VolunteerCandidate, start: datetime, end: date
 
 
 def _conflicted(volunteer: VolunteerCandidate, request: RequestFacts) -> bool:
-    return conflicted(volunteer.conflicts, request.organisation, request.ward_id)
+    return conflicted(volunteer.conflicts, request.organisation, request.ward_id, request.partner_id)
 
 
 _LEVELS = {"aware": 0, "practitioner": 1, "expert": 2}
@@ -265,14 +273,22 @@ def funnel(request: RequestFacts, volunteers: Sequence[VolunteerCandidate]) -> F
     a large population, ``funnels`` gives the same result far faster.
     """
     window = DeploymentWindow(request.start, request.end)
-    pool = [v for v in volunteers if v.id not in request.excluded_volunteers]
+    # Left out before any rule (not counted in "all"): those offered it before, and, for a request aimed at a
+    # specialist group, everyone who is not a current member of it.
+    pool = [
+        v
+        for v in volunteers
+        if v.id not in request.excluded_volunteers and (request.group_members is None or v.id in request.group_members)
+    ]
     stages: list[Stage] = [Stage("all", "volunteers", len(pool))]
     labels = dict(_stage_labels(request))
     dropped_at: dict[str, list[VolunteerCandidate]] = {}
 
     extra = tuple(request.extra_skills)
     verdicts = {
-        v.id: check_eligibility(v.person, request.task, window, supervised=request.supervised, extra_skills=extra)
+        v.id: check_eligibility(
+            v.person, request.task, window, supervised=request.supervised, remote=request.remote, extra_skills=extra
+        )
         for v in pool
     }
 
@@ -395,7 +411,7 @@ def _suggest(
         if stage.key == "travel" and nearest_too_far is not None:
             km, limit = nearest_too_far
             return (
-                f"The nearest eligible volunteer is {km:.1f} km away with a {limit:g} km limit: "
+                f"The nearest eligible volunteer is {km:.1f} km away with {a_or_an(f'{limit:g}')} {limit:g} km limit: "
                 "a volunteer willing to travel further, or a remote task, would fill it"
             )
         if stage.key == "free":
@@ -500,7 +516,7 @@ def _halves(requests: Sequence[RequestFacts]) -> tuple[list[int], list[int]]:
     (larger classes placed first, each in the smaller half so far). Deterministic; in order."""
     classes: dict[_VettingKey, list[int]] = {}
     for position, request in enumerate(requests):
-        classes.setdefault((request.task, request.supervised, tuple(request.extra_skills)), []).append(position)
+        classes.setdefault(_vetting_key(request), []).append(position)
     sizes = [0, 0]
     half_of = [0] * len(requests)
     for positions in sorted(classes.values(), key=lambda ps: (-len(ps), ps[0])):
@@ -522,7 +538,13 @@ _STAGES = 5
 _NO_MINUTE = 10**6  # a padding slot starts after and ends before every minute of a day
 _NOWHERE = ("nowhere",)  # an in-person request with no location: nobody is within reach
 _REMOTE = ("remote",)
-_VettingKey = tuple[TaskPolicy, bool, tuple[SkillRequirement, ...]]
+# What a vetting verdict depends on besides the person and the dates: the task, whether a supervising officer
+# will be there, whether it is done remotely (remote-only volunteers), and the request's own skills.
+_VettingKey = tuple[TaskPolicy, bool, bool, tuple[SkillRequirement, ...]]
+
+
+def _vetting_key(request: RequestFacts) -> _VettingKey:
+    return (request.task, request.supervised, request.remote, tuple(request.extra_skills))
 
 
 def _vetting_stage(eligibility: Eligibility) -> int:
@@ -681,10 +703,8 @@ class _Population:
         vetting = self._vetting(request, window)
         counts, pool = vetting.counts, vetting.passing
         left = self.size
-        if request.excluded_volunteers:
-            out = np.array(
-                [i for vid in request.excluded_volunteers for i in self.positions.get(vid, ())], dtype=np.intp
-            )
+        if request.excluded_volunteers or request.group_members is not None:
+            out = self._left_out(request)
             if out.size:
                 left -= out.size
                 counts = counts - np.bincount(vetting.stage[out], minlength=_STAGES)
@@ -748,6 +768,15 @@ class _Population:
         )
         return FunnelResult(stages=tuple(stages), columns=columns, suggestion=suggestion)
 
+    def _left_out(self, request: RequestFacts) -> np.ndarray:
+        """Positions of those left out before any rule: offered this request before, or (a request aimed at a
+        specialist group) not a current member of the group."""
+        out = {i for vid in request.excluded_volunteers for i in self.positions.get(vid, ())}
+        if request.group_members is not None:
+            members = {i for vid in request.group_members for i in self.positions.get(vid, ())}
+            out |= set(range(self.size)) - members
+        return np.array(sorted(out), dtype=np.intp)
+
     # ---- what the goals need to know of each candidate (cached: a volunteer is a candidate many times)
 
     def _levels_of(self, wanted: frozenset[str], pool: np.ndarray) -> np.ndarray:
@@ -777,7 +806,7 @@ class _Population:
     # ---- vetting: skills, clearances, status
 
     def _vetting(self, request: RequestFacts, window: DeploymentWindow) -> _Class:
-        key: _VettingKey = (request.task, request.supervised, tuple(request.extra_skills))
+        key = _vetting_key(request)
         first, last = window.local_dates()
         found = self._classes.get((key, first, last))
         if found is None:
@@ -796,7 +825,7 @@ class _Population:
         others (decided per class). Anyone without the skills is left at _NO_SKILLS unasked."""
         found = self._bases.get(key)
         if found is None:
-            task, _, extra = key
+            task, _, _, extra = key
             base = np.full(self.size, _NO_SKILLS, dtype=np.int8)
             holders = self._holders((*task.required_skills, *extra))
             steady = self.steady[holders]
@@ -806,9 +835,9 @@ class _Population:
         return found
 
     def _verdict(self, i: int, key: _VettingKey, window: DeploymentWindow) -> int:
-        task, supervised, extra = key
+        task, supervised, remote, extra = key
         return _vetting_stage(
-            check_eligibility(self.persons[i], task, window, supervised=supervised, extra_skills=extra)
+            check_eligibility(self.persons[i], task, window, supervised=supervised, remote=remote, extra_skills=extra)
         )
 
     def _holders(self, requirements: tuple[SkillRequirement, ...]) -> np.ndarray:
@@ -824,10 +853,17 @@ class _Population:
 
     def _free(self, request: RequestFacts, pool: np.ndarray, reach: _Reach) -> np.ndarray:
         """``is_free`` for each of ``pool``: from the weekly slots alone where nothing else can change it."""
-        span = _wall_clock(request.start, request.end)
-        if span is None:
+        parts = _wall_clock(request.start, request.end)
+        if parts is None:
             return np.zeros(pool.size, dtype=bool)
-        day, first, last = span
+        if len(parts) > 1:
+            # Night work across midnight is rare: each of the pool through is_free itself (both days' hours).
+            return np.fromiter(
+                (is_free(self.volunteers[i], request.start, request.end, reach.buffer[self.home[i]]) for i in pool),
+                dtype=bool,
+                count=pool.size,
+            )
+        ((day, first, last),) = parts
         slotted = self._slotted(day.weekday(), first, last)[pool]
         off, unusual = self._unusual_on(day)
         in_slot, unusual, busy = slotted & ~off[pool], unusual[pool], self.busy[pool]
@@ -917,6 +953,12 @@ def explain(
             parts.append(f"{skill_names.get(code, code).lower()}, {held[code].level.value}")
             break
     parts.append("works remotely" if request.remote else f"{candidate.km:.1f} km away")
+    # Who was asked first (issue #23): the specialist group the request is aimed at, or the ward's own panel.
+    if request.group_members is not None and request.group_name:
+        group = request.group_name
+        parts.insert(0, f"in the {group}" if group.lower().endswith("group") else f"in the {group} specialist group")
+    if request.ward_id in volunteer.panel_wards and request.ward_name:
+        parts.insert(0, f"on your {request.ward_name} panel")
     if candidate.requested:
         parts.append("the volunteer you asked for")
     elif candidate.served_ward:

@@ -18,13 +18,16 @@ from core.auth.models import User, enum_column
 from core.db import Base, UTCDateTime, utcnow
 from core.geography.models import Bcu, Ward
 from core.timeutil import to_london
+from matching.teams.models import WardTeamMember
 from volunteers.models import Volunteer
+from volunteers.panels.models import SpecialistGroup
 
 # The limits the forms, the services and the CHECK constraints share.
 TITLE_MAX = 120
 DESCRIPTION_MAX = 1000
 ORGANISATION_MAX = 160
 CANCEL_REASON_MAX = 300
+CONTACT_PHONE_MAX = 40
 PEOPLE_MIN, PEOPLE_MAX = 1, 10
 DURATION_MIN, DURATION_MAX = 15, 24 * 60
 
@@ -67,6 +70,20 @@ class Priority(enum.StrEnum):
 PRIORITY_LABELS = {Priority.ROUTINE: "Routine", Priority.PRIORITY: "Priority", Priority.URGENT: "Urgent"}
 
 
+class RequestAudience(enum.StrEnum):
+    """Who the matcher asks (issue #23): the ward's own panel first, then anyone suitable; or only the
+    members of one London-wide specialist group (``specialist_group_id``)."""
+
+    WARD_PANEL_FIRST = "ward_panel_first"
+    SPECIALIST_GROUP = "specialist_group"
+
+
+AUDIENCE_LABELS = {
+    RequestAudience.WARD_PANEL_FIRST: "Your ward panel first",
+    RequestAudience.SPECIALIST_GROUP: "A specialist group only",
+}
+
+
 class SupportRequest(Base):
     """A sergeant's request for volunteers in one of their wards.
 
@@ -83,6 +100,7 @@ class SupportRequest(Base):
         CheckConstraint(f"duration_minutes BETWEEN {DURATION_MIN} AND {DURATION_MAX}", name="duration"),
         CheckConstraint(f"people_needed BETWEEN {PEOPLE_MIN} AND {PEOPLE_MAX}", name="people_needed"),
         CheckConstraint("(status = 'cancelled') = (cancelled_at IS NOT NULL)", name="cancelled_when"),
+        CheckConstraint("(audience = 'specialist_group') = (specialist_group_id IS NOT NULL)", name="audience_group"),
         # The sergeant's list: their wards' requests, newest window first.
         Index("ix_support_requests_ward_id_window_start", "ward_id", "window_start"),
     )
@@ -101,7 +119,15 @@ class SupportRequest(Base):
     priority: Mapped[Priority] = mapped_column(enum_column(Priority, "request_priority"), default=Priority.ROUTINE)
     warranted_only: Mapped[bool] = mapped_column(default=False)
     organisation: Mapped[str] = mapped_column(String(ORGANISATION_MAX), default="")
+    # The organisation involved, when it is a partner chosen from the list: conflicts are then matched by id.
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner_organisations.id"), index=True)
     preferred_volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id", ondelete="SET NULL"))
+    # The PCSO or ward officer of the ward's team who will be there (issue #23): the request is supervised.
+    supervising_officer_id: Mapped[int | None] = mapped_column(ForeignKey("ward_team_members.id"), index=True)
+    audience: Mapped[RequestAudience] = mapped_column(
+        enum_column(RequestAudience, "request_audience"), default=RequestAudience.WARD_PANEL_FIRST
+    )
+    specialist_group_id: Mapped[int | None] = mapped_column(ForeignKey("specialist_groups.id"), index=True)
     status: Mapped[RequestStatus] = mapped_column(
         enum_column(RequestStatus, "request_status"), default=RequestStatus.OPEN, index=True
     )
@@ -110,6 +136,11 @@ class SupportRequest(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     cancel_reason: Mapped[str | None] = mapped_column(String(CANCEL_REASON_MAX))
+    # The number the volunteers offered or booked may call, shown with the raising sergeant's name and email.
+    contact_phone: Mapped[str] = mapped_column(String(CONTACT_PHONE_MAX), default="", server_default="")
+    # When the sergeant last changed what the matcher reads (time, place, people, skills…): findings of a run
+    # started before it are from before the change.
+    matching_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # Optimistic locking: two sergeants of one ward saving the same request cannot overwrite each other.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -118,6 +149,8 @@ class SupportRequest(Base):
     ward: Mapped[Ward] = relationship()
     created_by: Mapped[User] = relationship()
     preferred_volunteer: Mapped[Volunteer | None] = relationship()
+    supervising_officer: Mapped[WardTeamMember | None] = relationship()
+    specialist_group: Mapped[SpecialistGroup | None] = relationship()
     skills: Mapped[list[RequestSkill]] = relationship(cascade="all, delete-orphan", order_by="RequestSkill.skill_code")
 
     @property
@@ -182,6 +215,9 @@ OFFER_STATUS_LABELS = {
     OfferStatus.CANCELLED: "Request cancelled",
 }
 EXPLANATION_MAX = 300
+# ``closed_reason`` of an offer CANCELLED because the sergeant changed the request's time, place, people or
+# who may do it: not the volunteer's doing, so they may be offered the changed request again.
+REQUEST_CHANGED = "request changed"
 
 
 class Offer(Base):
@@ -302,6 +338,9 @@ class MatchRun(Base):
     # {"requests": 0.4, "volunteers": 3.1, "rules": 6.0, "instance": 2.2, "solve": 14.9, "save": 2.4} as JSON:
     # where a run's time went (a coordinator asking why London took a minute; the benchmark).
     step_seconds: Mapped[str | None] = mapped_column(Text)
+    # Local first (issue #23, docs/matching.md): per ward whose panel worked elsewhere, as JSON
+    # {"<ward id>": {"hours_elsewhere": 7.5, "members_elsewhere": 2, "places_unfilled": 1}}; None before 0023.
+    abstraction: Mapped[str | None] = mapped_column(Text)
 
     ward: Mapped[Ward | None] = relationship()
     bcu: Mapped[Bcu | None] = relationship()
@@ -326,6 +365,9 @@ class RunRequest(Base):
     # [[label, remaining], …] as JSON: "14 have the skills → 6 cleared for this task on 3 December …".
     funnel: Mapped[str] = mapped_column(Text)
     suggestion: Mapped[str | None] = mapped_column(String(400))
+    # [[volunteer id, request id, reason], …] as JSON: panel members of this request's ward who could have
+    # taken it but were given another ward's request ("higher", "team" or "busy": local_first.Elsewhere).
+    panel_elsewhere: Mapped[str | None] = mapped_column(Text)
 
 
 # ---- Showing times ------------------------------------------------------------------------------
@@ -346,13 +388,17 @@ def clock_text(moment: dt.datetime) -> str:
 def format_window(start: dt.datetime, end: dt.datetime) -> str:
     """'Tuesday 14 July 2026, 2pm to 4pm' in London time; the end's date too if it is another day.
 
-    A window ending at midnight is shown as 'to midnight', not as the next day's date.
+    A window ending at midnight is shown as 'to midnight', not as the next day's date; one ending later the
+    next day (night work) as '10pm to 2am the next day', which reads as the sergeant entered it.
     """
     first, last = to_london(start), to_london(end)
     day = f"{first:%A} {first.day} {first:%B %Y}"
-    ends_at_midnight = last.hour == 0 and last.minute == 0 and last.date() == first.date() + dt.timedelta(days=1)
+    next_day = last.date() == first.date() + dt.timedelta(days=1)
+    ends_at_midnight = last.hour == 0 and last.minute == 0 and next_day
     if last.date() == first.date() or ends_at_midnight:
         return f"{day}, {clock_text(start)} to {clock_text(end)}"
+    if next_day:
+        return f"{day}, {clock_text(start)} to {clock_text(end)} the next day"
     return f"{day}, {clock_text(start)} to {last:%A} {last.day} {last:%B %Y}, {clock_text(end)}"
 
 

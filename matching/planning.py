@@ -4,6 +4,8 @@ Objective (the solver core optimises coverage strictly before score):
 1. coverage — each place filled counts its request's priority weight (urgent 9, priority 3,
    routine 1), so one urgent place outweighs any number of routine ones up to 8;
 2. quality, the score of each (volunteer, request) pair, to 3 decimals:
+   the ward's own panel (+2.0 for a current member of the panel of a panel-first request's ward: more than
+   every other term together can differ, so a plan never prefers someone else's panel member on a tie),
    continuity (the volunteer the sergeant asked for +1.0, served the ward before +0.5),
    skill level (+0.1 per level), proximity (+0.5 × the share of their travel limit left),
    the volunteer's preference for the task type (+0.2), stability (+0.05 to keep a pair proposed
@@ -36,13 +38,16 @@ from matching.solver.instance import (
 )
 
 PRIORITY_WEIGHTS = {"routine": 1, "priority": 3, "urgent": 9}
+# A panel member on a panel-first request of their ward (issue #23): above the most the other terms can add
+# up to (1.0 + 0.2 + 0.5 + 0.2 + 0.05), so that on a tie of coverage the plan keeps panels local.
+PANEL_BONUS = 2.0
 # Each request's candidates given to the solver (see build_instance): as in bench/ (8 + 12 per place).
 SHORTLIST_BASE, SHORTLIST_PER_PLACE = 8, 12
 
 
-def pair_score(candidate, *, booked_minutes: int, limit_km: float, previous: bool) -> float:
+def pair_score(candidate, *, booked_minutes: int, limit_km: float, previous: bool, panel: bool = False) -> float:
     proximity = 0.0 if limit_km <= 0 else max(0.0, 1 - candidate.km / limit_km)
-    score = 1.0 if candidate.requested else 0.5 if candidate.served_ward else 0.0
+    score = (PANEL_BONUS if panel else 0.0) + (1.0 if candidate.requested else 0.5 if candidate.served_ward else 0.0)
     score += 0.1 * candidate.skill_level + 0.5 * proximity + (0.2 if candidate.preferred_task else 0.0)
     score += 0.05 if previous else 0.0
     score -= 0.01 * (booked_minutes / 60)
@@ -56,6 +61,8 @@ def build_instance(
     booked_minutes: Mapping[int, int],
     travel_limits: Mapping[int, float],
     previous: Iterable[tuple[int, int]] = (),
+    panel_wards: Mapping[int, frozenset[int]] | None = None,
+    ring_fenced: frozenset[int] = frozenset(),
 ) -> Instance:
     """The solver instance: for each request its best candidates (the shortlist, below); clashes where
     two requests overlap in time (with travel between them) and share a candidate.
@@ -71,10 +78,17 @@ def build_instance(
     both. Everything is done on arrays (a London week: two million candidates, over a million clashes),
     with the same answers, exact to the microsecond and the thousandth, as checking pair by pair
     (tests/unit/matching/test_planning.py keeps that plain version as the reference).
+
+    Local first (issue #23): ``panel_wards`` gives each volunteer's panel wards (current memberships); a
+    member scores ``PANEL_BONUS`` more on a panel-first request of one of them, and the instance carries
+    the panels, each request's ward and urgency, and the ``ring_fenced`` wards, for the solver's rule
+    (matching/solver/local_first.py). Ward ``w`` is ``"w<id>"`` in the instance.
     """
+    panel_wards = panel_wards or {}
     columns = _candidate_columns(requests, funnels)
     previous_pair = _is_previous(columns, np.array([r.id for r in requests], dtype=np.int64), previous)
-    score_milli = _scores_milli(columns, booked_minutes, travel_limits, previous_pair)
+    on_panel = _on_panel(columns, requests, panel_wards)
+    score_milli = _scores_milli(columns, booked_minutes, travel_limits, previous_pair, on_panel)
     rows = _shortlist(
         columns, score_milli, np.array([r.people_needed for r in requests], dtype=np.int64), previous_pair
     )
@@ -92,13 +106,22 @@ def build_instance(
             key = int(keys[twice[0]])
             raise InstanceError(f"pair ('v{key % span}', {request_names[key // span]!r}) is listed twice")
     people, volunteer_at = np.unique(volunteer_id, return_inverse=True)
-    volunteers = tuple(Volunteer(id=f"v{v}", capacity=max(0, capacity_minutes.get(v, 0))) for v in people.tolist())
+    volunteers = tuple(
+        Volunteer(
+            id=f"v{v}",
+            capacity=max(0, capacity_minutes.get(v, 0)),
+            panel_wards=frozenset(f"w{w}" for w in panel_wards.get(v, ())),
+        )
+        for v in people.tolist()
+    )
     instance_requests = tuple(
         Request(
             id=name,
             needed=r.people_needed,
             priority=r.priority,
             all_or_nothing=r.all_or_nothing and r.people_needed > 1,
+            ward=None if r.ward_id is None else f"w{r.ward_id}",
+            urgent=r.priority >= PRIORITY_WEIGHTS["urgent"],
         )
         for name, r in zip(request_names, requests, strict=True)
     )
@@ -109,6 +132,7 @@ def build_instance(
         requests=instance_requests,
         pairs=PairColumns(volunteers, instance_requests, volunteer_at.reshape(-1), request_at, loads, scores),
         clashes=ClashColumns(instance_requests, first_at, second_at),
+        ring_fenced=frozenset(f"w{w}" for w in ring_fenced),
     )
 
 
@@ -154,6 +178,22 @@ def _is_previous(columns: _Columns, request_ids: np.ndarray, previous: Iterable[
     return _pairs_in(request_ids[columns.request_at], columns.volunteer_id, kept)
 
 
+def _on_panel(
+    columns: _Columns, requests: Sequence[RequestFacts], panel_wards: Mapping[int, frozenset[int]]
+) -> np.ndarray:
+    """Whether each candidate is a current member of the panel of their request's ward, on a panel-first request."""
+    members = np.array(sorted((v, w) for v, wards in panel_wards.items() for w in wards), dtype=np.int64).reshape(-1, 2)
+    if not len(members) or not len(columns.volunteer_id):
+        return np.zeros(len(columns.volunteer_id), dtype=bool)
+    ward = np.array([-1 if r.ward_id is None or not r.panel_first else r.ward_id for r in requests], dtype=np.int64)
+    request_ward = ward[columns.request_at]
+    known = request_ward >= 0
+    found = np.zeros(len(columns.volunteer_id), dtype=bool)
+    if known.any():
+        found[known] = _pairs_in(columns.volunteer_id[known], request_ward[known], members)
+    return found
+
+
 def _pairs_in(first: np.ndarray, second: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """Whether each (first[i], second[i]) is a row of ``wanted`` (sorted, distinct rows)."""
     span = int(max(second.max(), wanted[:, 1].max())) + 1
@@ -162,7 +202,11 @@ def _pairs_in(first: np.ndarray, second: np.ndarray, wanted: np.ndarray) -> np.n
 
 
 def _scores_milli(
-    columns: _Columns, booked_minutes: Mapping[int, int], travel_limits: Mapping[int, float], previous: np.ndarray
+    columns: _Columns,
+    booked_minutes: Mapping[int, int],
+    travel_limits: Mapping[int, float],
+    previous: np.ndarray,
+    on_panel: np.ndarray | None = None,
 ) -> np.ndarray:
     """``pair_score`` of every candidate, in thousandths: the same float operations in the same order,
     then rounded as ``round(score, 3)`` rounds (values next to a half go through ``round`` itself)."""
@@ -173,6 +217,8 @@ def _scores_milli(
     proximity = np.zeros(len(limit))
     proximity[positive] = np.maximum(0.0, 1 - columns.km[positive] / limit[positive])
     score = np.where(columns.requested, 1.0, np.where(columns.served_ward, 0.5, 0.0))
+    if on_panel is not None and on_panel.any():
+        score = np.where(on_panel, PANEL_BONUS, 0.0) + score  # as pair_score adds them
     score = score + (0.1 * columns.skill_level + 0.5 * proximity + np.where(columns.preferred_task, 0.2, 0.0))
     score = score + np.where(previous, 0.05, 0.0)
     score = score - 0.01 * (booked / 60)

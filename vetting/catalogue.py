@@ -37,6 +37,7 @@ __all__ = [
     "SkillLevel",
     "SkillRequirement",
     "TaskPolicy",
+    "TeamRule",
 ]
 
 
@@ -268,6 +269,33 @@ class SkillRequirement:
             raise ValueError("a skill requirement needs at least one skill")
 
 
+class TeamRule(enum.StrEnum):
+    """Who must be there besides one volunteer: the safeguarding rule a task type sets for every request of it.
+
+    TWO_ADULTS: at least two volunteers, everyone or nobody (one alone is never sent). WITH_OFFICER: the request
+    names a supervising officer from the ward team, who is there. TWO_ADULTS_OR_OFFICER: either of those, the
+    sergeant's choice (work with under-18s: never one adult alone with children).
+    """
+
+    NONE = "none"
+    TWO_ADULTS = "two_adults"
+    WITH_OFFICER = "with_officer"
+    TWO_ADULTS_OR_OFFICER = "two_adults_or_officer"
+
+    def needs_two_volunteers(self, supervised: bool) -> bool:
+        """Whether a request of this rule must have two volunteers, all or nothing, given whether it names an
+        officer who supervises."""
+        return self is TeamRule.TWO_ADULTS or (self is TeamRule.TWO_ADULTS_OR_OFFICER and not supervised)
+
+
+TEAM_RULE_LABELS = {
+    TeamRule.NONE: "No rule: one volunteer may go alone",
+    TeamRule.TWO_ADULTS: "Two adults: at least two volunteers, everyone or nobody",
+    TeamRule.WITH_OFFICER: "One volunteer with the supervising officer from the ward team",
+    TeamRule.TWO_ADULTS_OR_OFFICER: "Two volunteers (everyone or nobody), or one with the supervising officer",
+}
+
+
 class InvalidTaskPolicy(ValueError):
     """A task policy that breaks one of its own rules; ``setting`` names the attribute at fault."""
 
@@ -290,6 +318,8 @@ class TaskPolicy:
 
     ``minimum_patrol_status`` applies to special constables only, so it implies warranted_only.
     ``street_duty`` is False for desk or remote work that someone with a desk-only adjustment can do.
+    ``team_rule`` says who must be there besides one volunteer (``TeamRule``); the request forms and the
+    matcher apply it.
     """
 
     code: str
@@ -306,6 +336,7 @@ class TaskPolicy:
     all_or_nothing: bool = False
     remote_possible: bool = False
     street_duty: bool = True
+    team_rule: TeamRule = TeamRule.NONE
     description: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -326,6 +357,11 @@ class TaskPolicy:
             )
         if self.default_team_size < 1:
             raise InvalidTaskPolicy(f"{self.code}: team size must be at least 1", "default_team_size")
+        object.__setattr__(self, "team_rule", TeamRule(self.team_rule))
+        if self.team_rule is TeamRule.TWO_ADULTS and self.default_team_size < 2:
+            raise InvalidTaskPolicy(
+                f"{self.code}: the two-adults rule needs a usual number of people of at least 2", "default_team_size"
+            )
 
     @property
     def all_clearance_codes(self) -> frozenset[str]:
@@ -402,6 +438,9 @@ TASK_POLICIES: tuple[TaskPolicy, ...] = (
             SkillRequirement(("youth_worker", "schools_liaison")),
             SkillRequirement(("safeguarding",), SkillLevel.AWARE),
         ),
+        # Work with under-18s: never one adult alone with children. Two volunteers, or one with the ward's
+        # PCSO or officer (whose presence also makes it supervised, so the barred-list check is not needed).
+        team_rule=TeamRule.TWO_ADULTS_OR_OFFICER,
         description="Talks, drop-ins and follow-up work with schools and youth clubs in the ward.",
     ),
     TaskPolicy(
@@ -438,6 +477,58 @@ TASK_POLICIES: tuple[TaskPolicy, ...] = (
         remote_possible=False,
         street_duty=False,
         description="Open-source and digital research for counter-terrorism officers.",
+    ),
+    # Desk roles (seed 002): work a police support volunteer with a disability or a health condition can take,
+    # seated and without patrol; two of them from home.
+    TaskPolicy(
+        code="footage_triage",
+        name="Footage triage",
+        activity="footage triage",
+        # Footage shows victims, suspects and bystanders: sensitive information, full level 2 or above.
+        clearance_groups=(_SENSITIVE_INFO,),
+        # Viewed in the force's evidence system from a force laptop; the officer in the case reviews the log.
+        unsupervised_allowed=True,
+        remote_possible=True,
+        street_duty=False,
+        description="Watch CCTV, doorbell and phone footage the public sends in and log what it shows, and when, "
+        "for the officer in the case.",
+    ),
+    TaskPolicy(
+        code="intelligence_collation",
+        name="Intelligence collation",
+        activity="intelligence collation",
+        # Reading police systems: NPPV3 or MV, in the station, as the ward's analyst or sergeant directs.
+        clearance_groups=(_SYSTEMS_ACCESS,),
+        unsupervised_allowed=False,
+        remote_possible=False,
+        street_duty=False,
+        description="Collate community reports and intelligence on the ward's priorities into a briefing for the "
+        "ward team, at the station.",
+    ),
+    TaskPolicy(
+        code="mh_hospital_wait",
+        name="Hospital-wait support (mental health)",
+        activity="hospital-wait support for mental-health patients",
+        clearance_groups=(_INFO_ACCESS,),
+        required_skills=(SkillRequirement(("mh_first_aid", "rmn", "paramedic", "doctor")),),
+        # Staying with an adult in crisis without an officer is regulated activity with adults.
+        unsupervised_allowed=True,
+        unsupervised_clearance_groups=(("DBS_ENH_ADULT", "DBS_ENH_BOTH"),),
+        street_duty=False,
+        description="Stay with a person in mental-health crisis while they wait in A&E or a place of safety, so "
+        "officers can go back to the ward (seated, indoors, alongside hospital staff).",
+    ),
+    TaskPolicy(
+        code="online_engagement",
+        name="Online community engagement",
+        activity="online community engagement",
+        # Speaks for the ward team in public, and sees the team's messages: abbreviated level 2 or above.
+        clearance_groups=(_INFO_ACCESS,),
+        unsupervised_allowed=True,
+        remote_possible=True,
+        street_duty=False,
+        description="Host the ward's online meetings and answer residents' questions on its social media, "
+        "passing anything to report to the ward team.",
     ),
 )
 

@@ -101,34 +101,61 @@ def check_details(details: DbsDetails, today: date) -> DbsDetails:
     The certificate number and its issue date are required; a subscription ID is optional, and a status check
     needs one. Dates are real days, not in the future, and a check no earlier than the certificate.
     """
+    problems = details_problems(details, today)
+    if problems:
+        raise problems[0]
+    number = normalise_certificate_number(details.certificate_number)
+    return DbsDetails(
+        number, details.issued_on, normalise_subscription_id(details.subscription_id) or None, details.status_checked_on
+    )
+
+
+def details_problems(details: DbsDetails, today: date) -> list[DbsError]:
+    """Every problem with a certificate's details, one per field at most, so an officer sees them all at once."""
+    problems: list[DbsError] = []
+
+    def check(step) -> None:
+        try:
+            step()
+        except DbsError as exc:
+            problems.append(exc)
+
     number = normalise_certificate_number(details.certificate_number)
     if not number:
-        raise DbsError("Enter the DBS certificate number", "dbs_certificate_number")
-    if not (number.isascii() and number.isdigit() and len(number) == CERTIFICATE_DIGITS):
-        raise DbsError(
-            f"Enter the certificate number as it is printed: {CERTIFICATE_DIGITS} digits, like 001234567890",
-            "dbs_certificate_number",
+        problems.append(DbsError("Enter the DBS certificate number", "dbs_certificate_number"))
+    elif not (number.isascii() and number.isdigit() and len(number) == CERTIFICATE_DIGITS):
+        problems.append(
+            DbsError(
+                f"Enter the certificate number as it is printed: {CERTIFICATE_DIGITS} digits, like 001234567890",
+                "dbs_certificate_number",
+            )
         )
     if details.issued_on is None:
-        raise DbsError("Enter the date the certificate was issued", "dbs_issued_on")
-    _check_day(details.issued_on, today, "The date the certificate was issued", "dbs_issued_on")
+        problems.append(DbsError("Enter the date the certificate was issued", "dbs_issued_on"))
+    else:
+        check(lambda: _check_day(details.issued_on, today, "The date the certificate was issued", "dbs_issued_on"))
     subscription = normalise_subscription_id(details.subscription_id) or None
     if subscription is not None:
-        _check_subscription(subscription)
+        check(lambda: _check_subscription(subscription))
     checked = details.status_checked_on
     if checked is not None:
         if subscription is None:
-            raise DbsError(
-                "Enter the Update Service subscription ID: a status check needs the subscription",
-                "dbs_update_service_id",
+            problems.append(
+                DbsError(
+                    "Enter the Update Service subscription ID: a status check needs the subscription",
+                    "dbs_update_service_id",
+                )
             )
-        _check_day(checked, today, "The date of the status check", "dbs_status_checked_on")
-        if checked < details.issued_on:
-            raise DbsError(
-                "The date of the status check must be the same as or after the date the certificate was issued",
-                "dbs_status_checked_on",
+        before = len(problems)
+        check(lambda: _check_day(checked, today, "The date of the status check", "dbs_status_checked_on"))
+        if len(problems) == before and details.issued_on is not None and checked < details.issued_on:
+            problems.append(
+                DbsError(
+                    "The date of the status check must be the same as or after the date the certificate was issued",
+                    "dbs_status_checked_on",
+                )
             )
-    return DbsDetails(number, details.issued_on, subscription, checked)
+    return problems
 
 
 def _check_subscription(subscription: str) -> None:

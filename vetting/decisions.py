@@ -58,6 +58,15 @@ class DecisionError(FieldError):
     """A decision, clearance action or appeal was refused; ``field`` names the form field it concerns, if any."""
 
 
+class DecisionProblems(DecisionError):
+    """A decision refused for several reasons at once (``problems``, each by its field): the officer sees
+    every one on the first try rather than one per try."""
+
+    def __init__(self, problems: list[DecisionError]):
+        super().__init__(problems[0].message, problems[0].field)
+        self.problems = problems
+
+
 @dataclass(frozen=True)
 class Decision:
     outcome: Outcome
@@ -302,10 +311,9 @@ def decide(
     review = _locked_review(session, review_id)
     if review.pending is not None:
         raise DecisionError("A decision is waiting for a second officer: confirm it or ask them to")
-    if not decision.reason.strip():
-        raise DecisionError("Enter the reason for the decision", field="reason")
-    if decision.outcome not in OUTCOMES_BY_KIND[review.kind]:
-        raise DecisionError("Choose one of the decisions this review offers", field="outcome")
+    found = problems(session, review, decision, settings)
+    if found:
+        raise DecisionProblems(found)
     if review.kind is ReviewKind.APPEAL:
         _decide_appeal(session, review, officer_id, decision, key, settings)
     elif review.kind is ReviewKind.RENEWAL:
@@ -317,6 +325,80 @@ def decide(
         close_review(session, review, officer_id, Outcome.NO_CHANGE.value, key)
     _commit(session, settings)
     return review
+
+
+def problems(
+    session: Session, review: VettingReview, decision: Decision, settings: Settings = DEFAULT_SETTINGS
+) -> list[DecisionError]:
+    """Every refusal of ``decision`` on ``review`` that its fields show, at most one per field (writes nothing).
+
+    ``decide`` refuses a decision with any of them; the review page also asks for them when the form itself
+    found a problem, so that a grant with no clearance and no reason names both at once.
+    """
+    found: list[DecisionError] = []
+
+    def check(step):
+        try:
+            return step()
+        except DecisionError as exc:
+            found.append(exc)
+            return None
+
+    if not decision.reason.strip():
+        found.append(DecisionError("Enter the reason for the decision", field="reason"))
+    if decision.outcome not in OUTCOMES_BY_KIND[review.kind]:
+        found.append(DecisionError("Choose one of the decisions this review offers", field="outcome"))
+        return found
+    granting = decision.outcome in (Outcome.GRANT, Outcome.GRANT_WITH_RESTRICTIONS)
+    current_ends_on = None
+    if review.kind is ReviewKind.NEW_APPLICATION:
+        type_code = decision.type_code if decision.type_code in CLEARANCE_TYPES_BY_CODE else None
+        if type_code is None:
+            found.append(DecisionError("Choose the clearance this decision is about", field="type_code"))
+    elif review.kind is ReviewKind.RENEWAL:
+        current = check(lambda: _clearance_due(session, review))
+        if current is None:
+            return found
+        type_code = current.type_code
+        if decision.outcome is not Outcome.LET_LAPSE:
+            check(lambda: _renewable(current))
+        current_ends_on = current.expires_on if current.state in ACTIVE_STATES else None
+    else:
+        return found  # triggered, integrity and appeal reviews take a reason only
+    check(lambda: _check_restrictions(session, decision))
+    if decision.outcome is Outcome.LET_LAPSE:
+        return found
+    dbs = None
+    if type_code is not None:
+        dbs_found = (
+            dbs_rules.details_problems(decision.dbs, london_today())
+            if dbs_rules.is_dbs(type_code) and (granting or decision.dbs.given)
+            else []
+        )
+        found.extend(DecisionError(str(exc), field=exc.field) for exc in dbs_found)
+        if not dbs_found:
+            dbs = check(lambda: _dbs_details(decision, type_code, granting))
+    if granting:
+        if decision.valid_from is None:
+            found.append(DecisionError("Enter the date the clearance takes effect", field="valid_from"))
+        elif type_code is not None:
+            check(lambda: _grant_dates(review, decision, type_code, settings, current_ends_on, dbs))
+    return found
+
+
+def _renewable(current: Clearance) -> None:
+    """A renewal renews a clearance in force or one that has lapsed; a suspended one is settled first."""
+    if current.state is ClearanceState.SUSPENDED:
+        raise DecisionError(
+            "This clearance is suspended: reinstate it, or propose its withdrawal, before deciding its renewal",
+            field="outcome",
+        )
+    if current.state not in ACTIVE_STATES | {ClearanceState.LAPSED}:
+        raise DecisionError(
+            f"This clearance is {current.state.value.replace('_', ' ')}, so it cannot be renewed: let it lapse "
+            "to close the review",
+            field="outcome",
+        )
 
 
 def _check_restrictions(session: Session, decision: Decision) -> None:
@@ -503,17 +585,7 @@ def _decide_renewal(
         if current.state in ACTIVE_STATES:
             notices.tell(session, Letter.NOT_RENEWED, current)
         return
-    if current.state is ClearanceState.SUSPENDED:
-        raise DecisionError(
-            "This clearance is suspended: reinstate it, or propose its withdrawal, before deciding its renewal",
-            field="outcome",
-        )
-    if current.state not in ACTIVE_STATES | {ClearanceState.LAPSED}:
-        raise DecisionError(
-            f"This clearance is {current.state.value.replace('_', ' ')}, so it cannot be renewed: let it lapse "
-            "to close the review",
-            field="outcome",
-        )
+    _renewable(current)
     _check_restrictions(session, decision)
     granting = decision.outcome in (Outcome.GRANT, Outcome.GRANT_WITH_RESTRICTIONS)
     running = current.state in ACTIVE_STATES

@@ -27,7 +27,7 @@ from core.forms import (
     WholeNumberField,
     strip_nul,
 )
-from vetting.catalogue import CLEARANCE_TYPES
+from vetting.catalogue import CLEARANCE_TYPES, TEAM_RULE_LABELS
 from vetting.lifecycle import Outcome
 from vetting.models import INFORMATION_SOURCE_LABELS, InformationSource
 from vetting.policy import ACTIVITY_MAX, DESCRIPTION_MAX, NAME_MAX
@@ -284,6 +284,15 @@ class TaskPolicyForm(BaseForm):
         choices=YES_NO,
         description="No means someone with a desk-only adjustment can do it.",
         validators=[Required("Choose yes or no")],
+    )
+    # Who must be there besides one volunteer (vetting.catalogue.TeamRule); a tampered value gets a sentence.
+    team_rule = ChoiceRadioField(
+        "Who must be there besides one volunteer?",
+        widget=GovRadioInput(),
+        choices=[SelectChoice(rule.value, label) for rule, label in TEAM_RULE_LABELS.items()],
+        invalid_message="Choose who must be there from the list",
+        description="Work with under-18s needs two adults: two volunteers, or one with the ward's PCSO or officer.",
+        validators=[Required("Choose who must be there besides one volunteer")],
     )
     submit = SubmitField("Save policy", widget=GovSubmitInput())
 

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from dataclasses import replace
 
-from vetting.catalogue import CLEARANCE_TYPES_BY_CODE, InvalidTaskPolicy, SkillRequirement, TaskPolicy
+from vetting.catalogue import CLEARANCE_TYPES_BY_CODE, InvalidTaskPolicy, SkillRequirement, TaskPolicy, TeamRule
 from volunteers.skills import SKILLS_BY_CODE, PatrolStatus, SkillLevel
 
 
@@ -122,6 +122,7 @@ def policy_to_json(policy: TaskPolicy, *, names: bool = False) -> str:
         "all_or_nothing": policy.all_or_nothing,
         "remote_possible": policy.remote_possible,
         "street_duty": policy.street_duty,
+        "team_rule": policy.team_rule.value,
     }
     if names:
         data |= {"name": policy.name, "activity": policy.activity, "description": policy.description}
@@ -156,6 +157,8 @@ def policy_from_json(base: TaskPolicy | None, text: str, code: str | None = None
         all_or_nothing=data["all_or_nothing"],
         remote_possible=data["remote_possible"],
         street_duty=data["street_duty"],
+        # Saved before task types had a team rule (issue #23): the catalogue's rule for a built-in type, else none.
+        team_rule=TeamRule(data.get("team_rule", base.team_rule)),
     )
 
 

@@ -224,6 +224,7 @@ def check_eligibility(
     window: DeploymentWindow,
     *,
     supervised: bool = False,
+    remote: bool | None = None,
     extra_skills: Sequence[SkillRequirement] = (),
     policy: ForcePolicy = DEFAULT_POLICY,
 ) -> Eligibility:
@@ -231,13 +232,16 @@ def check_eligibility(
 
     ``supervised`` says a supervising officer will be present. When the task allows unsupervised
     work and no supervisor is promised, the task's unsupervised clearances are needed too; the
-    default assumes no supervisor, so the answer errs on the safe side. ``extra_skills`` are a
-    request's own needs on top of the task type's (e.g. a language).
+    default assumes no supervisor, so the answer errs on the safe side. ``remote`` says whether this
+    deployment is done remotely: a remote-only person takes only remote deployments, whatever the task type
+    allows (a remote-possible task raised in person is still in person). None, when there is no deployment
+    to ask about (what someone's clearances let them do), judges by the task type alone. ``extra_skills`` are
+    a request's own needs on top of the task type's (e.g. a language).
     """
     first, last = window.local_dates(policy.timezone)
     reasons: list[Reason] = []
     reasons += _status_reasons(person, task)
-    reasons += _adjustment_reasons(person, task)
+    reasons += _adjustment_reasons(person, task, remote)
     reasons += _mobilisation_reasons(person, first, last)
     reasons += _conflict_review_reasons(person, task)
 
@@ -321,14 +325,19 @@ def _status_reasons(person: PersonFacts, task: TaskPolicy) -> list[Reason]:
     return reasons
 
 
-def _adjustment_reasons(person: PersonFacts, task: TaskPolicy) -> list[Reason]:
+def _adjustment_reasons(person: PersonFacts, task: TaskPolicy, remote: bool | None) -> list[Reason]:
     reasons = []
     if Adjustment.DESK_ONLY in person.adjustments and task.street_duty:
         reasons.append(Reason(ReasonCode.DESK_ONLY, "Available for desk-based and remote tasks only."))
-    if Adjustment.REMOTE_ONLY in person.adjustments and not task.remote_possible:
-        reasons.append(
-            Reason(ReasonCode.REMOTE_ONLY, "Available for remote tasks only; this task cannot be done remotely.")
-        )
+    if Adjustment.REMOTE_ONLY in person.adjustments:
+        if not task.remote_possible:
+            reasons.append(
+                Reason(ReasonCode.REMOTE_ONLY, "Available for remote tasks only; this task cannot be done remotely.")
+            )
+        elif remote is False:
+            reasons.append(
+                Reason(ReasonCode.REMOTE_ONLY, "Available for remote tasks only; this request is in person.")
+            )
     return reasons
 
 

@@ -31,9 +31,11 @@ from core.timeutil import format_date, london_today
 from vetting import audit_trail, dbs_checks, decisions, notices, queries, records
 from vetting import policy as policy_service
 from vetting import services as vetting_services
-from vetting.catalogue import CLEARANCE_TYPES, CLEARANCE_TYPES_BY_CODE, TaskPolicy
+from vetting.catalogue import CLEARANCE_TYPES, CLEARANCE_TYPES_BY_CODE, TEAM_RULE_LABELS, TaskPolicy, TeamRule
+from vetting.clearance_uses import clearance_uses
 from vetting.dbs import DbsDetails, is_dbs, recheck_due
 from vetting.forms import (
+    REASON_MAX,
     AppealForm,
     ClearanceActionForm,
     DbsStatusCheckForm,
@@ -77,6 +79,7 @@ from vetting.policy_text import (
     parse_groups,
     parse_skills,
 )
+from vetting.rules import ClearanceFact
 from vetting.search_forms import AuditFilterForm, PersonSearchForm, QueueFilterForm, kind_label
 from volunteers.models import Volunteer
 from volunteers.skills import SKILLS, PatrolStatus, SkillFamily
@@ -130,23 +133,11 @@ def review(review_id: int):
     if form.validate_on_submit():
         try:
             decisions.decide(
-                db,
-                review_id,
-                current_user.id,
-                decisions.Decision(
-                    outcome=decisions.Outcome(form.outcome.data),
-                    reason=form.reason.data,
-                    type_code=form.type_code.data or None if "type_code" in form else None,
-                    valid_from=form.valid_from.data if "valid_from" in form else None,
-                    expires_on=form.expires_on.data if "expires_on" in form else None,
-                    restrictions=frozenset(form.restrictions.data or ()) if "restrictions" in form else frozenset(),
-                    dbs=_dbs_details(form),
-                ),
-                key_from_config(current_app.config),
-                _settings(db),
+                db, review_id, current_user.id, _decision(form), key_from_config(current_app.config), _settings(db)
             )
         except decisions.DecisionError as exc:
-            if not show_error(form, exc):
+            shown = [show_error(form, problem) for problem in getattr(exc, "problems", [exc])]
+            if not any(shown):
                 return redirect(url_for("vetting.review", review_id=review_id))
         else:
             item = db.get(VettingReview, review_id)
@@ -160,9 +151,40 @@ def review(review_id: int):
                 "success",
             )
             return redirect(url_for("vetting.review", review_id=review_id))
+    elif form.is_submitted() and not form.csrf_token.errors and item.status is ReviewStatus.OPEN:
+        _more_problems(db, item, form)
     if not form.is_submitted():
         decisions.record_view(db, item, current_user.id, key_from_config(current_app.config))
     return _review_page(db, item, form, form)
+
+
+def _decision(form: DecisionForm) -> decisions.Decision:
+    """The decision as typed. A box the form refused reads as empty; its own message is already by it."""
+
+    def value(name: str):
+        return form[name].data if name in form and not form[name].errors else None
+
+    outcome = value("outcome")
+    return decisions.Decision(
+        outcome=decisions.Outcome(outcome) if outcome in set(decisions.Outcome) else None,
+        reason=value("reason") or "",
+        type_code=value("type_code") or None,
+        valid_from=value("valid_from"),
+        expires_on=value("expires_on"),
+        restrictions=frozenset(value("restrictions") or ()),
+        dbs=_dbs_details(form),
+    )
+
+
+def _more_problems(db, item: VettingReview, form: DecisionForm) -> None:
+    """The form refused something: add what the decision's rules say about the other boxes, so every problem
+    shows on this try (a grant with no clearance and no reason names both)."""
+    if form.outcome.errors:
+        return  # with no decision chosen there is nothing to check the rest against
+    for problem in decisions.problems(db, item, _decision(form), _settings(db)):
+        if problem.field in form and not form[problem.field].errors:
+            show_error(form, problem)
+    db.rollback()  # only read; end the transaction the checks opened
 
 
 def _settings(db) -> decisions.Settings:
@@ -184,11 +206,15 @@ def _dbs_details(form: DecisionForm) -> DbsDetails:
     """The DBS certificate as typed, where the form asks for it (decisions.py checks it)."""
     if "dbs_certificate_number" not in form:
         return DbsDetails()
+
+    def value(name: str):
+        return None if form[name].errors else form[name].data
+
     return DbsDetails(
-        certificate_number=form.dbs_certificate_number.data,
-        issued_on=form.dbs_issued_on.data,
-        subscription_id=form.dbs_update_service_id.data,
-        status_checked_on=form.dbs_status_checked_on.data,
+        certificate_number=value("dbs_certificate_number"),
+        issued_on=value("dbs_issued_on"),
+        subscription_id=value("dbs_update_service_id"),
+        status_checked_on=value("dbs_status_checked_on"),
     )
 
 
@@ -251,6 +277,7 @@ def _review_page(db, item: VettingReview, decision_form, form, acting: tuple[int
             confirm_form=BaseForm(),
             action_form=form if acting else ClearanceActionForm(formdata=None),
             acting=acting,
+            reason_max=REASON_MAX,
         ),
         status,
     )
@@ -353,12 +380,23 @@ def my_clearances():
             deadline = appeal_open_until(decisions.previous_record(db, clearance), london_today(), policy)
             if deadline is not None:
                 deadlines[clearance.id] = deadline
+    tasks = current_task_policies(db)
+    # What each clearance lets them do, from the task policies in force (the matcher's source; issue #19).
+    facts = {
+        c.id: ClearanceFact(c.type_code, c.state, c.valid_from, c.expires_on, c.restrictions)
+        for c in clearances
+        if c.valid_from is not None and c.expires_on is not None
+    }
+    held, today = list(facts.values()), london_today()
+    uses = {cid: clearance_uses(fact, held, tasks.values(), today) for cid, fact in facts.items()}
     return render_template(
         "vetting/my_clearances.html",
         clearances=clearances,
         deadlines=deadlines,
         types=CLEARANCE_TYPES_BY_CODE,
-        tasks=current_task_policies(db),
+        tasks=tasks,
+        uses=uses,
+        today=today,
         form=form if appealing else None,
         appealing=appealing,
     )
@@ -522,6 +560,7 @@ def task_types():
         policies=current_task_policies(get_session()).values(),
         describe_groups=describe_groups,
         describe_skills=describe_skills,
+        team_rule_labels=TEAM_RULE_LABELS,
     )
 
 
@@ -535,6 +574,7 @@ def _fill_requirements(form: TaskPolicyForm, policy: TaskPolicy) -> None:
     form.skills.data = format_skills(policy.required_skills)
     form.minimum_patrol_status.data = policy.minimum_patrol_status.value if policy.minimum_patrol_status else ""
     form.default_team_size.data = policy.default_team_size
+    form.team_rule.data = policy.team_rule.value
     for name in _YES_NO_SETTINGS:
         getattr(form, name).data = yes[getattr(policy, name)]
 
@@ -556,13 +596,16 @@ def _requirements(form: TaskPolicyForm) -> dict | None:
         except PolicyTextError as exc:
             field.errors.append(str(exc))
             failed = True
-    if failed or any(form[name].errors for name in ("minimum_patrol_status", "default_team_size", *_YES_NO_SETTINGS)):
+    if failed or any(
+        form[name].errors for name in ("minimum_patrol_status", "default_team_size", "team_rule", *_YES_NO_SETTINGS)
+    ):
         return None
     return changes | {
         "minimum_patrol_status": PatrolStatus(form.minimum_patrol_status.data)
         if form.minimum_patrol_status.data
         else None,
         "default_team_size": form.default_team_size.data,
+        "team_rule": TeamRule(form.team_rule.data),
         **{name: getattr(form, name).data == "yes" for name in _YES_NO_SETTINGS},
     }
 
@@ -592,6 +635,7 @@ def add_task_type():
         form.warranted_only.data = form.unsupervised_allowed.data = form.all_or_nothing.data = "no"
         form.remote_possible.data, form.street_duty.data = "no", "yes"
         form.default_team_size.data = 1
+        form.team_rule.data = TeamRule.NONE.value
     valid = form.validate_on_submit()
     if form.is_submitted():
         settings = _requirements(form)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from core.timeutil import LONDON, NonexistentLocalTime, london_to_utc
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 # Periods of the day the grid shows, in minutes from midnight (London wall clock).
@@ -38,6 +41,34 @@ def clock(minute: int) -> str:
     suffix = "am" if hour < 12 else "pm"
     hour = hour % 12 or 12
     return f"{hour}{suffix}" if mins == 0 else f"{hour}:{mins:02d}{suffix}"
+
+
+def local_time_problem(day: dt.date, minute: int) -> str | None:
+    """Why ``minute`` (from midnight, 1440 = the end of the day) on ``day`` is not one London moment, or None.
+
+    The spring-forward gap is refused with the words the request form uses (core.timeutil). The autumn's
+    repeated hour is refused too: a dated time is kept as wall-clock minutes, which cannot say which of the
+    two it means, and a volunteer offered work at the other one would rightly be cross.
+    """
+    if minute >= 24 * 60:
+        day, minute = day + dt.timedelta(days=1), minute - 24 * 60
+    time = dt.time(minute // 60, minute % 60)
+    try:
+        london_to_utc(day, time)
+    except NonexistentLocalTime as exc:
+        return str(exc)
+    if not _ambiguous(day, minute):
+        return None
+    repeated = [m for m in range(24 * 60) if _ambiguous(day, m)]
+    return (
+        f"{clock(minute)} happens twice on {day.day} {day:%B %Y}, when the clocks go back an hour. "
+        f"Choose a time before {clock(repeated[0])} or from {clock(repeated[-1] + 1)}"
+    )
+
+
+def _ambiguous(day: dt.date, minute: int) -> bool:
+    moment = dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=LONDON)
+    return moment.utcoffset() != moment.replace(fold=1).utcoffset()
 
 
 def overlaps(a: Window, b: Window) -> bool:

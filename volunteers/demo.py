@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Mapping
+from typing import NamedTuple
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -25,7 +27,7 @@ from volunteers.models import (
     VolunteerStatus,
     WorkAdjustment,
 )
-from volunteers.skills import SKILLS, PatrolStatus, SkillFamily, SkillLevel
+from volunteers.skills import SKILLS, SKILLS_BY_CODE, PatrolStatus, SkillFamily, SkillLevel
 
 # (family, occupations with their category, weight)
 _PROFESSIONS = [
@@ -64,12 +66,55 @@ _EMPLOYERS = {
     SkillFamily.HEALTH: ["London Ambulance Service", "Camden and Islington NHS Trust", "Barts Health NHS Trust"],
     SkillFamily.YOUTH: ["Hackney Youth Service", "St Mary's Academy", "Lambeth Council"],
 }
+# What each demo job brings: the skills anyone in it holds (a nurse is a registered mental-health nurse),
+# beside which a volunteer may have a few more of the same family or a language. Without this a nurse
+# could list only "Cyber-crime victim support".
+JOB_SKILLS: dict[str, tuple[str, ...]] = {
+    "Security analyst": ("incident_response",),
+    "Cyber-security consultant": ("cyber_victim_support", "incident_response"),
+    "Software engineer": ("cyber_victim_support",),
+    "Digital forensics investigator": ("digital_evidence_triage", "osint"),
+    "Mental-health nurse": ("rmn", "mh_first_aid"),
+    "Paramedic": ("paramedic", "mh_first_aid"),
+    "GP": ("doctor",),
+    "Counsellor": ("mh_first_aid",),
+    "Youth worker": ("youth_worker", "safeguarding"),
+    "Teacher": ("schools_liaison", "safeguarding"),
+    "Social worker": ("safeguarding",),
+}
+# The named demo volunteer, the README's sign-in: a software engineer who helps victims of online crime, so the
+# scam visits they are offered are work their job fits. Not a line of work that needs a conflict review.
+_NAMED_JOB = ("Software engineer", OccupationCategory.OTHER, "Riverside Software", SkillFamily.CYBER)
+_NAMED_SKILLS = {"cyber_victim_support": SkillLevel.EXPERT, "incident_response": SkillLevel.PRACTITIONER}
+_NAMED_PREFERENCES = ("cyber_victim_visit", "business_cyber_visit")
+
+
+class TaskNeeds(NamedTuple):
+    """What a task type asks of a volunteer, as plain data (vetting's task policy, which this layer cannot
+    import): each required skill as (any of these codes, at least this level), and whether only a warranted
+    special constable may do it. The demo's preferred tasks are ones the volunteer could be offered."""
+
+    skills: tuple[tuple[tuple[str, ...], SkillLevel], ...]
+    warranted_only: bool
+
+
+def _could_do(needs: TaskNeeds, held: Mapping[str, SkillLevel], special: bool) -> bool:
+    if needs.warranted_only and not special:
+        return False
+    return all(any(code in held and held[code] >= level for code in codes) for codes, level in needs.skills)
+
+
 _SKILLS_BY_FAMILY = {family: [s for s in SKILLS if s.family is family] for family in SkillFamily}
 _LEVELS = [SkillLevel.AWARE, SkillLevel.PRACTITIONER, SkillLevel.EXPERT]
+# Someone's own job's skills are held at practitioner level or better.
+_JOB_LEVELS = [SkillLevel.PRACTITIONER, SkillLevel.PRACTITIONER, SkillLevel.EXPERT]
 
 
-def load_volunteer_profiles(session: Session, rng: random.Random, today: dt.date, task_type_codes: list[str]) -> int:
-    """Give every volunteer account without a profile a believable one. Returns how many."""
+def load_volunteer_profiles(
+    session: Session, rng: random.Random, today: dt.date, task_types: Mapping[str, TaskNeeds]
+) -> int:
+    """Give every volunteer account without a profile a believable one: the skills of their job (``JOB_SKILLS``)
+    and perhaps a few more, and preferred tasks among those their skills and kind allow. Returns how many."""
     users = list(session.scalars(select(User.id).where(User.role == Role.VOLUNTEER).order_by(User.id)))
     ward_ids = list(session.scalars(select(Ward.id).order_by(Ward.id)))
     volunteers, families = [], {}
@@ -77,6 +122,8 @@ def load_volunteer_profiles(session: Session, rng: random.Random, today: dt.date
         family = rng.choices([p[0] for p in _PROFESSIONS], weights=[p[2] for p in _PROFESSIONS])[0]
         occupation, category = rng.choice(next(p[1] for p in _PROFESSIONS if p[0] is family))
         special = rng.random() < 0.4
+        if index == 0:
+            occupation, category, _, family = _NAMED_JOB
         # The named demo volunteer (first account) is an active PSV, so the README's sign-in shows a full profile.
         status = VolunteerStatus.ACTIVE if index == 0 or rng.random() > 0.08 else VolunteerStatus.APPLIED
         volunteers.append(
@@ -84,14 +131,16 @@ def load_volunteer_profiles(session: Session, rng: random.Random, today: dt.date
                 user_id=user_id,
                 kind=VolunteerKind.PSV if index == 0 else (VolunteerKind.SPECIAL if special else VolunteerKind.PSV),
                 status=status,
-                phone=f"07700 9{rng.randint(0, 99999):05d}",
+                # Ofcom's drama range (07700 900000-900999), which the UK phone rule accepts; the same draw as
+                # before, so the rest of the demo is unchanged.
+                phone=f"07700 900{rng.randint(0, 99999) % 1000:03d}",
                 home_ward_id=rng.choice(ward_ids),
                 travel_limit_km=rng.choice([2, 3, 5, 5, 8, 10, 15]),
                 weekly_hours_cap_minutes=60 * rng.choice([4, 6, 8, 12, 16]),
                 adjustment=rng.choices(list(WorkAdjustment), weights=[92, 5, 3])[0],
                 occupation=occupation,
                 occupation_category=category,
-                employer=rng.choice(_EMPLOYERS[family]),
+                employer=rng.choice(_EMPLOYERS[family]) if index else _NAMED_JOB[2],
                 military_reservist=rng.random() < 0.04,
                 warrant_number=f"SC{rng.randint(10000, 99999)}" if special and index else None,
                 patrol_status=rng.choice(list(PatrolStatus)) if special and index else None,
@@ -108,9 +157,15 @@ def load_volunteer_profiles(session: Session, rng: random.Random, today: dt.date
     skills, slots, preferences, conflicts, blocks = [], [], [], [], []
     for row in volunteers:
         volunteer_id, family = ids[row["user_id"]], families[row["user_id"]]
-        chosen = rng.sample(_SKILLS_BY_FAMILY[family], k=min(len(_SKILLS_BY_FAMILY[family]), rng.randint(1, 3)))
+        named = row["user_id"] == volunteers[0]["user_id"]
+        job = JOB_SKILLS[row["occupation"]]
+        others = [s for s in _SKILLS_BY_FAMILY[family] if s.code not in job]
+        chosen = [SKILLS_BY_CODE[code] for code in job] + rng.sample(others, k=min(len(others), rng.randint(0, 2)))
         if rng.random() < 0.25:
             chosen.append(rng.choice(_SKILLS_BY_FAMILY[SkillFamily.LANGUAGE]))
+        if named:
+            chosen = [SKILLS_BY_CODE[code] for code in _NAMED_SKILLS]
+        held: dict[str, SkillLevel] = {}
         for skill in chosen:
             evidence = EvidenceStatus.NOT_NEEDED
             expires = None
@@ -120,11 +175,15 @@ def load_volunteer_profiles(session: Session, rng: random.Random, today: dt.date
                 )[0]
                 # A few registrations have lapsed: that evidence no longer counts for matching.
                 expires = today + dt.timedelta(days=rng.randint(-60, 900))
+            level = rng.choice(_JOB_LEVELS if skill.code in job else _LEVELS)
+            if named:
+                level = _NAMED_SKILLS[skill.code]
+            held[skill.code] = level
             skills.append(
                 dict(
                     volunteer_id=volunteer_id,
                     skill_code=skill.code,
-                    level=rng.choice(_LEVELS),
+                    level=level,
                     evidence_body=skill.evidence_body,
                     registration_number=(
                         f"{skill.evidence_body[:3]}{rng.randint(100000, 999999)}" if skill.evidence_body else None
@@ -146,7 +205,12 @@ def load_volunteer_profiles(session: Session, rng: random.Random, today: dt.date
                     end_minute=min(start + rng.choice([3, 4, 6]) * 60, 1440),
                 )
             )
-        for code in rng.sample(task_type_codes, k=rng.randint(0, 3)):
+        special = row["kind"] is VolunteerKind.SPECIAL
+        possible = [code for code, needs in task_types.items() if _could_do(needs, held, special)]
+        wanted = rng.sample(possible, k=min(len(possible), rng.randint(0, 3)))
+        if named:
+            wanted = [code for code in _NAMED_PREFERENCES if code in possible]
+        for code in wanted:
             preferences.append(dict(volunteer_id=volunteer_id, task_type_code=code))
         if rng.random() < 0.12:
             conflicts.append(

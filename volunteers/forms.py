@@ -15,10 +15,11 @@ from wtforms import (
     ValidationError,
 )
 from wtforms.fields import SelectChoice
-from wtforms.validators import Email, Length, NumberRange, Optional, Regexp
+from wtforms.validators import Email, Length, NumberRange, Optional, Regexp, StopValidation
 
 from core.forms import (
     BaseForm,
+    ChoiceSelectField,
     GovCheckboxesInput,
     GovPasswordInput,
     GovRadioInput,
@@ -29,6 +30,7 @@ from core.forms import (
     Required,
     WholeNumberField,
 )
+from core.timeutil import format_date, london_today
 from volunteers.models import (
     BlockReason,
     CircumstanceCategory,
@@ -37,9 +39,18 @@ from volunteers.models import (
     VolunteerKind,
     WorkAdjustment,
 )
+from volunteers.phone import InvalidPhone, uk_phone
 from volunteers.skills import SkillLevel
 
-_PHONE = Regexp(r"^\+?[0-9 ()-]{7,20}$", message="Enter a telephone number, like 07700 900 982 or 020 7946 0000")
+
+def _uk_phone(form, field) -> None:
+    """A UK number the team can ring (volunteers.phone); the service keeps it in the national format."""
+    if field.data:
+        try:
+            uk_phone(field.data)
+        except InvalidPhone as exc:
+            raise ValidationError(str(exc)) from None
+
 
 KIND_CHOICES = [
     SelectChoice(VolunteerKind.SPECIAL.value, "Special constable (a warranted, volunteer police officer)"),
@@ -69,7 +80,7 @@ class RegistrationForm(BaseForm):
         ],
     )
     phone = StringField(
-        "UK telephone number", widget=GovTextInput(), validators=[Required("Enter a telephone number"), _PHONE]
+        "UK telephone number", widget=GovTextInput(), validators=[Required("Enter a telephone number"), _uk_phone]
     )
     kind = RadioField(
         "How do you want to volunteer?",
@@ -100,7 +111,7 @@ class VersionedForm(BaseForm):
 
 class ContactForm(VersionedForm):
     phone = StringField(
-        "UK telephone number", widget=GovTextInput(), validators=[Required("Enter a telephone number"), _PHONE]
+        "UK telephone number", widget=GovTextInput(), validators=[Required("Enter a telephone number"), _uk_phone]
     )
     submit = SubmitField("Save", widget=GovSubmitInput())
 
@@ -232,6 +243,13 @@ class SkillForm(BaseForm):
     submit = SubmitField("Add skill", widget=GovSubmitInput())
 
 
+class SkillLevelForm(BaseForm):
+    level = RadioField(
+        "Your level", widget=GovRadioInput(), choices=LEVEL_CHOICES, validators=[Required("Choose your level")]
+    )
+    submit = SubmitField("Save level", widget=GovSubmitInput())
+
+
 def _minutes(value: object) -> int | None:
     """Coerce a select's value to a whole number (minutes or weekday); empty means not chosen."""
     if value in ("", None):
@@ -247,20 +265,26 @@ TIME_CHOICES = [SelectChoice(str(m), f"{m // 60:02d}:{m % 60:02d}") for m in ran
 
 
 class WeeklySlotForm(BaseForm):
+    # Each select starts on "Choose…": a first option that is a real value (Monday, midnight) would be
+    # saved by a press of "Add time" with nothing chosen.
     weekday = SelectField(
-        "Day", widget=GovSelect(), choices=WEEKDAY_CHOICES, coerce=_minutes, validators=[Required("Choose a day")]
+        "Day",
+        widget=GovSelect(),
+        choices=[SelectChoice("", "Choose a day"), *WEEKDAY_CHOICES],
+        coerce=_minutes,
+        validators=[Required("Choose a day")],
     )
     start = SelectField(
         "From",
         widget=GovSelect(),
-        choices=TIME_CHOICES[:-1],
+        choices=[SelectChoice("", "Choose a time"), *TIME_CHOICES[:-1]],
         coerce=_minutes,
         validators=[Required("Choose a start time")],
     )
     end = SelectField(
         "Until",
         widget=GovSelect(),
-        choices=TIME_CHOICES[1:],
+        choices=[SelectChoice("", "Choose a time"), *TIME_CHOICES[1:]],
         coerce=_minutes,
         validators=[Required("Choose an end time")],
     )
@@ -280,12 +304,28 @@ class DateExceptionForm(BaseForm):
         validators=[Required("Choose whether you are available")],
     )
     start = SelectField(
-        "From", widget=GovSelect(), coerce=_minutes, choices=[SelectChoice("", "Not needed"), *TIME_CHOICES[:-1]]
+        "From",
+        widget=GovSelect(),
+        coerce=_minutes,
+        description="Only if you are available that day.",
+        choices=[SelectChoice("", "Not needed"), *TIME_CHOICES[:-1]],
     )
     end = SelectField(
-        "Until", widget=GovSelect(), coerce=_minutes, choices=[SelectChoice("", "Not needed"), *TIME_CHOICES[1:]]
+        "Until",
+        widget=GovSelect(),
+        coerce=_minutes,
+        description="Only if you are available that day.",
+        choices=[SelectChoice("", "Not needed"), *TIME_CHOICES[1:]],
     )
     submit = SubmitField("Add date", widget=GovSubmitInput())
+
+    def validate_start(self, field) -> None:
+        # Times with "not available" were dropped without a word; say so instead (the times stay as chosen).
+        if self.available.data == "no" and (field.data is not None or self.end.data is not None):
+            raise ValidationError(
+                "You said you are not available on this date: set the times to ‘Not needed’, "
+                "or choose ‘I am available at these times’"
+            )
 
     def validate_end(self, field) -> None:
         if self.available.data == "yes":
@@ -329,16 +369,28 @@ class ConflictForm(BaseForm):
         ],
         validators=[Required("Choose what kind of connection it is")],
     )
+    # Filled with the partner organisations by the view. One chosen here is matched by id, so requests naming
+    # it are never offered whatever its name is typed as; the service asks for a name or a partner.
+    partner = ChoiceSelectField(
+        "Is it one of the force's partner organisations?",
+        widget=GovSelect(),
+        choices=[SelectChoice("", "No, none of these")],
+        invalid_message="Choose a partner organisation from the list",
+        validators=[Optional()],
+    )
     organisation = StringField(
         "Name of the organisation, person or place",
         widget=GovTextInput(),
-        validators=[
-            Required("Enter the name of the organisation, person or place"),
-            Length(max=160, message="Name must be 160 characters or fewer"),
-        ],
+        description="Not needed if you chose a partner organisation.",
+        validators=[Length(max=160, message="Name must be 160 characters or fewer")],
     )
     ward = SelectField("Ward, if it is in one (optional)", widget=GovSelect(), coerce=int, validate_choice=True)
     submit = SubmitField("Declare", widget=GovSubmitInput())
+
+    def validate_organisation(self, field) -> None:
+        # A name, or a partner chosen above: said with the other missing answers, not after them.
+        if not (field.data or "").strip() and not self.partner.data:
+            raise ValidationError("Enter the name of the organisation, person or place")
 
 
 class CircumstancesForm(BaseForm):
@@ -374,3 +426,23 @@ class CircumstancesForm(BaseForm):
         ],
     )
     submit = SubmitField("Report the change", widget=GovSubmitInput())
+
+    # A change to report is a recent one; a date decades back is a slip (issue 19), and anything that old is
+    # for a conversation with the vetting team. Checked here, with the other boxes, so all problems show at once.
+    REPORT_YEARS_BACK = 10
+
+    def validate_occurred_on(self, field) -> None:
+        today = london_today()
+        if field.data is None:
+            return
+        if field.data > today:
+            raise StopValidation("The date must be today or in the past")
+        try:
+            earliest = today.replace(year=today.year - self.REPORT_YEARS_BACK)
+        except ValueError:  # 29 February: the year back has none
+            earliest = today.replace(year=today.year - self.REPORT_YEARS_BACK, day=28)
+        if field.data < earliest:
+            raise StopValidation(
+                f"The date it happened must be in the last {self.REPORT_YEARS_BACK} years, on or after "
+                f"{format_date(earliest)}: for anything earlier, tell the vetting team"
+            )

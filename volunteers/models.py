@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from core.auth.models import User, enum_column
 from core.db import Base, UTCDateTime, utcnow
 from core.geography.models import Ward
+from volunteers.partners.models import PartnerOrganisation
 from volunteers.skills import PatrolStatus, SkillLevel
 
 
@@ -198,8 +199,12 @@ class VolunteerSkill(Base):
     evidence_reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     evidence_reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     evidence_rejection_reason: Mapped[str | None] = mapped_column(String(300))
+    # Set when a partner organisation's reviewer vouched for the skill (volunteers/partners): the evidence is
+    # then verified by that partner, and evidence_reviewed_by_id is the reviewer.
+    vouched_by_partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner_organisations.id"))
 
     volunteer: Mapped[Volunteer] = relationship(back_populates="skills")
+    vouched_by_partner: Mapped[PartnerOrganisation | None] = relationship()
 
 
 class AvailabilitySlot(Base):
@@ -228,6 +233,8 @@ class AvailabilityException(Base):
             "(start_minute >= 0 AND end_minute <= 1440 AND start_minute < end_minute)",
             name="times",
         ),
+        # One entry a date: "not available" and "available 9am to midday" on one day contradict each other.
+        UniqueConstraint("volunteer_id", "on_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -261,9 +268,12 @@ class ConflictDeclaration(Base):
     category: Mapped[ConflictCategory] = mapped_column(enum_column(ConflictCategory, "conflict_category"))
     organisation: Mapped[str] = mapped_column(String(160))
     ward_id: Mapped[int | None] = mapped_column(ForeignKey("wards.id"))
+    # A partner organisation chosen from the list: the conflict check then matches requests naming it by id.
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner_organisations.id"), index=True)
     declared_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     ward: Mapped[Ward | None] = relationship()
+    partner: Mapped[PartnerOrganisation | None] = relationship()
 
 
 class CircumstanceReport(Base):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from core.audit.services import record as audit
@@ -37,6 +37,8 @@ from volunteers.models import (
     VolunteerSkill,
     WorkAdjustment,
 )
+from volunteers.panels.models import SpecialistGroup, SpecialistGroupMembership, WardPanelMembership
+from volunteers.partners.models import SkillClaim, VolunteerPartner
 
 ERASED_DOMAIN = "erased.invalid"  # RFC 2606: can never be a real address
 
@@ -99,8 +101,15 @@ def _erase(session: Session, volunteer: Volunteer, now: dt.datetime) -> None:
     user.last_sign_in_at = None
     for model in (UserSession, AccountToken, TotpAuthenticator, RecoveryCode):
         session.execute(delete(model).where(model.user_id == user.id))
-    # Everything about them as a volunteer.
+    # Everything about them as a volunteer: first what partners were asked to vouch for (it points at their
+    # skills and partner links), then the panels and groups they sat on, so no sergeant's list still names them.
+    links = select(VolunteerPartner.id).where(VolunteerPartner.volunteer_id == volunteer.id)
+    session.execute(delete(SkillClaim).where(SkillClaim.link_id.in_(links)))
+    session.execute(update(SpecialistGroup).where(SpecialistGroup.lead_user_id == user.id).values(lead_user_id=None))
     for model in (
+        VolunteerPartner,
+        WardPanelMembership,
+        SpecialistGroupMembership,
         VolunteerSkill,
         TaskPreference,
         AvailabilitySlot,

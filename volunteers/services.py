@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hashlib
 import logging
 import math
@@ -20,13 +21,13 @@ from core.auth.models import Role, ThrottleCounter, User
 from core.auth.passwords import hash_password, password_problem
 from core.auth.services import normalise_email, record_event
 from core.auth.throttle import Delay, address_key
-from core.db import utcnow
+from core.db import UTCDateTime, utcnow
 from core.field_errors import FieldError
 from core.geography.models import Ward
 from core.mail import MailError
 from core.seams import seams
 from volunteers import emails
-from volunteers.availability import WEEKDAYS, Window, clock, overlaps
+from volunteers.availability import WEEKDAYS, Window, clock, local_time_problem, overlaps
 from volunteers.models import (
     AvailabilityException,
     AvailabilitySlot,
@@ -45,6 +46,8 @@ from volunteers.models import (
     VolunteerSkill,
     WorkAdjustment,
 )
+from volunteers.partners.models import PartnerOrganisation
+from volunteers.phone import InvalidPhone, uk_phone
 from volunteers.skills import SKILLS_BY_CODE, SkillLevel
 
 log = logging.getLogger(__name__)
@@ -134,6 +137,7 @@ def apply(
     """
     now = now or utcnow()
     email = normalise_email(email)
+    phone = _checked_phone(phone)
     problem = password_problem(password)
     if problem:
         raise ProfileError(problem, field="password")
@@ -164,7 +168,7 @@ def apply(
         token_hash=_token_hash(token),
         email=email,
         full_name=full_name.strip(),
-        phone=phone.strip(),
+        phone=phone,
         kind=kind,
         password_hash=password_hash,
         created_at=now,
@@ -278,8 +282,16 @@ def _save(session: Session, volunteer: Volunteer, expected_version: int | None) 
     return volunteer
 
 
+def _checked_phone(phone: str) -> str:
+    """A UK number in the national format, so every page and export shows numbers one way."""
+    try:
+        return uk_phone(phone)
+    except InvalidPhone as exc:
+        raise ProfileError(str(exc), field="phone") from None
+
+
 def update_contact(session: Session, volunteer: Volunteer, *, phone: str, expected_version: int | None) -> Volunteer:
-    volunteer.phone = phone.strip()
+    volunteer.phone = _checked_phone(phone)
     return _save(session, volunteer, expected_version)
 
 
@@ -354,7 +366,8 @@ def add_skill(
         raise ProfileError("Choose a skill from the list", field="skill")
     if any(held.skill_code == skill_code for held in volunteer.skills):
         raise ProfileError(
-            f"You already have {skill.name}. Remove it first to change its level or evidence", field="skill"
+            f"You already have {skill.name}. Change its level from your skills, or remove it to change its evidence",
+            field="skill",
         )
     if skill.evidence_required:
         if not registration_number:
@@ -380,13 +393,132 @@ def add_skill(
     return held
 
 
-def remove_owned(session: Session, volunteer: Volunteer, model: type, item_id: int) -> None:
-    """Remove one of the volunteer's own rows (a skill, a time, a date, a declaration). Others' rows: not found."""
+def change_skill_level(session: Session, volunteer: Volunteer, skill_id: int, level: SkillLevel) -> VolunteerSkill:
+    """A new level for a skill held. Its evidence stands: a registration is checked against the register,
+    which says nothing of the level."""
+    held = own_item(session, volunteer, VolunteerSkill, skill_id)
+    before = held.level
+    held.level = level
+    record_event(
+        session,
+        "volunteer_skill_level_changed",
+        volunteer.user_id,
+        f"volunteer {volunteer.id} skill {held.id} {before.value}->{level.value}",
+    )
+    session.commit()
+    return held
+
+
+# What a volunteer can remove and put back: the kind named in an undo token → its table.
+REMOVABLE: dict[str, type] = {
+    "skill": VolunteerSkill,
+    "weekly_time": AvailabilitySlot,
+    "date": AvailabilityException,
+    "blocked_dates": BlockedPeriod,
+    "conflict": ConflictDeclaration,
+}
+
+
+def own_item(session: Session, volunteer: Volunteer, model: type, item_id: int):
+    """One of the volunteer's own rows; NotFound for anyone else's (so nobody learns another's ids)."""
     item = session.scalar(select(model).where(model.id == item_id, model.volunteer_id == volunteer.id))
     if item is None:
         raise NotFound()
+    return item
+
+
+def remove_owned(session: Session, volunteer: Volunteer, kind: str, item_id: int) -> dict:
+    """Remove one of the volunteer's own rows (a skill, a time, a date, a declaration); return its columns,
+    which ``restore_removed`` can put back. Others' rows: NotFound."""
+    model = REMOVABLE[kind]
+    item = own_item(session, volunteer, model, item_id)
+    snapshot = {column.key: _plain(getattr(item, column.key)) for column in model.__table__.columns}
     session.delete(item)
+    record_event(session, "volunteer_item_removed", volunteer.user_id, f"volunteer {volunteer.id} {kind} {item_id}")
     session.commit()
+    return snapshot
+
+
+def restore_removed(session: Session, volunteer: Volunteer, kind: str, snapshot: dict) -> None:
+    """Put back what ``remove_owned`` removed (Undo), as it was, under its old id where that is still free.
+
+    Refused with ProfileError when it is there already (the same undo twice) or would clash with what the
+    volunteer has added since.
+    """
+    model = REMOVABLE[kind]
+    if snapshot.get("volunteer_id") != volunteer.id:
+        raise NotFound()
+    values = {
+        column.key: _typed(column, snapshot.get(column.key))
+        for column in model.__table__.columns
+        if column.key in snapshot
+    }
+    same = [
+        getattr(model, key).is_(None) if value is None else getattr(model, key) == value
+        for key, value in values.items()
+        if key != "id"
+    ]
+    if session.scalar(select(model.id).where(*same).limit(1)) is not None:
+        raise ProfileError("This has already been put back")
+    if session.get(model, values["id"]) is not None:
+        del values["id"]  # SQLite hands a deleted row's id to the next row added: take a new one
+    row = model(**values)
+    _refuse_a_clash(session, volunteer, row)
+    session.add(row)
+    record_event(
+        session, "volunteer_item_restored", volunteer.user_id, f"volunteer {volunteer.id} {kind} {snapshot['id']}"
+    )
+    try:
+        session.commit()
+    except IntegrityError:  # put back a moment ago from another tab, or a row it referred to has gone
+        session.rollback()
+        raise ProfileError("This can no longer be put back. Add it again instead") from None
+
+
+def _refuse_a_clash(session: Session, volunteer: Volunteer, row) -> None:
+    if isinstance(row, VolunteerSkill):
+        if session.scalar(
+            select(VolunteerSkill.id).where(
+                VolunteerSkill.volunteer_id == volunteer.id, VolunteerSkill.skill_code == row.skill_code
+            )
+        ):
+            name = SKILLS_BY_CODE[row.skill_code].name if row.skill_code in SKILLS_BY_CODE else row.skill_code
+            raise ProfileError(f"You have added {name} again since. Change its level instead")
+    elif isinstance(row, AvailabilitySlot):
+        mine = select(AvailabilitySlot).where(AvailabilitySlot.volunteer_id == volunteer.id)
+        new = Window(row.weekday, row.start_minute, row.end_minute)
+        for slot in session.scalars(mine):
+            if overlaps(new, Window(slot.weekday, slot.start_minute, slot.end_minute)):
+                raise ProfileError(
+                    f"It overlaps {clock(slot.start_minute)} to {clock(slot.end_minute)} on "
+                    f"{WEEKDAYS[slot.weekday]}, which you have added since"
+                )
+    elif isinstance(row, AvailabilityException):
+        _refuse_a_second_entry(session, volunteer.id, row.on_date)
+
+
+def _plain(value):
+    """A column's value as JSON can carry it (the undo token is signed JSON)."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+def _typed(column, value):
+    if value is None:
+        return None
+    if isinstance(column.type, UTCDateTime):
+        return dt.datetime.fromisoformat(value)
+    python_type = column.type.python_type
+    if python_type is dt.datetime:
+        return dt.datetime.fromisoformat(value)
+    if python_type is dt.date:
+        return dt.date.fromisoformat(value)
+    if isinstance(python_type, type) and issubclass(python_type, enum.Enum):
+        return python_type(value)
+    return value
 
 
 class NotFound(Exception):
@@ -421,8 +553,21 @@ def add_date_exception(
     end: int | None,
     today: dt.date,
 ) -> AvailabilityException:
+    """A date that differs from the weekly pattern. One entry a date (the database holds to it too): "not
+    available" and "available 9am to midday" on one day contradict each other, and the matcher would have
+    to guess."""
     if on_date < today:
         raise ProfileError("The date must be today or in the future", field="on_date")
+    if not available and (start is not None or end is not None):
+        raise ProfileError("Times are only for a date you are available", field="start")
+    if available:
+        if start is None or end is None or end <= start:
+            raise ProfileError("Choose the times you are available", field="end")
+        for minute, field in ((start, "start"), (end, "end")):
+            problem = local_time_problem(on_date, minute)
+            if problem:
+                raise ProfileError(problem, field=field)
+    _refuse_a_second_entry(session, volunteer.id, on_date)
     row = AvailabilityException(
         volunteer_id=volunteer.id,
         on_date=on_date,
@@ -431,8 +576,29 @@ def add_date_exception(
         end_minute=end if available else None,
     )
     session.add(row)
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:  # the same date saved a moment ago from another tab
+        session.rollback()
+        _refuse_a_second_entry(session, volunteer.id, on_date)
+        raise
     return row
+
+
+def _refuse_a_second_entry(session: Session, volunteer_id: int, on_date: dt.date) -> None:
+    held = session.scalar(
+        select(AvailabilityException).where(
+            AvailabilityException.volunteer_id == volunteer_id, AvailabilityException.on_date == on_date
+        )
+    )
+    if held is not None:
+        said = (
+            f"available {clock(held.start_minute)} to {clock(held.end_minute)}" if held.available else "not available"
+        )
+        raise ProfileError(
+            f"You already said you are {said} on {on_date.day} {on_date:%B %Y}. Remove that first to change it",
+            field="on_date",
+        )
 
 
 def add_blocked_period(
@@ -460,12 +626,26 @@ def add_blocked_period(
 
 
 def declare_conflict(
-    session: Session, volunteer: Volunteer, *, category: ConflictCategory, organisation: str, ward_id: int | None
+    session: Session,
+    volunteer: Volunteer,
+    *,
+    category: ConflictCategory,
+    organisation: str,
+    ward_id: int | None,
+    partner_id: int | None = None,
 ) -> ConflictDeclaration:
+    """Declare a conflict of interest. A partner organisation chosen from the list is matched by id (its name
+    is used when none is typed); otherwise the name typed is matched against requests' organisations."""
     if ward_id is not None and session.get(Ward, ward_id) is None:
         raise ProfileError("Choose a ward from the list", field="ward")
+    partner = session.get(PartnerOrganisation, partner_id) if partner_id is not None else None
+    if partner_id is not None and partner is None:
+        raise ProfileError("Choose a partner organisation from the list", field="partner")
+    organisation = " ".join(organisation.split()) or (partner.name if partner else "")
+    if not organisation:
+        raise ProfileError("Enter the name of the organisation, person or place", field="organisation")
     row = ConflictDeclaration(
-        volunteer_id=volunteer.id, category=category, organisation=organisation.strip(), ward_id=ward_id
+        volunteer_id=volunteer.id, category=category, organisation=organisation, ward_id=ward_id, partner_id=partner_id
     )
     session.add(row)
     session.commit()

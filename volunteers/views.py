@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from wtforms.fields import SelectChoice
 
@@ -25,7 +26,7 @@ from core.geography.models import Borough, Ward
 from core.mail import send_mail
 from core.permissions import allow, public
 from core.seams import seams
-from core.timeutil import london_today
+from core.timeutil import format_date, london_today
 from volunteers import services, subject_access
 from volunteers.availability import PERIODS, WEEKDAYS, Window, clock, week_grid
 from volunteers.forms import (
@@ -39,6 +40,7 @@ from volunteers.forms import (
     PreferencesForm,
     RegistrationForm,
     SkillForm,
+    SkillLevelForm,
     TravelForm,
     WeeklySlotForm,
     WorkForm,
@@ -58,6 +60,8 @@ from volunteers.models import (
     VolunteerSkill,
     WorkAdjustment,
 )
+from volunteers.panels.services import pending_invitations
+from volunteers.partners.services import partner_choices
 from volunteers.skills import SKILLS, SKILLS_BY_CODE, SkillLevel
 
 bp = Blueprint("volunteers", __name__)
@@ -330,21 +334,18 @@ def home_context(user) -> dict:
         todo.append(("Add your skills", url_for("volunteers.skills")))
     # Offers and deployments come from matching (wired in by create_app: volunteers cannot import it).
     work = seams().volunteer_work(get_session(), volunteer, utcnow())
-    return {"volunteer": volunteer, "todo": todo, "vetting": vetting_view(volunteer), "work": work}
+    return {
+        "volunteer": volunteer,
+        "todo": todo,
+        "vetting": vetting_view(volunteer),
+        "work": work,
+        "panel_invitations": pending_invitations(get_session(), volunteer.id),
+    }
 
 
 def vetting_view(volunteer: Volunteer):
     """The volunteer's own vetting outcomes, from vetting (wired in by create_app)."""
     return seams().volunteer_vetting_view(get_session(), volunteer)
-
-
-def _remove(model, item_id: int, message: str, endpoint: str):
-    try:
-        services.remove_owned(get_session(), _own_volunteer(), model, item_id)
-    except services.NotFound:
-        abort(404)
-    flash(message, "success")
-    return redirect(url_for(endpoint))
 
 
 def _save_or_show(form, save, success: str, endpoint: str, template: str, **context):
@@ -355,9 +356,116 @@ def _save_or_show(form, save, success: str, endpoint: str, template: str, **cont
         except services.ProfileError as exc:
             show_error(form, exc)
         else:
+            session.pop(_UNDO, None)  # an undo offered before this change would now surprise
             flash(success, "success")
             return redirect(url_for(endpoint))
     return render_template(template, form=form, **context)
+
+
+# ---- Removing, with a question first and an undo after ----------------------------------------------
+
+# Where each kind of removable thing is listed, and what removing it means for the volunteer.
+_LISTED_ON = {
+    "skill": "volunteers.skills",
+    "weekly_time": "volunteers.availability",
+    "date": "volunteers.availability",
+    "blocked_dates": "volunteers.availability",
+    "conflict": "volunteers.conflicts",
+}
+_WHAT_IT_MEANS = {
+    "skill": "You will no longer be offered tasks that need this skill.",
+    "weekly_time": "You will no longer be offered tasks at this time of the week.",
+    "date": "Your usual week will apply on this date again.",
+    "blocked_dates": "You could be offered tasks on these dates again.",
+    "conflict": "You could be offered work involving it again.",
+}
+_UNDO = "volunteers_undo"
+# An undo is offered straight after a removal; a token older than this is refused as expired.
+UNDO_SECONDS = 15 * 60
+
+
+def _undo_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="volunteers.undo")
+
+
+def _describe(kind: str, item) -> str:
+    """The removed thing in the words the lists use."""
+    if kind == "skill":
+        skill = SKILLS_BY_CODE.get(item.skill_code)
+        return skill.name if skill else item.skill_code
+    if kind == "weekly_time":
+        return f"{WEEKDAYS[item.weekday]} {clock(item.start_minute)} to {clock(item.end_minute)}"
+    if kind == "date":
+        said = (
+            f"available {clock(item.start_minute)} to {clock(item.end_minute)}" if item.available else "not available"
+        )
+        return f"{format_date(item.on_date)}: {said}"
+    if kind == "blocked_dates":
+        return f"{format_date(item.first_day)} to {format_date(item.last_day)} ({item.reason.value})"
+    return item.organisation
+
+
+def _remove(kind: str, item_id: int):
+    """GET: are you sure? POST: remove it, and offer an undo in the banner of the list it was on."""
+    db = get_session()
+    volunteer = _own_volunteer()
+    try:
+        item = services.own_item(db, volunteer, services.REMOVABLE[kind], item_id)
+    except services.NotFound:
+        abort(404)
+    what = _describe(kind, item)
+    back = url_for(_LISTED_ON[kind])
+    if request.method == "GET":
+        return render_template(
+            "volunteers/confirm_remove.html", what=what, what_it_means=_WHAT_IT_MEANS[kind], back=back
+        )
+    try:
+        snapshot = services.remove_owned(db, volunteer, kind, item_id)
+    except services.NotFound:  # removed a moment ago from another tab
+        abort(404)
+    session[_UNDO] = {
+        "what": what,
+        "token": _undo_signer().dumps({"kind": kind, "row": snapshot}),
+        "page": _LISTED_ON[kind],
+    }
+    return redirect(back)
+
+
+def _offered_undo(endpoint: str) -> dict | None:
+    """The undo for the last removal, shown once, on the list it was removed from."""
+    offered = session.get(_UNDO)
+    if offered and offered.get("page") == endpoint:
+        return session.pop(_UNDO)
+    return None
+
+
+@bp.route("/profile/undo", methods=["POST"])
+@allow(Role.VOLUNTEER)
+def undo_removal():
+    """Put back what was just removed, from the signed snapshot in the banner's form."""
+    volunteer = _own_volunteer()
+    token = request.form.get("token", "")
+    try:
+        payload = _undo_signer().loads(token, max_age=UNDO_SECONDS)
+    except SignatureExpired:
+        flash("It is too late to undo that. Add it again instead.", "error")
+        return redirect(url_for("volunteers.profile"))
+    except BadSignature:  # not one we made (or cut short): nothing to put back
+        flash("That cannot be undone. Add it again instead.", "error")
+        return redirect(url_for("volunteers.profile"))
+    kind, row = payload.get("kind"), payload.get("row")
+    if kind not in services.REMOVABLE or not isinstance(row, dict):
+        abort(404)
+    session.pop(_UNDO, None)
+    try:
+        services.restore_removed(get_session(), volunteer, kind, row)
+    except services.NotFound:
+        abort(404)
+    except services.ProfileError as exc:
+        flash(f"Not put back: {exc.message}", "error")
+    else:
+        flash("Put back as it was.", "success")
+    return redirect(url_for(_LISTED_ON[kind]))
 
 
 # ---- Skills -------------------------------------------------------------------------------------
@@ -368,7 +476,11 @@ def _save_or_show(form, save, success: str, endpoint: str, template: str, **cont
 def skills():
     volunteer = _own_volunteer()
     return render_template(
-        "volunteers/skills.html", volunteer=volunteer, catalogue=SKILLS_BY_CODE, today=london_today()
+        "volunteers/skills.html",
+        volunteer=volunteer,
+        catalogue=SKILLS_BY_CODE,
+        today=london_today(),
+        undo=_offered_undo("volunteers.skills"),
     )
 
 
@@ -398,10 +510,35 @@ def add_skill():
     )
 
 
-@bp.route("/profile/skills/<int:item_id>/remove", methods=["POST"])
+@bp.route("/profile/skills/<int:item_id>/level", methods=["GET", "POST"])
+@allow(Role.VOLUNTEER)
+def change_skill_level(item_id: int):
+    """Change a skill's level in place (it used to mean removing the skill and adding it again)."""
+    db = get_session()
+    volunteer = _own_volunteer()
+    try:
+        held = services.own_item(db, volunteer, VolunteerSkill, item_id)
+    except services.NotFound:
+        abort(404)
+    skill = SKILLS_BY_CODE.get(held.skill_code)
+    form = SkillLevelForm()
+    if request.method == "GET":
+        form.level.data = held.level.value
+    return _save_or_show(
+        form,
+        lambda: services.change_skill_level(db, volunteer, held.id, SkillLevel(form.level.data)),
+        "Level changed.",
+        "volunteers.skills",
+        "volunteers/form_page.html",
+        title=f"Your level in {skill.name if skill else held.skill_code}",
+        back=url_for("volunteers.skills"),
+    )
+
+
+@bp.route("/profile/skills/<int:item_id>/remove", methods=["GET", "POST"])
 @allow(Role.VOLUNTEER)
 def remove_skill(item_id: int):
-    return _remove(VolunteerSkill, item_id, "Skill removed.", "volunteers.skills")
+    return _remove("skill", item_id)
 
 
 # ---- Availability -------------------------------------------------------------------------------
@@ -445,6 +582,7 @@ def availability():
         periods=PERIODS,
         weekdays=WEEKDAYS,
         clock=clock,
+        undo=_offered_undo("volunteers.availability"),
     )
 
 
@@ -466,10 +604,10 @@ def add_weekly_slot():
     )
 
 
-@bp.route("/profile/availability/weekly/<int:item_id>/remove", methods=["POST"])
+@bp.route("/profile/availability/weekly/<int:item_id>/remove", methods=["GET", "POST"])
 @allow(Role.VOLUNTEER)
 def remove_weekly_slot(item_id: int):
-    return _remove(AvailabilitySlot, item_id, "Time removed from your week.", "volunteers.availability")
+    return _remove("weekly_time", item_id)
 
 
 @bp.route("/profile/availability/dates/add", methods=["GET", "POST"])
@@ -496,10 +634,10 @@ def add_date_exception():
     )
 
 
-@bp.route("/profile/availability/dates/<int:item_id>/remove", methods=["POST"])
+@bp.route("/profile/availability/dates/<int:item_id>/remove", methods=["GET", "POST"])
 @allow(Role.VOLUNTEER)
 def remove_date_exception(item_id: int):
-    return _remove(AvailabilityException, item_id, "Date removed.", "volunteers.availability")
+    return _remove("date", item_id)
 
 
 @bp.route("/profile/availability/blocked/add", methods=["GET", "POST"])
@@ -525,10 +663,10 @@ def add_blocked_period():
     )
 
 
-@bp.route("/profile/availability/blocked/<int:item_id>/remove", methods=["POST"])
+@bp.route("/profile/availability/blocked/<int:item_id>/remove", methods=["GET", "POST"])
 @allow(Role.VOLUNTEER)
 def remove_blocked_period(item_id: int):
-    return _remove(BlockedPeriod, item_id, "Dates removed.", "volunteers.availability")
+    return _remove("blocked_dates", item_id)
 
 
 # ---- Conflicts of interest ----------------------------------------------------------------------
@@ -545,7 +683,9 @@ def conflicts():
             .order_by(ConflictDeclaration.declared_at)
         )
     )
-    return render_template("volunteers/conflicts.html", volunteer=volunteer, declared=declared)
+    return render_template(
+        "volunteers/conflicts.html", volunteer=volunteer, declared=declared, undo=_offered_undo("volunteers.conflicts")
+    )
 
 
 @bp.route("/profile/conflicts/add", methods=["GET", "POST"])
@@ -554,6 +694,9 @@ def add_conflict():
     volunteer = _own_volunteer()
     db = get_session()
     form = ConflictForm()
+    form.partner.choices = [SelectChoice("", "No, none of these")] + [
+        SelectChoice(str(pid), name) for pid, name in partner_choices(db)
+    ]
     form.ward.choices = [SelectChoice("0", "Not in a particular ward")] + [
         SelectChoice(str(ward_id), f"{name}, {borough}")
         for ward_id, name, borough in db.execute(
@@ -566,8 +709,9 @@ def add_conflict():
             db,
             volunteer,
             category=ConflictCategory(form.category.data),
-            organisation=form.organisation.data,
+            organisation=form.organisation.data or "",
             ward_id=form.ward.data or None,
+            partner_id=int(form.partner.data) if form.partner.data else None,
         ),
         "Declaration added: you will not be offered work involving it.",
         "volunteers.conflicts",
@@ -577,10 +721,10 @@ def add_conflict():
     )
 
 
-@bp.route("/profile/conflicts/<int:item_id>/remove", methods=["POST"])
+@bp.route("/profile/conflicts/<int:item_id>/remove", methods=["GET", "POST"])
 @allow(Role.VOLUNTEER)
 def remove_conflict(item_id: int):
-    return _remove(ConflictDeclaration, item_id, "Declaration removed.", "volunteers.conflicts")
+    return _remove("conflict", item_id)
 
 
 # ---- Change of circumstances --------------------------------------------------------------------

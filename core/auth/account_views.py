@@ -291,21 +291,36 @@ def _signed_out(message: str):
     return redirect(url_for("auth.sign_in"))
 
 
+def _check_current_password(form: ChangePasswordForm | ChangeEmailForm):
+    """Check the current password whenever one was sent, even if another box was refused, so a wrong password
+    and a bad new value are both said on one try (a wrong try counts either way). A response when too many
+    wrong tries have ended the session; otherwise None, with any refusal by the password's box."""
+    if not form.is_submitted() or form.csrf_token.errors or form.current_password.errors:
+        return None
+    try:
+        mfa.check_current_password(get_session(), session.get(SESSION_TOKEN_KEY), form.current_password.data)
+    except mfa.ReauthError as exc:
+        if exc.ended:
+            return _signed_out(exc.message)
+        show_error(form, exc)
+    return None
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 @allow(*EVERY_ROLE)
 @recent_auth_required
 def change_password():
     form = ChangePasswordForm()
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    ended = _check_current_password(form)
+    if ended is not None:
+        return ended
+    if valid and not form.current_password.errors:
         db = get_session()
-        token = session.get(SESSION_TOKEN_KEY)
         try:
-            mfa.check_current_password(db, token, form.current_password.data)
-            notice = credentials.change_password(db, current_user.id, token, form.new_password.data, _settings())
-        except mfa.ReauthError as exc:
-            if exc.ended:
-                return _signed_out(exc.message)
-            show_error(form, exc)
+            notice = credentials.change_password(
+                db, current_user.id, session.get(SESSION_TOKEN_KEY), form.new_password.data, _settings()
+            )
         except AccountError as exc:
             show_error(form, exc)
         else:
@@ -320,15 +335,14 @@ def change_password():
 @recent_auth_required
 def change_email():
     form = ChangeEmailForm()
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    ended = _check_current_password(form)
+    if ended is not None:
+        return ended
+    if valid and not form.current_password.errors:
         db = get_session()
         try:
-            mfa.check_current_password(db, session.get(SESSION_TOKEN_KEY), form.current_password.data)
             email = credentials.request_email_change(db, current_user.id, form.email.data, _settings())
-        except mfa.ReauthError as exc:
-            if exc.ended:
-                return _signed_out(exc.message)
-            show_error(form, exc)
         except AccountError as exc:
             show_error(form, exc)
         else:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.auth.models import Role
+from core.auth.models import MFA_REQUIRED_ROLES, Role
+from core.wording import a_or_an
 
 RESET_PATH = "/reset-password/"
 INVITATION_PATH = "/invitation/"
@@ -50,11 +51,12 @@ def invitation(service: str, public_url: str, to: str, name: str, role: Role, to
             "offer you tasks that match your skills and availability."
         )
     else:
-        why = f"A coordinator has created a {role.label.lower()} account for you on {service}."
+        label = role.label.lower()
+        why = f"A coordinator has created {a_or_an(label)} {label} account for you on {service}."
     second_step = (
         "\n\nAfter choosing your password you will set up an authenticator app on your phone: "
         "your role needs one to sign in."
-        if role in (Role.COORDINATOR, Role.VETTING_OFFICER)
+        if role in MFA_REQUIRED_ROLES
         else ""
     )
     return Email(

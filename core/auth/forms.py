@@ -7,7 +7,7 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import Email, Length, StopValidation
 
 from core.auth.models import ROLE_LABELS, Role
-from core.auth.passwords import RECOVERY_ALPHABET, RECOVERY_CODE_LENGTH, normalise_recovery_code
+from core.auth.passwords import RECOVERY_ALPHABET, RECOVERY_CODE_LENGTH, normalise_recovery_code, password_problem
 from core.auth.totp import looks_like_code
 from core.forms import (
     BaseForm,
@@ -35,7 +35,7 @@ class SignInForm(BaseForm):
     submit = SubmitField("Sign in", widget=GovSubmitInput())
 
 
-STAFF_ROLES = [Role.SERGEANT, Role.VETTING_OFFICER, Role.COORDINATOR]
+STAFF_ROLES = [Role.SERGEANT, Role.VETTING_OFFICER, Role.COORDINATOR, Role.PARTNER_REVIEWER]
 
 
 class StaffAccountForm(BaseForm):
@@ -119,6 +119,14 @@ class NewPasswordForm(BaseForm):
     submit = SubmitField("Save password and sign in", widget=GovSubmitInput())
 
 
+def _acceptable_password(form: object, field: object) -> None:
+    """The service's own rule for a new password, checked with the rest of the form so every problem shows at
+    once (the service checks again before saving)."""
+    problem = password_problem(field.data or "")  # type: ignore[attr-defined]
+    if problem:
+        raise StopValidation(problem)
+
+
 def _code_shape(form: object, field: object) -> None:
     if not looks_like_code(field.data or ""):  # type: ignore[attr-defined]
         raise StopValidation("The security code is 6 numbers, like 123456")
@@ -191,6 +199,7 @@ class ChangePasswordForm(BaseForm):
         validators=[
             Required("Enter a new password"),
             Length(max=256, message="Password must be 256 characters or fewer"),
+            _acceptable_password,
         ],
     )
     submit = SubmitField("Change password", widget=GovSubmitInput())

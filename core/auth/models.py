@@ -18,6 +18,9 @@ class Role(enum.StrEnum):
     SERGEANT = "sergeant"
     VETTING_OFFICER = "vetting_officer"
     COORDINATOR = "coordinator"
+    # A partner organisation's named contact (volunteers/partners): sees only the volunteers who name their
+    # organisation and the skills they ask it to vouch for.
+    PARTNER_REVIEWER = "partner_reviewer"
 
     @property
     def label(self) -> str:
@@ -29,6 +32,7 @@ ROLE_LABELS = {
     Role.SERGEANT: "Ward sergeant",
     Role.VETTING_OFFICER: "Vetting officer",
     Role.COORDINATOR: "Coordinator",
+    Role.PARTNER_REVIEWER: "Partner reviewer",
 }
 
 
@@ -47,7 +51,9 @@ class TokenPurpose(enum.StrEnum):
 
 # The roles that see criminal-offence and special-category data (vetting detail, every volunteer's
 # record): they cannot sign in without an authenticator app. Sergeants and volunteers may add one.
-MFA_REQUIRED_ROLES = frozenset({Role.VETTING_OFFICER, Role.COORDINATOR})
+# Partner reviewers too: people outside the force who see who volunteers for the police, which can put a
+# volunteer at risk if an account is taken over; and a vouch is evidence the matcher trusts.
+MFA_REQUIRED_ROLES = frozenset({Role.VETTING_OFFICER, Role.COORDINATOR, Role.PARTNER_REVIEWER})
 
 
 def enum_column(enum_cls: type[enum.Enum], name: str) -> Enum:

@@ -129,6 +129,8 @@ def new_account():
             _flash_invitation(user, _send_invitation(invitation), "Account created for")
             if user.role is Role.SERGEANT:
                 return redirect(url_for("auth.sergeant_wards", user_id=user.id))
+            if user.role is Role.PARTNER_REVIEWER:  # next: the one organisation they vouch for (volunteers.partners)
+                return redirect(url_for("partners.reviewer_partner", reviewer_id=user.id))
             return redirect(url_for("auth.accounts"))
     return render_template("auth/new_account.html", form=form)
 

@@ -45,6 +45,8 @@ class Ward(Base):
     borough_id: Mapped[int] = mapped_column(ForeignKey("boroughs.id"), index=True)
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
+    # A coordinator's choice (issue #23): the ward's panel leaves it only for urgent requests elsewhere.
+    ring_fenced: Mapped[bool] = mapped_column(default=False)
 
     borough: Mapped[Borough] = relationship(back_populates="wards")
 

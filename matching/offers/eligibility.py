@@ -100,12 +100,15 @@ def people_conflicts(session: Session, chosen: Select) -> dict[int, list[Conflic
     """The conflicts of interest of the volunteers ``chosen`` selects: those they declared, and those the
     conflict review in force found (as the matcher reads them). Three statements whatever their number."""
     found: dict[int, list[Conflict]] = defaultdict(list)
-    for volunteer_id, organisation, ward_id in session.execute(
-        select(ConflictDeclaration.volunteer_id, ConflictDeclaration.organisation, ConflictDeclaration.ward_id).where(
-            ConflictDeclaration.volunteer_id.in_(chosen)
-        )
+    for volunteer_id, organisation, ward_id, partner_id in session.execute(
+        select(
+            ConflictDeclaration.volunteer_id,
+            ConflictDeclaration.organisation,
+            ConflictDeclaration.ward_id,
+            ConflictDeclaration.partner_id,
+        ).where(ConflictDeclaration.volunteer_id.in_(chosen))
     ):
-        found[volunteer_id].append(Conflict(organisation, ward_id))
+        found[volunteer_id].append(Conflict(organisation, ward_id, partner_id))
     for volunteer_id, standing in conflict_standings(session, chosen).items():
         found[volunteer_id] += [Conflict(c.organisation, c.ward_id) for c in standing.conflicts]
     return found
@@ -122,8 +125,10 @@ def failing_codes(
     """The reason codes that keep the volunteer from this deployment now, sorted; empty if none.
 
     Checked as the matcher checks a deployment: the task type's policy in force, the request's extra skills
-    and ``warranted_only``, over the whole of the offer's ``[starts_at, ends_at)``, with no supervising
-    officer promised. ``gone`` is NOT_ACTIVE or ACCOUNT_DISABLED for someone who cannot be deployed at all.
+    and ``warranted_only``, over the whole of the offer's ``[starts_at, ends_at)``, supervised when the request
+    names a supervising officer, and remote when it is marked remote and its task type can still be done remotely
+    (``matching.facts.load_requests`` reads a request the same way). ``gone`` is NOT_ACTIVE or ACCOUNT_DISABLED
+    for someone who cannot be deployed at all.
     ``conflicts`` are the volunteer's conflicts of interest, checked against the request as the matcher does.
     """
     if person is None:  # the volunteer's record went between two statements
@@ -132,6 +137,8 @@ def failing_codes(
         person,
         task,
         DeploymentWindow(offer.starts_at, offer.ends_at),
+        supervised=request.supervising_officer_id is not None,
+        remote=request.remote and task.remote_possible,
         extra_skills=tuple(skill_requirement(code) for code in request.skill_codes),
     )
     codes = {reason.code.value for reason in verdict.reasons}
@@ -140,7 +147,7 @@ def failing_codes(
         codes.add(ReasonCode.NOT_WARRANTED.value)
     if gone:
         codes.add(gone)
-    if conflicted(conflicts, request.organisation or "", request.ward_id):
+    if conflicted(conflicts, request.organisation or "", request.ward_id, request.partner_id):
         codes.add(CONFLICT_OF_INTEREST)
     return sorted(codes)
 

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, joinedload
 from core.auth.models import User, sergeant_wards
 from core.mail import MailError
 from core.timeutil import format_datetime
-from matching.models import Offer, OfferStatus, SupportRequest, duration_text
+from matching.models import Offer, OfferStatus, SupportRequest
+from matching.offers.details import arrival_text, contact_text, slot_text
 from matching.offers.eligibility import ACCOUNT_DISABLED, NOT_ACTIVE, WITHDRAWN_PREFIX
 from vetting.policy import current_task_policies
 from volunteers.models import Volunteer
@@ -37,6 +38,7 @@ def _offers(session: Session, offer_ids: Iterable[int]) -> list[Offer]:
             .order_by(Offer.id)
             .options(
                 joinedload(Offer.request).joinedload(SupportRequest.ward),
+                joinedload(Offer.request).joinedload(SupportRequest.created_by),
                 joinedload(Offer.volunteer).joinedload(Volunteer.user),
             )
         )
@@ -55,14 +57,16 @@ def send_offer_emails(session: Session, offer_ids: Iterable[int], send: Send, ba
             f"Dear {user.full_name},\n\n"
             f"A Safer Neighbourhood Team would like your help:\n\n"
             f"  {task}: {request.title}\n"
-            f"  When: {request.window_text} ({duration_text(request.duration_minutes)})\n"
-            f"  Where: {where}\n\n"
+            f"  When: {slot_text(request, offer.starts_at)}\n"
+            f"  {arrival_text(request, offer.starts_at)}\n"
+            f"  Where: {where}\n"
+            f"  Questions: {contact_text(request)} (the ward's Safer Neighbourhood Team)\n\n"
             f"Please answer by {format_datetime(offer.respond_by)}. If you cannot help, say so and the place "
             f"will be offered to someone else.\n\n"
             f"See the offer and answer it: {base_url.rstrip('/')}/offers/{offer.id}\n"
         )
         try:
-            send(user.email, f"Can you help? {task}, {request.window_text}", body)
+            send(user.email, f"Can you help? {task}, {slot_text(request, offer.starts_at)}", body)
             sent += 1
         except MailError as exc:
             log.warning("offer %s: email not sent: %s", offer.id, exc)
@@ -70,19 +74,41 @@ def send_offer_emails(session: Session, offer_ids: Iterable[int], send: Send, ba
 
 
 def send_cancelled_emails(session: Session, offer_ids: Iterable[int], send: Send) -> None:
-    """Tell volunteers that a request they were offered or had accepted is no longer needed."""
+    """Tell volunteers that a request they were offered or had accepted is no longer needed, and why: the
+    sergeant's reason (the form tells them the volunteers read it)."""
     for offer in _offers(session, offer_ids):
         request, user = offer.request, offer.volunteer.user
+        why = f"  Why: {request.cancel_reason}\n" if request.cancel_reason else ""
         try:
             send(
                 user.email,
                 f"No longer needed: {request.title}",
                 f"Dear {user.full_name},\n\nThe Safer Neighbourhood Team has cancelled this request, so you "
-                f"are no longer needed for it:\n\n  {request.title}\n  {request.window_text}\n\n"
-                f"Thank you for being ready to help.\n",
+                f"are no longer needed for it:\n\n  {request.title}\n  {slot_text(request, offer.starts_at)}\n"
+                f"{why}\nYou do not need to do anything. Thank you for being ready to help.\n",
             )
         except MailError as exc:
             log.warning("offer %s: cancellation email not sent: %s", offer.id, exc)
+
+
+def send_changed_emails(session: Session, offer_ids: Iterable[int], send: Send) -> None:
+    """Tell volunteers that the sergeant changed a request they were offered or booked on (its time, place, people
+    or who may do it), so their offer is withdrawn; with the new details, as they may be offered it again."""
+    for offer in _offers(session, offer_ids):
+        request, user = offer.request, offer.volunteer.user
+        where = "remote work" if request.remote else request.ward.label
+        try:
+            send(
+                user.email,
+                f"Request changed: {request.title}",
+                f"Dear {user.full_name},\n\nThe Safer Neighbourhood Team has changed this request, so the offer "
+                f"you had for it has been withdrawn and you do not need to go at the old time:\n\n"
+                f"  {request.title}\n  Now: {slot_text(request)}, {where}\n\n"
+                f"If you are free for the new time, you may be offered it again: you would get a new email. "
+                f"Questions: {contact_text(request)}.\n",
+            )
+        except MailError as exc:
+            log.warning("offer %s: request-changed email not sent: %s", offer.id, exc)
 
 
 def send_unavailable_emails(session: Session, offer_ids: Iterable[int], send: Send, *, reoffered: bool = False) -> None:

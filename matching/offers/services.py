@@ -423,14 +423,16 @@ def latest_findings(session: Session, request_id: int) -> RunRequest | None:
     )
 
 
-def served_ward_volunteers(session: Session, ward_ids: Sequence[int], now: dt.datetime) -> list[Volunteer]:
-    """Volunteers who accepted work in these wards that has already happened, by name (for continuity)."""
+def served_ward_volunteers(session: Session, ward_ids: Sequence[int]) -> list[Volunteer]:
+    """Volunteers these wards have worked with, by name (for continuity): anyone who accepted work there, done or
+    still to come. Only work already done was counted once, so on a new deployment, where every booking is still
+    ahead, the sergeant was never asked; a volunteer booked for next week has met the ward's team just the same."""
     if not ward_ids:
         return []
     ids = (
         select(Offer.volunteer_id)
         .join(SupportRequest, SupportRequest.id == Offer.request_id)
-        .where(SupportRequest.ward_id.in_(list(ward_ids)), Offer.status == OfferStatus.ACCEPTED, Offer.ends_at <= now)
+        .where(SupportRequest.ward_id.in_(list(ward_ids)), Offer.status == OfferStatus.ACCEPTED)
     )
     return list(
         session.scalars(

@@ -14,8 +14,9 @@ from flask_login import current_user
 from core.auth.models import Role
 from core.db import get_session, session_factory, utcnow
 from core.permissions import allow
-from matching.models import OfferStatus, duration_text
+from matching.models import REQUEST_CHANGED, OfferStatus, duration_text
 from matching.offers import services as offers
+from matching.offers.details import arrival_text, contact_text, slot_text
 from matching.offers.forms import AnswerForm
 from matching.runs.services import rematch, settings_from_config
 from vetting.policy import current_task_policies
@@ -54,6 +55,11 @@ def show(offer_id: int):
         task_name=policy.name if policy else "",
         status_labels=YOUR_OFFER_LABELS,
         duration_text=duration_text,
+        # An active offer's own booked time; otherwise the request's as it stands (it may have changed since).
+        slot=slot_text(offer.request, offer.starts_at if offer.is_active else None),
+        arrival=arrival_text(offer.request, offer.starts_at if offer.is_active else None),
+        contact=contact_text(offer.request),
+        request_changed=offer.closed_reason == REQUEST_CHANGED,
     )
 
 

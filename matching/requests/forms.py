@@ -29,13 +29,15 @@ from core.forms import (
     LondonDateField,
     Required,
     WholeNumberField,
+    clock_value,
     parse_clock,
     strip_nul,
     window_from_local,
 )
-from core.timeutil import NonexistentLocalTime, london_today
+from core.timeutil import NonexistentLocalTime, london_to_utc, london_today
 from matching.models import (
     CANCEL_REASON_MAX,
+    CONTACT_PHONE_MAX,
     DESCRIPTION_MAX,
     ORGANISATION_MAX,
     PEOPLE_MAX,
@@ -44,9 +46,11 @@ from matching.models import (
     STATUS_LABELS,
     TITLE_MAX,
     Priority,
+    RequestAudience,
     duration_text,
 )
-from vetting.catalogue import TaskPolicy
+from matching.requests.defaults import typical_timing, uk_phone
+from vetting.catalogue import TaskPolicy, TeamRule
 from volunteers.skills import SKILLS, SkillFamily
 
 YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
@@ -64,12 +68,33 @@ DURATION_CHOICES = [SelectChoice("", "Choose a length")] + [SelectChoice(str(m),
 
 MAX_DAYS_AHEAD = 366
 FILTER_YEARS = (2000, 2100)
+# A window may run past midnight into the next day (night work: escorts), up to this long. Longer, an end
+# earlier than the start is more likely a slip (16:00 to 2pm) than a 22-hour window.
+OVERNIGHT_MAX_MINUTES = 12 * 60
+OVERNIGHT_REFUSED = (
+    "The end time must be after the start time. A window can run past midnight into the next day for up to "
+    "12 hours, like 10pm to 2am"
+)
 
 
 def task_type_choices(policies: Iterable[TaskPolicy]) -> list[SelectChoice]:
     """The task types in force (``vetting.policy.current_task_policies``, read by the view) as choices: the
     coordinators add and edit them, so a list made when the app started would be out of date."""
     return [SelectChoice(policy.code, policy.name) for policy in policies]
+
+
+def team_rule_hint(policy: TaskPolicy) -> str | None:
+    """What the task type's team rule asks of the request, in the sergeant's words (None: no rule)."""
+    if policy.team_rule is TeamRule.TWO_ADULTS:
+        return f"{policy.name} needs two adults: ask for at least 2 volunteers, everyone or nobody."
+    if policy.team_rule is TeamRule.WITH_OFFICER:
+        return f"{policy.name} needs a supervising officer from your ward team, who will be there."
+    if policy.team_rule is TeamRule.TWO_ADULTS_OR_OFFICER:
+        return (
+            f"{policy.name} needs two adults: choose the supervising officer who will be there, or ask for at "
+            "least 2 volunteers, everyone or nobody."
+        )
+    return None
 
 
 def _minutes(value: object) -> int | None:
@@ -142,7 +167,8 @@ class RequestForm(BaseForm):
         "Until",
         widget=GovTextInput(),
         filters=[strip_nul],
-        description="For example, 5pm or 17:00",
+        description="For example, 5pm or 17:00. A time earlier than the start means the next day: "
+        "10pm until 2am ends at 2am the next day.",
         validators=[Required("Enter the time the window ends")],
     )
     duration = ChoiceSelectField(
@@ -176,6 +202,16 @@ class RequestForm(BaseForm):
         ],
         invalid_message="Choose whether the task can go ahead with fewer volunteers",
         validators=[Required("Choose whether the task can go ahead with fewer volunteers")],
+    )
+    # Filled with the active members of the sergeant's ward teams by the view (matching.teams).
+    supervising_officer = ChoiceSelectField(
+        "Supervising officer (optional)",
+        widget=GovSelect(),
+        choices=[SelectChoice("", "No supervising officer")],
+        invalid_message="Choose a supervising officer from your ward team",
+        description="A PCSO or ward officer of the request's ward who will be there. Volunteers cleared for this "
+        "task only with a supervising officer can then be offered it.",
+        validators=[Optional()],
     )
     warranted_only = ChoiceRadioField(
         "Does it need a special constable?",
@@ -211,12 +247,52 @@ class RequestForm(BaseForm):
             Length(max=ORGANISATION_MAX, message=f"Organisation must be {ORGANISATION_MAX} characters or fewer"),
         ],
     )
+    # Filled with the partner organisations by the view; a partner chosen here is matched against volunteers'
+    # conflicts by id (volunteers/partners), whatever its name is typed as.
+    partner = ChoiceSelectField(
+        "Partner organisation involved (optional)",
+        widget=GovSelect(),
+        choices=[SelectChoice("", "None of these")],
+        invalid_message="Choose a partner organisation from the list",
+        description="If the organisation is one of the force's partners, choose it here.",
+        validators=[Optional()],
+    )
+    contact_phone = StringField(
+        "Phone number for the volunteers (optional)",
+        widget=GovTextInput(),
+        filters=[strip_nul],
+        description="Your team's or your work number, like 020 7946 0000. The volunteers offered this request see "
+        "it with your name and email, to ask you about it or say they are running late.",
+        validators=[
+            Optional(),
+            Length(max=CONTACT_PHONE_MAX, message="Enter a UK telephone number, like 020 7946 0000"),
+        ],
+    )
     preferred_volunteer = ChoiceSelectField(
         "Preferred volunteer (optional)",
         widget=GovSelect(),
         choices=[SelectChoice("", "No preference")],
         invalid_message="Choose a volunteer from the list",
         description="Volunteers who have served your wards before. Repeat victims should see the same face.",
+        validators=[Optional()],
+    )
+    audience = ChoiceRadioField(
+        "Who should we ask?",
+        widget=GovRadioInput(),
+        choices=[
+            SelectChoice(RequestAudience.WARD_PANEL_FIRST.value, "Your ward panel first"),
+            SelectChoice(RequestAudience.SPECIALIST_GROUP.value, "A specialist group only"),
+        ],
+        invalid_message="Choose your ward panel first or a specialist group",
+        # Nothing sent is the default, the ward's panel first (the form always sends one; code may not).
+        validators=[Optional()],
+    )
+    # Filled with the specialist groups by the view (volunteers.panels).
+    specialist_group = ChoiceSelectField(
+        "Specialist group",
+        widget=GovSelect(),
+        choices=[SelectChoice("", "Choose a group")],
+        invalid_message="Choose a specialist group from the list",
         validators=[Optional()],
     )
     priority = ChoiceRadioField(
@@ -238,13 +314,24 @@ class RequestForm(BaseForm):
         if field.data and field.data > london_today() + dt.timedelta(days=MAX_DAYS_AHEAD):
             raise ValidationError("The date must be within a year from today")
 
-    def set_defaults(self, policy: TaskPolicy) -> None:
-        """Pre-fill a new request from its task type's policy (the first time the form is shown)."""
+    def validate_contact_phone(self, field) -> None:
+        if field.data and not field.errors and uk_phone(field.data) is None:
+            raise ValidationError("Enter a UK telephone number, like 020 7946 0000 or 07700 900982")
+
+    def set_defaults(self, policy: TaskPolicy, contact_phone: str = "") -> None:
+        """Pre-fill a new request (the first time the form is shown): the window and the task's length usual for
+        its kind, the staffing from its policy, and the phone number the sergeant gave last time. Never the date."""
+        timing = typical_timing(policy.code)
+        self.start_time.data = clock_value(timing.start)
+        self.end_time.data = clock_value(timing.end)
+        self.duration.data = timing.duration_minutes
+        self.contact_phone.data = contact_phone
         self.people_needed.data = policy.default_team_size
         self.all_or_nothing.data = "yes" if policy.all_or_nothing else "no"
         self.priority.data = Priority.ROUTINE.value
         self.remote.data = "no"
         self.warranted_only.data = "yes" if policy.warranted_only else "no"
+        self.audience.data = RequestAudience.WARD_PANEL_FIRST.value
 
     def skill_codes(self) -> list[str]:
         return sorted(set(self.extra_skills.data or []) | set(self.languages.data or []))
@@ -259,7 +346,16 @@ class RequestForm(BaseForm):
             if not self.policy.warranted_only and not self.warranted_only.errors and self.warranted_only.data is None:
                 self.warranted_only.errors.append("Choose whether it needs a special constable")
         window_ok = self._check_window()
-        return valid and window_ok and not self.remote.errors and not self.warranted_only.errors
+        aimed_at_group = self.audience.data == RequestAudience.SPECIALIST_GROUP.value
+        if aimed_at_group and not self.specialist_group.errors and not self.specialist_group.data:
+            self.specialist_group.errors.append("Choose the specialist group to ask")
+        return (
+            valid
+            and window_ok
+            and not self.remote.errors
+            and not self.warranted_only.errors
+            and not self.specialist_group.errors
+        )
 
     def _check_window(self) -> bool:
         """Read the times, build the UTC window, and check it: each problem by its field."""
@@ -278,13 +374,25 @@ class RequestForm(BaseForm):
                 times[what] = parsed
         if len(times) < 2 or self.date.errors or self.date.data is None:
             return not (self.start_time.errors or self.end_time.errors)
+        (start_hour, start_minute), (end_hour, end_minute) = times["start"], times["end"]
+        overnight = times["end"] not in ((0, 0), (24, 0)) and times["end"] <= times["start"]
+        if overnight and (end_hour - start_hour) * 60 + end_minute - start_minute + 24 * 60 > OVERNIGHT_MAX_MINUTES:
+            self.end_time.errors.append(OVERNIGHT_REFUSED)
+            return False
         try:
-            start, end = window_from_local(self.date.data, times["start"], times["end"])
+            start, end = window_from_local(self.date.data, times["start"], (24, 0) if overnight else times["end"])
+            if overnight:  # ends the next day, on that day's clock (the spring gap is checked there)
+                next_day = self.date.data + dt.timedelta(days=1)
+                try:
+                    end = london_to_utc(next_day, dt.time(end_hour, end_minute))
+                except NonexistentLocalTime as exc:
+                    exc.which = "end"  # type: ignore[attr-defined]
+                    raise
         except NonexistentLocalTime as exc:
             self[f"{exc.which}_time"].errors.append(str(exc))  # type: ignore[attr-defined]
             return False
         if end <= start:
-            self.end_time.errors.append("The end time must be after the start time")
+            self.end_time.errors.append(OVERNIGHT_REFUSED)
             return False
         self.window = (start, end)
         length = int((end - start).total_seconds() // 60)
@@ -301,6 +409,9 @@ class EditRequestForm(RequestForm):
     """The same details, with the version the sergeant saw, so a save over a newer change is refused."""
 
     version = HiddenField()
+    # "withdraw" once the sergeant has read what a bigger change does to the offers and saves anyway (the
+    # button that says so; never rendered as a field).
+    confirm = HiddenField()
     submit = SubmitField("Save changes", widget=GovSubmitInput())
 
     def expected_version(self) -> int | None:
@@ -315,7 +426,8 @@ class CancelForm(BaseForm):
         "Why are you cancelling this request?",
         widget=GovCharacterCount(),
         filters=[strip_nul],
-        description="For example, 'The victim no longer wants a visit'. Do not include personal details.",
+        description="For example, 'The victim no longer wants a visit'. The volunteers offered or booked will read "
+        "this reason, so do not include personal details.",
         validators=[
             Required("Enter why you are cancelling the request"),
             Length(max=CANCEL_REASON_MAX, message=f"The reason must be {CANCEL_REASON_MAX} characters or fewer"),

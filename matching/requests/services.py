@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -30,25 +30,34 @@ from matching.facts import MATCHABLE_STATUSES
 from matching.models import (
     ACTIVE_OFFER_STATUSES,
     CANCEL_REASON_MAX,
+    CONTACT_PHONE_MAX,
     DESCRIPTION_MAX,
     DURATION_MAX,
     DURATION_MIN,
     ORGANISATION_MAX,
     PEOPLE_MAX,
     PEOPLE_MIN,
+    REQUEST_CHANGED,
     TITLE_MAX,
+    MatchRun,
     Offer,
     OfferStatus,
     Priority,
+    RequestAudience,
     RequestSkill,
     RequestStatus,
+    RunRequest,
     SupportRequest,
     duration_text,
 )
-from matching.offers.services import close_offers, served_ward_volunteers
-from vetting.catalogue import TaskPolicy
+from matching.offers.services import close_offers, refresh_status, served_ward_volunteers
+from matching.requests.defaults import uk_phone
+from matching.teams import services as teams
+from vetting.catalogue import TaskPolicy, TeamRule
 from vetting.policy import current_task_policies
 from volunteers.models import ConflictDeclaration, Volunteer
+from volunteers.panels.models import SpecialistGroup
+from volunteers.partners.models import PartnerOrganisation
 from volunteers.skills import SKILLS_BY_CODE
 
 PER_PAGE = 25
@@ -93,7 +102,13 @@ class RequestDetails:
     skill_codes: tuple[str, ...] = ()
     warranted_only: bool = False
     organisation: str = ""
+    partner_id: int | None = None  # the organisation involved, chosen from the partner organisations
     preferred_volunteer_id: int | None = None
+    contact_phone: str = ""  # for the volunteers offered it; the raising sergeant's name and email go with it
+    supervising_officer_id: int | None = None  # a PCSO or ward officer of the ward's team who will be there
+    # Who the matcher asks (issue #23): the ward's panel first, or one specialist group's members only.
+    audience: RequestAudience = RequestAudience.WARD_PANEL_FIRST
+    specialist_group_id: int | None = None
 
 
 # ---- Whose requests -----------------------------------------------------------------------------
@@ -103,10 +118,10 @@ def sergeant_ward_ids(session: Session, user_id: int) -> list[int]:
     return list(session.scalars(select(sergeant_wards.c.ward_id).where(sergeant_wards.c.user_id == user_id)))
 
 
-def previous_volunteers(session: Session, ward_ids: list[int], now: dt.datetime | None = None) -> list[Volunteer]:
-    """Volunteers who have served these wards before (accepted work there that has happened), for
-    continuity: repeat victims should see the same face."""
-    return served_ward_volunteers(session, ward_ids, now or dt.datetime.now(dt.UTC))
+def previous_volunteers(session: Session, ward_ids: list[int]) -> list[Volunteer]:
+    """Volunteers these wards have worked with (accepted work there, done or booked), for continuity: repeat
+    victims should see the same face."""
+    return served_ward_volunteers(session, ward_ids)
 
 
 def policies_in_force(session: Session) -> dict[str, TaskPolicy]:
@@ -187,23 +202,157 @@ def update_request(
     details: RequestDetails,
     expected_version: int | None,
     now: dt.datetime,
-) -> SupportRequest:
-    """Change an open request, refusing it if the request changed since the form was shown.
+    *,
+    withdraw_offers: bool = False,
+) -> Edited:
+    """Change a request still wanted, refusing it if the request changed since the form was shown.
 
     The task type stays: a different task is a different request (cancel this one, raise another).
+
+    A change to what the matcher reads (``matching_facts``: the time, the place, the people, who may do it)
+    is one the volunteers offered or booked were not chosen for: their offers are withdrawn (CANCELLED,
+    ``REQUEST_CHANGED``), only when ``withdraw_offers`` says the sergeant has read what it does
+    (``OffersWouldBeWithdrawn`` otherwise, nothing saved). Any other change (title, description, priority,
+    preferred volunteer, contact number) keeps the offers as they are.
     """
     item = _own_request(session, sergeant, request_id)
-    if not item.is_open:
-        raise RequestError("Only an open request can be changed")
+    if not item.is_live:
+        raise RequestError("This request has been cancelled, so it can no longer be changed")
     if expected_version is None or expected_version != item.version:
         session.rollback()
         raise EditConflict()
     policy = policy_for(session, item.task_type_code)
     window_changed = (details.window_start, details.window_end) != (item.window_start, item.window_end)
     _check(session, sergeant, policy, details, now, window_changed=window_changed)
+    before = matching_facts(item)
     _apply(item, policy, details)
-    record_event(session, "support_request_edited", sergeant.id, f"request {item.id} ward {item.ward_id}")
-    return _save(session, item)
+    changed = matching_facts(item) != before
+    if changed:
+        item.matching_changed_at = now
+    try:
+        # One flush of the request (one version step); a colleague's save that got in first is found here.
+        session.flush()
+        active = (
+            list(
+                session.scalars(
+                    select(Offer)
+                    .where(Offer.request_id == item.id, Offer.status.in_(ACTIVE_OFFER_STATUSES))
+                    .order_by(Offer.id)
+                )
+            )
+            if changed
+            else []
+        )
+        if active and not withdraw_offers:
+            session.rollback()
+            raise OffersWouldBeWithdrawn(*_answered(active))
+        withdrawn = [o.id for o in active]
+        matched_before = changed and (
+            bool(withdrawn)
+            or bool(session.scalar(select(func.count(RunRequest.run_id)).where(RunRequest.request_id == item.id)))
+        )
+        if withdrawn:
+            close_offers(session, active, OfferStatus.CANCELLED, REQUEST_CHANGED, now)
+            refresh_status(session, [item.id])
+        record_event(session, "support_request_edited", sergeant.id, f"request {item.id} ward {item.ward_id}")
+        _save(session, item)
+    except StaleDataError:
+        session.rollback()
+        raise EditConflict() from None
+    return Edited(item, withdrawn, changed, matched_before and item.window_start > now)
+
+
+@dataclass(frozen=True)
+class Edited:
+    """A saved change: the offers it withdrew (to tell their volunteers), whether it changed what the matcher
+    reads, and whether the request should be matched again now (it had been matched, and has not begun)."""
+
+    item: SupportRequest
+    withdrawn: list[int]
+    matching_changed: bool
+    match_again: bool
+
+
+class OffersWouldBeWithdrawn(RequestError):
+    """A change that would withdraw offers, not yet confirmed: the message says what would happen."""
+
+    def __init__(self, accepted: int, waiting: int) -> None:
+        self.accepted, self.waiting = accepted, waiting
+        super().__init__(withdrawal_warning(accepted, waiting))
+
+
+def withdrawal_warning(accepted: int, waiting: int) -> str:
+    """'1 volunteer has accepted and 1 is waiting to answer: they will be told, and their offers withdrawn. …'"""
+    people = []
+    if accepted:
+        people.append(f"{accepted} volunteer{'s have' if accepted != 1 else ' has'} accepted")
+    if waiting:
+        who = "" if accepted else f" volunteer{'s' if waiting != 1 else ''}"
+        people.append(f"{waiting}{who} {'is' if waiting == 1 else 'are'} waiting to answer")
+    offers = "offer" if accepted + waiting == 1 else "offers"
+    return (
+        f"{' and '.join(people)}: they will be told, and their {offers} withdrawn. "
+        "The request will then be matched again with the new details."
+    )
+
+
+def _answered(offers: list[Offer]) -> tuple[int, int]:
+    accepted = sum(1 for o in offers if o.status is OfferStatus.ACCEPTED)
+    return accepted, len(offers) - accepted
+
+
+def active_offer_counts(session: Session, request_id: int) -> tuple[int, int]:
+    """(accepted, waiting for an answer) of a request's offers now."""
+    return _answered(
+        list(
+            session.scalars(
+                select(Offer).where(Offer.request_id == request_id, Offer.status.in_(ACTIVE_OFFER_STATUSES))
+            )
+        )
+    )
+
+
+def matching_facts(item: SupportRequest) -> tuple:
+    """What the matcher chose the request's volunteers by: when, where, how many, who may do it. A change to
+    any of these withdraws the offers; to anything else (title, description, priority, preferred volunteer,
+    contact number) keeps them."""
+    return (
+        item.ward_id,
+        item.remote,
+        item.window_start,
+        item.window_end,
+        item.duration_minutes,
+        item.people_needed,
+        item.all_or_nothing,
+        item.warranted_only,
+        item.organisation,
+        item.partner_id,
+        item.supervising_officer_id,
+        item.audience,
+        item.specialist_group_id,
+        tuple(item.skill_codes),
+    )
+
+
+def findings_before_change(session: Session, item: SupportRequest, findings: RunRequest | None) -> bool:
+    """Whether the run that found ``findings`` started before the sergeant last changed what the matcher reads."""
+    if findings is None or item.matching_changed_at is None:
+        return False
+    started = session.scalar(select(MatchRun.created_at).where(MatchRun.id == findings.run_id))
+    return started is not None and started < item.matching_changed_at
+
+
+def last_contact_phone(session: Session, sergeant_id: int) -> str:
+    """The phone number the sergeant gave on their latest request, to offer again ('' if none)."""
+    return (
+        session.scalar(
+            select(SupportRequest.contact_phone)
+            .where(SupportRequest.created_by_id == sergeant_id, SupportRequest.contact_phone != "")
+            .order_by(SupportRequest.id.desc())
+            .limit(1)
+        )
+        or ""
+    )
 
 
 def cancel_request(
@@ -252,7 +401,14 @@ def _apply(item: SupportRequest, policy: TaskPolicy, details: RequestDetails) ->
     item.priority = details.priority
     item.warranted_only = details.warranted_only or policy.warranted_only
     item.organisation = " ".join(details.organisation.split())
+    item.partner_id = details.partner_id
     item.preferred_volunteer_id = details.preferred_volunteer_id
+    item.contact_phone = " ".join(details.contact_phone.split())
+    item.supervising_officer_id = details.supervising_officer_id
+    item.audience = details.audience
+    item.specialist_group_id = (
+        details.specialist_group_id if details.audience is RequestAudience.SPECIALIST_GROUP else None
+    )
     wanted = sorted(set(details.skill_codes))
     if item.skill_codes != wanted:
         item.skills = [RequestSkill(skill_code=code) for code in wanted]
@@ -307,10 +463,54 @@ def _check(
         raise RequestError("Choose skills from the list", field="extra_skills")
     if len(" ".join(details.organisation.split())) > ORGANISATION_MAX:
         raise RequestError(f"Organisation must be {ORGANISATION_MAX} characters or fewer", field="organisation")
+    if details.partner_id is not None and session.get(PartnerOrganisation, details.partner_id) is None:
+        raise RequestError("Choose a partner organisation from the list", field="partner")
     if details.preferred_volunteer_id is not None and details.preferred_volunteer_id not in {
-        v.id for v in previous_volunteers(session, [details.ward_id])
+        # The sergeant's wards, as the form lists them: someone who served one ward may follow a victim to the next.
+        v.id
+        for v in previous_volunteers(session, sergeant_ward_ids(session, sergeant.id))
     }:
         raise RequestError("Choose a volunteer from the list", field="preferred_volunteer")
+    phone = " ".join(details.contact_phone.split())
+    if phone and (len(phone) > CONTACT_PHONE_MAX or uk_phone(phone) is None):
+        raise RequestError("Enter a UK telephone number, like 020 7946 0000 or 07700 900982", field="contact_phone")
+    if details.audience is RequestAudience.SPECIALIST_GROUP and (
+        details.specialist_group_id is None or session.get(SpecialistGroup, details.specialist_group_id) is None
+    ):
+        raise RequestError("Choose the specialist group to ask", field="specialist_group")
+    _check_team(session, policy, details)
+
+
+def _check_team(session: Session, policy: TaskPolicy, details: RequestDetails) -> None:
+    """The supervising officer is on the team of the request's ward, and the task type's team rule is met:
+    two volunteers, everyone or nobody, or one with the supervising officer (vetting.catalogue.TeamRule)."""
+    officer = details.supervising_officer_id
+    if officer is not None and not teams.can_supervise(session, officer, details.ward_id):
+        raise RequestError(
+            "Choose a supervising officer from the team of the ward the request is for", field="supervising_officer"
+        )
+    supervised = officer is not None
+    rule = policy.team_rule
+    if rule is TeamRule.WITH_OFFICER and not supervised:
+        raise RequestError(
+            f"{policy.name} needs a supervising officer: choose one from your ward team", field="supervising_officer"
+        )
+    if not rule.needs_two_volunteers(supervised):
+        return
+    either = " or choose a supervising officer" if rule is TeamRule.TWO_ADULTS_OR_OFFICER else ""
+    if details.people_needed < 2:
+        if rule is TeamRule.TWO_ADULTS_OR_OFFICER:
+            raise RequestError(
+                f"{policy.name} needs two adults: choose a supervising officer, or ask for at least 2 volunteers",
+                field="supervising_officer",
+            )
+        raise RequestError(f"{policy.name} needs two adults: ask for at least 2 volunteers", field="people_needed")
+    if not details.all_or_nothing:
+        raise RequestError(
+            f"{policy.name} needs two adults, so one volunteer must never go alone: choose 'No, send everyone or "
+            f"nobody'{either}",
+            field="all_or_nothing",
+        )
 
 
 # ---- Finding requests ---------------------------------------------------------------------------
@@ -382,8 +582,9 @@ def upcoming_open_requests(session: Session, user_id: int, now: dt.datetime, lim
     )
 
 
-def declared_conflicts(session: Session, organisation: str) -> int:
-    """How many volunteers have declared a conflict of interest with this organisation (by name, any case).
+def declared_conflicts(session: Session, organisation: str, partner_id: int | None = None) -> int:
+    """How many volunteers have declared a conflict of interest with this organisation (by name, any case, or
+    as the partner organisation ``partner_id`` chosen from the list).
 
     Only a count: the sergeant learns that some volunteers will be left out, never who. The matcher
     leaves them out (a hard rule); this lets the sergeant see it coming.
@@ -394,7 +595,10 @@ def declared_conflicts(session: Session, organisation: str) -> int:
     return (
         session.scalar(
             select(func.count(func.distinct(ConflictDeclaration.volunteer_id))).where(
-                func.lower(func.trim(ConflictDeclaration.organisation)) == name
+                or_(
+                    func.lower(func.trim(ConflictDeclaration.organisation)) == name,
+                    ConflictDeclaration.partner_id == partner_id if partner_id is not None else false(),
+                )
             )
         )
         or 0

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from wtforms.fields import SelectChoice
 
 from core.auth.models import Role
-from core.db import get_session, utcnow
+from core.db import get_session, session_factory, utcnow
 from core.forms import clock_value, show_error
 from core.geography.models import Bcu, Borough
 from core.permissions import allow
@@ -21,8 +21,10 @@ from core.timeutil import london_today, to_london
 from matching.models import (
     OFFER_STATUS_LABELS,
     PRIORITY_LABELS,
+    REQUEST_CHANGED,
     STATUS_LABELS,
     Priority,
+    RequestAudience,
     RequestStatus,
     RunScope,
     RunStatus,
@@ -30,7 +32,7 @@ from matching.models import (
     duration_text,
 )
 from matching.offers import services as offers
-from matching.offers.emails import send_cancelled_emails
+from matching.offers.emails import send_cancelled_emails, send_changed_emails
 from matching.offers.forms import AnswerForm
 from matching.requests import services
 from matching.requests.forms import (
@@ -41,9 +43,13 @@ from matching.requests.forms import (
     RequestForm,
     TaskTypeForm,
     task_type_choices,
+    team_rule_hint,
 )
-from matching.runs.services import RunError, queue_run
+from matching.runs.services import RunError, queue_run, rematch, settings_from_config
+from matching.teams import services as team_services
 from vetting.catalogue import TaskPolicy
+from volunteers.panels.services import list_groups
+from volunteers.partners.services import partner_choices
 from volunteers.skills import SKILLS_BY_CODE, SkillFamily
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
@@ -140,8 +146,18 @@ def _prepare(form: RequestForm, policy: TaskPolicy, ward_ids: list[int]) -> None
     """The choices that depend on who is asking and on the task type."""
     form.policy = policy
     form.ward.choices = [SelectChoice(str(w.id), w.label) for w in current_user.wards]
+    form.partner.choices = [SelectChoice("", "None of these")] + [
+        SelectChoice(str(pid), name) for pid, name in partner_choices(get_session())
+    ]
     form.preferred_volunteer.choices = [SelectChoice("", "No preference")] + [
         SelectChoice(str(v.id), v.user.full_name) for v in services.previous_volunteers(get_session(), ward_ids)
+    ]
+    # Named by ward too: a sergeant of several wards picks an officer of the request's own ward (checked).
+    form.specialist_group.choices = [SelectChoice("", "Choose a group")] + [
+        SelectChoice(str(g.id), f"{g.name} ({g.kind_label.lower()})") for g in list_groups(get_session())
+    ]
+    form.supervising_officer.choices = [SelectChoice("", "No supervising officer")] + [
+        SelectChoice(str(m.id), f"{m.label}, {m.ward.name}") for m in team_services.supervisors(get_session(), ward_ids)
     ]
 
 
@@ -160,8 +176,19 @@ def _details(form: RequestForm) -> services.RequestDetails:
         priority=Priority(form.priority.data),
         skill_codes=tuple(form.skill_codes()),
         warranted_only=form.warranted_only.data == "yes",
-        organisation=form.organisation.data or "",
+        # A partner chosen with no name typed: its name, so conflicts declared by name alone still match.
+        organisation=form.organisation.data
+        or next((c.label for c in form.partner.choices if form.partner.data and c.value == form.partner.data), ""),
+        partner_id=int(form.partner.data) if form.partner.data else None,
         preferred_volunteer_id=int(form.preferred_volunteer.data) if form.preferred_volunteer.data else None,
+        contact_phone=form.contact_phone.data or "",
+        supervising_officer_id=int(form.supervising_officer.data) if form.supervising_officer.data else None,
+        audience=RequestAudience(form.audience.data or RequestAudience.WARD_PANEL_FIRST.value),
+        specialist_group_id=(
+            int(form.specialist_group.data)
+            if form.audience.data == RequestAudience.SPECIALIST_GROUP.value and form.specialist_group.data
+            else None
+        ),
     )
 
 
@@ -174,6 +201,8 @@ def _render_details(template: str, form: RequestForm, policy: TaskPolicy, **cont
         show_remote=policy.remote_possible or bool(form.remote.errors),
         show_warranted=not policy.warranted_only or bool(form.warranted_only.errors),
         show_preferred=len(form.preferred_volunteer.choices) > 1 or bool(form.preferred_volunteer.errors),
+        show_supervisor=len(form.supervising_officer.choices) > 1 or bool(form.supervising_officer.errors),
+        team_rule_hint=team_rule_hint(policy),
         **_names(),
         **context,
     )
@@ -190,7 +219,7 @@ def new_details(task_type: str):
     form = RequestForm()
     _prepare(form, policy, ward_ids)
     if request.method == "GET":
-        form.set_defaults(policy)
+        form.set_defaults(policy, services.last_contact_phone(db, current_user.id))
         if len(ward_ids) == 1:
             form.ward.data = str(ward_ids[0])
     if ward_ids and form.validate_on_submit():
@@ -212,7 +241,7 @@ def new_details(task_type: str):
 def show(request_id: int):
     item = _visible(request_id)
     db = get_session()
-    conflicts = services.declared_conflicts(db, item.organisation) if item.organisation else 0
+    conflicts = services.declared_conflicts(db, item.organisation, item.partner_id) if item.organisation else 0
     made = offers.offers_for_request(db, item.id)
     active = sum(1 for o in made if o.is_active)
     findings = offers.latest_findings(db, item.id)
@@ -222,7 +251,10 @@ def show(request_id: int):
         item=item,
         policy=_policies().get(item.task_type_code),
         conflicts=conflicts,
-        can_change=sergeant and item.is_open,
+        can_change=sergeant and item.is_live,
+        findings_before_change=services.findings_before_change(db, item, findings),
+        offer_label=_offer_label,
+        request_changed=REQUEST_CHANGED,
         can_cancel=sergeant and item.is_live,
         can_match=sergeant and item.is_live and active < item.people_needed and item.window_start > utcnow(),
         offers=made,
@@ -295,7 +327,12 @@ def _fill(form: EditRequestForm, item: SupportRequest) -> None:
     form.languages.data = [c for c in item.skill_codes if SKILLS_BY_CODE[c].family is SkillFamily.LANGUAGE]
     form.warranted_only.data = "yes" if item.warranted_only else "no"
     form.organisation.data = item.organisation
+    form.partner.data = str(item.partner_id) if item.partner_id else ""
     form.preferred_volunteer.data = str(item.preferred_volunteer_id) if item.preferred_volunteer_id else ""
+    form.contact_phone.data = item.contact_phone
+    form.supervising_officer.data = str(item.supervising_officer_id) if item.supervising_officer_id else ""
+    form.audience.data = item.audience.value
+    form.specialist_group.data = str(item.specialist_group_id) if item.specialist_group_id else ""
     form.version.data = str(item.version)
 
 
@@ -303,8 +340,8 @@ def _fill(form: EditRequestForm, item: SupportRequest) -> None:
 @allow(SERGEANT)
 def edit(request_id: int):
     item = _visible(request_id)
-    if not item.is_open:
-        flash("Only an open request can be changed.", "error")
+    if not item.is_live:
+        flash("This request has been cancelled, so it can no longer be changed.", "error")
         return redirect(url_for("requests.show", request_id=request_id))
     policy = _policies().get(item.task_type_code)
     if policy is None:
@@ -314,15 +351,27 @@ def edit(request_id: int):
     _prepare(form, policy, services.sergeant_ward_ids(db, current_user.id))
     if request.method == "GET":
         _fill(form, item)
-    conflict = None
+    conflict = withdrawal = None
     if form.validate_on_submit():
         try:
-            services.update_request(db, current_user, request_id, _details(form), form.expected_version(), utcnow())
+            edited = services.update_request(
+                db,
+                current_user,
+                request_id,
+                _details(form),
+                form.expected_version(),
+                utcnow(),
+                withdraw_offers=form.confirm.data == "withdraw",
+            )
+        except services.OffersWouldBeWithdrawn as exc:
+            # Nothing is saved: the page says what saving would do to the offers, and asks again.
+            withdrawal = exc.message
+            item = _visible(request_id)
         except services.EditConflict as exc:
             # Keep everything the sergeant typed; show what is saved now; the next save is deliberate.
             conflict = exc.message
             item = _visible(request_id)
-            if not item.is_open:
+            if not item.is_live:
                 flash("This request was cancelled while you were editing it, so it can no longer be changed.", "error")
                 return redirect(url_for("requests.show", request_id=request_id))
             form.version.data = str(item.version)
@@ -330,9 +379,61 @@ def edit(request_id: int):
             if not show_error(form, exc):
                 return redirect(url_for("requests.show", request_id=request_id))
         else:
-            flash("Request updated.", "success")
+            _after_edit(edited)
             return redirect(url_for("requests.show", request_id=request_id))
-    return _render_details("requests/edit.html", form, policy, item=item, conflict=conflict, has_wards=True)
+    accepted, waiting = services.active_offer_counts(db, item.id)
+    return _render_details(
+        "requests/edit.html",
+        form,
+        policy,
+        item=item,
+        conflict=conflict,
+        withdrawal=withdrawal,
+        accepted=accepted,
+        waiting=waiting,
+        has_wards=True,
+    )
+
+
+def _after_edit(edited: services.Edited) -> None:
+    """Tell the volunteers whose offers the change withdrew, match the request again if it had been, and say so."""
+    message = "Request updated."
+    if edited.withdrawn:
+        from matching.tasks import queue_mail  # Huey's queue is opened on first use, not at start-up
+
+        send_changed_emails(get_session(), edited.withdrawn, queue_mail)
+        count = len(edited.withdrawn)
+        message += f" {count} volunteer{'s have' if count != 1 else ' has'} been told and their offers withdrawn."
+    elif not edited.matching_changed and edited.item.status is not RequestStatus.OPEN:
+        message += " The volunteers offered or booked keep their places."
+    if edited.match_again:
+        from matching.tasks import offer_sender
+
+        run = rematch(
+            session_factory(),
+            edited.item.id,
+            settings_from_config(current_app.config),
+            "edit",
+            offer_sender(current_app),
+        )
+        if run is None or run.status is not RunStatus.SUCCEEDED:
+            message += " It could not be matched again just now: press Find volunteers now to try again."
+        elif run.places_offered:
+            offered = run.places_offered
+            message += (
+                f" It has been matched again with the new details: {offered} volunteer"
+                f"{'s have' if offered != 1 else ' has'} been offered it."
+            )
+        else:
+            message += " It has been matched again with the new details: nobody could be offered it yet (see below)."
+    flash(message, "success")
+
+
+def _offer_label(offer) -> str:
+    """How the sergeant reads an offer's state: one withdrawn by their own change says so."""
+    if offer.closed_reason == REQUEST_CHANGED:
+        return "Withdrawn: request changed"
+    return OFFER_STATUS_LABELS[offer.status]
 
 
 @bp.route("/<int:request_id>/cancel", methods=["GET", "POST"])
@@ -364,11 +465,10 @@ def cancel(request_id: int):
 # ---- The sergeant's home page -------------------------------------------------------------------
 
 
-@bp.app_template_global("status_labels")
-def status_labels() -> dict:
-    return STATUS_LABELS
-
-
 def sergeant_home(user) -> dict:
-    """The sergeant's home page: their upcoming open requests (core's home view calls this through core.seams)."""
-    return {"open_requests": services.upcoming_open_requests(get_session(), user.id, utcnow())}
+    """The sergeant's home page: their upcoming open requests (core's home view calls this through core.seams),
+    and the words for their statuses (a template global of that name was a function, so every tag was empty)."""
+    return {
+        "open_requests": services.upcoming_open_requests(get_session(), user.id, utcnow()),
+        "status_labels": STATUS_LABELS,
+    }

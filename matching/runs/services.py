@@ -35,12 +35,14 @@ from dataclasses import dataclass, replace
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
+from core.auth.models import User
 from core.db import among
 from core.field_errors import FieldError
 from core.geography.models import Bcu, Borough, Ward
 from core.timeutil import format_date, london_to_utc, london_today, to_london
+from core.wording import plural
 from matching.domain import RequestFacts, VolunteerCandidate
-from matching.facts import MATCHABLE_STATUSES, load_requests, load_volunteers, london_week
+from matching.facts import MATCHABLE_STATUSES, load_requests, load_volunteers, london_week, ring_fenced_wards
 from matching.funnel import FunnelResult, explain, funnels
 from matching.models import (
     ACTIVE_OFFER_STATUSES,
@@ -54,7 +56,9 @@ from matching.models import (
 from matching.offers.services import Booking, DoubleBooking, book_offers, expire_due, refresh_status, respond_by
 from matching.planning import PRIORITY_WEIGHTS, build_instance, proposals
 from matching.solver.instance import Instance
+from matching.solver.local_first import elsewhere
 from matching.solver.plan import solve
+from volunteers.models import Volunteer
 from volunteers.skills import SKILLS_BY_CODE
 
 log = logging.getLogger("sng.matching")
@@ -161,6 +165,9 @@ class _Week:
     funnels: dict[int, FunnelResult]
     chosen: list[tuple[int, int]]  # (request id, volunteer id)
     plan: object
+    # Request id → [(volunteer id, request id elsewhere, reason)]: its ward's panel members who could have
+    # taken it but were given another ward's request (local_first.elsewhere).
+    elsewhere: dict[int, list[tuple[int, int, str]]]
 
 
 class _Progress:
@@ -328,6 +335,7 @@ def _attempt_uncollected(
 
     weeks: list[_Week] = []
     proposed: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+    fenced = ring_fenced_wards(session)
     solve_seconds = 0.0
     share = 88 / max(1, len(by_week))  # of the progress bar, per week
     for n, (week_start, week_requests) in enumerate(sorted(by_week.items())):
@@ -361,6 +369,8 @@ def _attempt_uncollected(
             capacity_minutes={v.id: v.weekly_cap_minutes - v.booked_minutes_in_week for v in volunteers},
             booked_minutes={v.id: v.booked_minutes_in_week for v in volunteers},
             travel_limits={v.id: v.travel_limit_km for v in volunteers},
+            panel_wards={v.id: v.panel_wards for v in volunteers if v.panel_wards},
+            ring_fenced=fenced,
         )
         laps("instance")
         if keep_instance is not None:
@@ -374,7 +384,10 @@ def _attempt_uncollected(
         starts = {r.id: (r.start, r.end) for r in week_requests}
         for request_id, volunteer_id in chosen:
             proposed[volunteer_id].append(starts[request_id])
-        weeks.append(_Week(week_requests, by_id, found, chosen, plan))
+        away: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
+        for item in elsewhere(instance, [(a.volunteer, a.request) for a in plan.assignments]):
+            away[int(item.request[1:])].append((int(item.volunteer[1:]), int(item.outside[1:]), item.reason))
+        weeks.append(_Week(week_requests, by_id, found, chosen, plan, away))
 
     progress("Saving the offers", 92, force=True)
     session.rollback()  # end the reading transaction: the save is one transaction of its own
@@ -426,7 +439,9 @@ def _save(
     coverage = coverage_bound = 0
     score = score_bound = 0.0
     optimal = True
+    abstraction = _Abstraction()
     for week in weeks:
+        abstraction.add(week)
         chosen_by_request: dict[int, list[int]] = defaultdict(list)
         for request_id, volunteer_id in week.chosen:
             chosen_by_request[request_id].append(volunteer_id)
@@ -462,6 +477,7 @@ def _save(
                     suggestion=(funnel.suggestion or _shortfall(request, funnel, len(picked)))[:400]
                     if len(picked) < request.people_needed
                     else None,
+                    panel_elsewhere=json.dumps(week.elsewhere[request.id]) if week.elsewhere.get(request.id) else None,
                 )
             )
         coverage += week.plan.coverage
@@ -491,6 +507,7 @@ def _save(
     run.solve_seconds = round(solve_seconds, 3)
     run.total_seconds = round(time.perf_counter() - started, 3)
     run.by_priority = json.dumps({name: [filled[name], wanted[name]] for name in ("urgent", "priority", "routine")})
+    run.abstraction = json.dumps(abstraction.figures())
     laps("save")  # the commit itself is quick: everything was sent before it
     run.step_seconds = json.dumps({step: round(seconds, 2) for step, seconds in laps.seconds.items()})
     session.commit()
@@ -506,7 +523,60 @@ def _save(
     return offer_ids
 
 
-_FINDING_COLUMNS = ("run_id", "request_id", "places_needed", "places_offered", "funnel", "suggestion")
+_FINDING_COLUMNS = (
+    "run_id",
+    "request_id",
+    "places_needed",
+    "places_offered",
+    "funnel",
+    "suggestion",
+    "panel_elsewhere",
+)
+
+
+class _Abstraction:
+    """A run's abstraction per ward (issue #23; defined in docs/matching.md, "Local first"):
+
+    - ``hours_elsewhere``: the sum of the durations (the task's hours, not the travel) of the run's offers to
+      the ward's current panel members for requests outside all of that member's panel wards (a member of
+      two panels counts for both);
+    - ``members_elsewhere``: how many of its panel members those offers went to;
+    - ``places_unfilled``: the places the run left free on the ward's own requests in a London week in which
+      the run sent at least one of its panel members to another ward. The times need not overlap: the
+      weekly hours make a week's deployments compete for the same person.
+
+    Only wards whose panel worked elsewhere are listed."""
+
+    def __init__(self) -> None:
+        self.minutes: dict[int, int] = defaultdict(int)
+        self.members: dict[int, set[int]] = defaultdict(set)
+        self.unfilled: dict[int, int] = defaultdict(int)
+
+    def add(self, week: _Week) -> None:
+        requests = {r.id: r for r in week.requests}
+        away: set[int] = set()
+        taken: dict[int, int] = defaultdict(int)
+        for request_id, volunteer_id in week.chosen:
+            request, panels = requests[request_id], week.volunteers[volunteer_id].panel_wards
+            taken[request_id] += 1
+            if panels and request.ward_id not in panels:
+                for ward in panels:
+                    self.minutes[ward] += request.minutes
+                    self.members[ward].add(volunteer_id)
+                    away.add(ward)
+        for request in week.requests:
+            if request.ward_id in away and taken[request.id] < request.people_needed:
+                self.unfilled[request.ward_id] += request.people_needed - taken[request.id]
+
+    def figures(self) -> dict[str, dict[str, float | int]]:
+        return {
+            str(ward): {
+                "hours_elsewhere": round(self.minutes[ward] / 60, 2),
+                "members_elsewhere": len(self.members[ward]),
+                "places_unfilled": self.unfilled.get(ward, 0),
+            }
+            for ward in sorted(self.minutes)
+        }
 
 
 def _insert_findings(session: Session, findings: list[dict]) -> None:
@@ -600,6 +670,88 @@ def by_priority(run: MatchRun) -> list[tuple[str, int, int]]:
         return []
     data = json.loads(run.by_priority)
     return [(name.capitalize(), *data[name]) for name in ("urgent", "priority", "routine") if name in data]
+
+
+def _hours(hours: float) -> str:
+    """'1 hour', '7.5 hours'."""
+    return plural(int(hours) if float(hours).is_integer() else hours, "hour")
+
+
+def abstraction_summary(run: MatchRun) -> str:
+    """'Panels elsewhere: 7.5 hours from 2 wards, 1 local place unfilled' for the run history; '' when none."""
+    if not run.abstraction:
+        return ""
+    figures = json.loads(run.abstraction).values()
+    if not figures:
+        return "No panel worked outside its wards"
+    hours = round(sum(f["hours_elsewhere"] for f in figures), 2)
+    unfilled = sum(f["places_unfilled"] for f in figures)
+    return (
+        f"Panels elsewhere: {_hours(hours)} from {plural(len(figures), 'ward')}, "
+        f"{plural(unfilled, 'local place')} unfilled meanwhile"
+    )
+
+
+def abstraction_by_ward(session: Session, run: MatchRun) -> list[tuple[Ward, str]]:
+    """The run's abstraction figures in words, with their wards, the most hours first (the run's page)."""
+    if not run.abstraction:
+        return []
+    figures = {int(ward): f for ward, f in json.loads(run.abstraction).items()}
+    wards = {w.id: w for w in session.scalars(select(Ward).where(Ward.id.in_(sorted(figures))))}
+    rows = sorted(
+        ((wards[ward], f) for ward, f in figures.items() if ward in wards),
+        key=lambda row: (-row[1]["hours_elsewhere"], row[0].name),
+    )
+    return [
+        (
+            ward,
+            f"{_hours(f['hours_elsewhere'])} given to other wards by "
+            f"{plural(f['members_elsewhere'], 'panel member')}; "
+            f"{plural(f['places_unfilled'], 'local place')} unfilled meanwhile",
+        )
+        for ward, f in rows
+    ]
+
+
+REASONS = {
+    "higher": "that request has a higher priority",
+    "team": "this request needs its whole team at once, and one person moving could not start it",
+    "busy": "they could not have done this as well as their other work (the times clash, or their weekly hours)",
+}
+
+
+@dataclass(frozen=True)
+class PanelAway:
+    """A panel member who could have taken a short local request but was given another ward's, and why."""
+
+    volunteer_name: str
+    elsewhere: SupportRequest
+    reason: str
+
+
+def panel_elsewhere(session: Session, findings: list[RunRequest]) -> dict[int, list[PanelAway]]:
+    """For each finding whose ward's panel members were given other wards' requests, who and where (by request id)."""
+    rows = {f.request_id: json.loads(f.panel_elsewhere) for f in findings if f.panel_elsewhere}
+    if not rows:
+        return {}
+    volunteer_ids = sorted({v for items in rows.values() for v, _, _ in items})
+    request_ids = sorted({r for items in rows.values() for _, r, _ in items})
+    names = dict(
+        session.execute(
+            select(Volunteer.id, User.full_name)
+            .join(User, User.id == Volunteer.user_id)
+            .where(Volunteer.id.in_(volunteer_ids))
+        ).all()
+    )
+    requests = {r.id: r for r in session.scalars(select(SupportRequest).where(SupportRequest.id.in_(request_ids)))}
+    return {
+        request_id: [
+            PanelAway(names.get(v, "A volunteer who has since left"), requests[r], REASONS.get(reason, reason))
+            for v, r, reason in items
+            if r in requests
+        ]
+        for request_id, items in rows.items()
+    }
 
 
 STEP_NAMES = {

@@ -23,7 +23,18 @@ from core.permissions import allow
 from core.timeutil import london_today
 from matching.models import MatchRun, RunRequest, RunScope, SupportRequest
 from matching.runs.forms import RunForm
-from matching.runs.services import RunError, by_priority, days_text, describe_scope, gap_text, queue_run, steps_text
+from matching.runs.services import (
+    RunError,
+    abstraction_by_ward,
+    abstraction_summary,
+    by_priority,
+    days_text,
+    describe_scope,
+    gap_text,
+    panel_elsewhere,
+    queue_run,
+    steps_text,
+)
 
 bp = Blueprint("runs", __name__, url_prefix="/matching/runs")
 _MAX_ID = 2**31 - 1
@@ -94,6 +105,7 @@ def _helpers() -> dict:
         "gap_text": gap_text,
         "by_priority": by_priority,
         "steps_text": steps_text,
+        "abstraction_summary": abstraction_summary,
     }
 
 
@@ -114,4 +126,8 @@ def show(run_id: int):
             .order_by(SupportRequest.priority.desc(), SupportRequest.window_start)
             .limit(50)
         ).all()
-    return render_template("runs/run.html", run=run, unfilled=unfilled, **_helpers())
+    abstraction = abstraction_by_ward(db, run) if run.is_finished else []
+    away = panel_elsewhere(db, [finding for finding, _ in unfilled])
+    return render_template(
+        "runs/run.html", run=run, unfilled=unfilled, abstraction=abstraction, away=away, **_helpers()
+    )

@@ -77,6 +77,17 @@ def _check_id(value: object, what: str) -> None:
         raise InstanceError(f"{what} id must be a non-empty string, got {value!r}")
 
 
+def _ward_set(wards: object, what: str) -> frozenset[str]:
+    """A set of ward ids (non-empty strings), from any list of them."""
+    if isinstance(wards, str | bytes | Mapping) or not isinstance(wards, Iterable):
+        raise InstanceError(f"{what} must be a list of ward ids, got {type(wards).__name__}")
+    found = frozenset(wards)
+    for ward in found:
+        if type(ward) is not str or not ward:
+            raise InstanceError(f"{what}: a ward id must be a non-empty string, got {ward!r}")
+    return found
+
+
 def _check_whole(value: object, what: str, minimum: int, maximum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InstanceError(f"{what} must be a whole number, got {value!r}")
@@ -86,14 +97,20 @@ def _check_whole(value: object, what: str, minimum: int, maximum: int) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Volunteer:
-    """Someone who can take places, up to `capacity` total load (same unit as pair loads)."""
+    """Someone who can take places, up to `capacity` total load (same unit as pair loads).
+
+    `panel_wards`: the wards whose panel they sit on (empty for most instances). The local-first rule
+    (matching/solver/local_first.py) keeps them for those wards' requests first."""
 
     id: str
     capacity: Number
+    panel_wards: frozenset[str] = frozenset()
     capacity_milli: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         _check_id(self.id, "volunteer")
+        if self.panel_wards or type(self.panel_wards) is not frozenset:  # most volunteers: the empty default
+            object.__setattr__(self, "panel_wards", _ward_set(self.panel_wards, f"volunteer {self.id!r}: panel_wards"))
         capacity = self.capacity
         if type(capacity) is int and 0 <= capacity <= MAX_AMOUNT:  # the usual case, without building a message
             milli = capacity * SCALE
@@ -107,12 +124,16 @@ class Request:
     """A need for `needed` people; each place filled is worth `priority` coverage.
 
     `all_or_nothing` requests get exactly 0 or `needed` people (a visit that needs two).
+    `ward` (optional) is where it is, for the local-first rule; `urgent` lets the panel of a ring-fenced
+    ward leave its wards for it.
     """
 
     id: str
     needed: int
     priority: int
     all_or_nothing: bool = False
+    ward: str | None = None
+    urgent: bool = False
 
     def __post_init__(self) -> None:
         _check_id(self.id, "request")
@@ -125,6 +146,10 @@ class Request:
             raise InstanceError(
                 f"request {self.id!r}: all_or_nothing must be true or false, got {self.all_or_nothing!r}"
             )
+        if self.ward is not None and (type(self.ward) is not str or not self.ward):
+            raise InstanceError(f"request {self.id!r}: ward must be a non-empty string, got {self.ward!r}")
+        if not isinstance(self.urgent, bool):
+            raise InstanceError(f"request {self.id!r}: urgent must be true or false, got {self.urgent!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,12 +280,15 @@ class Instance:
 
     Clashes are normalised: each becomes a sorted (request, request) tuple, duplicates
     dropped, the list sorted — order never changes the meaning of a clash.
+
+    `ring_fenced`: wards whose panel members leave their panel wards only for urgent requests.
     """
 
     volunteers: tuple[Volunteer, ...]
     requests: tuple[Request, ...]
     pairs: tuple[Pair, ...]
     clashes: tuple[tuple[str, str], ...] = ()
+    ring_fenced: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         volunteers = _tuple_of(self.volunteers, Volunteer, "volunteers")
@@ -285,6 +313,7 @@ class Instance:
         object.__setattr__(self, "requests", requests)
         object.__setattr__(self, "pairs", pairs)
         object.__setattr__(self, "clashes", tuple(clashes))
+        object.__setattr__(self, "ring_fenced", _ward_set(self.ring_fenced, "ring_fenced"))
 
     @classmethod
     def trusted(
@@ -293,6 +322,7 @@ class Instance:
         requests: tuple[Request, ...],
         pairs: tuple[Pair, ...] | PairColumns,
         clashes: tuple[tuple[str, str], ...] | ClashColumns,
+        ring_fenced: frozenset[str] = frozenset(),
     ) -> Instance:
         """An Instance from parts the caller has already made valid, without checking them again.
 
@@ -308,6 +338,7 @@ class Instance:
         object.__setattr__(instance, "requests", requests)
         object.__setattr__(instance, "pairs", pairs)
         object.__setattr__(instance, "clashes", clashes)
+        object.__setattr__(instance, "ring_fenced", ring_fenced)
         return instance
 
 
@@ -355,10 +386,10 @@ def _clash(clash: object, request_ids: set[str]) -> tuple[str, str]:
     return (first, second) if first < second else (second, first)
 
 
-_VOLUNTEER_KEYS = {"id": True, "capacity": True}
-_REQUEST_KEYS = {"id": True, "needed": True, "priority": True, "all_or_nothing": False}
+_VOLUNTEER_KEYS = {"id": True, "capacity": True, "panel_wards": False}
+_REQUEST_KEYS = {"id": True, "needed": True, "priority": True, "all_or_nothing": False, "ward": False, "urgent": False}
 _PAIR_KEYS = {"volunteer": True, "request": True, "load": True, "score": True}
-_TOP_KEYS = {"volunteers": True, "requests": True, "pairs": True, "clashes": False}
+_TOP_KEYS = {"volunteers": True, "requests": True, "pairs": True, "clashes": False, "ring_fenced": False}
 
 
 def _fields(item: object, keys: Mapping[str, bool], where: str) -> dict[str, Any]:
@@ -393,6 +424,8 @@ def parse_instance(data: object) -> Instance:
     for position, item in enumerate(_list(top, "volunteers")):
         fields = _fields(item, _VOLUNTEER_KEYS, f"volunteers[{position}]")
         _check_id(fields["id"], f"volunteers[{position}]:")
+        if "panel_wards" in fields and not isinstance(fields["panel_wards"], list | tuple):
+            raise InstanceError(f"volunteers[{position}]: panel_wards must be a list of ward ids")
         volunteers.append(Volunteer(**fields))
     requests = []
     for position, item in enumerate(_list(top, "requests")):
@@ -405,7 +438,9 @@ def parse_instance(data: object) -> Instance:
         _check_id(fields["volunteer"], f"pairs[{position}]: volunteer")
         _check_id(fields["request"], f"pairs[{position}]: request")
         pairs.append(Pair(**fields))
-    return Instance(tuple(volunteers), tuple(requests), tuple(pairs), tuple(_list(top, "clashes")))
+    return Instance(
+        tuple(volunteers), tuple(requests), tuple(pairs), tuple(_list(top, "clashes")), _list(top, "ring_fenced")
+    )
 
 
 def _plain(value: Number) -> int | float:
@@ -413,11 +448,18 @@ def _plain(value: Number) -> int | float:
 
 
 def instance_to_dict(instance: Instance) -> dict[str, Any]:
-    """The JSON shape of an instance (what `parse_instance` reads), e.g. to save a run."""
-    return {
-        "volunteers": [{"id": v.id, "capacity": _plain(v.capacity)} for v in instance.volunteers],
+    """The JSON shape of an instance (what `parse_instance` reads), e.g. to save a run. The local-first
+    fields (`panel_wards`, `ward`, `urgent`, `ring_fenced`) are written only where they are set."""
+    data = {
+        "volunteers": [
+            {"id": v.id, "capacity": _plain(v.capacity)}
+            | ({"panel_wards": sorted(v.panel_wards)} if v.panel_wards else {})
+            for v in instance.volunteers
+        ],
         "requests": [
             {"id": r.id, "needed": r.needed, "priority": r.priority, "all_or_nothing": r.all_or_nothing}
+            | ({"ward": r.ward} if r.ward is not None else {})
+            | ({"urgent": True} if r.urgent else {})
             for r in instance.requests
         ],
         "pairs": [
@@ -426,3 +468,6 @@ def instance_to_dict(instance: Instance) -> dict[str, Any]:
         ],
         "clashes": [list(clash) for clash in instance.clashes],
     }
+    if instance.ring_fenced:
+        data["ring_fenced"] = sorted(instance.ring_fenced)
+    return data

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from matching.solver.components import Component, Decomposition, Outcome, decompose, merge, value
@@ -28,6 +28,7 @@ from matching.solver.cpsat import Budget, solve_cpsat
 from matching.solver.direct import solve_direct
 from matching.solver.flow import flow_exact, solve_flow
 from matching.solver.instance import SCALE, Instance
+from matching.solver.local_first import has_panels, repair, ring_fence
 from matching.solver.partition import solve_huge
 
 Path = Literal["auto", "flow", "cpsat"]
@@ -121,6 +122,11 @@ def solve(
     `hint` is a valid plan to start from, as (volunteer id, request id) pairs (for example the
     plan already proposed, or a quick heuristic's): the plan returned is never worse than it.
     A hint that breaks a hard rule raises ValueError.
+
+    Local first (matching/solver/local_first.py, docs/matching.md): on an instance with panels, the
+    pairs a ring-fence forbids are dropped before solving (and from the hint, with the rest of a team
+    that loses one), and whatever path found the plan, ``local_first.repair`` then makes it keep the
+    rule. The bound stays the bound of the instance without the rule, so it still bounds the plan.
     """
     started = time.perf_counter()
     if not (isinstance(time_limit, int | float) and math.isfinite(time_limit) and time_limit > 0):
@@ -130,6 +136,9 @@ def solve(
     if path not in ("auto", "flow", "cpsat"):
         raise ValueError(f"path must be 'auto', 'flow' or 'cpsat', got {path!r}")
     deadline = started + time_limit
+    instance, fenced = ring_fence(instance)
+    if fenced and hint is not None:
+        hint = _fenced_hint(instance, hint)
     hinted = _checked_hint(instance, hint)
     decomposition = decompose(instance)
     hints = _local_hints(decomposition, hinted)
@@ -181,7 +190,37 @@ def solve(
         deterministic_left = max(deterministic_left - unit.outcome.deterministic_time, 0.0)
         pairs_left -= unit.component.num_pairs
     units += cpsat_units
-    return _plan(instance, decomposition, units, overflow, time_limit, workers, started)
+    plan = _plan(instance, decomposition, units, overflow, time_limit, workers, started)
+    return _local_first(instance, plan, fenced, started) if has_panels(instance) else plan
+
+
+def _fenced_hint(instance: Instance, hint: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The hint without the pairs the ring-fence dropped, and without the rest of any team that lost one."""
+    listed = {(p.volunteer, p.request) for p in instance.pairs}
+    chosen = [(str(v), str(r)) for v, r in hint]
+    broken = {r for v, r in chosen if (v, r) not in listed}
+    teams = {r.id for r in instance.requests if r.all_or_nothing}
+    return [(v, r) for v, r in chosen if (v, r) in listed and not (r in broken and r in teams)]
+
+
+def _local_first(instance: Instance, plan: Plan, fenced: int, started: float) -> Plan:
+    """The plan made to keep the local-first rule (``local_first.repair``), with what it took in ``stats``."""
+    fixed = repair(instance, [(a.volunteer, a.request) for a in plan.assignments])
+    stats = plan.stats | fixed.stats | {"ring_fence_pairs_dropped": fenced}
+    if not fixed.moves:
+        return replace(plan, stats=stats, seconds=time.perf_counter() - started)
+    coverage, score = fixed.coverage, fixed.score_milli / SCALE
+    return Plan(
+        assignments=tuple(sorted((Assignment(v, r) for v, r in fixed.assignments), key=_assignment_key)),
+        coverage=coverage,
+        score=score,
+        bound_coverage=plan.bound_coverage,
+        bound_score=plan.bound_score,
+        # Proven only where the repaired plan still reaches the bound of the instance without the rule.
+        optimal=plan.optimal and coverage == plan.bound_coverage and score == plan.bound_score,
+        seconds=time.perf_counter() - started,
+        stats=stats,
+    )
 
 
 def _batches(components: list[Component], hints: dict[int, list[int]]) -> list[_Unit]:

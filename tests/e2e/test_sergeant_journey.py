@@ -46,12 +46,15 @@ def _raise_escort(page: Page, base: str, title: str, start: str, end: str) -> No
     page.keyboard.type(str(DAY.month))
     page.keyboard.press("Tab")
     page.keyboard.type(str(DAY.year))
+    # The window and the length come pre-filled from the task type: replace them.
     page.get_by_label("From").focus()
+    page.keyboard.press("Control+A")
     page.keyboard.type(start)
     page.get_by_label("Until").focus()
+    page.keyboard.press("Control+A")
     page.keyboard.type(end)
     page.get_by_label("How long will the task take?").focus()
-    page.keyboard.press("ArrowDown")  # from "Choose a length" to the shortest
+    page.keyboard.press("Home")  # "Choose a length", then the shortest
     page.keyboard.press("ArrowDown")
     expect(page.get_by_label("How long will the task take?")).not_to_have_value("")
     page.get_by_label("Urgent").focus()
@@ -105,8 +108,10 @@ def test_sergeant_raises_an_escort_volunteers_answer_and_a_gap_explains_itself(l
     # Why each one: a mental-health skill and level, the distance.
     expect(offers).to_contain_text(
         re.compile(
-            r"Why: (Mental-health first aid|Registered mental-health nurse), "
-            r"(practitioner|expert); \d+\.\d km away"
+            # The ward panel, when the volunteer is on it, is said first (issue #23).
+            r"Why: (On your [^;]+ panel; )?(mental-health first aid|registered mental-health nurse), "
+            r"(practitioner|expert); \d+\.\d km away",
+            re.IGNORECASE,
         )
     )
     first, second = _offered(sergeant).items()

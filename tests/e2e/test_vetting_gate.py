@@ -38,8 +38,10 @@ from core.timeutil import london_to_utc
 from matching.models import Offer, OfferStatus, Priority, RequestStatus, SupportRequest
 from matching.offers.services import refresh_status
 from tests.e2e.conftest import DEMO_PASSWORD, ROOT, check_page, sign_in
-from vetting.models import ReviewKind, ReviewStatus, VettingReview
-from volunteers.models import Volunteer
+from vetting.lifecycle import ClearanceState
+from vetting.models import Clearance, ReviewKind, ReviewStatus, VettingReview
+from volunteers.models import AvailabilityException, Volunteer, VolunteerSkill, VolunteerStatus
+from volunteers.skills import SkillLevel
 
 pytestmark = pytest.mark.e2e
 # Three weeks and more ahead: clear of the demo's own fortnight of offers.
@@ -127,12 +129,43 @@ def _arrange(database_url: str) -> tuple[int, int, int, int]:
                 session.add(offer)
                 session.flush()
                 made.append((item.id, offer.id))
+            _someone_to_take_her_places(session, ward_id, volunteer_id)
             refresh_status(session, [request_id for request_id, _ in made])
             session.commit()
     finally:
         app.extensions["db_engine"].dispose()
     (booked_id, booked_offer), (open_id, open_offer) = made
     return booked_id, open_id, booked_offer, open_offer
+
+
+def _someone_to_take_her_places(session: Session, ward_id: int, volunteer_id: int) -> None:
+    """Another demo volunteer who holds the skill and the named volunteer's kind of clearance, living in the
+    ward and free all of DAY: the journey shows a place offered to someone else, which must not hang on
+    whether the demo's random week happens to leave someone free then."""
+    clearance_type = session.scalar(select(Clearance.type_code).where(Clearance.volunteer_id == volunteer_id))
+    other = session.scalars(
+        select(Volunteer)
+        .join(VolunteerSkill, VolunteerSkill.volunteer_id == Volunteer.id)
+        .join(Clearance, Clearance.volunteer_id == Volunteer.id)
+        .where(
+            Volunteer.id != volunteer_id,
+            Volunteer.status == VolunteerStatus.ACTIVE,
+            VolunteerSkill.skill_code == "cyber_victim_support",
+            VolunteerSkill.level.in_([SkillLevel.PRACTITIONER, SkillLevel.EXPERT]),
+            Clearance.type_code == clearance_type,
+            Clearance.state == ClearanceState.GRANTED,
+            Clearance.valid_from <= DAY,
+            Clearance.expires_on > DAY,
+        )
+        .order_by(Volunteer.id)
+        .limit(1)
+    ).one()
+    other.home_ward_id, other.travel_limit_km = ward_id, 10
+    session.add(
+        AvailabilityException(
+            volunteer_id=other.id, on_date=DAY, available=True, start_minute=8 * 60, end_minute=20 * 60
+        )
+    )
 
 
 @pytest.fixture(scope="module")

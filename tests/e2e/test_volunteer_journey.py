@@ -72,7 +72,9 @@ def test_a_volunteer_applies_and_completes_their_profile(live_server, new_page, 
     page.get_by_label("Professional registration number").fill("12A3456E")
     _fill_date(page, "evidence_expires_on", dt.date.today() + dt.timedelta(days=400))
     page.get_by_role("button", name="Add skill").click()
-    expect(page.locator("table")).to_contain_text("Waiting for a coordinator to check registration 12A3456E")
+    expect(page.locator(".govuk-summary-card")).to_contain_text(
+        "Waiting for a coordinator to check registration 12A3456E"
+    )
     check_page(page)
 
     # Weekly availability.
@@ -95,7 +97,7 @@ def test_a_volunteer_applies_and_completes_their_profile(live_server, new_page, 
     page.get_by_label("My employer", exact=True).check()
     page.get_by_label("Name of the organisation, person or place").fill("Whittington Health NHS Trust")
     page.get_by_role("button", name="Declare").click()
-    expect(page.locator("table")).to_contain_text("Whittington Health NHS Trust")
+    expect(page.locator(".govuk-summary-card")).to_contain_text("Whittington Health NHS Trust")
 
     # A change of circumstances, and the review it opens.
     page.goto(live_server + "/profile/circumstances")

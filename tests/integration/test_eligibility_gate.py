@@ -43,7 +43,8 @@ DAY = london_today() + dt.timedelta(days=3)
 AT_10AM = london_to_utc(DAY, dt.time(10, 0))
 AT_2PM = london_to_utc(DAY, dt.time(14, 0))
 # What a volunteer's or a sergeant's email about a withdrawal must never say.
-VETTING_DETAIL = ("suspend", "no_clearance", "no longer eligible", "charged", "theft", "officer")
+# "vetting officer", not "officer": a request page names its supervising officer (a PCSO), which is no vetting detail.
+VETTING_DETAIL = ("suspend", "no_clearance", "no longer eligible", "charged", "theft", "vetting officer")
 
 
 def _ready(db, ward, name: str, clearance: str = "NPPV2F", expires: dt.date | None = None, **profile):
@@ -442,7 +443,12 @@ def test_a_coordinator_pausing_a_volunteer_withdraws_their_work_at_once(app, db,
 def test_a_coordinator_recording_that_a_volunteer_left_ends_their_clearances(app, db, smtp):
     w = _world(db)
     coordinator = signed_in(app, make_user(db, Role.COORDINATOR))
-    coordinator.submit(f"/volunteers/{w['alice'].id}/status", {"status": "left", "reason": "Moved away"})
+    # Leaving is confirmed on a second page (issue #19): the confirmation's button posts confirm=yes.
+    form = {"status": "left", "reason": "Moved away"}
+    coordinator.submit(f"/volunteers/{w['alice'].id}/status", form)
+    db.expire_all()
+    assert db.get(type(w["alice"]), w["alice"].id).status is not VolunteerStatus.LEFT
+    coordinator.submit(f"/volunteers/{w['alice'].id}/status", {**form, "confirm": "yes"})
     db.expire_all()
     assert db.get(type(w["alice"]), w["alice"].id).status is VolunteerStatus.LEFT
     assert _only_clearance(db, w["alice"]).state is ClearanceState.NO_LONGER_NEEDED

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 from wtforms import FileField, IntegerField, StringField, SubmitField
@@ -32,7 +33,7 @@ import matching
 import vetting
 import volunteers
 from core.auth import credentials
-from core.auth.models import Role
+from core.auth.models import Role, User
 from core.db import utcnow
 from core.forms import BaseForm, LondonDateField, PlainText
 from core.hardening import MAX_ID
@@ -40,6 +41,7 @@ from core.mail import MailError, header_text, send_mail
 from core.timeutil import london_today
 from matching.models import Offer, OfferStatus, RequestStatus, SupportRequest
 from matching.offers.services import refresh_status
+from matching.teams.models import TeamRole, WardTeamMember
 from tests.helpers import (
     PASSWORD,
     CheckedClient,
@@ -52,7 +54,23 @@ from tests.helpers import (
 )
 from vetting.lifecycle import ClearanceState
 from vetting.models import Clearance, ReviewKind, VettingReview
-from volunteers.models import EvidenceStatus, OccupationCategory, Volunteer, VolunteerKind, VolunteerSkill
+from volunteers.models import (
+    EvidenceStatus,
+    OccupationCategory,
+    Volunteer,
+    VolunteerKind,
+    VolunteerSkill,
+    VolunteerStatus,
+)
+from volunteers.panels.models import SpecialistGroup, SpecialistKind
+from volunteers.partners.models import (
+    PartnerKind,
+    PartnerOrganisation,
+    PartnerRelation,
+    PartnerReviewer,
+    SkillClaim,
+    VolunteerPartner,
+)
 from volunteers.skills import SkillLevel
 
 # ---- Every form, from the form classes -----------------------------------------------------------
@@ -178,6 +196,8 @@ class World:
                 Role.VETTING_OFFICER: self.officer.email,
                 Role.VOLUNTEER: self.volunteer.user.email,
             }
+            if who is Role.PARTNER_REVIEWER:  # made only for the pages that need one
+                email_by_role[who] = _partner_reviewer(self).email
             if who is not None:
                 client.sign_in(email_by_role[who])
             self._clients[who] = client
@@ -314,6 +334,7 @@ ROUTES: dict[str, Callable[[World], Target]] = {
         {"skill": "paramedic", "level": "practitioner", "registration_number": "PA12345"}
         | date_fields("evidence_expires_on", london_today() + dt.timedelta(days=300)),
     ),
+    "volunteers.forms.SkillLevelForm": lambda w: Target(f"/profile/skills/{w.skill.id}/level", V, {"level": "expert"}),
     "volunteers.forms.WeeklySlotForm": lambda w: Target(
         "/profile/availability/weekly/add", V, {"weekday": "0", "start": "540", "end": "600"}
     ),
@@ -402,6 +423,7 @@ ROUTES: dict[str, Callable[[World], Target]] = {
             "all_or_nothing": "no",
             "remote_possible": "yes",
             "street_duty": "no",
+            "team_rule": "none",
         },
     ),
     "vetting.forms.TaskTypeForm": lambda w: Target(
@@ -421,6 +443,7 @@ ROUTES: dict[str, Callable[[World], Target]] = {
             "all_or_nothing": "no",
             "remote_possible": "no",
             "street_duty": "yes",
+            "team_rule": "two_adults_or_officer",
         },
     ),
     "vetting.forms.DbsStatusCheckForm": lambda w: Target(
@@ -452,6 +475,124 @@ ROUTES: dict[str, Callable[[World], Target]] = {
 # RequestForm is extended by EditRequestForm, so it is not a leaf; its own page is tested as well.
 ROUTES["matching.requests.forms.RequestForm"] = lambda w: Target(
     "/requests/new/cyber_victim_visit", S, _request_details(w)
+)
+
+
+def _team_member(w: World) -> WardTeamMember:
+    """A PCSO of the sergeant's ward team (matching/teams), made once."""
+    member = w.db.scalar(select(WardTeamMember).where(WardTeamMember.ward_id == w.wards[0].id))
+    if member is None:
+        member = WardTeamMember(ward_id=w.wards[0].id, name="PCSO Sam", role=TeamRole.PCSO, email="s@met.example")
+        w.db.add(member)
+        w.db.commit()
+    return member
+
+
+_MEMBER = {"name": "PC Dev Patel", "role": "ward_officer", "email": "dev.patel@met.example", "phone": "020 7230 1212"}
+ROUTES["matching.teams.forms.MemberForm"] = lambda w: Target(f"/ward-team/wards/{w.wards[0].id}/add", S, _MEMBER)
+ROUTES["matching.teams.forms.ChangeMemberForm"] = lambda w: Target(
+    f"/ward-team/members/{_team_member(w).id}/change", S, _MEMBER | {"active": "yes"}
+)
+ROUTES["matching.teams.forms.WardChoiceForm"] = lambda w: Target(
+    "/ward-team", C, {"ward": str(w.wards[0].id)}, get=True
+)
+
+
+def _active(w: World) -> Volunteer:
+    """The volunteer, active: only an active volunteer can be invited to a ward's panel or ask to join one."""
+    if w.volunteer.status is not VolunteerStatus.ACTIVE:
+        w.volunteer.status = VolunteerStatus.ACTIVE
+        w.db.commit()
+    return w.volunteer
+
+
+def _group(w: World) -> SpecialistGroup:
+    """A specialist group with no lead yet (volunteers/panels), made once."""
+    group = w.db.scalar(select(SpecialistGroup))
+    if group is None:
+        group = SpecialistGroup(name="London cyber volunteers", kind=SpecialistKind.CYBER, description="")
+        w.db.add(group)
+        w.db.commit()
+    return group
+
+
+_GROUP = {
+    "name": "London cyber volunteers",
+    "kind": "cyber",
+    "description": "Volunteers who help the victims of online fraud.",
+    "lead_email": "",
+}
+ROUTES["volunteers.panels.forms.BoroughForm"] = lambda w: Target(
+    "/panels", C, {"borough": str(w.wards[0].borough_id)}, get=True
+)
+ROUTES["volunteers.panels.forms.CandidateSearchForm"] = lambda w: Target(
+    f"/panels/wards/{w.wards[0].id}", S, {"q": "Test", "skill": "rmn"}, get=True
+)
+ROUTES["volunteers.panels.forms.InviteForm"] = lambda w: Target(
+    f"/panels/wards/{w.wards[0].id}/invite", S, {"volunteer_id": str(_active(w).id)}, flash=True
+)
+ROUTES["volunteers.panels.forms.RingFenceForm"] = lambda w: Target(
+    f"/panels/wards/{w.wards[0].id}/ring-fence", C, {"ring_fenced": "yes"}, flash=True
+)
+ROUTES["volunteers.panels.forms.AskForm"] = lambda w: Target(
+    "/your-panels/ask", V, {"ward": str(_active(w).home_ward_id)}
+)
+ROUTES["volunteers.panels.forms.GroupForm"] = lambda w: Target(f"/groups/{_group(w).id}/edit", C, _GROUP)
+
+
+def _partner(w: World) -> PartnerOrganisation:
+    """A partner organisation (volunteers/partners), made once."""
+    partner = w.db.scalar(select(PartnerOrganisation))
+    if partner is None:
+        name = "London Cyber Resilience Centre"
+        partner = PartnerOrganisation(name=name, name_key=name.lower(), kind=PartnerKind.CYBER_RESILIENCE_CENTRE)
+        w.db.add(partner)
+        w.db.commit()
+    return partner
+
+
+def _partner_reviewer(w: World) -> User:
+    """A partner reviewer's account, linked to the partner, made once."""
+    if not hasattr(w, "partner_reviewer"):
+        w.partner_reviewer = make_user(w.db, Role.PARTNER_REVIEWER)
+        w.db.add(PartnerReviewer(user_id=w.partner_reviewer.id, partner_id=_partner(w).id))
+        w.db.commit()
+    return w.partner_reviewer
+
+
+def _claim(w: World) -> SkillClaim:
+    """The volunteer names the partner and asks it to vouch for their skill (still waiting), made once."""
+    claim = w.db.scalar(select(SkillClaim))
+    if claim is None:
+        link = VolunteerPartner(
+            volunteer_id=w.volunteer.id, partner_id=_partner(w).id, relation=PartnerRelation.WORKS_FOR
+        )
+        link.claims = [SkillClaim(skill_id=w.skill.id)]
+        w.db.add(link)
+        w.db.commit()
+        claim = link.claims[0]
+    return claim
+
+
+PR = Role.PARTNER_REVIEWER
+ROUTES["volunteers.partners.forms.PartnerForm"] = lambda w: Target(
+    f"/partners/{_partner(w).id}/edit",
+    C,
+    {"name": _partner(w).name, "kind": "cyber_resilience_centre", "description": "Helps small firms after an attack."},
+)
+ROUTES["volunteers.partners.forms.ReviewerPartnerForm"] = lambda w: Target(
+    f"/partners/reviewers/{_partner_reviewer(w).id}", C, {"partner": str(_partner(w).id)}
+)
+ROUTES["volunteers.partners.forms.NamePartnerForm"] = lambda w: Target(
+    "/profile/organisations/add",
+    V,
+    {"partner": str(_partner(w).id), "relation": "works_for", "skills": [str(w.skill.id)]},
+)
+ROUTES["volunteers.partners.forms.ClaimsForm"] = lambda w: Target(
+    f"/profile/organisations/{_claim(w).link_id}/skills", V, {"skills": [str(w.skill.id)]}
+)
+ROUTES["volunteers.partners.forms.DeclineForm"] = lambda w: Target(
+    f"/partner/claims/{_claim(w).id}/decline", PR, {"reason": "Not known to us in this role"}
 )
 TESTED = [c for c in ALL_FORMS if _name(c) in ROUTES]
 

@@ -423,7 +423,13 @@ def test_demo_staff_have_the_published_demo_app_and_its_code_is_shown_outside_pr
             .where(TotpAuthenticator.secret == DEMO_TOTP_SECRET)
         )
     )
-    assert with_app == {"coordinator@demo.example", "vetting.officer@demo.example", "vetting.officer2@demo.example"}
+    # The demo partner reviewer (volunteers/partners/demo.py) too: partner reviewers need an authenticator app.
+    assert with_app == {
+        "coordinator@demo.example",
+        "vetting.officer@demo.example",
+        "vetting.officer2@demo.example",
+        "partner.reviewer@demo.example",
+    }
     shown = runner.invoke(args=["accounts", "demo-code", "coordinator@demo.example"])
     assert shown.exit_code == 0
     code = shown.output.split()[0]

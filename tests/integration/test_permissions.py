@@ -11,9 +11,18 @@ from core.db import utcnow
 from core.geography.models import Borough, Ward
 from core.permissions import PUBLIC, access_of
 from matching.models import MatchRun, Offer, RunScope, RunStatus, SupportRequest
+from matching.teams.models import TeamRole, WardTeamMember
 from tests.helpers import make_user, make_volunteer
 from vetting.models import ReviewKind, VettingReview
 from volunteers.models import EvidenceStatus, VolunteerKind, VolunteerSkill
+from volunteers.panels.models import (
+    PanelState,
+    SpecialistGroup,
+    SpecialistGroupMembership,
+    SpecialistKind,
+    WardPanelMembership,
+)
+from volunteers.partners.models import PartnerKind, PartnerOrganisation
 from volunteers.skills import SkillLevel
 
 C = Role.COORDINATOR
@@ -81,6 +90,8 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "volunteers.skills": frozenset({Role.VOLUNTEER}),
     "volunteers.add_skill": frozenset({Role.VOLUNTEER}),
     "volunteers.remove_skill": frozenset({Role.VOLUNTEER}),
+    "volunteers.change_skill_level": frozenset({Role.VOLUNTEER}),
+    "volunteers.undo_removal": frozenset({Role.VOLUNTEER}),
     "volunteers.availability": frozenset({Role.VOLUNTEER}),
     "volunteers.add_weekly_slot": frozenset({Role.VOLUNTEER}),
     "volunteers.remove_weekly_slot": frozenset({Role.VOLUNTEER}),
@@ -108,11 +119,48 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "requests.edit": frozenset({Role.SERGEANT}),
     "requests.cancel": frozenset({Role.SERGEANT}),
     "requests.match": frozenset({Role.SERGEANT}),
+    "teams.index": frozenset({Role.SERGEANT, C}),
+    "teams.ward": frozenset({Role.SERGEANT, C}),
+    "teams.add": frozenset({Role.SERGEANT, C}),
+    "teams.change": frozenset({Role.SERGEANT, C}),
+    "teams.remove": frozenset({Role.SERGEANT, C}),
     "runs.index": frozenset({C}),
     "runs.show": frozenset({C}),
     "offers.show": frozenset({Role.VOLUNTEER}),
     "offers.accept": frozenset({Role.VOLUNTEER}),
     "offers.decline": frozenset({Role.VOLUNTEER}),
+    "panels.index": frozenset({Role.SERGEANT, C}),
+    "panels.ward": frozenset({Role.SERGEANT, C}),
+    "panels.invite": frozenset({Role.SERGEANT, C}),
+    "panels.decide_ask": frozenset({Role.SERGEANT, C}),
+    "panels.remove": frozenset({Role.SERGEANT, C}),
+    "panels.ring_fence": frozenset({C}),
+    "panels.mine": frozenset({Role.VOLUNTEER}),
+    "panels.answer_invitation": frozenset({Role.VOLUNTEER}),
+    "panels.ask": frozenset({Role.VOLUNTEER}),
+    "panels.leave": frozenset({Role.VOLUNTEER}),
+    "panels.groups": frozenset({C, Role.SERGEANT, Role.VOLUNTEER}),
+    "panels.new_group": frozenset({C}),
+    "panels.edit_group": frozenset({C}),
+    "panels.group": frozenset({C, Role.SERGEANT, Role.VOLUNTEER}),
+    "panels.ask_group": frozenset({Role.VOLUNTEER}),
+    "panels.leave_group": frozenset({Role.VOLUNTEER}),
+    # A volunteer only for a group they lead (the walking volunteer leads the walk's group).
+    "panels.decide_group_ask": frozenset({C, Role.VOLUNTEER}),
+    "panels.remove_group_member": frozenset({C, Role.VOLUNTEER}),
+    "panels.vouch": frozenset({C, Role.VOLUNTEER}),
+    "partners.index": frozenset({C}),
+    "partners.new": frozenset({C}),
+    "partners.edit": frozenset({C}),
+    "partners.reviewer_partner": frozenset({C}),
+    "partners.own": frozenset({Role.VOLUNTEER}),
+    "partners.add_own": frozenset({Role.VOLUNTEER}),
+    "partners.own_skills": frozenset({Role.VOLUNTEER}),
+    "partners.remove_own": frozenset({Role.VOLUNTEER}),
+    "partners.review_list": frozenset({Role.PARTNER_REVIEWER}),
+    "partners.review_volunteer": frozenset({Role.PARTNER_REVIEWER}),
+    "partners.vouch": frozenset({Role.PARTNER_REVIEWER}),
+    "partners.decline": frozenset({Role.PARTNER_REVIEWER}),
 }
 
 
@@ -176,6 +224,10 @@ def test_role_by_route_table(app, db, role):
     )
     db.add(support_request)
     db.commit()
+    # A PCSO of the walking sergeant's ward team (a coordinator may keep any ward's team).
+    pcso = WardTeamMember(ward_id=walk_ward.id, name="PCSO Walk", role=TeamRole.PCSO, email="walk@met.example")
+    db.add(pcso)
+    db.commit()
     # The walking volunteer's own offer on it, and a finished run.
     walking_volunteer = make_volunteer(db)
     offer = Offer(
@@ -197,6 +249,22 @@ def test_role_by_route_table(app, db, role):
     )
     db.add_all([offer, run])
     db.commit()
+    # The walking volunteer on the walking sergeant's ward panel, and leading a group the special is in.
+    panel_membership = WardPanelMembership(
+        ward_id=walk_ward.id, volunteer_id=walking_volunteer.id, state=PanelState.MEMBER
+    )
+    group = SpecialistGroup(name="Walk group", kind=SpecialistKind.CYBER, lead_user_id=walking_volunteer.user_id)
+    db.add_all([panel_membership, group])
+    db.commit()
+    group_membership = SpecialistGroupMembership(group_id=group.id, volunteer_id=special.id, state=PanelState.MEMBER)
+    db.add(group_membership)
+    db.commit()
+    # A partner organisation, and a partner reviewer account (the walking reviewer is another, not linked to
+    # any organisation: their pages send them home with a message, 302).
+    partner = PartnerOrganisation(name="Walk partner", name_key="walk partner", kind=PartnerKind.OTHER)
+    db.add(partner)
+    db.commit()
+    reviewer = make_user(db, Role.PARTNER_REVIEWER)
     ids = {
         "offer_id": offer.id,
         "run_id": run.id,
@@ -213,6 +281,14 @@ def test_role_by_route_table(app, db, role):
         "task_type": "cyber_victim_visit",
         "token": "a-link-that-was-never-sent",
         "fmt": "json",  # a route default (the data download's format), not a placeholder
+        "membership_id": panel_membership.id,
+        "group_id": group.id,
+        "group_member_id": group_membership.id,
+        "partner_id": partner.id,
+        "reviewer_id": reviewer.id,
+        "claim_id": 999999,
+        "ward_id": walk_ward.id,
+        "member_id": pcso.id,
     }
     client = app.test_client()
     if role is not None:

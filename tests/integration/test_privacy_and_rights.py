@@ -40,6 +40,14 @@ from volunteers.models import (
     VolunteerSkill,
     VolunteerStatus,
 )
+from volunteers.panels.models import (
+    PanelState,
+    SpecialistGroup,
+    SpecialistGroupMembership,
+    SpecialistKind,
+    WardPanelMembership,
+)
+from volunteers.partners.models import PartnerKind, PartnerOrganisation, PartnerRelation, SkillClaim, VolunteerPartner
 from volunteers.retention import retention_cutoff
 from volunteers.skills import SkillLevel
 
@@ -346,3 +354,39 @@ def test_the_retention_period_is_the_forces_to_set(app, db):
     db.expire_all()
     assert db.get(Volunteer, gone.id).erased_at is not None
     assert db.get(Volunteer, kept.id).erased_at is None
+
+
+def test_the_sweep_takes_a_former_volunteer_off_panels_groups_and_partners_lists(app, db):
+    """Erasure reaches what issue #23 added: no sergeant's panel, group list or partner reviewer still names
+    someone whose data was erased, and a group they led is left without a lead for a coordinator to name."""
+    ward = make_wards(db, count=1)[0]
+    gone = _left(db, 25)
+    skill = VolunteerSkill(volunteer_id=gone.id, skill_code="cyber_victim_support", level=SkillLevel.EXPERT)
+    partner = PartnerOrganisation(
+        name="London Cyber Resilience Centre",
+        name_key="london cyber resilience centre",
+        kind=PartnerKind.CYBER_RESILIENCE_CENTRE,
+    )
+    group = SpecialistGroup(name="Cyber", kind=SpecialistKind.CYBER, lead_user_id=gone.user_id)
+    db.add_all([skill, partner, group])
+    db.flush()
+    link = VolunteerPartner(volunteer_id=gone.id, partner_id=partner.id, relation=PartnerRelation.WORKS_FOR)
+    db.add_all(
+        [
+            link,
+            WardPanelMembership(ward_id=ward.id, volunteer_id=gone.id, state=PanelState.MEMBER),
+            SpecialistGroupMembership(group_id=group.id, volunteer_id=gone.id, state=PanelState.MEMBER),
+        ]
+    )
+    db.flush()
+    db.add(SkillClaim(link_id=link.id, skill_id=skill.id))
+    db.commit()
+
+    assert "1 former volunteer's personal data erased" in _sweep(app)
+    db.expire_all()
+    for model in (VolunteerPartner, WardPanelMembership, SpecialistGroupMembership):
+        count = db.scalar(select(func.count()).select_from(model).where(model.volunteer_id == gone.id))
+        assert count == 0, model.__name__
+    assert db.scalar(select(func.count()).select_from(SkillClaim)) == 0
+    assert db.get(SpecialistGroup, group.id).lead_user_id is None
+    assert db.get(PartnerOrganisation, partner.id) is not None  # the organisation is not theirs to erase

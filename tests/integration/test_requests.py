@@ -13,6 +13,7 @@ from core.geography.models import Borough, Ward
 from core.timeutil import london_to_utc, london_today
 from matching.models import Priority, RequestStatus, SupportRequest
 from matching.requests import services
+from matching.requests.forms import OVERNIGHT_REFUSED
 from tests.helpers import date_fields, error_messages, make_request, make_user, make_volunteer, make_wards
 from volunteers.models import ConflictCategory, ConflictDeclaration
 
@@ -215,8 +216,8 @@ def test_every_missing_answer_is_reported_by_its_field_and_in_the_summary(client
         ({"start_time": "teatime"}, {"start_time": "Enter the start time as a time of day, like 9:30am or 14:00"}),
         ({"end_time": "25:00"}, {"end_time": "Enter the end time as a time of day, like 9:30am or 14:00"}),
         ({"start_time": "24:00"}, {"start_time": "Enter a start time before midnight, like 23:30"}),
-        ({"start_time": "16:00", "end_time": "2pm"}, {"end_time": "The end time must be after the start time"}),
-        ({"start_time": "14:00", "end_time": "14:00"}, {"end_time": "The end time must be after the start time"}),
+        ({"start_time": "16:00", "end_time": "2pm"}, {"end_time": OVERNIGHT_REFUSED}),
+        ({"start_time": "14:00", "end_time": "14:00"}, {"end_time": OVERNIGHT_REFUSED}),
         (
             {"duration": "180"},
             {
@@ -503,7 +504,9 @@ def test_cancel_needs_a_reason_and_a_cancelled_request_cannot_change(client, db)
 
     edit = client.get(f"/requests/{item.id}/edit")
     assert edit.status_code == 302 and edit.location.endswith(f"/requests/{item.id}")
-    assert "Only an open request can be changed." in client.get(edit.location).soup.get_text()
+    assert (
+        "This request has been cancelled, so it can no longer be changed." in client.get(edit.location).soup.get_text()
+    )
     token = client.csrf_token("/requests")
     posted = client.post(f"/requests/{item.id}/edit", data={"csrf_token": token, **_valid(wards[0], version="2")})
     assert posted.status_code == 302

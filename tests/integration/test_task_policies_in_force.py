@@ -183,6 +183,7 @@ NEW_TYPE = {
     "all_or_nothing": "no",
     "remote_possible": "no",
     "street_duty": "yes",
+    "team_rule": "none",
 }
 
 
@@ -300,6 +301,7 @@ def test_adding_a_task_type_checks_every_answer_by_its_field_and_keeps_what_was_
         "all_or_nothing": "Choose yes or no",
         "remote_possible": "Choose yes or no",
         "street_duty": "Choose yes or no",
+        "team_rule": "Choose who must be there besides one volunteer",
     }
     long = coordinator.submit(
         "/vetting/task-types/new",

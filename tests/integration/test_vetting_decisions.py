@@ -86,7 +86,11 @@ def test_decision_form_with_missing_and_bad_input(app, db):
     empty = officer.submit(f"/vetting/reviews/{review.id}", {})
     assert error_messages(empty.soup) == {"outcome": "Choose a decision", "reason": "Enter the reason for the decision"}
     no_type = officer.submit(f"/vetting/reviews/{review.id}", {"outcome": "grant", "reason": "ok"})
-    assert error_messages(no_type.soup) == {"type_code": "Choose the clearance this decision is about"}
+    # Every problem at once (issue 19): the missing date of the grant too.
+    assert error_messages(no_type.soup) == {
+        "type_code": "Choose the clearance this decision is about",
+        "valid_from-day": "Enter the date the clearance takes effect",
+    }
     no_restriction = officer.submit(
         f"/vetting/reviews/{review.id}",
         {

@@ -25,7 +25,11 @@ def test_the_decision_form_keeps_what_was_typed_and_says_what_is_wrong_by_each_f
     client = officer(app, db)
     url = f"/vetting/reviews/{item.id}"
     long = client.submit(url, {"outcome": "grant", "type_code": "NPPV2F", "reason": LONG})
-    assert error_messages(long.soup) == {"reason": "Reason must be 4,000 characters or fewer"}
+    # Every problem at once (issue 19): the grant's missing date is said with the reason's length.
+    assert error_messages(long.soup) == {
+        "reason": "Reason must be 4,000 characters or fewer",
+        "valid_from-day": "Enter the date the clearance takes effect",
+    }
     assert long.soup.select_one("#reason").get_text() == LONG
     assert long.soup.select_one("input[name=outcome][value=grant]").has_attr("checked")
     assert long.soup.select_one("#type_code option[selected]")["value"] == "NPPV2F"

@@ -97,10 +97,12 @@ def test_a_window_across_the_gap_is_shorter_than_its_clock_faces():
     assert end - start == dt.timedelta(hours=1, minutes=30)
 
 
-def test_a_window_over_several_days_names_both():
+def test_a_window_into_the_next_day_says_so_and_one_over_several_days_names_both():
     start = dt.datetime(2026, 7, 14, 13, 0, tzinfo=dt.UTC)
     end = dt.datetime(2026, 7, 15, 8, 0, tzinfo=dt.UTC)
-    assert format_window(start, end) == "Tuesday 14 July 2026, 2pm to Wednesday 15 July 2026, 9am"
+    assert format_window(start, end) == "Tuesday 14 July 2026, 2pm to 9am the next day"
+    later = dt.datetime(2026, 7, 16, 8, 0, tzinfo=dt.UTC)
+    assert format_window(start, later) == "Tuesday 14 July 2026, 2pm to Thursday 16 July 2026, 9am"
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
 
+from volunteers.phone import InvalidPhone, uk_phone
 from volunteers.skills import SKILLS_BY_CODE, PatrolStatus, SkillLevel
 
 __all__ = [
@@ -459,6 +460,11 @@ def _read_record(row: _Row, vocabulary: Vocabulary, seen_emails: dict[str, int])
     phone = row.text("phone", 30)
     if phone and not _PHONE.match(phone):
         row.problems.append(f"phone {phone!r} is not a telephone number, like 07700 900 982")
+    elif phone:
+        try:
+            uk_phone(phone)  # the same rule as the volunteer's own form (issue #19)
+        except InvalidPhone as exc:
+            row.problems.append(f"phone {phone!r}: {exc}")
     ward_code = row.cells.get("home_ward_code", "").strip().upper() or None
     if ward_code and ward_code not in vocabulary.ward_codes:
         row.problems.append(f"ward code {ward_code} is not known")

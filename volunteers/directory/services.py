@@ -26,6 +26,7 @@ from core.geography.models import Borough, Ward
 from core.pagination import Page
 from core.seams import Affected, seams
 from core.timeutil import format_date, london_today
+from core.wording import agree, plural
 from volunteers.directory import csv_io
 from volunteers.models import (
     AvailabilitySlot,
@@ -336,6 +337,22 @@ def reject_evidence(
 SETTABLE_STATUSES = (VolunteerStatus.ACTIVE, VolunteerStatus.PAUSED, VolunteerStatus.LEFT)
 
 
+def status_refusal(volunteer: Volunteer, status: VolunteerStatus) -> ProfileError | None:
+    """Why ``volunteer`` cannot be given ``status`` now (by the status field), or None. Asked by the page with
+    the form's own checks too, so that every problem shows at once."""
+    if status not in SETTABLE_STATUSES:
+        return ProfileError("Choose active, paused or left", field="status")
+    if volunteer.status is VolunteerStatus.LEFT:
+        return ProfileError("This volunteer has left: if they come back, they apply again", field="status")
+    if volunteer.status not in SETTABLE_STATUSES:
+        return ProfileError(
+            "This volunteer's application is with vetting: their status follows its decision", field="status"
+        )
+    if status is volunteer.status:
+        return ProfileError(f"This volunteer is already {status.value}", field="status")
+    return None
+
+
 def set_status(
     session: Session,
     volunteer: Volunteer,
@@ -353,16 +370,9 @@ def set_status(
     their clearances as no longer needed (``seams().volunteer_left``). Leaving is final here: someone who
     comes back applies again, so that vetting starts afresh.
     """
-    if status not in SETTABLE_STATUSES:
-        raise ProfileError("Choose active, paused or left", field="status")
-    if volunteer.status is VolunteerStatus.LEFT:
-        raise ProfileError("This volunteer has left: if they come back, they apply again", field="status")
-    if volunteer.status not in SETTABLE_STATUSES:
-        raise ProfileError(
-            "This volunteer's application is with vetting: their status follows its decision", field="status"
-        )
-    if status is volunteer.status:
-        raise ProfileError(f"This volunteer is already {status.value}", field="status")
+    refusal = status_refusal(volunteer, status)
+    if refusal is not None:
+        raise refusal
     if expected_version is not None and expected_version != volunteer.version:
         session.rollback()
         raise EditConflict()
@@ -426,12 +436,21 @@ def _grouped(rows: Iterable[tuple[int, object]]) -> dict[int, list]:
     return out
 
 
-def export_records(session: Session, batch_size: int = _BATCH) -> Iterator[csv_io.VolunteerRecord]:
-    """Every volunteer as a CSV record, by id, a batch at a time: six plain-row queries per batch.
+def export_records(
+    session: Session,
+    batch_size: int = _BATCH,
+    filters: DirectoryFilters | None = None,
+    expiring_ids: ExpiringIds | None = None,
+) -> Iterator[csv_io.VolunteerRecord]:
+    """Every volunteer (or those ``filters`` select, as the directory shows them) as a CSV record, by id, a
+    batch at a time: six plain-row queries per batch.
 
     Plain rows, not ORM objects: building 50,000 volunteers' objects with their collections costs
     five times as long, and nothing here changes them.
     """
+    # The same conditions as the directory's page: the file holds exactly the volunteers the coordinator saw.
+    # (A batch's skills, slots … are read by id range; only the selected volunteers' are used.)
+    conditions = _conditions(filters, expiring_ids) if filters is not None else []
     last_id = 0
     while True:
         batch = session.execute(
@@ -456,7 +475,7 @@ def export_records(session: Session, batch_size: int = _BATCH) -> Iterator[csv_i
             )
             .join(User, User.id == Volunteer.user_id)
             .outerjoin(Ward, Ward.id == Volunteer.home_ward_id)
-            .where(Volunteer.id > last_id)
+            .where(Volunteer.id > last_id, *conditions)
             .order_by(Volunteer.id)
             .limit(batch_size)
         ).all()
@@ -571,9 +590,11 @@ def export_records(session: Session, batch_size: int = _BATCH) -> Iterator[csv_i
             )
 
 
-def log_export(session: Session, actor_id: int) -> None:
-    """Put the download of every volunteer's details in the security log (its own transaction)."""
-    log_event(session, "volunteers_exported", actor_id, "all volunteers as CSV")
+def log_export(session: Session, actor_id: int, filters: DirectoryFilters | None = None) -> None:
+    """Put the download of volunteers' details in the security log (its own transaction), with its filters."""
+    used = {name: value for name, value in vars(filters or DirectoryFilters()).items() if value not in (None, "")}
+    what = "volunteers matching " + ", ".join(f"{k}={getattr(v, 'value', v)}" for k, v in used.items()) if used else ""
+    log_event(session, "volunteers_exported", actor_id, (what or "all volunteers")[:200] + " as CSV")
 
 
 def vocabulary(session: Session, task_type_codes: Iterable[str]) -> csv_io.Vocabulary:
@@ -619,7 +640,8 @@ def import_volunteers(session: Session, text: str, task_type_codes: Iterable[str
     if errors:
         errors.sort(key=lambda error: error.row)  # stable: within a row, in column order
         raise ImportRefused(
-            f"Nothing was imported: {len(errors)} problem{'s' if len(errors) != 1 else ''} in the file need fixing.",
+            f"Nothing was imported: {plural(len(errors), 'problem')} in the file "
+            f"{agree(len(errors), 'needs', 'need')} fixing.",
             errors,
         )
     records = [record for _, record in parsed.records]

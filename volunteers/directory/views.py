@@ -24,6 +24,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields import SelectChoice
 
+from core import wording
 from core.auth.models import Role
 from core.auth.web import recent_auth_required
 from core.db import get_session, utcnow
@@ -47,6 +48,8 @@ from volunteers.directory.forms import (
     StatusForm,
 )
 from volunteers.models import EvidenceStatus, VolunteerKind, VolunteerStatus
+from volunteers.partners import services as partner_services
+from volunteers.partners.models import CLAIM_STATE_LABELS, PARTNER_RELATION_LABELS
 from volunteers.services import EditConflict, ProfileError
 from volunteers.skills import SKILLS_BY_CODE, PatrolStatus, SkillFamily
 
@@ -147,6 +150,11 @@ def volunteer(volunteer_id: int):
         patrol_labels={p: p.value.capitalize() for p in PatrolStatus},
         today=london_today(),
         conflict_review=seams().conflict_review_summary(get_session(), profile.volunteer),
+        # The organisations they name and each one's answers (volunteers/partners; declines show only here).
+        partner_links=partner_services.links_of(get_session(), volunteer_id),
+        partner_relation_labels=PARTNER_RELATION_LABELS,
+        partner_state_labels=CLAIM_STATE_LABELS,
+        partner_skill_name=partner_services.skill_name,
         **_template_names(),
     )
 
@@ -158,8 +166,13 @@ def evidence_queue():
     return render_template("directory/evidence.html", page=page, skills=SKILLS_BY_CODE, today=london_today())
 
 
+def _from_queue() -> bool:
+    """Whether the coordinator came from the list of evidence to check (and goes back there when done)."""
+    return request.values.get("return_to") == "queue"
+
+
 def _back(volunteer_id: int):
-    if request.form.get("return_to") == "queue":
+    if _from_queue():
         return redirect(url_for("directory.evidence_queue"))
     return redirect(url_for("directory.volunteer", volunteer_id=volunteer_id))
 
@@ -188,23 +201,25 @@ def reject_evidence(volunteer_id: int, skill_id: int):
         abort(404)
     if skill.evidence_status is not EvidenceStatus.PENDING:
         flash(f"This evidence has already been {skill.evidence_status.value}.", "info")
-        return redirect(url_for("directory.volunteer", volunteer_id=volunteer_id))
+        return _back(volunteer_id)
     form = RejectEvidenceForm()
     if form.validate_on_submit():
         try:
             services.reject_evidence(db, volunteer_id, skill_id, current_user.id, form.reason.data)
         except services.EvidenceError as exc:
             if not show_error(form, exc):
-                return redirect(url_for("directory.volunteer", volunteer_id=volunteer_id))
+                return _back(volunteer_id)
         else:
+            # Back where the coordinator came from: the list of evidence still to check, or the profile.
             flash(f"{SKILLS_BY_CODE[skill.skill_code].name} evidence rejected.", "success")
-            return redirect(url_for("directory.volunteer", volunteer_id=volunteer_id))
+            return _back(volunteer_id)
     return render_template(
         "directory/reject.html",
         form=form,
         skill=skill,
         volunteer=skill.volunteer,
         skill_name=SKILLS_BY_CODE[skill.skill_code].name,
+        from_queue=_from_queue(),
     )
 
 
@@ -266,7 +281,18 @@ def edit_status(volunteer_id: int):
     form = StatusForm()
     if request.method == "GET":
         form.version.data = str(volunteer.version)
-    elif form.validate_on_submit():
+        return _status_page(form, volunteer)
+    valid = form.validate_on_submit()
+    chosen = VolunteerStatus(form.status.data) if form.status.data and not form.status.errors else None
+    refusal = services.status_refusal(volunteer, chosen) if chosen else None
+    if refusal is not None:  # said with the form's own problems, not after them
+        show_error(form, refusal)
+        valid = False
+    if valid and chosen is VolunteerStatus.LEFT and request.form.get("confirm") != "yes":
+        # Leaving is final: say what it does, and ask again, before anything changes.
+        if request.form.get("confirm") != "change":
+            return render_template("directory/confirm_left.html", form=form, volunteer=volunteer)
+    elif valid:
         try:
             services.set_status(
                 db,
@@ -287,8 +313,12 @@ def edit_status(volunteer_id: int):
         except ProfileError as exc:
             show_error(form, exc)
         else:
-            flash(f"{volunteer.user.full_name} is now {volunteer.status.value}.", "success")
+            flash(f"{volunteer.user.full_name} is now {STATUS_LABELS[volunteer.status].lower()}.", "success")
             return redirect(url_for("directory.volunteer", volunteer_id=volunteer_id))
+    return _status_page(form, volunteer)
+
+
+def _status_page(form: StatusForm, volunteer):
     return render_template(
         "directory/status.html", form=form, volunteer=volunteer, status_hints=STATUS_HINTS, status_labels=STATUS_LABELS
     )
@@ -303,10 +333,20 @@ def edit_status(volunteer_id: int):
 @allow(COORDINATOR)
 @recent_auth_required  # every volunteer's personal data at once: the person must have proved who they are lately
 def export_csv():
+    # Exactly the volunteers the directory shows with these filters. A filter it would refuse is not quietly
+    # dropped (a file of everyone, when the coordinator asked for a few): back to the page, which says why.
+    form = _filter_form()
+    if form.errors:
+        return redirect(
+            url_for("directory.index", **{name: request.args[name] for name in FILTER_NAMES if name in request.args})
+        )
+    filters = _filters(form)
     db = get_session()
-    services.log_export(db, current_user.id)
+    services.log_export(db, current_user.id, filters)
     # Streamed a few hundred rows at a time: 50,000 volunteers are never one string in memory.
-    chunks = csv_io.write_volunteers(services.export_records(db))
+    chunks = csv_io.write_volunteers(
+        services.export_records(db, filters=filters, expiring_ids=seams().expiring_clearance_volunteer_ids)
+    )
     filename = f"volunteers-{london_today().isoformat()}.csv"
     return Response(
         stream_with_context(chunks),
@@ -324,13 +364,13 @@ def import_csv():
     refused = None
     if form.validate_on_submit():
         try:
-            count = services.import_volunteers(get_session(), form.text, _task_type_names(), current_user.id)
+            imported = services.import_volunteers(get_session(), form.text, _task_type_names(), current_user.id)
         except services.ImportRefused as exc:
             refused = exc
             form.file.errors.append(exc.summary)
         else:
             flash(
-                f"Imported {count:,} volunteer{'s' if count != 1 else ''}. Each will be emailed an invitation "
+                f"Imported {wording.plural(imported, 'volunteer')}. Each will be emailed an invitation "
                 "to choose their password within a few minutes (valid 7 days; you can send it again from Accounts).",
                 "success",
             )
@@ -356,7 +396,7 @@ def export_command(path: Path) -> None:
     with path.open("w", encoding="utf-8", newline="") as out:
         for chunk in csv_io.write_volunteers(counted()):
             out.write(chunk)
-    click.echo(f"Exported {count} volunteers to {path}.")
+    click.echo(f"Exported {wording.plural(count, 'volunteer')} to {path}.")
 
 
 @volunteers_cli.command("import")
@@ -377,9 +417,9 @@ def import_command(path: Path) -> None:
         for error in exc.shown:
             click.echo(str(error), err=True)
         if len(exc.errors) > len(exc.shown):
-            click.echo(f"… and {len(exc.errors) - len(exc.shown)} more.", err=True)
+            click.echo(f"… and {wording.count(len(exc.errors) - len(exc.shown))} more.", err=True)
         raise click.ClickException(exc.summary) from None
     click.echo(
-        f"Imported {count} volunteers. Their invitations to choose a password are queued: "
+        f"Imported {wording.plural(count, 'volunteer')}. Their invitations to choose a password are queued: "
         "the worker sends them, or run `flask accounts send-invitations`."
     )

@@ -104,6 +104,22 @@ def test_candidates_carry_what_the_goals_need_and_the_explanation_reads_well():
     )
 
 
+def test_the_explanation_names_the_panel_or_the_specialist_group_first():
+    names = {"cyber_victim_support": "Cyber-crime victim support"}
+    member = volunteer(1, km_north=2.0, panel_wards=frozenset({7}))
+    req = request(ward_name="Camden Town")
+    (candidate,) = funnel(req, [member]).candidates
+    assert explain(candidate, req, names, member) == (
+        "On your Camden Town panel; cyber-crime victim support, expert; 2.0 km away"
+    )
+    other = volunteer(2, km_north=2.0, panel_wards=frozenset({8}))
+    (candidate,) = funnel(req, [other]).candidates
+    assert explain(candidate, req, names, other).startswith("Cyber-crime victim support, expert")
+    grouped = request(ward_name="Camden Town", group_members=frozenset({2}), group_name="Cyber")
+    (candidate,) = funnel(grouped, [other]).candidates
+    assert explain(candidate, grouped, names, other).startswith("In the Cyber specialist group; cyber-crime")
+
+
 def test_hours_cap_conflicts_and_bookings_are_hard_rules():
     req = request(organisation="Thames Cyber Ltd")
     busy = volunteer(

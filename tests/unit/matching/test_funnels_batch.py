@@ -395,3 +395,34 @@ def test_distances_from_many_points_are_the_same_floats_as_one_at_a_time() -> No
     points += [(rng.uniform(-90, 90), rng.uniform(-180, 180)) for _ in range(300)] + [(51.5, -0.1), (51.5, -0.1)]
     for b in points[::25]:
         assert distances_km(angles(points), b) == [distance_km(a, b) for a in points]
+
+
+# ---- Requests aimed at a specialist group (issue #23) --------------------------------------------
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2**32 - 1))
+def test_a_specialist_group_request_admits_its_members_only_in_funnels_as_in_funnel(seed: int) -> None:
+    requests, volunteers = random_week(seed)
+    rng = random.Random(seed)
+    ids = sorted({v.id for v in volunteers}) + [9999]  # 9999: a member who is not a current volunteer
+    requests = [
+        dataclasses.replace(r, group_members=frozenset(rng.sample(ids, rng.randint(0, len(ids)))), group_name="Cyber")
+        if rng.random() < 0.6
+        else r
+        for r in requests
+    ]
+    together = funnels(requests, volunteers)
+    last = {r.id: r for r in requests}  # a repeated id is funnelled as its last request, as in funnels
+    for rid, r in last.items():
+        assert together[rid] == funnel(r, volunteers), rid
+        if r.group_members is not None:
+            assert {c.volunteer_id for c in together[rid].candidates} <= r.group_members
+
+
+def test_only_the_groups_current_members_are_counted_at_all() -> None:
+    volunteers = [volunteer(1), volunteer(2, km_north=2.0), volunteer(3, km_north=3.0)]
+    req = request(group_members=frozenset({2, 3}), excluded_volunteers=frozenset({3}), group_name="Cyber")
+    for result in (funnel(req, volunteers), funnels([req], volunteers)[req.id]):
+        assert result.stages[0].remaining == 1  # 1 is not in the group, 3 was offered it before
+        assert [c.volunteer_id for c in result.candidates] == [2]
