@@ -22,6 +22,7 @@ from wtforms.fields import SelectChoice
 
 from core.audit.services import key_from_config
 from core.auth.models import Role
+from core.auth.web import recent_auth_required
 from core.db import get_session, utcnow
 from core.forms import BaseForm, show_error
 from core.hardening import database_id
@@ -757,6 +758,7 @@ def audit_log():
 
 @bp.route("/audit-log/export.csv")
 @allow(Role.VETTING_OFFICER)
+@recent_auth_required  # who read whose vetting record, in bulk: the officer must have proved who they are lately
 def audit_log_csv():
     form, query, args = _audit_form()
     if form.errors:

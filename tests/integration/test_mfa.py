@@ -336,6 +336,21 @@ def test_changing_sign_in_details_or_exporting_needs_a_recent_password_and_code(
     assert [e.user_id for e in events(db, "reauthenticated")] == [user.id]
 
 
+def test_downloading_the_audit_log_needs_a_recent_password_and_code(app, db):
+    """The audit log's CSV names who looked at whose vetting record, in bulk: like the directory's export,
+    only for a vetting officer who proved who they are in the last 15 minutes."""
+    officer = make_user(db, Role.VETTING_OFFICER)
+    client = app.test_client()
+    client.sign_in(officer.email)
+    fresh = client.get("/vetting/audit-log/export.csv")
+    assert fresh.status_code == 200 and fresh.get_data(as_text=True).startswith("Entry,")
+    _age_sign_in(db, officer.id, 16)
+    assert client.get("/vetting/audit-log").status_code == 200  # reading it on screen is not a bulk download
+    asked = client.get("/vetting/audit-log/export.csv?action=")
+    assert asked.status_code == 302
+    assert unquote(asked.location) == "/account/confirm-identity?next=/vetting/audit-log/export.csv?action="
+
+
 def test_a_reset_of_someones_app_needs_a_recent_sign_in_too(app, db):
     coordinator = make_user(db, Role.COORDINATOR)
     officer = make_user(db, Role.VETTING_OFFICER)
