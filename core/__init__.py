@@ -68,12 +68,24 @@ def create_app(overrides: dict | None = None) -> Flask:
     from core.auth.account_views import bp as account_bp
     from core.auth.views import bp as auth_bp
     from core.cli import register_cli
-    from core.mail import send_mail
     from core.permissions import enforce_access
     from core.seams import Seams, install
+    from matching.calendar.views import bp as calendar_bp
     from matching.cli import match_cli
     from matching.demo import load_local_team, load_requests, match_demo_fortnight
-    from matching.offers.emails import send_unavailable_emails
+    from matching.deployments import views as deployments
+    from matching.deployments.demo import load_past_deployments
+    from matching.deployments.ranking_views import bp as ranking_bp
+    from matching.deployments.ranking_views import home as ranking_home
+    from matching.deployments.services import volunteer_record
+    from matching.deployments.subject_access import deployment_sections
+    from matching.hours.demo import load_duty_hours
+    from matching.hours.services import volunteer_year
+    from matching.hours.views import bp as hours_bp
+    from matching.notifications import delivery as notification_delivery
+    from matching.notifications.events import offers_unavailable
+    from matching.notifications.views import bp as notifications_bp
+    from matching.offers.leavers import tell_coordinators as tell_coordinators_of_leaver
     from matching.offers.services import volunteer_work
     from matching.offers.subject_access import offer_sections
     from matching.offers.views import bp as offers_bp
@@ -127,6 +139,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(teams_bp)
     app.register_blueprint(offers_bp)
     app.register_blueprint(panels_bp)
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(deployments.bp)
+    app.register_blueprint(ranking_bp)
+    app.register_blueprint(calendar_bp)
+    app.register_blueprint(hours_bp)
     app.cli.add_command(volunteers_cli)
     app.cli.add_command(match_cli)
     app.cli.add_command(vetting_cli)
@@ -134,7 +151,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     def withdraw_after_sweep(session, now) -> str:
         """After `flask vetting sweep`: withdraw offers people are no longer eligible for, tell the sergeants."""
         withdrawn = withdraw_ineligible(session, now)
-        send_unavailable_emails(session, withdrawn, lambda to, subject, body: send_mail(app.config, to, subject, body))
+        # Through the notifications (sent once this commits), so a sergeant who chose one daily email gets it there.
+        offers_unavailable(session, withdrawn)
+        session.commit()
         return f"{len(withdrawn)} offer{'' if len(withdrawn) == 1 else 's'} withdrawn (no longer eligible)."
 
     def withdraw_on_change(session, affected, now) -> None:
@@ -153,8 +172,10 @@ def create_app(overrides: dict | None = None) -> Flask:
         app,
         Seams(
             home_pages={
-                Role.VOLUNTEER: volunteer_home,
-                Role.SERGEANT: sergeant_home,
+                # After the deployment (matching/deployments): what to confirm, debrief, or follow up.
+                Role.VOLUNTEER: lambda user: volunteer_home(user) | deployments.volunteer_home(user),
+                Role.SERGEANT: lambda user: sergeant_home(user) | deployments.sergeant_home(user),
+                Role.COORDINATOR: lambda user: deployments.coordinator_home(user) | ranking_home(user),
                 Role.VETTING_OFFICER: vetting_officer_home,
                 Role.PARTNER_REVIEWER: reviewer_home,
             },
@@ -165,13 +186,17 @@ def create_app(overrides: dict | None = None) -> Flask:
             expiring_clearance_volunteer_ids=vetting_queries.expiring_volunteer_ids,
             has_open_vetting_review=vetting_queries.has_open_review,
             conflict_review_summary=conflict_review_summary,
+            deployment_record=volunteer_record,
+            volunteer_hours=volunteer_year,
             upcoming_deployments=upcoming_deployments,
             application_submitted=[open_application_review],
             circumstances_reported=[open_triggered_review],
             volunteer_left=[
                 lambda session, volunteer, actor_id: end_vetting_on_leaving(
                     session, volunteer, actor_id, key_from_config(app.config)
-                )
+                ),
+                # A volunteer who left from their own account: the coordinators are told.
+                tell_coordinators_of_leaver,
             ],
             after_vetting_sweep=[
                 withdraw_after_sweep,
@@ -183,7 +208,7 @@ def create_app(overrides: dict | None = None) -> Flask:
                 prune_expired_applications,
             ],
             eligibility_changed=[withdraw_on_change],
-            personal_data_sections=[vetting_sections, offer_sections],
+            personal_data_sections=[vetting_sections, offer_sections, deployment_sections],
             demo_loaders=[
                 lambda session, rng, today: load_volunteer_profiles(session, rng, today, task_needs),
                 load_clearances,
@@ -193,13 +218,23 @@ def create_app(overrides: dict | None = None) -> Flask:
                 load_ward_teams,  # after the requests: it supervises one of them
                 load_partners,
                 load_panels,  # after the local team is placed: the demo sergeant's panels are of his wards' people
+                load_duty_hours,  # the demo specials' patrols and training, for the commitment table
+                load_past_deployments,  # after the local team: deployments of the past week to confirm
             ],
             after_demo=[match_demo_fortnight],
         ),
     )
+    # Notifications recorded in a transaction go to the mail task once it commits, never if it rolls back.
+    notification_delivery.install(app, lambda notification_id: _deliver_notification(notification_id))
     errors.init_app(app)
     register_cli(app)
     return app
+
+
+def _deliver_notification(notification_id: int) -> None:
+    from matching.tasks import deliver_notification  # Huey's queue is opened on first use, not at start-up
+
+    deliver_notification(notification_id)
 
 
 def _init_login(app: Flask) -> None:

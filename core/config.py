@@ -14,6 +14,10 @@ ROOT = Path(__file__).resolve().parent.parent
 # Clearly marked development default. ProductionConfig refuses to start with it.
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-do-not-use-in-production"  # noqa: S105
 DEV_AUDIT_KEY = "dev-only-insecure-audit-key-do-not-use-in-production"  # noqa: S105
+# The development sender: ".invalid" is a domain that can never exist (RFC 2606), so a reply to a test email
+# goes nowhere, and nobody mistakes it for a real address. ProductionConfig refuses to start with it.
+DEV_MAIL_DOMAIN = "sng.invalid"
+DEFAULT_SERVICE_NAME = "SNT volunteer matching"
 
 
 class ConfigError(RuntimeError):
@@ -50,7 +54,6 @@ class BaseConfig:
     # Flask-WTF: CSRF on every POST; a token lasts as long as the longest session.
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = 12 * 3600
-    SERVICE_NAME = "SNT volunteer matching"
 
     @classmethod
     def validate(cls, settings: dict) -> None:
@@ -59,7 +62,11 @@ class BaseConfig:
 
 def _from_env() -> dict:
     env = os.environ
+    # What the service is called in every page title, email and calendar; the sender's name unless
+    # MAIL_SENDER gives its own.
+    service_name = env.get("SERVICE_NAME", DEFAULT_SERVICE_NAME)
     return {
+        "SERVICE_NAME": service_name,
         "SECRET_KEY": env.get("SECRET_KEY", DEV_SECRET_KEY),
         # Keys the vetting audit chain; kept out of the database on purpose.
         "AUDIT_HMAC_KEY": env.get("AUDIT_HMAC_KEY", DEV_AUDIT_KEY),
@@ -89,7 +96,12 @@ def _from_env() -> dict:
         "MAIL_USERNAME": env.get("MAIL_USERNAME"),
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD"),
         "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "0") == "1",
-        "MAIL_SENDER": env.get("MAIL_SENDER", "SNT volunteer matching <no-reply@localhost>"),
+        # The From of every email ("Name <address>"); the development default is marked (.invalid).
+        "MAIL_SENDER": env.get("MAIL_SENDER", f"{service_name} <no-reply@{DEV_MAIL_DOMAIN}>"),
+        # Notifications (matching/notifications): the London hour the sergeants who chose one daily email
+        # get it, and the London hour, the day before a booking, the volunteer is reminded of it.
+        "NOTIFICATION_DIGEST_HOUR": int(env.get("NOTIFICATION_DIGEST_HOUR", "7")),
+        "BOOKING_REMINDER_HOUR": int(env.get("BOOKING_REMINDER_HOUR", "18")),
         # Force vetting policy (PRODUCT.md's values marked *); validity periods are set in the app.
         "VETTING_REMINDER_DAYS": env.get("VETTING_REMINDER_DAYS", "90,30,7"),
         "VETTING_RENEWAL_LEAD_DAYS": env.get("VETTING_RENEWAL_LEAD_DAYS", "90"),
@@ -102,6 +114,18 @@ def _from_env() -> dict:
         # Matching: CP-SAT search per week of requests, and how long a volunteer has to answer an offer.
         "MATCH_TIME_LIMIT_SECONDS": float(env.get("MATCH_TIME_LIMIT_SECONDS", "14")),
         "MATCH_OFFER_HOURS": int(env.get("MATCH_OFFER_HOURS", "48")),
+        # A running matching run whose progress (its heartbeat) has been silent this long had its worker
+        # stop (killed, restarted, the machine lost): the five-minute check marks it failed, so it is
+        # reported within this plus five minutes. A run writes progress at every step, and its longest
+        # silent step is one week's solve (MATCH_TIME_LIMIT_SECONDS), so keep this well above that.
+        "RUN_STALE_AFTER_SECONDS": int(env.get("RUN_STALE_AFTER_SECONDS", "900")),
+        # A volunteer may pull out of a booking on the site until this many hours before it starts; nearer
+        # the time the page gives them the team's contact instead, as the team needs a word, not an email.
+        "WITHDRAW_NOTICE_HOURS": int(env.get("WITHDRAW_NOTICE_HOURS", "24")),
+        # Specials' hours against their monthly commitment (matching/hours): green at or above this share
+        # of the commitment served in the month, amber at or above the second, red below it.
+        "SPECIALS_GREEN_PERCENT": int(env.get("SPECIALS_GREEN_PERCENT", "100")),
+        "SPECIALS_AMBER_PERCENT": int(env.get("SPECIALS_AMBER_PERCENT", "50")),
         # The address people reach the service at, for links in emails.
         "PUBLIC_URL": env.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         # Behind a TLS-terminating proxy: how many proxies to trust for X-Forwarded-*.
@@ -116,6 +140,12 @@ def _from_env() -> dict:
         "DATA_CONTROLLER": env.get("DATA_CONTROLLER", "the chief officer of the police force that runs this service"),
         "CONTACT_EMAIL": env.get("CONTACT_EMAIL", "volunteering@police.example"),
         "DATA_PROTECTION_OFFICER_EMAIL": env.get("DATA_PROTECTION_OFFICER_EMAIL", "data.protection@police.example"),
+        # TEST ONLY: a file that moves the app's clock (core/clock.py; the browser tests let a deployment's
+        # time pass with it). Production refuses to start with it set.
+        "TEST_CLOCK_FILE": env.get("SNG_TEST_CLOCK_FILE") or None,
+        # The matcher ranks lower, for this many days after the deployment, a volunteer who did not attend
+        # without notice or whose sergeant would not ask for them again (unless a coordinator clears it).
+        "RANKING_PENALTY_DAYS": int(env.get("RANKING_PENALTY_DAYS", "90")),
     }
 
 
@@ -140,6 +170,13 @@ class ProductionConfig(BaseConfig):
             problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
         if settings["AUDIT_HMAC_KEY"] == DEV_AUDIT_KEY or len(settings["AUDIT_HMAC_KEY"]) < 32:
             problems.append("AUDIT_HMAC_KEY must be set to a random value of at least 32 characters")
+        if settings.get("TEST_CLOCK_FILE"):
+            problems.append("SNG_TEST_CLOCK_FILE moves the app's clock and is for tests only: unset it")
+        if DEV_MAIL_DOMAIN in settings["MAIL_SENDER"] or "@localhost" in settings["MAIL_SENDER"]:
+            problems.append("MAIL_SENDER must be set to the address the force sends from (Name <address>)")
+        for key in ("NOTIFICATION_DIGEST_HOUR", "BOOKING_REMINDER_HOUR"):
+            if not 0 <= settings[key] <= 23:
+                problems.append(f"{key} must be an hour from 0 to 23")
         if problems:
             raise ConfigError("Refusing to start in production: " + "; ".join(problems))
 

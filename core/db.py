@@ -18,6 +18,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
+from core import clock
+
 # Deterministic constraint names, so Alembic migrations name (and can later drop) them the same
 # way on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -79,7 +81,8 @@ class UTCDateTime(TypeDecorator):
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    """Now, in UTC, on the app's clock (core/clock.py: the system clock, unless a test has moved it)."""
+    return clock.utcnow()
 
 
 def make_engine(url: str, pooled: bool = True) -> Engine:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import smtplib
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -57,9 +58,24 @@ def _permanent(exc: smtplib.SMTPException) -> bool:
     return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500
 
 
-def send_mail(config: dict, to: str, subject: str, body: str) -> str:
-    """Send a plain-text message to one address; returns its Message-ID. Raises MailError if it cannot
-    be sent (``permanent`` if trying again would not help)."""
+Attachment = tuple[str, str, bytes]  # (file name, MIME type such as "text/calendar", content)
+_MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*")
+
+
+def _attach(message: EmailMessage, attachment: Attachment) -> None:
+    filename, mimetype, content = attachment
+    # The file name and type go into headers too: cleaned like a subject, and a type that is not plainly
+    # "type/subtype" is sent as bytes rather than trusted.
+    name = header_text(filename, 100).replace("/", "-").replace("\\", "-") or "attachment"
+    kind = mimetype.strip().lower() if isinstance(mimetype, str) else ""
+    maintype, subtype = kind.split("/") if _MIME_TYPE.fullmatch(kind) else ("application", "octet-stream")
+    message.add_attachment(bytes(content), maintype=maintype, subtype=subtype, filename=name)
+
+
+def send_mail(config: dict, to: str, subject: str, body: str, attachments: Sequence[Attachment] = ()) -> str:
+    """Send a plain-text message to one address, with any ``attachments`` (file name, MIME type, bytes);
+    returns its Message-ID. Raises MailError if it cannot be sent (``permanent`` if trying again would not
+    help)."""
     message = EmailMessage()
     try:
         message["From"] = config["MAIL_SENDER"]
@@ -67,6 +83,8 @@ def send_mail(config: dict, to: str, subject: str, body: str) -> str:
         message["Subject"] = header_text(subject)
         message["Message-ID"] = make_msgid(domain="sng.invalid")
         message.set_content(_NOT_FOR_BODIES.sub("", body))
+        for attachment in attachments:
+            _attach(message, attachment)
     except ValueError as exc:  # the email package refused a header: nothing to retry
         raise MailError(f"not sent: the message could not be built: {exc}", permanent=True) from exc
     try:

@@ -17,10 +17,13 @@ NAV_ITEMS: list[tuple[str, str]] = [
     ("teams.index", "Ward team"),  # sergeants and coordinators: PCSOs and ward officers
     ("volunteers.profile", "Your profile"),
     ("directory.index", "Volunteers"),
+    ("hours.specials", "Specials' hours"),  # coordinators: hours against the monthly commitment
+    ("hours.approvals", "Duty hours"),  # sergeants and coordinators: specials' hours to approve
     ("partners.index", "Partners"),
     ("partners.review_list", "Volunteers to vouch for"),
     ("volunteers.skills", "Skills"),
     ("volunteers.availability", "Availability"),
+    ("hours.mine", "Your hours"),  # volunteers
     ("vetting.queue", "Vetting queue"),
     ("vetting.people", "Find a person"),
     ("vetting.audit_log", "Audit log"),
@@ -39,6 +42,12 @@ BELOW: dict[str, str] = {
     "partners.own": "volunteers.profile",
     "partners.add_own": "volunteers.profile",
     "partners.own_skills": "volunteers.profile",
+    "hours.log_duty": "hours.mine",
+    "hours.reject": "hours.approvals",
+    "hours.volunteer": "directory.index",
+    # Volunteers the matcher ranks lower after a deployment (matching/deployments/ranking_views.py).
+    "ranking.index": "directory.index",
+    "ranking.clear": "directory.index",
 }
 
 

@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:  # types only: import-linter's contracts ignore these imports (pyproject.toml [tool.importlinter])
     from core.auth.models import Role, User
+    from matching.deployments.services import FeedbackRow
+    from matching.hours.services import VolunteerYear
     from matching.offers.services import VolunteerWork
     from vetting.conflict_reviews import ConflictReviewSummary
     from vetting.services import VolunteerVettingView
@@ -72,6 +74,12 @@ class Seams:
     # Whether the conflict review a volunteer's line of work needs is recorded, and its outcome in words (the
     # directory's volunteer page; the findings and reasons are on vetting's own page).
     conflict_review_summary: Callable[[Session, Volunteer], ConflictReviewSummary]
+    # The volunteer's recorded deployments with the sergeants' feedback and their welfare answers (the
+    # directory's volunteer page: coordinators only).
+    deployment_record: Callable[[Session, Volunteer], Sequence[FeedbackRow]]
+    # Hours served this month and year against the commitment, and long-service milestones (the directory's
+    # volunteer page; matching/hours).
+    volunteer_hours: Callable[[Session, Volunteer, dt.datetime], VolunteerYear]
 
     # What people in the vetting queue are deployed on.
     upcoming_deployments: Callable[[Session, Collection[int], dt.datetime], Deployments]

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from core import clock
+
 LONDON = ZoneInfo("Europe/London")
 
 
@@ -37,7 +39,8 @@ def to_london(moment: dt.datetime) -> dt.datetime:
 
 
 def london_today(now: dt.datetime | None = None) -> dt.date:
-    return to_london(now or dt.datetime.now(dt.UTC)).date()
+    """Today in London, on the app's clock unless ``now`` is given."""
+    return to_london(now or clock.utcnow()).date()
 
 
 def format_datetime(moment: dt.datetime | None) -> str:

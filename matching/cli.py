@@ -12,7 +12,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from core.db import get_session, session_factory
+from core.db import get_session, session_factory, utcnow
 from core.geography.models import Bcu, Ward
 from core.timeutil import london_today
 from matching.models import RunScope, RunStatus
@@ -24,6 +24,7 @@ from matching.runs.services import (
     give_up_stale,
     queue_run,
     settings_from_config,
+    stale_after_from_config,
     steps_text,
 )
 from matching.solver.instance import instance_to_dict
@@ -155,7 +156,7 @@ def expire_offers() -> None:
 
     make_session = session_factory()
     with make_session() as session:
-        stopped = give_up_stale(session, dt.datetime.now(dt.UTC))
+        stopped = give_up_stale(session, utcnow(), stale_after_from_config(current_app.config))
     expired, offered = expire_and_rematch(
         make_session, settings_from_config(current_app.config), offer_sender(current_app)
     )

@@ -85,6 +85,11 @@ class VolunteerCandidate:
     # The wards whose panel they are a current member of (issue #23): those wards' requests have first call
     # on them (local first, matching/solver/local_first.py), and a panel-first request scores them higher.
     panel_wards: frozenset[int] = frozenset()
+    # Recent deployments that went badly (issue #20): did not attend without notice, or the sergeant would not
+    # ask for them again, within the last RANKING_PENALTY_DAYS and not cleared by a coordinator. A score term
+    # only (matching/planning.py): they are still offered where nobody else can go, and no explanation a
+    # sergeant reads ever names it.
+    recent_concerns: int = 0
 
 
 @dataclass(frozen=True)

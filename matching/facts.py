@@ -20,14 +20,17 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import NamedTuple
 
-from sqlalchemy import Select, and_, case, or_, select
+from sqlalchemy import Date, Select, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from core.auth.models import User
 from core.geography.models import Ward
 from core.timeutil import london_to_utc, to_london
+from matching.deployments.models import Deployment, DeploymentOutcome
+from matching.deployments.ranking import DEFAULT_PENALTY_DAYS, concern_counts
 from matching.domain import Conflict, DateException, RequestFacts, VolunteerCandidate, WeeklySlot, distance_km
 from matching.models import (
     ACTIVE_OFFER_STATUSES,
@@ -50,9 +53,11 @@ from volunteers.models import (
     AvailabilityException,
     AvailabilitySlot,
     BlockedPeriod,
+    BlockReason,
     ConflictDeclaration,
     TaskPreference,
     Volunteer,
+    VolunteerPause,
     VolunteerSkill,
     VolunteerStatus,
 )
@@ -293,6 +298,8 @@ def load_volunteers(
     ward_ids: Iterable[int] | None = None,
     max_km: float | None = None,
     min_reach_km: float = 0.0,
+    now: dt.datetime | None = None,
+    concern_days: int = DEFAULT_PENALTY_DAYS,
 ) -> list[VolunteerCandidate]:
     """Every active volunteer as a matching candidate for deployments in ``[week_start, week_end)``, by id.
 
@@ -302,13 +309,15 @@ def load_volunteers(
     adjustments, skills with their evidence, clearances, mobilisations, and where they stand on the conflict
     review their line of work may need), the home ward's centre
     (None without a home ward: such a volunteer can only take remote work), the travel limit and
-    weekly cap, the weekly slots, and the dated exceptions, blocked periods and clearances that
+    weekly cap, the weekly slots, and the dated exceptions, blocked periods (and pauses) and clearances that
     overlap the week (a deployment starting in the week may end on the day after it, so that day
     counts too). Declared conflicts, those a conflict review found, and preferred task types are included.
 
     From the offers: ``busy`` holds every active (offered or accepted) deployment that touches the
     week, ``booked_minutes_in_week`` their weekly load (task plus travel) for those starting in the
-    week, and ``served_wards`` the wards of requests the volunteer accepted before the week.
+    week, and ``served_wards`` the wards of requests the volunteer accepted before the week. From the
+    deployments: ``recent_concerns``, those counting at ``now`` against their ranking (``concern_days``,
+    matching/deployments/ranking.py).
 
     Pre-filter (optional): with ``ward_ids`` (the wards of the in-person requests being matched),
     volunteers whose home is further than their own travel limit from every one of those wards
@@ -319,7 +328,7 @@ def load_volunteers(
     remote request is being matched: distance does
     not count for it. The filter is a bounding box in SQL and the funnel's own distance in Python.
 
-    Cost: thirteen statements (fourteen with ``ward_ids``) whatever the number of volunteers; the panels
+    Cost: fourteen statements (fifteen with ``ward_ids``) whatever the number of volunteers; the panels
     (``panel_wards``, current members only) are one of them.
     """
     if week_start.tzinfo is None or week_end.tzinfo is None:
@@ -353,7 +362,13 @@ def load_volunteers(
         chosen = _within_box(chosen, centres, max_km, min_reach_km)
 
     with _collector_paused():
-        return _candidates(session, chosen, index, max_km, min_reach_km, first_day, last_day, week_start, week_end)
+        candidates = _candidates(
+            session, chosen, index, max_km, min_reach_km, first_day, last_day, week_start, week_end
+        )
+        concerns = concern_counts(session, chosen, now, concern_days) if candidates else {}
+        if not concerns:
+            return candidates
+        return [replace(c, recent_concerns=concerns[c.id]) if c.id in concerns else c for c in candidates]
 
 
 def _candidates(
@@ -427,15 +442,27 @@ def _candidates(
         .where(Clearance.volunteer_id.in_(chosen), or_(in_week, Clearance.renews_id.in_(renewed_in_week)))
         .order_by(Clearance.volunteer_id, Clearance.id)
     )
-    blocks = grouped(
-        select(BlockedPeriod.volunteer_id, BlockedPeriod.first_day, BlockedPeriod.last_day, BlockedPeriod.reason)
-        .where(
+    # A pause (the volunteer stepped back for these days) is a day off like any blocked day: one rule, read in
+    # the same statement. Until they resume is, for this week, to the end of it; an ended pause no longer counts.
+    days_off = union_all(
+        select(BlockedPeriod.volunteer_id, BlockedPeriod.first_day, BlockedPeriod.last_day, BlockedPeriod.reason).where(
             BlockedPeriod.volunteer_id.in_(chosen),
             BlockedPeriod.first_day <= last_day,
             BlockedPeriod.last_day >= first_day,
-        )
-        .order_by(BlockedPeriod.volunteer_id, BlockedPeriod.first_day, BlockedPeriod.id)
-    )
+        ),
+        select(
+            VolunteerPause.volunteer_id,
+            VolunteerPause.first_day,
+            func.coalesce(VolunteerPause.last_day, literal(last_day, Date)),
+            literal(BlockReason.OTHER.value),
+        ).where(
+            VolunteerPause.volunteer_id.in_(chosen),
+            VolunteerPause.ended_at.is_(None),
+            VolunteerPause.first_day <= last_day,
+            or_(VolunteerPause.last_day.is_(None), VolunteerPause.last_day >= first_day),
+        ),
+    ).subquery()
+    blocks = grouped(select(days_off).order_by(days_off.c.volunteer_id, days_off.c.first_day, days_off.c.last_day))
     exceptions = grouped(
         select(
             AvailabilityException.volunteer_id,
@@ -494,10 +521,17 @@ def _candidates(
         )
         .order_by(Offer.volunteer_id, Offer.starts_at)
     )
+    # A booking they did not attend (issue #20) is no continuity with the ward.
     served = grouped(
         select(Offer.volunteer_id, SupportRequest.ward_id)
         .join(SupportRequest, SupportRequest.id == Offer.request_id)
-        .where(Offer.volunteer_id.in_(chosen), Offer.status == OfferStatus.ACCEPTED, Offer.ends_at <= week_start)
+        .outerjoin(Deployment, Deployment.offer_id == Offer.id)
+        .where(
+            Offer.volunteer_id.in_(chosen),
+            Offer.status == OfferStatus.ACCEPTED,
+            Offer.ends_at <= week_start,
+            or_(Deployment.id.is_(None), Deployment.outcome != DeploymentOutcome.DID_NOT_ATTEND),
+        )
         .distinct()
     )
 

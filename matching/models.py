@@ -38,7 +38,9 @@ class RequestStatus(enum.StrEnum):
     Derived from the request's offers after every change (``matching.offers.services.refresh_status``):
     OPEN (no offer out and nobody accepted), MATCHED (offers out, nobody has accepted yet),
     PART_FILLED (some places accepted), FILLED (every place accepted). CANCELLED is set by the
-    sergeant, with a reason. COMPLETED (the task has been done) is not set by the product yet.
+    sergeant, with a reason. COMPLETED (the task has been done) is set once its time has passed and every
+    booking on it is confirmed (``matching.deployments.services.complete_if_done``); neither it nor CANCELLED
+    is ever changed by ``refresh_status``.
     """
 
     OPEN = "open"
@@ -192,7 +194,9 @@ class OfferStatus(enum.StrEnum):
     """OFFERED waits for the volunteer's answer until ``respond_by``; ACCEPTED is an assignment.
     DECLINED and EXPIRED (no answer in time) reopen the place; WITHDRAWN means the volunteer is no
     longer available (no longer eligible, found at the event that ended it, at their accept or by the
-    nightly sweep: the sergeant is told no more than that); CANCELLED follows the request's cancellation."""
+    nightly sweep: the sergeant is told no more than that), or the volunteer pulled out of a booking with notice
+    (``closed_reason`` starts VOLUNTEER_WITHDREW; the sergeant is told their reason); CANCELLED follows the
+    request's cancellation."""
 
     OFFERED = "offered"
     ACCEPTED = "accepted"
@@ -218,6 +222,10 @@ EXPLANATION_MAX = 300
 # ``closed_reason`` of an offer CANCELLED because the sergeant changed the request's time, place, people or
 # who may do it: not the volunteer's doing, so they may be offered the changed request again.
 REQUEST_CHANGED = "request changed"
+# ``closed_reason`` of an offer WITHDRAWN because the volunteer pulled out of the booking in good time (their
+# reason follows). Still "no longer available" to the place, but not a no-show and not a vetting matter, so
+# a status of its own would only add a case every page must handle.
+VOLUNTEER_WITHDREW = "volunteer withdrew: "
 
 
 class Offer(Base):

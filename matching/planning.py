@@ -9,7 +9,9 @@ Objective (the solver core optimises coverage strictly before score):
    continuity (the volunteer the sergeant asked for +1.0, served the ward before +0.5),
    skill level (+0.1 per level), proximity (+0.5 × the share of their travel limit left),
    the volunteer's preference for the task type (+0.2), stability (+0.05 to keep a pair proposed
-   in the previous run), and fair spread (−0.01 per hour the volunteer is already booked that week).
+   in the previous run), and fair spread (−0.01 per hour the volunteer is already booked that week);
+3. less the recent concerns (−0.5 each, at most two counted: a recent deployment they missed without
+   notice, or whose sergeant would not ask for them again; issue #20).
 Fair spread and stability are folded into the score, below every quality term in size, so they
 only decide between otherwise equal plans (see docs/matching.md).
 """
@@ -41,16 +43,24 @@ PRIORITY_WEIGHTS = {"routine": 1, "priority": 3, "urgent": 9}
 # A panel member on a panel-first request of their ward (issue #23): above the most the other terms can add
 # up to (1.0 + 0.2 + 0.5 + 0.2 + 0.05), so that on a tie of coverage the plan keeps panels local.
 PANEL_BONUS = 2.0
+# A recent concern (issue #20) costs as much as having served the ward before is worth, so the volunteer with
+# one ranks below an otherwise equal one; at most two count, so the penalty (1.0) stays below PANEL_BONUS and a
+# panel member on their own ward's request still comes first. A score, never a rule: when nobody else can
+# go, coverage comes first and they are offered the place.
+CONCERN_PENALTY, CONCERNS_COUNTED = 0.5, 2
 # Each request's candidates given to the solver (see build_instance): as in bench/ (8 + 12 per place).
 SHORTLIST_BASE, SHORTLIST_PER_PLACE = 8, 12
 
 
-def pair_score(candidate, *, booked_minutes: int, limit_km: float, previous: bool, panel: bool = False) -> float:
+def pair_score(
+    candidate, *, booked_minutes: int, limit_km: float, previous: bool, panel: bool = False, concerns: int = 0
+) -> float:
     proximity = 0.0 if limit_km <= 0 else max(0.0, 1 - candidate.km / limit_km)
     score = (PANEL_BONUS if panel else 0.0) + (1.0 if candidate.requested else 0.5 if candidate.served_ward else 0.0)
     score += 0.1 * candidate.skill_level + 0.5 * proximity + (0.2 if candidate.preferred_task else 0.0)
     score += 0.05 if previous else 0.0
     score -= 0.01 * (booked_minutes / 60)
+    score -= CONCERN_PENALTY * min(concerns, CONCERNS_COUNTED)
     return round(score, 3)
 
 
@@ -63,6 +73,7 @@ def build_instance(
     previous: Iterable[tuple[int, int]] = (),
     panel_wards: Mapping[int, frozenset[int]] | None = None,
     ring_fenced: frozenset[int] = frozenset(),
+    concerns: Mapping[int, int] | None = None,
 ) -> Instance:
     """The solver instance: for each request its best candidates (the shortlist, below); clashes where
     two requests overlap in time (with travel between them) and share a candidate.
@@ -83,12 +94,15 @@ def build_instance(
     member scores ``PANEL_BONUS`` more on a panel-first request of one of them, and the instance carries
     the panels, each request's ward and urgency, and the ``ring_fenced`` wards, for the solver's rule
     (matching/solver/local_first.py). Ward ``w`` is ``"w<id>"`` in the instance.
+
+    ``concerns`` gives each volunteer's recent concerns (``VolunteerCandidate.recent_concerns``), which lower
+    their score (``CONCERN_PENALTY``).
     """
     panel_wards = panel_wards or {}
     columns = _candidate_columns(requests, funnels)
     previous_pair = _is_previous(columns, np.array([r.id for r in requests], dtype=np.int64), previous)
     on_panel = _on_panel(columns, requests, panel_wards)
-    score_milli = _scores_milli(columns, booked_minutes, travel_limits, previous_pair, on_panel)
+    score_milli = _scores_milli(columns, booked_minutes, travel_limits, previous_pair, on_panel, concerns)
     rows = _shortlist(
         columns, score_milli, np.array([r.people_needed for r in requests], dtype=np.int64), previous_pair
     )
@@ -207,6 +221,7 @@ def _scores_milli(
     travel_limits: Mapping[int, float],
     previous: np.ndarray,
     on_panel: np.ndarray | None = None,
+    concerns: Mapping[int, int] | None = None,
 ) -> np.ndarray:
     """``pair_score`` of every candidate, in thousandths: the same float operations in the same order,
     then rounded as ``round(score, 3)`` rounds (values next to a half go through ``round`` itself)."""
@@ -222,6 +237,13 @@ def _scores_milli(
     score = score + (0.1 * columns.skill_level + 0.5 * proximity + np.where(columns.preferred_task, 0.2, 0.0))
     score = score + np.where(previous, 0.05, 0.0)
     score = score - 0.01 * (booked / 60)
+    concerned = sorted(v for v, n in (concerns or {}).items() if n > 0)
+    if concerned:  # a few volunteers among a city's two million candidates: looked up by binary search
+        ids = np.array(concerned, dtype=np.int64)
+        counts = np.array([min(concerns[v], CONCERNS_COUNTED) for v in concerned], dtype=np.int64)
+        at = np.minimum(np.searchsorted(ids, columns.volunteer_id), len(ids) - 1)
+        counted = np.where(ids[at] == columns.volunteer_id, counts[at], 0)
+        score = score - CONCERN_PENALTY * counted
     scaled = score * SCALE
     milli = np.rint(scaled)
     doubtful = np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6)

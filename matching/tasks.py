@@ -24,11 +24,20 @@ from flask import Flask, current_app, has_app_context
 from huey import RedisHuey, SqliteHuey, crontab
 from sqlalchemy import select
 
-from core.db import among, session_factory
+from core.db import among, session_factory, utcnow
 from core.mail import MailError, send_mail
 from matching.models import Offer, OfferStatus
-from matching.offers.emails import send_offer_emails, send_unavailable_emails, send_withdrawn_emails
-from matching.runs.services import execute_run, expire_and_rematch, give_up_stale, rematch, settings_from_config
+from matching.notifications import delivery
+from matching.notifications.events import offers_unavailable, record_reminders
+from matching.offers.emails import send_offer_emails, send_withdrawn_emails
+from matching.runs.services import (
+    execute_run,
+    expire_and_rematch,
+    give_up_stale,
+    rematch,
+    settings_from_config,
+    stale_after_from_config,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,7 +112,9 @@ def follow_up_withdrawals(
             ):
                 withdrawn.append(offer_id)
                 request_ids.add(request_id)
-        send_unavailable_emails(session, withdrawn, send, reoffered=True)
+        # Through the notifications, so a sergeant who chose one daily email gets it there.
+        offers_unavailable(session, withdrawn, reoffered=True)
+        session.commit()
         if tell_volunteers:
             send_withdrawn_emails(session, withdrawn, set(booked_ids), send)
     settings = settings_from_config(app.config)
@@ -136,7 +147,7 @@ def expire_offers() -> None:
     with _app() as app:
         make_session = session_factory(app)
         with make_session() as session:
-            give_up_stale(session, dt.datetime.now(dt.UTC))
+            give_up_stale(session, utcnow(), stale_after_from_config(app.config))
         expire_and_rematch(make_session, settings_from_config(app.config), offer_sender(app))
 
 
@@ -186,3 +197,57 @@ def send_invitations() -> None:
         )
         if failed:
             mail_log.warning("invitations: %s sent, then the mail server refused one; the rest wait", sent)
+
+
+# ---- Notifications (matching/notifications) ------------------------------------------------------
+
+
+@huey.task(retries=MAIL_RETRIES, retry_delay=MAIL_FIRST_RETRY_SECONDS, retry_backoff=2)
+def deliver_notification(notification_id: int) -> None:
+    """Send one notification, queued once the transaction that recorded it committed. A retry, a second
+    worker or the safety net finds it claimed or sent and sends nothing (``delivery.deliver``)."""
+    with _app() as app, session_factory(app)() as session:
+        try:
+            delivery.deliver(session, notification_id, app.config)
+        except MailError as exc:
+            mail_log.warning("notification not sent; the queue tries again unless this was the last try: %s", exc)
+            raise
+
+
+@huey.task(retries=MAIL_RETRIES, retry_delay=MAIL_FIRST_RETRY_SECONDS, retry_backoff=2)
+def send_digest(user_id: int) -> None:
+    """One sergeant's daily email (``delivery.send_digest``): sent once however often it is queued."""
+    with _app() as app, session_factory(app)() as session:
+        try:
+            delivery.send_digest(session, user_id, app.config)
+        except MailError as exc:
+            mail_log.warning("digest not sent; the queue tries again unless this was the last try: %s", exc)
+            raise
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+def notifications_due() -> None:
+    """Every five minutes: queue again immediate notifications a stopped worker left unsent; from the digest
+    hour (London time, so right across the clock change), each waiting sergeant's daily email; from the
+    reminder hour, tomorrow's booking reminders. Each is sent once however often this runs."""
+    with _app() as app, session_factory(app)() as session:
+        for notification_id in delivery.stranded(session):
+            deliver_notification(notification_id)
+        for user_id in delivery.digest_due(session, app.config["NOTIFICATION_DIGEST_HOUR"]):
+            send_digest(user_id)
+        session.rollback()  # end the read transaction before the reminders' own
+        record_reminders(session, utcnow(), app.config["BOOKING_REMINDER_HOUR"])
+
+
+# ---- After the deployment (matching/deployments) ---------------------------------------------------
+
+
+@huey.periodic_task(crontab(minute="17"))
+def chase_unconfirmed_deployments() -> None:
+    """Every hour: email each raising sergeant about deployments still unconfirmed three days after they
+    ended. Each deployment is chased once (``chased_at``), however often this runs."""
+    from matching.deployments.services import chase_unconfirmed
+
+    with _app() as app, session_factory(app)() as session:
+        base = app.config["PUBLIC_URL"].rstrip("/")
+        chase_unconfirmed(session, utcnow(), lambda offer_id: f"{base}/deployments/{offer_id}/confirm")

@@ -42,6 +42,7 @@ def sweep(today: dt.datetime | None) -> None:
         mail_sender(current_app.config),
         key_from_config(current_app.config),
         current_app.config.get("PUBLIC_URL", ""),
+        service=current_app.config["SERVICE_NAME"],
     )
     click.echo(str(report))
     # Now, or the start of that London day when --today names another day.

@@ -17,6 +17,7 @@ from datetime import date
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
+from core.config import DEFAULT_SERVICE_NAME
 from core.db import utcnow
 from core.mail import MailError
 from vetting.catalogue import CLEARANCE_TYPES_BY_CODE
@@ -37,18 +38,23 @@ class Postbox:
 
     send: SendMail
     base_url: str
+    service: str = DEFAULT_SERVICE_NAME  # the SERVICE_NAME setting: who the email is from, in words
 
     def footer(self) -> str:
         return (
             f"\nSee your vetting and what it lets you do: {self.base_url.rstrip('/')}/vetting/my-clearances\n\n"
-            "SNT volunteer matching\n"
+            f"{self.service}\n"
         )
 
 
 def postbox(config: Mapping) -> Postbox:
     from core.mail import send_mail
 
-    return Postbox(lambda to, subject, body: send_mail(config, to, subject, body), config.get("PUBLIC_URL", ""))
+    return Postbox(
+        lambda to, subject, body: send_mail(config, to, subject, body),
+        config.get("PUBLIC_URL", ""),
+        config.get("SERVICE_NAME", DEFAULT_SERVICE_NAME),
+    )
 
 
 def clearance_name(type_code: str) -> str:

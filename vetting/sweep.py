@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from core.audit.services import record as audit
 from core.auth.models import User
+from core.config import DEFAULT_SERVICE_NAME
 from core.db import utcnow
 from core.mail import MailError
 from core.seams import Affected, seams
@@ -201,7 +202,14 @@ def _recheck_snapshots(session: Session) -> list[RecheckSnapshot]:
 
 
 def run_sweep(
-    session: Session, today: dt.date, policy: ForcePolicy, send_mail: SendMail, key: bytes, base_url: str = ""
+    session: Session,
+    today: dt.date,
+    policy: ForcePolicy,
+    send_mail: SendMail,
+    key: bytes,
+    base_url: str = "",
+    *,
+    service: str = DEFAULT_SERVICE_NAME,
 ) -> SweepReport:
     """Lapse what has expired (telling the holders), mark and review what is due, open the annual integrity
     reviews, send the reminders that are due and the outcome emails SMTP refused before."""
@@ -255,16 +263,18 @@ def run_sweep(
     session.commit()
 
     for reminder in plan.reminders:
-        if _send_reminder(session, reminder, send_mail):
+        if _send_reminder(session, reminder, send_mail, service):
             report.reminders_sent += 1
         else:
             report.reminder_failures.append(f"clearance {reminder.clearance_id}")
     # Today's lapse emails, and any outcome email SMTP refused since the last sweep.
-    report.notices_sent, report.notice_failures = notices.deliver_unsent(session, notices.Postbox(send_mail, base_url))
+    report.notices_sent, report.notice_failures = notices.deliver_unsent(
+        session, notices.Postbox(send_mail, base_url, service)
+    )
     return report
 
 
-def _send_reminder(session: Session, reminder: Reminder, send_mail: SendMail) -> bool:
+def _send_reminder(session: Session, reminder: Reminder, send_mail: SendMail, service: str) -> bool:
     """Record the reminder, hand it to SMTP, then commit: sent at most once, retried if SMTP fails."""
     email, name = session.execute(
         select(User.email, User.full_name)
@@ -291,7 +301,7 @@ def _send_reminder(session: Session, reminder: Reminder, send_mail: SendMail) ->
         send_mail(
             email,
             f"Your {clearance_name} clearance expires on {format_date(reminder.expires_on)}",
-            _reminder_body(name, clearance_name, reminder),
+            _reminder_body(name, clearance_name, reminder, service),
         )
     except MailError:
         session.rollback()
@@ -300,7 +310,7 @@ def _send_reminder(session: Session, reminder: Reminder, send_mail: SendMail) ->
     return True
 
 
-def _reminder_body(name: str, clearance_name: str, reminder: Reminder) -> str:
+def _reminder_body(name: str, clearance_name: str, reminder: Reminder, service: str) -> str:
     return (
         f"Dear {name},\n\n"
         f"Your {clearance_name} clearance is valid until {format_date(reminder.expires_on)} "
@@ -309,7 +319,7 @@ def _reminder_body(name: str, clearance_name: str, reminder: Reminder) -> str:
         "last vetting — a new job, address, partner or anything else — please report it now from your profile "
         "under 'Report a change of circumstances'.\n\n"
         "Once a clearance expires you will not be offered tasks that need it until it is renewed.\n\n"
-        "SNT volunteer matching\n"
+        f"{service}\n"
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from govuk_frontend_wtf.wtforms_widgets import GovTextArea
+from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovTextArea
 from wtforms import (
     HiddenField,
     PasswordField,
@@ -32,6 +32,8 @@ from core.forms import (
 )
 from core.timeutil import format_date, london_today
 from volunteers.models import (
+    LEAVE_REASON_MAX,
+    PAUSE_REASON_MAX,
     BlockReason,
     CircumstanceCategory,
     ConflictCategory,
@@ -446,3 +448,47 @@ class CircumstancesForm(BaseForm):
                 f"The date it happened must be in the last {self.REPORT_YEARS_BACK} years, on or after "
                 f"{format_date(earliest)}: for anything earlier, tell the vetting team"
             )
+
+
+class PauseForm(BaseForm):
+    """The volunteer pauses their volunteering: from a day, to a day or until they resume, and why if they like."""
+
+    first_day = LondonDateField(
+        "First day of your pause",
+        what="the first day",
+        description="For example, 27 3 2027",
+        validators=[Required("Enter the first day of your pause")],
+    )
+    last_day = LondonDateField(
+        "Last day of your pause (optional)",
+        what="the last day",
+        description="Leave this empty to pause until you resume.",
+        validators=[Optional()],
+    )
+    reason = TextAreaField(
+        "Why are you pausing? (optional)",
+        widget=GovCharacterCount(),
+        description="The volunteering coordinators can read this; sergeants cannot. Do not include health details.",
+        validators=[Optional(), Length(max=PAUSE_REASON_MAX, message=f"Enter {PAUSE_REASON_MAX} characters or fewer")],
+    )
+    submit = SubmitField("Pause my volunteering", widget=GovSubmitInput())
+
+    def validate_last_day(self, field) -> None:
+        if self.first_day.data and field.data and field.data < self.first_day.data:
+            raise ValidationError("The last day must be the same as or after the first day")
+
+
+class ResumeForm(BaseForm):
+    """End one's pause now: just the CSRF token."""
+
+
+class LeaveForm(BaseForm):
+    """The volunteer leaves: why, if they like, then a confirmation."""
+
+    reason = TextAreaField(
+        "Why are you leaving? (optional)",
+        widget=GovCharacterCount(),
+        description="The volunteering coordinators can read this. It helps them look after other volunteers.",
+        validators=[Optional(), Length(max=LEAVE_REASON_MAX, message=f"Enter {LEAVE_REASON_MAX} characters or fewer")],
+    )
+    submit = SubmitField("Leave volunteering", widget=GovSubmitInput())

@@ -258,6 +258,36 @@ class BlockedPeriod(Base):
     reason: Mapped[BlockReason] = mapped_column(enum_column(BlockReason, "block_reason"))
 
 
+PAUSE_REASON_MAX = 200
+# Why someone left, in their words: kept whole in the audit record (200 characters with its ids), no column of its own.
+LEAVE_REASON_MAX = 140
+
+
+class VolunteerPause(Base):
+    """The volunteer stepped back from volunteering: never offered anything on these London days (inclusive).
+
+    Not a status: someone paused from next month is still matched this month, and their bookings outside
+    the pause stand. No ``last_day`` means until they resume. Resuming early sets ``ended_at``; the row is
+    kept so coordinators can see when someone was away. A status of PAUSED (a coordinator's choice, no dates)
+    still takes them out of everything.
+    """
+
+    __tablename__ = "volunteer_pauses"
+    __table_args__ = (CheckConstraint("last_day IS NULL OR first_day <= last_day", name="order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"), index=True)
+    first_day: Mapped[dt.date] = mapped_column(Date)
+    last_day: Mapped[dt.date | None] = mapped_column(Date)
+    # Theirs to give or not; coordinators see it, sergeants never do.
+    reason: Mapped[str] = mapped_column(String(PAUSE_REASON_MAX), default="", server_default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    def covers(self, day: dt.date) -> bool:
+        return self.ended_at is None and self.first_day <= day and (self.last_day is None or day <= self.last_day)
+
+
 class ConflictDeclaration(Base):
     """Someone or somewhere the volunteer must not be sent to: a hard exclusion for the matcher."""
 

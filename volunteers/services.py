@@ -614,7 +614,9 @@ def add_blocked_period(
         raise ProfileError("These dates are in the past", field="last_day")
     if (last_day - first_day).days > 730:
         raise ProfileError(
-            "A blocked period can be at most 2 years; you can pause your volunteering instead", field="last_day"
+            "A blocked period can be at most 2 years. To step back for longer, pause your volunteering instead "
+            "(the link above)",
+            field="last_day",
         )
     row = BlockedPeriod(volunteer_id=volunteer.id, first_day=first_day, last_day=last_day, reason=reason)
     session.add(row)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import (
     Blueprint,
     Response,
@@ -14,7 +16,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user
+from flask_login import current_user, logout_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from wtforms.fields import SelectChoice
@@ -27,7 +29,7 @@ from core.mail import send_mail
 from core.permissions import allow, public
 from core.seams import seams
 from core.timeutil import format_date, london_today
-from volunteers import services, subject_access
+from volunteers import services, stepping_back, subject_access
 from volunteers.availability import PERIODS, WEEKDAYS, Window, clock, week_grid
 from volunteers.forms import (
     BlockedPeriodForm,
@@ -37,8 +39,11 @@ from volunteers.forms import (
     ContactForm,
     DateExceptionForm,
     HomeWardForm,
+    LeaveForm,
+    PauseForm,
     PreferencesForm,
     RegistrationForm,
+    ResumeForm,
     SkillForm,
     SkillLevelForm,
     TravelForm,
@@ -657,7 +662,7 @@ def add_blocked_period():
         ),
         "Dates added: you will not be offered anything then.",
         "volunteers.availability",
-        "volunteers/form_page.html",
+        "volunteers/blocked_form.html",
         title="Add dates you cannot volunteer",
         back=url_for("volunteers.availability"),
     )
@@ -758,4 +763,103 @@ def circumstances():
         "volunteers/circumstances.html",
         reports=reports,
         vetting=vetting_view(volunteer),
+    )
+
+
+# ---- Pausing and leaving ------------------------------------------------------------------------
+
+
+def _bookings_with_deadlines(bookings) -> list[dict]:
+    """Each booking with the last moment it can be withdrawn from on the site (the offer's page applies the
+    same rule: ``WITHDRAW_NOTICE_HOURS`` before it starts)."""
+    notice = dt.timedelta(hours=current_app.config["WITHDRAW_NOTICE_HOURS"])
+    now = utcnow()
+    return [{"offer": offer, "may_withdraw": now < offer.starts_at - notice} for offer in bookings]
+
+
+@bp.route("/profile/pause", methods=["GET", "POST"])
+@allow(Role.VOLUNTEER)
+def pause():
+    volunteer = _own_volunteer()
+    db = get_session()
+    form = PauseForm()
+    in_the_way: list = []
+    if form.validate_on_submit():
+        try:
+            row = stepping_back.pause(
+                db,
+                volunteer,
+                first_day=form.first_day.data,
+                last_day=form.last_day.data,
+                reason=form.reason.data or "",
+                today=london_today(),
+                now=utcnow(),
+            )
+        except stepping_back.BookingsInTheWay as exc:
+            flash(exc.message, "error")
+            in_the_way = exc.bookings
+        except stepping_back.SteppingBackError as exc:
+            if not show_error(form, exc):
+                return redirect(url_for("volunteers.pause"))
+        else:
+            until = f"to {format_date(row.last_day)}" if row.last_day else "until you resume"
+            flash(
+                f"Your volunteering is paused from {format_date(row.first_day)} {until}. You will not be offered "
+                "anything then.",
+                "success",
+            )
+            return redirect(url_for("volunteers.pause"))
+    return render_template(
+        "volunteers/pause.html",
+        form=form,
+        volunteer=volunteer,
+        current=stepping_back.current_pause(db, volunteer, london_today()),
+        in_the_way=_bookings_with_deadlines(in_the_way),
+        resume_form=ResumeForm(),
+        notice_hours=current_app.config["WITHDRAW_NOTICE_HOURS"],
+        today=london_today(),
+    )
+
+
+@bp.route("/profile/pause/resume", methods=["POST"])
+@allow(Role.VOLUNTEER)
+def resume():
+    volunteer = _own_volunteer()
+    if not ResumeForm().validate_on_submit():
+        abort(400)
+    try:
+        stepping_back.resume(get_session(), volunteer, today=london_today(), now=utcnow())
+    except stepping_back.SteppingBackError as exc:
+        flash(exc.message, "error")
+    else:
+        flash("Welcome back: you can be offered work again from the next matching run.", "success")
+    return redirect(url_for("volunteers.pause"))
+
+
+@bp.route("/profile/leave", methods=["GET", "POST"])
+@allow(Role.VOLUNTEER)
+def leave():
+    volunteer = _own_volunteer()
+    db = get_session()
+    form = LeaveForm()
+    if form.validate_on_submit():
+        try:
+            stepping_back.leave(db, volunteer, reason=form.reason.data or "", now=utcnow())
+        except stepping_back.SteppingBackError as exc:
+            if not show_error(form, exc):
+                return redirect(url_for("volunteers.profile"))
+        else:
+            # The account is closed and every session of it revoked; this browser's goes too.
+            logout_user()
+            session.clear()
+            flash("You have left volunteering. Thank you for everything you have done.", "success")
+            return redirect(url_for("auth.sign_in"))
+    work = seams().volunteer_work(db, volunteer, utcnow())
+    return render_template(
+        "volunteers/leave.html",
+        form=form,
+        volunteer=volunteer,
+        bookings=_bookings_with_deadlines(work.upcoming),
+        waiting=work.waiting,
+        retention_months=current_app.config["DATA_RETENTION_MONTHS_AFTER_LEAVING"],
     )

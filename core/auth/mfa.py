@@ -19,6 +19,7 @@ from core.auth import totp
 from core.auth.models import PendingStep, RecoveryCode, TotpAuthenticator, User, UserSession
 from core.auth.passwords import hash_recovery_code, new_recovery_code, verify_password, verify_recovery_code
 from core.auth.services import _token_hash, open_session, record_event
+from core.clock import wall_clock
 from core.db import utcnow
 from core.field_errors import FieldError
 
@@ -150,12 +151,14 @@ def _use_recovery_code(session: Session, user_id: int, typed: str, now: dt.datet
 
 def complete_with_code(session: Session, token: str | None, typed: str, now: dt.datetime | None = None) -> SignedIn:
     """Finish a pending sign-in with a code from the authenticator app. Raises CodeError."""
+    # The phone's code follows real time, never a test's moved app clock (core/clock.py).
+    code_time = now or wall_clock()
     now = now or utcnow()
     row = _pending_row(session, token, now)
     if row is None or row.pending_step is not PendingStep.CODE or row.user.authenticator is None:
         raise CodeError(EXPIRED, ended=True)
     try:
-        _accept_totp(session, row.user_id, row.user.authenticator.secret, typed, now)
+        _accept_totp(session, row.user_id, row.user.authenticator.secret, typed, code_time)
     except CodeError as refused:
         _refuse(session, row, now, refused, "sign_in_code_refused")
     return _finish(session, row, now, "with an authenticator code")
@@ -226,11 +229,12 @@ class SetUp:
 def confirm_setup(session: Session, token: str | None, typed: str, now: dt.datetime | None = None) -> SetUp:
     """Prove the new app with a code it shows: it becomes the account's (replacing any earlier one),
     with ten new recovery codes. A sign-in that was waiting for this is completed."""
+    code_time = now or wall_clock()  # the phone's code follows real time (core/clock.py)
     now = now or utcnow()
     row = _live_row(session, token)
     if row is None or row.setup_secret is None or row.pending_step is PendingStep.CODE:
         raise CodeError(EXPIRED, ended=True)
-    step = totp.matching_step(row.setup_secret, typed, now)
+    step = totp.matching_step(row.setup_secret, typed, code_time)
     if step is None:
         ended = _count_failure(session, row, now, "authenticator_set_up_code_refused")
         session.commit()
@@ -346,6 +350,7 @@ def reauthenticate(
 ) -> None:
     """Prove again who you are: the password, and where the account has an app, a code from it (or,
     with ``recovery``, a recovery code). Too many wrong tries sign the session out."""
+    code_time = now or wall_clock()  # the phone's code follows real time (core/clock.py)
     now = now or utcnow()
     row = _live_row(session, token)
     if row is None or row.pending_step is not None:
@@ -361,7 +366,7 @@ def reauthenticate(
                 if recovery:
                     _use_recovery_code(session, user.id, code, now)
                 else:
-                    _accept_totp(session, user.id, user.authenticator.secret, code, now)
+                    _accept_totp(session, user.id, user.authenticator.secret, code, code_time)
             except CodeError as refused:
                 raise ReauthError(refused.message, "code") from None
     except ReauthError:

@@ -31,7 +31,14 @@ from vetting.facts import person_facts
 from vetting.lifecycle import ClearanceState
 from vetting.models import Clearance
 from vetting.rules import DeploymentWindow, PersonFacts, ReasonCode, check_eligibility
-from volunteers.models import BlockedPeriod, BlockReason, ConflictDeclaration, Volunteer, VolunteerStatus
+from volunteers.models import (
+    BlockedPeriod,
+    BlockReason,
+    ConflictDeclaration,
+    Volunteer,
+    VolunteerPause,
+    VolunteerStatus,
+)
 
 # The prefix of ``closed_reason`` on an offer withdrawn for this; the reason codes follow. Vetting officers
 # and the log may read the codes; sergeants and volunteers never see them.
@@ -42,6 +49,8 @@ NOT_ACTIVE = "not_active"
 ACCOUNT_DISABLED = "account_disabled"
 # Matching's own rule: a conflict of interest with the request's organisation or ward.
 CONFLICT_OF_INTEREST = "conflict_of_interest"
+# The volunteer paused their volunteering over the deployment's days (volunteers.models.VolunteerPause).
+PAUSED = "paused"
 
 
 def people_facts(
@@ -114,6 +123,33 @@ def people_conflicts(session: Session, chosen: Select) -> dict[int, list[Conflic
     return found
 
 
+def people_pauses(
+    session: Session, chosen: Select, first_day: dt.date, last_day: dt.date
+) -> dict[int, list[tuple[dt.date, dt.date | None]]]:
+    """The pauses of the volunteers ``chosen`` selects that touch London days ``[first_day, last_day]``:
+    ``{volunteer id: [(first day, last day or None for until they resume)]}``. Ended pauses do not count."""
+    found: dict[int, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)
+    for volunteer_id, first, last in session.execute(
+        select(VolunteerPause.volunteer_id, VolunteerPause.first_day, VolunteerPause.last_day).where(
+            VolunteerPause.volunteer_id.in_(chosen),
+            VolunteerPause.ended_at.is_(None),
+            VolunteerPause.first_day <= last_day,
+            or_(VolunteerPause.last_day.is_(None), VolunteerPause.last_day >= first_day),
+        )
+    ):
+        found[volunteer_id].append((first, last))
+    return found
+
+
+def _in_pause(offer: Offer, pauses: Sequence[tuple[dt.date, dt.date | None]]) -> bool:
+    """Whether any London day of the deployment falls in one of the pauses."""
+    if not pauses:
+        return False
+    start = to_london(offer.starts_at).date()
+    end = to_london(offer.ends_at - dt.timedelta(microseconds=1)).date()
+    return any(first <= end and (last is None or start <= last) for first, last in pauses)
+
+
 def failing_codes(
     offer: Offer,
     request: SupportRequest,
@@ -176,6 +212,7 @@ def ineligible(
     chosen = select(Offer.volunteer_id).where(Offer.id.in_(offer_ids)).correlate(None)
     people, gone = people_facts(session, chosen, first_day, last_day)
     conflicts = people_conflicts(session, chosen)
+    paused = people_pauses(session, chosen, first_day, last_day)
     failing: dict[int, list[str]] = {}
     unchecked: list[Offer] = []
     for offer in offers:
@@ -192,6 +229,8 @@ def ineligible(
             gone.get(offer.volunteer_id),
             conflicts.get(offer.volunteer_id, ()),
         )
+        if _in_pause(offer, paused.get(offer.volunteer_id, ())):
+            codes = sorted({*codes, PAUSED})
         if codes:
             failing[offer.id] = codes
     return failing, unchecked

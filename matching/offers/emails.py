@@ -1,5 +1,5 @@
-"""Emails about offers: to volunteers when they are offered a place, it is cancelled or it is withdrawn
-from them, and to sergeants when someone is no longer available. Sent after the change is committed; a
+"""Emails about offers to volunteers: when they are offered a place, it is cancelled or it is withdrawn
+from them (what sergeants are told goes through ``matching.notifications``). Sent after the change is committed; a
 failed email is logged, never undoes the change (the volunteer also sees offers on their home page, the
 sergeant on the request).
 """
@@ -12,12 +12,11 @@ from collections.abc import Callable, Collection, Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from core.auth.models import User, sergeant_wards
 from core.mail import MailError
 from core.timeutil import format_datetime
 from matching.models import Offer, OfferStatus, SupportRequest
 from matching.offers.details import arrival_text, contact_text, slot_text
-from matching.offers.eligibility import ACCOUNT_DISABLED, NOT_ACTIVE, WITHDRAWN_PREFIX
+from matching.offers.eligibility import ACCOUNT_DISABLED, NOT_ACTIVE, PAUSED, WITHDRAWN_PREFIX
 from vetting.policy import current_task_policies
 from volunteers.models import Volunteer
 
@@ -111,40 +110,13 @@ def send_changed_emails(session: Session, offer_ids: Iterable[int], send: Send) 
             log.warning("offer %s: request-changed email not sent: %s", offer.id, exc)
 
 
-def send_unavailable_emails(session: Session, offer_ids: Iterable[int], send: Send, *, reoffered: bool = False) -> None:
-    """Tell the ward's sergeants that a volunteer is no longer available for a request — never why.
-    ``reoffered``: the place is being offered to someone else now, not at the next matching run."""
-    next_step = (
-        "The place is being offered to someone else now: the request's page shows who."
-        if reoffered
-        else "The place is open again and the next matching run will offer it to someone else."
-    )
-    for offer in _offers(session, offer_ids):
-        request = offer.request
-        sergeants = session.scalars(
-            select(User)
-            .join(sergeant_wards, sergeant_wards.c.user_id == User.id)
-            .where(sergeant_wards.c.ward_id == request.ward_id, User.is_disabled.is_(False))
-        )
-        for sergeant in sergeants:
-            try:
-                send(
-                    sergeant.email,
-                    f"Volunteer no longer available: {request.title}",
-                    f"Dear {sergeant.full_name},\n\n{offer.volunteer.user.full_name} is no longer available for "
-                    f"this request:\n\n  {request.title}\n  {request.window_text}\n\n"
-                    f"{next_step}\n",
-                )
-            except MailError as exc:
-                log.warning("offer %s: unavailable email to sergeant %s not sent: %s", offer.id, sergeant.id, exc)
-
-
 # Why a volunteer can no longer take a place, in their words: the one that matters most for them first.
 # Never the vetting detail (which clearance, what an officer decided or why): the vetting team writes to
 # them about a decision of theirs separately, with how to appeal.
 _WHY = (
     ({ACCOUNT_DISABLED}, "Your account with us has been closed."),
     ({NOT_ACTIVE}, "Your volunteering is paused or has ended."),
+    ({PAUSED}, "You have paused your volunteering over these dates."),
     (
         {"no_clearance", "no_unsupervised_clearance"},
         "Your vetting does not cover this task on that day at the moment. If this follows a decision by the "

@@ -24,16 +24,24 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from core.auth.models import User
+from core.auth.services import record_event
 from core.db import among
-from core.timeutil import london_to_utc, london_today
+from core.field_errors import FieldError
+from core.timeutil import format_datetime
+from matching.hours.services import booked_ahead_minutes, commitment_of, served_this_month
 from matching.models import (
     ACTIVE_OFFER_STATUSES,
+    VOLUNTEER_WITHDREW,
     Offer,
     OfferStatus,
     RequestStatus,
     RunRequest,
     SupportRequest,
 )
+from matching.notifications.events import offer_accepted, offer_declined, sergeants_to_tell
+from matching.notifications.models import NotificationKind
+from matching.notifications.services import record
+from matching.offers.details import slot_text
 from matching.offers.eligibility import WITHDRAWN_PREFIX, ineligible
 from vetting.policy import current_task_policies
 from volunteers.models import Volunteer
@@ -316,8 +324,117 @@ def answer(session: Session, user_id: int, offer_id: int, *, accept: bool, now: 
             session.commit()
             raise NoLongerOpen(offer, withdrawn_now=True)
     refresh_status(session, [offer.request_id])
+    if accept:
+        # The sergeant hears who accepted and the volunteer gets a confirmation, once this commits. A decline is
+        # told after its re-match (``notify_declined``), so the sergeant also reads who was asked next.
+        offer_accepted(session, offer)
     session.commit()
     return offer
+
+
+# ---- The volunteer pulls out of a booking --------------------------------------------------------
+
+# The reason is kept in the offer's ``closed_reason`` after VOLUNTEER_WITHDREW (120 characters in all).
+WITHDRAW_REASON_MAX = 100
+
+
+class WithdrawalError(FieldError):
+    """A pull-out refused: by the reason field, or (no field) about the booking itself."""
+
+
+def withdrawal_deadline(offer: Offer, notice_hours: int) -> dt.datetime:
+    """The last moment the volunteer may pull out on the site: ``notice_hours`` before the deployment."""
+    return offer.starts_at - dt.timedelta(hours=notice_hours)
+
+
+def may_pull_out(offer: Offer, notice_hours: int, now: dt.datetime) -> bool:
+    """A booking (accepted) whose notice period has not begun."""
+    return offer.status is OfferStatus.ACCEPTED and now < withdrawal_deadline(offer, notice_hours)
+
+
+def pull_out(
+    session: Session, user_id: int, offer_id: int, *, reason: str, notice_hours: int, now: dt.datetime
+) -> Offer:
+    """The volunteer withdraws from their own booking, in good time, with a reason the sergeant reads (commits).
+
+    Refused inside the notice period (the page gives them the team's contact instead: a booking that near
+    needs a conversation, not an email). The offer is closed WITHDRAWN with ``closed_reason`` starting
+    VOLUNTEER_WITHDREW, by a conditional update, so two tabs withdraw it once; the request's status follows
+    and the raising sergeant is told, in this transaction. No deployment record is made: pulling out with
+    notice is not a no-show and never lowers the volunteer's ranking. The caller offers the place again once
+    this has committed (``matching.runs.services.rematch``); the volunteer who withdrew is never offered this
+    request again (``matching.facts.load_requests`` excludes everyone offered it before).
+    """
+    offer = own_offer(session, user_id, offer_id)
+    reason = " ".join((reason or "").split())
+    if offer.status is not OfferStatus.ACCEPTED or offer.ends_at <= now:
+        raise WithdrawalError("You are not booked for this, so there is nothing to withdraw from.")
+    if not may_pull_out(offer, notice_hours, now):
+        raise WithdrawalError(
+            "It is too late to withdraw on this site: the deployment is less than "
+            f"{notice_hours} hours away. Contact the team instead (below)."
+        )
+    if not reason:
+        raise WithdrawalError("Enter why you cannot go", field="reason")
+    if len(reason) > WITHDRAW_REASON_MAX:
+        raise WithdrawalError(f"The reason must be {WITHDRAW_REASON_MAX} characters or fewer", field="reason")
+    changed = session.execute(
+        update(Offer)
+        .where(Offer.id == offer.id, Offer.status == OfferStatus.ACCEPTED)
+        .values(status=OfferStatus.WITHDRAWN, closed_reason=VOLUNTEER_WITHDREW + reason)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        session.rollback()
+        raise WithdrawalError("This booking has already been withdrawn or has closed.")
+    session.refresh(offer)
+    refresh_status(session, [offer.request_id])
+    request, volunteer = offer.request, offer.volunteer
+    for sergeant in sergeants_to_tell(session, request):
+        record(
+            session,
+            user=sergeant,
+            kind=NotificationKind.OFFER_WITHDRAWN,
+            subject=f"Volunteer withdrew: {request.title}",
+            body=(
+                f"Dear {sergeant.full_name},\n\n{volunteer.user.full_name} has withdrawn from this request "
+                f"(on {format_datetime(now)}):\n\n  {request.title}\n  {slot_text(request, offer.starts_at)}\n\n"
+                f"Their reason: {reason}\n\nThe place is being offered to someone else now: the request's page "
+                "shows who.\n"
+            ),
+            request_id=request.id,
+            offer_id=offer.id,
+        )
+    record_event(
+        session,
+        "offer_withdrawn_by_volunteer",
+        user_id,
+        f"offer {offer.id}, request {offer.request_id}, volunteer {offer.volunteer_id}",
+    )
+    session.commit()
+    return offer
+
+
+def notify_declined(session: Session, offer_id: int, run_id: int | None) -> None:
+    """After a decline's re-match (run ``run_id``, None if none could run): tell the sergeants who declined and
+    whom that run offered the place to, or that nobody else could be found (commits)."""
+    offer = session.get(Offer, offer_id)
+    if offer is None or offer.status is not OfferStatus.DECLINED:
+        return
+    offered_next = (
+        list(
+            session.scalars(
+                select(Offer)
+                .where(Offer.run_id == run_id, Offer.request_id == offer.request_id)
+                .order_by(Offer.id)
+                .options(joinedload(Offer.volunteer).joinedload(Volunteer.user))
+            )
+        )
+        if run_id is not None
+        else []
+    )
+    offer_declined(session, offer, offered_next)
+    session.commit()
 
 
 def expire_due(session: Session, now: dt.datetime) -> list[int]:
@@ -364,8 +481,9 @@ def close_offers(
 class VolunteerWork:
     waiting: list[Offer]
     upcoming: list[Offer]
-    month_minutes: int
+    month_minutes: int  # served this London month (attended deployments, approved duty hours)
     commitment_minutes: int | None
+    booked_ahead_minutes: int = 0  # accepted bookings still to come this London month
 
 
 def volunteer_work(session: Session, volunteer: Volunteer, now: dt.datetime) -> VolunteerWork:
@@ -387,21 +505,15 @@ def volunteer_work(session: Session, volunteer: Volunteer, now: dt.datetime) -> 
             .options(options)
         )
     )
-    today = london_today(now)
-    month_start = london_to_utc(today.replace(day=1), dt.time(0, 0))
-    next_month = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
-    month_end = london_to_utc(next_month, dt.time(0, 0))
-    month_minutes = 0
-    for start, end in session.execute(
-        select(Offer.starts_at, Offer.ends_at).where(
-            Offer.volunteer_id == volunteer.id,
-            Offer.status == OfferStatus.ACCEPTED,
-            Offer.starts_at >= month_start,
-            Offer.starts_at < month_end,
-        )
-    ):
-        month_minutes += int((end - start).total_seconds() // 60)
-    return VolunteerWork(waiting, upcoming, month_minutes, volunteer.monthly_commitment_minutes)
+    # Hours served (confirmed attendance, approved duty hours), not bookings: a booking may yet be withdrawn
+    # or missed. What is booked for the rest of the month is shown apart (matching/hours).
+    return VolunteerWork(
+        waiting,
+        upcoming,
+        served_this_month(session, volunteer.id, now),
+        commitment_of(volunteer)[0],
+        booked_ahead_minutes(session, volunteer.id, now),
+    )
 
 
 def offers_for_request(session: Session, request_id: int) -> list[Offer]:

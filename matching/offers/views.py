@@ -13,11 +13,13 @@ from flask_login import current_user
 
 from core.auth.models import Role
 from core.db import get_session, session_factory, utcnow
+from core.forms import show_error
 from core.permissions import allow
-from matching.models import REQUEST_CHANGED, OfferStatus, duration_text
+from matching.deployments.views import after_deployment
+from matching.models import REQUEST_CHANGED, VOLUNTEER_WITHDREW, OfferStatus, duration_text
 from matching.offers import services as offers
 from matching.offers.details import arrival_text, contact_text, slot_text
-from matching.offers.forms import AnswerForm
+from matching.offers.forms import AnswerForm, WithdrawForm
 from matching.runs.services import rematch, settings_from_config
 from vetting.policy import current_task_policies
 
@@ -60,7 +62,15 @@ def show(offer_id: int):
         arrival=arrival_text(offer.request, offer.starts_at if offer.is_active else None),
         contact=contact_text(offer.request),
         request_changed=offer.closed_reason == REQUEST_CHANGED,
+        you_withdrew=_you_withdrew(offer),
+        may_pull_out=offers.may_pull_out(offer, current_app.config["WITHDRAW_NOTICE_HOURS"], utcnow()),
+        notice_hours=current_app.config["WITHDRAW_NOTICE_HOURS"],
+        **after_deployment(offer),  # once the booking has ended: the hours, and "How did it go?"
     )
+
+
+def _you_withdrew(offer) -> bool:
+    return offer.status is OfferStatus.WITHDRAWN and (offer.closed_reason or "").startswith(VOLUNTEER_WITHDREW)
 
 
 def _answer(offer_id: int, accept: bool):
@@ -89,13 +99,15 @@ def _answer(offer_id: int, accept: bool):
     else:
         from matching.tasks import offer_sender
 
-        rematch(
+        run = rematch(
             session_factory(),
             offer.request_id,
             settings_from_config(current_app.config),
             "decline",
             offer_sender(current_app),
         )
+        # Now the sergeant can be told whom the place went to next (or that nobody else could be found).
+        offers.notify_declined(get_session(), offer.id, run.id if run is not None else None)
         flash("You have declined this offer. Thank you for letting the team know.", "success")
     return redirect(url_for("home.index"))
 
@@ -110,3 +122,60 @@ def accept(offer_id: int):
 @allow(Role.VOLUNTEER)
 def decline(offer_id: int):
     return _answer(offer_id, accept=False)
+
+
+@bp.route("/<int:offer_id>/withdraw", methods=["GET", "POST"])
+@allow(Role.VOLUNTEER)
+def withdraw(offer_id: int):
+    """Pull out of a booking: a reason, then the place is offered to someone else at once. Inside the notice
+    period the page gives the team's contact instead of the form."""
+    offer = _own(offer_id)
+    notice_hours = current_app.config["WITHDRAW_NOTICE_HOURS"]
+    if offer.status is not OfferStatus.ACCEPTED or offer.ends_at <= utcnow():
+        flash("You are not booked for this, so there is nothing to withdraw from.", "error")
+        return redirect(url_for("offers.show", offer_id=offer_id))
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        try:
+            offer = offers.pull_out(
+                get_session(),
+                current_user.id,
+                offer_id,
+                reason=form.reason.data,
+                notice_hours=notice_hours,
+                now=utcnow(),
+            )
+        except offers.WithdrawalError as exc:
+            if show_error(form, exc):
+                return _withdraw_page(offer, form, notice_hours)
+            return redirect(url_for("offers.withdraw", offer_id=offer_id))
+        from matching.tasks import offer_sender
+
+        # Committed: the sergeant has been told (after this commit), and the place is offered again now.
+        rematch(
+            session_factory(),
+            offer.request_id,
+            settings_from_config(current_app.config),
+            "withdrawal",
+            offer_sender(current_app),
+            now=utcnow(),
+        )
+        flash(
+            f"You have withdrawn from {offer.request.title}. The team has been told. Thank you for the notice.",
+            "success",
+        )
+        return redirect(url_for("home.index"))
+    return _withdraw_page(offer, form, notice_hours)
+
+
+def _withdraw_page(offer, form: WithdrawForm, notice_hours: int):
+    return render_template(
+        "offers/withdraw.html",
+        offer=offer,
+        form=form,
+        slot=slot_text(offer.request, offer.starts_at),
+        contact=contact_text(offer.request),
+        may_pull_out=offers.may_pull_out(offer, notice_hours, utcnow()),
+        notice_hours=notice_hours,
+        deadline=offers.withdrawal_deadline(offer, notice_hours),
+    )

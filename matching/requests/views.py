@@ -18,6 +18,7 @@ from core.forms import clock_value, show_error
 from core.geography.models import Bcu, Borough
 from core.permissions import allow
 from core.timeutil import london_today, to_london
+from matching.deployments.views import request_page as deployments_request_page
 from matching.models import (
     OFFER_STATUS_LABELS,
     PRIORITY_LABELS,
@@ -263,6 +264,7 @@ def show(request_id: int):
         offer_labels=OFFER_STATUS_LABELS,
         form=AnswerForm(),
         **_names(),
+        **deployments_request_page(db, current_user, item),  # "What happened" once bookings have ended
     )
 
 

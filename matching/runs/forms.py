@@ -78,3 +78,7 @@ class RunForm(BaseForm):
 
     def validate_bcu(self, field) -> None:
         self._chosen(field, "bcu")
+
+
+class RunAgainForm(BaseForm):
+    """Run a failed run again: just the CSRF token (the run's page has the button)."""

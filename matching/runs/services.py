@@ -36,7 +36,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from core.auth.models import User
-from core.db import among
+from core.db import among, utcnow
 from core.field_errors import FieldError
 from core.geography.models import Bcu, Borough, Ward
 from core.timeutil import format_date, london_to_utc, london_today, to_london
@@ -53,6 +53,7 @@ from matching.models import (
     RunStatus,
     SupportRequest,
 )
+from matching.notifications.events import requests_not_filled
 from matching.offers.services import Booking, DoubleBooking, book_offers, expire_due, refresh_status, respond_by
 from matching.planning import PRIORITY_WEIGHTS, build_instance, proposals
 from matching.solver.instance import Instance
@@ -86,11 +87,14 @@ class _Stale(Exception):
 class RunSettings:
     time_limit: float = 14.0  # seconds of CP-SAT search per week of requests
     offer_hours: int = 48  # how long a volunteer has to answer
+    ranking_penalty_days: int = 90  # how long a recent concern lowers a volunteer's score (issue #20)
 
 
 def settings_from_config(config) -> RunSettings:
     return RunSettings(
-        time_limit=float(config["MATCH_TIME_LIMIT_SECONDS"]), offer_hours=int(config["MATCH_OFFER_HOURS"])
+        time_limit=float(config["MATCH_TIME_LIMIT_SECONDS"]),
+        offer_hours=int(config["MATCH_OFFER_HOURS"]),
+        ranking_penalty_days=int(config.get("RANKING_PENALTY_DAYS", 90)),
     )
 
 
@@ -136,6 +140,36 @@ def queue_run(
     session.add(run)
     session.commit()
     return run
+
+
+def can_run_again(run: MatchRun, today: dt.date) -> bool:
+    """A failed ward, BCU or London run whose last day has not passed. (A one-request re-match is
+    started again from the request's own page.)"""
+    return run.status is RunStatus.FAILED and run.scope is not RunScope.REQUEST and run.last_day >= today
+
+
+def run_again(session: Session, run_id: int, *, today: dt.date, requested_by_id: int | None) -> MatchRun:
+    """Queue a new run like a failed one (commits): the same ward, BCU or all London, over the days of it
+    still to come. Nothing of the failed run was saved, so this one starts from the data as it is now.
+    Raises RunError."""
+    failed = session.get(MatchRun, run_id)
+    if failed is None or failed.status is not RunStatus.FAILED:
+        raise RunError("Only a run that failed can be run again")
+    if failed.scope is RunScope.REQUEST:
+        raise RunError("A re-match of one request is started again from the request's page")
+    if failed.last_day < today:
+        raise RunError("The days of this run have passed: start a new run for the days to come")
+    return queue_run(
+        session,
+        scope=failed.scope,
+        first_day=max(failed.first_day, today),
+        last_day=failed.last_day,
+        today=today,
+        trigger="again",
+        requested_by_id=requested_by_id,
+        ward_id=failed.ward_id,
+        bcu_id=failed.bcu_id,
+    )
 
 
 def describe_scope(run: MatchRun) -> str:
@@ -186,7 +220,7 @@ class _Progress:
             session.execute(
                 MatchRun.__table__.update()
                 .where(MatchRun.id == self.run_id)
-                .values(stage=stage[:80], percent=max(0, min(100, int(percent))), heartbeat_at=dt.datetime.now(dt.UTC))
+                .values(stage=stage[:80], percent=max(0, min(100, int(percent))), heartbeat_at=utcnow())
             )
             session.commit()
 
@@ -228,8 +262,8 @@ def execute_run(
             .where(MatchRun.id == run_id, MatchRun.status == RunStatus.QUEUED)
             .values(
                 status=RunStatus.RUNNING,
-                started_at=now or dt.datetime.now(dt.UTC),
-                heartbeat_at=dt.datetime.now(dt.UTC),
+                started_at=now or utcnow(),
+                heartbeat_at=utcnow(),
                 stage="Starting",
                 percent=0,
             )
@@ -243,9 +277,7 @@ def execute_run(
         for attempt in (1, 2):
             with make_session() as session:
                 try:
-                    offered = _attempt(
-                        session, run_id, settings, progress, now or dt.datetime.now(dt.UTC), started, keep_instance
-                    )
+                    offered = _attempt(session, run_id, settings, progress, now or utcnow(), started, keep_instance)
                     break
                 except _Stale:
                     session.rollback()
@@ -262,7 +294,7 @@ def execute_run(
                 .values(
                     status=RunStatus.FAILED,
                     error=message[:500],
-                    finished_at=dt.datetime.now(dt.UTC),
+                    finished_at=utcnow(),
                     total_seconds=round(time.perf_counter() - started, 3),
                 )
             )
@@ -349,6 +381,8 @@ def _attempt_uncollected(
             week_end=week_start + dt.timedelta(days=7),
             ward_ids=None if remote else {r.ward_id for r in week_requests},
             min_reach_km=EXPLAIN_REACH_KM,
+            now=now,
+            concern_days=settings.ranking_penalty_days,
         )
         # Earlier weeks' proposals of this run keep a deployment across Sunday midnight from clashing.
         volunteers = [replace(v, busy=v.busy + tuple(proposed[v.id])) if v.id in proposed else v for v in loaded]
@@ -371,6 +405,7 @@ def _attempt_uncollected(
             travel_limits={v.id: v.travel_limit_km for v in volunteers},
             panel_wards={v.id: v.panel_wards for v in volunteers if v.panel_wards},
             ring_fenced=fenced,
+            concerns={v.id: v.recent_concerns for v in volunteers if v.recent_concerns},
         )
         laps("instance")
         if keep_instance is not None:
@@ -496,7 +531,7 @@ def _save(
         raise RuntimeError(STOPPED_MESSAGE)
     run.status = RunStatus.SUCCEEDED
     run.stage, run.percent = "Finished", 100
-    run.finished_at = dt.datetime.now(dt.UTC)
+    run.finished_at = utcnow()
     run.requests_count = len(all_ids)
     run.volunteers_count = len({b.volunteer_id for b in bookings})
     run.places_needed = sum(wanted.values())
@@ -508,6 +543,8 @@ def _save(
     run.total_seconds = round(time.perf_counter() - started, 3)
     run.by_priority = json.dumps({name: [filled[name], wanted[name]] for name in ("urgent", "priority", "routine")})
     run.abstraction = json.dumps(abstraction.figures())
+    # Each request left with places free: its sergeants are told, with this commit (matching/notifications).
+    requests_not_filled(session, run)
     laps("save")  # the commit itself is quick: everything was sent before it
     run.step_seconds = json.dumps({step: round(seconds, 2) for step, seconds in laps.seconds.items()})
     session.commit()
@@ -613,13 +650,20 @@ def _shortfall(request: RequestFacts, funnel: FunnelResult, picked: int) -> str:
 # A running run writes its progress at every step (at least every few seconds of a London week's rules,
 # and between the plan's weeks); one silent this long had its worker stop (a restart, a crash, a killed
 # machine) and will never finish. Nothing of it was saved: each run saves all-or-nothing.
-STALE_AFTER = dt.timedelta(minutes=15)
-STOPPED_MESSAGE = "The worker stopped before this run finished: start it again"
+STALE_AFTER = dt.timedelta(minutes=15)  # the default of RUN_STALE_AFTER_SECONDS
+# How often the worker looks for stopped runs (tasks.expire_offers): a stopped run is reported within
+# its stale time plus this.
+STALE_CHECK_EVERY = dt.timedelta(minutes=5)
+STOPPED_MESSAGE = "The worker stopped before this run finished"
 
 
-def give_up_stale(session: Session, now: dt.datetime) -> int:
-    """Mark runs that have shown no progress for STALE_AFTER as failed (commits). Returns how many."""
-    cutoff = now - STALE_AFTER
+def stale_after_from_config(config) -> dt.timedelta:
+    return dt.timedelta(seconds=int(config.get("RUN_STALE_AFTER_SECONDS", STALE_AFTER.total_seconds())))
+
+
+def give_up_stale(session: Session, now: dt.datetime, stale_after: dt.timedelta = STALE_AFTER) -> int:
+    """Mark runs that have shown no progress for ``stale_after`` as failed (commits). Returns how many."""
+    cutoff = now - stale_after
     given_up = session.execute(
         MatchRun.__table__.update()
         .where(
@@ -630,7 +674,7 @@ def give_up_stale(session: Session, now: dt.datetime) -> int:
     ).rowcount
     session.commit()
     if given_up:
-        log.warning("%d matching run(s) showed no progress for %s: marked failed", given_up, STALE_AFTER)
+        log.warning("%d matching run(s) showed no progress for %s: marked failed", given_up, stale_after)
     return given_up
 
 
@@ -646,7 +690,7 @@ def rematch(
     now: dt.datetime | None = None,
 ) -> MatchRun | None:
     """Offer a reopened place to someone else at once (after a decline or an expired offer)."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or utcnow()
     with make_session() as session:
         item = session.get(SupportRequest, request_id)
         if item is None or not item.is_live or item.window_start <= now:
@@ -795,7 +839,7 @@ def expire_and_rematch(
 ) -> tuple[int, int]:
     """Close offers whose deadline passed and offer each reopened place to someone else.
     Returns (requests with an expired offer, places offered again)."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or utcnow()
     with make_session() as session:
         reopened = expire_due(session, now)
     offered = 0

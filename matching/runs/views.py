@@ -8,7 +8,7 @@ the browser is closed.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -22,17 +22,22 @@ from core.pagination import Page
 from core.permissions import allow
 from core.timeutil import london_today
 from matching.models import MatchRun, RunRequest, RunScope, SupportRequest
-from matching.runs.forms import RunForm
+from matching.runs.forms import RunAgainForm, RunForm
 from matching.runs.services import (
+    STALE_CHECK_EVERY,
+    STOPPED_MESSAGE,
     RunError,
     abstraction_by_ward,
     abstraction_summary,
     by_priority,
+    can_run_again,
     days_text,
     describe_scope,
     gap_text,
     panel_elsewhere,
     queue_run,
+    run_again,
+    stale_after_from_config,
     steps_text,
 )
 
@@ -128,6 +133,39 @@ def show(run_id: int):
         ).all()
     abstraction = abstraction_by_ward(db, run) if run.is_finished else []
     away = panel_elsewhere(db, [finding for finding, _ in unfilled])
+    # A stopped worker is noticed by the run's silence, then by the next five-minute check: at most this long.
+    reported_within = stale_after_from_config(current_app.config) + STALE_CHECK_EVERY
     return render_template(
-        "runs/run.html", run=run, unfilled=unfilled, abstraction=abstraction, away=away, **_helpers()
+        "runs/run.html",
+        run=run,
+        unfilled=unfilled,
+        abstraction=abstraction,
+        away=away,
+        again=RunAgainForm() if can_run_again(run, london_today()) else None,
+        stopped=run.error == STOPPED_MESSAGE,
+        stopped_within=round(reported_within.total_seconds() / 60),
+        **_helpers(),
     )
+
+
+@bp.route("/<int:run_id>/again", methods=["POST"])
+@allow(Role.COORDINATOR)
+def again(run_id: int):
+    """Run a failed run again: a new run of the same ward, BCU or all London, over the days still to come."""
+    from matching.tasks import run_match, run_now
+
+    if not RunAgainForm().validate_on_submit():
+        abort(400)
+    db = get_session()
+    if run_id > _MAX_ID or db.get(MatchRun, run_id) is None:
+        abort(404)
+    try:
+        run = run_again(db, run_id, today=london_today(), requested_by_id=current_user.id)
+    except RunError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("runs.show", run_id=run_id))
+    if run.scope is RunScope.WARD:
+        run_now(current_app, run.id)
+    else:
+        run_match(run.id)  # to the worker, as when it was first started
+    return redirect(url_for("runs.show", run_id=run.id))

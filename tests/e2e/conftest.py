@@ -81,7 +81,15 @@ def mailbox():
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory, mailbox):
+def clock_file(tmp_path_factory) -> Path:
+    """The served app's clock file (core/clock.py): empty, so the app keeps real time until a test moves it."""
+    path = tmp_path_factory.mktemp("clock") / "clock"
+    path.write_text("")
+    return path
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory, mailbox, clock_file):
     workdir = tmp_path_factory.mktemp("e2e")
     port = _free_port()
     env = {
@@ -94,6 +102,8 @@ def live_server(tmp_path_factory, mailbox):
         "MAIL_PORT": str(mailbox.port),
         # Links in emails lead back to this server.
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
+        # The app's clock, moved by a test with the app_clock fixture (core/clock.py; test-only).
+        "SNG_TEST_CLOCK_FILE": str(clock_file),
     }
     flask = [sys.executable, "-m", "flask"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
@@ -123,6 +133,18 @@ def live_server(tmp_path_factory, mailbox):
     server.terminate()
     server.wait(timeout=10)
     log.close()
+
+
+@pytest.fixture
+def app_clock(live_server, clock_file):
+    """Move the served app's clock: ``app_clock(moment)`` makes it read ``moment`` now (and run on from there).
+    Put back to real time after the test, so the tests after it see the app as it was."""
+
+    def set_to(moment: dt.datetime) -> None:
+        clock_file.write_text(moment.astimezone(dt.UTC).isoformat())
+
+    yield set_to
+    clock_file.write_text("")
 
 
 @pytest.fixture(scope="session")

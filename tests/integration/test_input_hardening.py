@@ -39,6 +39,8 @@ from core.forms import BaseForm, LondonDateField, PlainText
 from core.hardening import MAX_ID
 from core.mail import MailError, header_text, send_mail
 from core.timeutil import london_today
+from matching.deployments.models import Deployment
+from matching.hours.models import DutyHours, DutyKind
 from matching.models import Offer, OfferStatus, RequestStatus, SupportRequest
 from matching.offers.services import refresh_status
 from matching.teams.models import TeamRole, WardTeamMember
@@ -47,6 +49,7 @@ from tests.helpers import (
     CheckedClient,
     date_fields,
     error_messages,
+    make_offer,
     make_request,
     make_user,
     make_volunteer,
@@ -254,6 +257,13 @@ def _dbs_clearance(w: World) -> Clearance:
     return w.dbs
 
 
+def _booking(w: World) -> Offer:
+    """The volunteer booked on the request (ten days away, so outside the notice to withdraw), once per World."""
+    if not hasattr(w, "booking"):
+        w.booking = make_offer(w.db, w.volunteer, w.request, OfferStatus.ACCEPTED)
+    return w.booking
+
+
 def _health_worker(w: World) -> Volunteer:
     """The volunteer, working for the NHS (their conflict review asks for the employer's permission)."""
     w.volunteer.occupation_category = OccupationCategory.NHS_AMBULANCE
@@ -347,6 +357,15 @@ ROUTES: dict[str, Callable[[World], Target]] = {
         "/profile/availability/blocked/add",
         V,
         {"reason": "holiday"} | date_fields("first_day", _soon()) | date_fields("last_day", _soon()),
+    ),
+    "volunteers.forms.PauseForm": lambda w: Target(
+        "/profile/pause",
+        V,
+        {"reason": "Exams"} | date_fields("first_day", _soon()) | date_fields("last_day", _soon()),
+    ),
+    "volunteers.forms.LeaveForm": lambda w: Target("/profile/leave", V, {"reason": "Moving away"}),
+    "matching.offers.forms.WithdrawForm": lambda w: Target(
+        f"/offers/{_booking(w).id}/withdraw", V, {"reason": "I am ill"}
     ),
     "volunteers.forms.ConflictForm": lambda w: Target(
         "/profile/conflicts/add", V, {"category": "employer", "organisation": "Acme Cyber Ltd", "ward": "0"}
@@ -538,6 +557,7 @@ ROUTES["volunteers.panels.forms.AskForm"] = lambda w: Target(
     "/your-panels/ask", V, {"ward": str(_active(w).home_ward_id)}
 )
 ROUTES["volunteers.panels.forms.GroupForm"] = lambda w: Target(f"/groups/{_group(w).id}/edit", C, _GROUP)
+ROUTES["matching.notifications.forms.PreferenceForm"] = lambda w: Target("/account/notifications", S, {"how": "daily"})
 
 
 def _partner(w: World) -> PartnerOrganisation:
@@ -593,6 +613,78 @@ ROUTES["volunteers.partners.forms.ClaimsForm"] = lambda w: Target(
 )
 ROUTES["volunteers.partners.forms.DeclineForm"] = lambda w: Target(
     f"/partner/claims/{_claim(w).id}/decline", PR, {"reason": "Not known to us in this role"}
+)
+ROUTES["matching.calendar.forms.CalendarLinkForm"] = lambda w: Target("/calendar", V, {"understood": "y"})
+
+
+def _duty(w: World) -> DutyHours:
+    """Duty hours the special (the sergeant's ward's) logged, waiting for approval (matching/hours), made once."""
+    entry = w.db.scalar(select(DutyHours))
+    if entry is None:
+        entry = DutyHours(
+            volunteer_id=w.volunteer.id, on_date=london_today(), kind=DutyKind.PATROL, minutes=240, note="Patrol"
+        )
+        w.db.add(entry)
+        w.db.commit()
+    return entry
+
+
+ROUTES["matching.hours.forms.DutyForm"] = lambda w: Target(
+    "/hours/duty/new",
+    V,
+    {**date_fields("on_date", london_today()), "kind": "patrol", "start_time": "", "end_time": "", "hours": "4"}
+    | {"note": "Evening patrol"},
+)
+ROUTES["matching.hours.forms.RejectForm"] = lambda w: Target(
+    f"/hours/duty/{_duty(w).id}/reject", S, {"reason": "The duty sheet shows four hours"}
+)
+ROUTES["matching.hours.forms.BcuFilterForm"] = lambda w: Target("/hours/specials", C, {"bcu": ""}, get=True)
+
+
+def _ended_booking(w: World) -> Offer:
+    """The volunteer booked on a visit in the sergeant's ward that ended yesterday (matching/deployments), once."""
+    if not hasattr(w, "ended_booking"):
+        past = make_request(
+            w.db, w.wards[0], utcnow() - dt.timedelta(days=1, hours=3), title="Past", created_by_id=w.sergeant.id
+        )
+        w.ended_booking = make_offer(w.db, w.volunteer, past, OfferStatus.ACCEPTED)
+    return w.ended_booking
+
+
+ROUTES["matching.deployments.forms.ConfirmForm"] = lambda w: Target(
+    f"/deployments/{_ended_booking(w).id}/confirm",
+    S,
+    {"attended": "yes", "served": "1.5", "notice": "", "helpful": "yes", "would_ask_again": "yes"}
+    | {"coordinator_note": "Calm and kind."},
+)
+ROUTES["matching.deployments.forms.LogHoursForm"] = lambda w: Target(
+    f"/deployments/{_ended_booking(w).id}/log-hours", V, {"hours": "2.5"}
+)
+ROUTES["matching.deployments.forms.DebriefForm"] = lambda w: Target(
+    f"/deployments/{_ended_booking(w).id}/debrief",
+    V,
+    {"note": "It went well.", "affected": "no", "contact_wanted": "no"},
+)
+
+
+def _concern(w: World) -> Deployment:
+    """A visit of the volunteer's two days ago whose sergeant would not ask for them again: it lowers their
+    ranking for a while, and a coordinator may clear that (matching/deployments/ranking.py), once."""
+    if not hasattr(w, "concern"):
+        past = make_request(
+            w.db, w.wards[0], utcnow() - dt.timedelta(days=2, hours=3), title="Earlier", created_by_id=w.sergeant.id
+        )
+        offer = make_offer(w.db, w.volunteer, past, OfferStatus.ACCEPTED)
+        w.concern = Deployment(
+            offer_id=offer.id, request_id=past.id, volunteer_id=w.volunteer.id, would_ask_again=False
+        )
+        w.db.add(w.concern)
+        w.db.commit()
+    return w.concern
+
+
+ROUTES["matching.deployments.ranking_forms.ClearForm"] = lambda w: Target(
+    f"/ranking/{_concern(w).id}/clear", C, {"reason": "Talked it through with them."}
 )
 TESTED = [c for c in ALL_FORMS if _name(c) in ROUTES]
 

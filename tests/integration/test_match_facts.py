@@ -431,6 +431,6 @@ def test_loading_costs_the_same_number_of_statements_for_6_or_60_volunteers(app,
     assert many == few and many_match == few_match
     # One statement per table: volunteers, skills, clearances, blocked days, exceptions, slots, conflicts,
     # preferences, active offers, wards served (and the requested wards' centres when pre-filtering); and two
-    # for conflict reviews (whose line of work needs one, and the latest reviews with their findings); and the
-    # ward panels they sit on (local first, issue #23).
-    assert few == (13, 14)
+    # for conflict reviews (whose line of work needs one, and the latest reviews with their findings); the
+    # ward panels they sit on (local first, issue #23); and their recent concerns (ranking, issue #20).
+    assert few == (14, 15)

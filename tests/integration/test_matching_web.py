@@ -354,4 +354,5 @@ def test_the_volunteers_home_shows_offers_deployments_and_hours_against_the_comm
     soup = client.get("/").soup
     text = " ".join(soup.get_text().split())
     assert [a.get_text(strip=True) for a in soup.select("#offers ~ ul a")][0] == "Visit after a phishing fraud"
-    assert "This month: 1.5 hours booked of your 16-hour monthly commitment." in text
+    # Booked is not served: nothing counts until the sergeant confirms attendance (tests/integration/test_hours.py).
+    assert "This month: 0 hours served of your monthly commitment of 16 hours" in text

@@ -16,9 +16,31 @@ def test_production_refuses_the_development_secret(monkeypatch):
 def test_production_takes_secrets_from_the_environment(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", STRONG)
     monkeypatch.setenv("AUDIT_HMAC_KEY", STRONG)
+    monkeypatch.setenv("MAIL_SENDER", "Met volunteering <volunteering@met.police.example>")
     settings = load_config({"ENV_NAME": "production"})
     assert settings["SECRET_KEY"] == STRONG
     assert settings["DEBUG"] is False and settings["SESSION_COOKIE_SECURE"] is True
+
+
+def test_production_refuses_the_development_mail_sender(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", STRONG)
+    monkeypatch.setenv("AUDIT_HMAC_KEY", STRONG)
+    monkeypatch.delenv("MAIL_SENDER", raising=False)
+    with pytest.raises(ConfigError, match="MAIL_SENDER"):
+        load_config({"ENV_NAME": "production"})
+    with pytest.raises(ConfigError, match="MAIL_SENDER"):
+        load_config({"ENV_NAME": "production", "MAIL_SENDER": "SNT <no-reply@localhost>"})
+
+
+def test_the_service_name_and_sender_come_from_the_environment(monkeypatch):
+    monkeypatch.delenv("MAIL_SENDER", raising=False)
+    monkeypatch.setenv("SERVICE_NAME", "Met volunteer matching")
+    settings = load_config({"ENV_NAME": "development"})
+    # The development sender is named after the service and plainly not a real address.
+    assert settings["SERVICE_NAME"] == "Met volunteer matching"
+    assert settings["MAIL_SENDER"] == "Met volunteer matching <no-reply@sng.invalid>"
+    monkeypatch.setenv("MAIL_SENDER", "Volunteering <volunteering@met.police.example>")
+    assert load_config({"ENV_NAME": "development"})["MAIL_SENDER"] == "Volunteering <volunteering@met.police.example>"
 
 
 def test_development_allows_the_marked_default(monkeypatch):

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, func, insert, or_, select, update
+from sqlalchemy import Select, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
@@ -39,6 +39,7 @@ from volunteers.models import (
     TaskPreference,
     Volunteer,
     VolunteerKind,
+    VolunteerPause,
     VolunteerSkill,
     VolunteerStatus,
     WorkAdjustment,
@@ -125,7 +126,21 @@ def _conditions(filters: DirectoryFilters, expiring_ids: ExpiringIds | None) -> 
                 select(Ward.id).join(Borough, Borough.id == Ward.borough_id).where(Borough.bcu_id == filters.bcu_id)
             )
         )
-    if filters.status:
+    if filters.status is VolunteerStatus.PAUSED:
+        # Paused by a coordinator (a status), or by their own choice today (dates, volunteers.stepping_back).
+        today = london_today()
+        paused_today = select(VolunteerPause.volunteer_id).where(
+            VolunteerPause.ended_at.is_(None),
+            VolunteerPause.first_day <= today,
+            or_(VolunteerPause.last_day.is_(None), VolunteerPause.last_day >= today),
+        )
+        conditions.append(
+            or_(
+                Volunteer.status == VolunteerStatus.PAUSED,
+                and_(Volunteer.status == VolunteerStatus.ACTIVE, Volunteer.id.in_(paused_today)),
+            )
+        )
+    elif filters.status:
         conditions.append(Volunteer.status == filters.status)
     if filters.kind:
         conditions.append(Volunteer.kind == filters.kind)
@@ -376,6 +391,16 @@ def set_status(
     if expected_version is not None and expected_version != volunteer.version:
         session.rollback()
         raise EditConflict()
+    record_status_change(session, volunteer, status, reason, coordinator_id, now)
+    return _save(session, volunteer, None)
+
+
+def record_status_change(
+    session: Session, volunteer: Volunteer, status: VolunteerStatus, reason: str, actor_id: int, now: dt.datetime
+) -> None:
+    """Give ``volunteer`` ``status`` and everything that follows from it, in the caller's transaction (flushed,
+    not committed): the coordinator's change above, and a volunteer leaving of their own accord
+    (``volunteers.stepping_back.leave``), so both do exactly the same."""
     before = volunteer.status
     volunteer.status = status
     session.flush()
@@ -384,14 +409,13 @@ def set_status(
             hook(session, Affected(volunteer_ids=frozenset({volunteer.id})), now)
     if status is VolunteerStatus.LEFT:
         for hook in seams().volunteer_left:
-            hook(session, volunteer, coordinator_id)
+            hook(session, volunteer, actor_id)
     record_event(
         session,
         "volunteer_status_changed",
-        coordinator_id,
+        actor_id,
         f"volunteer {volunteer.id}: {before.value} -> {status.value}; {reason.strip()[:200]}",
     )
-    return _save(session, volunteer, None)
 
 
 def update_special_details(

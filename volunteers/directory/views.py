@@ -52,6 +52,7 @@ from volunteers.partners import services as partner_services
 from volunteers.partners.models import CLAIM_STATE_LABELS, PARTNER_RELATION_LABELS
 from volunteers.services import EditConflict, ProfileError
 from volunteers.skills import SKILLS_BY_CODE, PatrolStatus, SkillFamily
+from volunteers.stepping_back import current_pause
 
 bp = Blueprint("directory", __name__)
 COORDINATOR = Role.COORDINATOR
@@ -150,6 +151,12 @@ def volunteer(volunteer_id: int):
         patrol_labels={p: p.value.capitalize() for p in PatrolStatus},
         today=london_today(),
         conflict_review=seams().conflict_review_summary(get_session(), profile.volunteer),
+        # A pause the volunteer set themselves (dates, not a status): in force or still to come.
+        pause=current_pause(get_session(), profile.volunteer, london_today()),
+        # Deployments, the sergeants' feedback and welfare answers (matching/deployments): coordinators only.
+        deployment_record=seams().deployment_record(get_session(), profile.volunteer),
+        # Hours served against the commitment and long service (matching/hours).
+        hours_served=seams().volunteer_hours(get_session(), profile.volunteer, utcnow()),
         # The organisations they name and each one's answers (volunteers/partners; declines show only here).
         partner_links=partner_services.links_of(get_session(), volunteer_id),
         partner_relation_labels=PARTNER_RELATION_LABELS,

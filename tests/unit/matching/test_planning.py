@@ -20,7 +20,15 @@ MONDAY = dt.datetime(2026, 11, 30, 0, 0, tzinfo=UTC)
 
 
 def reference_build_instance(
-    requests, funnels, capacity_minutes, booked_minutes, travel_limits, previous=(), panel_wards=None, ring_fenced=()
+    requests,
+    funnels,
+    capacity_minutes,
+    booked_minutes,
+    travel_limits,
+    previous=(),
+    panel_wards=None,
+    ring_fenced=(),
+    concerns=None,
 ):
     """The plain version build_instance replaced (one candidate, then one pair of requests, at a time)."""
     kept = set(previous)
@@ -36,6 +44,7 @@ def reference_build_instance(
                 limit_km=travel_limits.get(candidate.volunteer_id, 0),
                 previous=(request.id, candidate.volunteer_id) in kept,
                 panel=request.panel_first and request.ward_id in panel_wards.get(candidate.volunteer_id, ()),
+                concerns=(concerns or {}).get(candidate.volunteer_id, 0),
             )
             scored.append((score, candidate))
         room = SHORTLIST_BASE + SHORTLIST_PER_PLACE * request.people_needed
@@ -184,6 +193,23 @@ def test_panels_score_their_own_wards_panel_first_requests_higher_and_travel_wit
     # +2.0 before the score is rounded to thousandths: the last thousandth may round the other way.
     assert {gain for gain in gains.values() if gain} <= {1999, 2000, 2001}
     assert built.ring_fenced == {"w1", "w3"}
+
+
+@pytest.mark.parametrize("seed", range(10))
+@pytest.mark.parametrize("id_step", [1, 10**6])
+def test_recent_concerns_lower_the_score_as_the_plain_statement_does(seed, id_step):
+    asks, found, *rest = random_week(seed, id_step=id_step)
+    rnd = random.Random(seed)
+    concerns = {v * id_step: rnd.choice((0, 1, 2, 3)) for v in range(1, 26) if rnd.random() < 0.4}
+    week = (asks, found, *rest, None, frozenset(), concerns)
+    built = build_instance(*week)
+    same(built, reference_build_instance(*week))
+    plain = {(p.volunteer, p.request): p.score_milli for p in build_instance(asks, found, *rest).pairs}
+    for pair in built.pairs:
+        if (pair.volunteer, pair.request) in plain:
+            counted = min(concerns.get(int(pair.volunteer[1:]), 0), 2)
+            # 0.5 a concern, at most two, before rounding to thousandths.
+            assert plain[pair.volunteer, pair.request] - pair.score_milli in {500 * counted + d for d in (-1, 0, 1)}
 
 
 @pytest.mark.parametrize("seed", range(5))
