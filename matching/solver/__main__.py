@@ -1,7 +1,9 @@
 """Command line: solve an instance file and print the plan as JSON.
 
-    python -m matching.solver INSTANCE.json [--time-limit SECONDS]
+    python -m matching.solver INSTANCE.json [--time-limit SECONDS] [--workers 1|2]
     python -m matching.solver - < INSTANCE.json
+
+--time-limit is a budget used until optimality is proven on dense components (docs/matching.md).
 
 Bad input (missing file, malformed JSON, an instance that fails validation) prints
 `error: <message>` on stderr and exits with status 2; never a traceback.
@@ -64,7 +66,11 @@ def main(argv: list[str] | None = None) -> int:
         type=_seconds,
         default=DEFAULT_TIME_LIMIT,
         metavar="SECONDS",
-        help=f"CP-SAT time budget in seconds (default {DEFAULT_TIME_LIMIT:g})",
+        help=(
+            f"CP-SAT time budget in seconds (default {DEFAULT_TIME_LIMIT:g}): a dense component not proven "
+            "optimal searches until it is spent and stops sooner only with a proof; other components stop at "
+            "their reproducible share of it (docs/matching.md, 'Time limits and determinism')"
+        ),
     )
     parser.add_argument(
         "--path",

@@ -6,7 +6,10 @@ components and gives each the cheapest exact method:
 - direct: one request, or one volunteer with a count-like capacity — sorting is exact;
 - flow: no knapsack, no all-or-nothing team, no clash a volunteer could break —
   min-cost flow is exact and polynomial;
-- cpsat: everything else — CP-SAT, two lexicographic phases, within a time budget.
+- cpsat: everything else — CP-SAT, two lexicographic phases, within a time budget; a dense
+  component (few volunteers, each a candidate for most of many requests) goes to
+  matching/solver/dense.py instead, which uses its whole share of the time limit unless it proves
+  the optimum sooner.
 
 Small CP-SAT components are solved together in batches (they stay independent inside one
 model), so a city of many little knapsacks does not pay CP-SAT's start-up cost thousands
@@ -25,6 +28,7 @@ from typing import Any, Literal
 
 from matching.solver.components import Component, Decomposition, Outcome, decompose, merge, value
 from matching.solver.cpsat import Budget, solve_cpsat
+from matching.solver.dense import is_dense, solve_dense
 from matching.solver.direct import solve_direct
 from matching.solver.flow import flow_exact, solve_flow
 from matching.solver.instance import SCALE, Instance
@@ -97,6 +101,7 @@ class _Unit:
     members: int = 1
     outcome: Outcome | None = None
     huge: bool = False
+    dense: bool = False
     parts: dict[str, int] = field(default_factory=dict)
     hint: list[int] | None = None
 
@@ -112,12 +117,14 @@ def solve(
 ) -> Plan:
     """Find the plan with the most priority-weighted coverage, then the highest score.
 
-    `time_limit` (seconds) caps the CP-SAT search; direct and flow components are always
-    solved to optimality. `path` forces every component through one method ("flow" raises
-    ValueError on a component the flow model cannot represent exactly) — for tests and
+    `time_limit` (seconds) is the CP-SAT budget; direct and flow components are always
+    solved to optimality. A dense component not proven optimal searches until its share of it is
+    spent (matching/solver/dense.py); the others stop at their deterministic share. `path` forces
+    every component through one method ("flow" raises ValueError on a component the flow model
+    cannot represent exactly; a dense component is still solved as dense on "cpsat") — for tests and
     benchmarks. `workers` (1 or 2) are CP-SAT threads; `seed` fixes its randomness. The
     same instance and arguments give the same plan, unless the wall-clock backstop had to
-    stop a search (counted in `stats["wall_limit_hits"]`).
+    stop a search, or a dense component was not proven (both counted in `stats["wall_limit_hits"]`).
 
     `hint` is a valid plan to start from, as (volunteer id, request id) pairs (for example the
     plan already proposed, or a quick heuristic's): the plan returned is never worse than it.
@@ -185,6 +192,8 @@ def solve(
         )
         if unit.huge:
             unit.outcome, unit.parts = solve_huge(unit.component, budget, part_pairs=PART_PAIRS, hint=unit.hint)
+        elif unit.dense:
+            unit.outcome = solve_dense(unit.component, budget, hint=unit.hint)
         else:
             unit.outcome = solve_cpsat(unit.component, budget, hint=unit.hint)
         deterministic_left = max(deterministic_left - unit.outcome.deterministic_time, 0.0)
@@ -238,9 +247,10 @@ def _batches(components: list[Component], hints: dict[int, list[int]]) -> list[_
         units.append(_Unit(merge(batch), "cpsat", members=len(batch), hint=hint if hints else None))
 
     for component in components:
-        if component.num_pairs >= min(SMALL_PAIRS, HUGE_PAIRS):
+        dense = component.num_pairs < HUGE_PAIRS and is_dense(component)
+        if component.num_pairs >= min(SMALL_PAIRS, HUGE_PAIRS) or dense:
             hint = hints.get(id(component)) if hints else None
-            units.append(_Unit(component, "cpsat", huge=component.num_pairs >= HUGE_PAIRS, hint=hint))
+            units.append(_Unit(component, "cpsat", huge=component.num_pairs >= HUGE_PAIRS, dense=dense, hint=hint))
             continue
         if batch and batch_pairs + component.num_pairs > BATCH_PAIRS:
             flush()
@@ -347,6 +357,7 @@ def _plan(
         "deterministic_time": round(sum(outcome.deterministic_time for outcome in cpsat), 3),
         "wall_limit_hits": sum(outcome.wall_limit_hit for outcome in cpsat),
         "huge_components": sum(unit.huge for unit in units),
+        "dense_components": sum(unit.dense for unit in units),
         "parts": sum(unit.parts.get("parts", 0) for unit in units),
         "parts_improved": sum(unit.parts.get("parts_improved", 0) for unit in units),
         "parts_full": sum(unit.parts.get("parts_full", 0) for unit in units),
