@@ -61,7 +61,10 @@ run: install instance
 	FLASK_ENV=development $(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install lint
-	$(PY) -m pytest
+	@# Unit and integration tests in two processes (each starts its own PostgreSQL and SQLite templates):
+	@# the suite had grown to about 50 minutes in one. The browser tests run after them, on their own.
+	$(PY) -m pytest -n 2 tests/unit tests/integration
+	$(PY) -m pytest tests/e2e
 
 # ruff's rules and format, and the layers as import-linter contracts (pyproject.toml [tool.importlinter]).
 lint: python-packages

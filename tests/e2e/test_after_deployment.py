@@ -80,7 +80,7 @@ def _offered(page: Page) -> dict[str, str]:
 
 def _accept(page: Page, base: str, email: str, title: str) -> None:
     sign_in(page, base, email)
-    page.locator("#offers ~ ul a", has_text=title).click()
+    page.locator("#offers + ul a", has_text=title).click()
     expect(page.locator(".govuk-caption-l")).to_contain_text("Mental-health escort")
     page.get_by_role("button", name="Accept the offer").click()
     expect(page.locator(".govuk-notification-banner")).to_be_visible()

@@ -66,7 +66,7 @@ def test_a_sergeants_first_requests_read_right_from_raising_to_cancelling(live_s
     (_, email), *_ = _offered(sergeant).items()
     volunteer = new_page(375)
     _sign_in(volunteer, base, email)
-    volunteer.locator("#offers ~ ul a", has_text="first-time check").click()
+    volunteer.locator("#offers + ul a", has_text="first-time check").click()
     main = volunteer.locator("main")
     expect(main).to_contain_text("Be there by 10am: the task takes about 3 hours")
     expect(main).to_contain_text("020 7946 0000")
@@ -96,7 +96,7 @@ def test_a_sergeants_first_requests_read_right_from_raising_to_cancelling(live_s
     (_, again), *_ = _offered(sergeant).items()
     reader = new_page(375)
     _sign_in(reader, base, again)
-    reader.locator("#offers ~ ul a", has_text="first-time check").click()
+    reader.locator("#offers + ul a", has_text="first-time check").click()
     expect(reader.locator("main")).to_contain_text("Be there by 11am")
     new_offer_url = reader.url
     sergeant.goto(request_url + "/cancel")

@@ -86,7 +86,7 @@ def _answer(new_page, base: str, email: str, title: str, button: str) -> None:
     volunteer = new_page()
     _sign_in(volunteer, base, email)
     check_page(volunteer)
-    volunteer.locator("#offers ~ ul a", has_text=title).click()
+    volunteer.locator("#offers + ul a", has_text=title).click()
     expect(volunteer.locator(".govuk-caption-l")).to_contain_text("Mental-health escort")
     check_page(volunteer)
     volunteer.get_by_role("button", name=button).click()

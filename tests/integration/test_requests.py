@@ -638,6 +638,10 @@ def test_the_demo_gives_each_sergeant_requests_over_the_next_two_weeks(app, db):
     for sergeant in db.scalars(select(User).where(User.role == Role.SERGEANT)):
         ward_ids = {w.id for w in sergeant.wards}
         mine = db.scalars(select(SupportRequest).where(SupportRequest.created_by_id == sergeant.id)).all()
+        # The demo's few deployments already past (matching/deployments/demo.py) are not part of the fortnight.
+        past = [item for item in mine if item.window_start.date() < today]
+        assert all(item.status in (RequestStatus.FILLED, RequestStatus.COMPLETED) for item in past)
+        mine = [item for item in mine if item not in past]
         assert 3 <= len(mine) <= 8
         for item in mine:
             # The demo then matches the fortnight and answers most offers, so some are matched or filled.
