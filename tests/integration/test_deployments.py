@@ -99,7 +99,9 @@ def test_the_sergeant_confirms_attendance_and_hours_and_the_request_is_completed
 
 
 def test_nothing_can_be_confirmed_before_the_deployment_ends(client, db):
-    w = World(db, start=dt.timedelta(hours=-1))  # started an hour ago, ends in half an hour
+    # Started on the hour 30 to 90 minutes ago and lasts 90 minutes, so it is under way whatever the minute now
+    # (an hour before, truncated to the hour, had ended already from half past).
+    w = World(db, start=dt.timedelta(minutes=-30))
     client.sign_in(w.sergeant.email)
     page = client.get(f"/deployments/{w.offer.id}/confirm")
     assert "once the deployment has ended" in page.soup.select_one(".govuk-inset-text").get_text()
