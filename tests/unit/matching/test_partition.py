@@ -148,6 +148,10 @@ def test_a_part_gets_wall_time_for_its_model_when_the_time_limit_is_spent(monkey
         return solve_cpsat(sub, budget, **options)
 
     monkeypatch.setattr(partition, "solve_cpsat", recording)
+    # Ten times the wall time per pair: what is checked is that a part's wall time follows its size, not
+    # that 1 ms a pair is enough on a machine another test process is also using (it was not, under
+    # `pytest -n 2`, and the second plan stopped on the clock).
+    monkeypatch.setattr(partition, "PART_WALL_PER_PAIR", 10 * partition.PART_WALL_PER_PAIR)
     spent = Budget(deterministic=0.01, wall=0.0)
     # A poor start (one place filled), so that every part has something to gain and is solved.
     start = [next(p for p, r in enumerate(component.pair_request) if not component.all_or_nothing[r])]
