@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from matching.deployments.hours import parse_minutes
 
 # Long-service recognition: hours served, and years since joining.
 HOURS_MILESTONES = (50, 100, 250, 500)
@@ -160,28 +161,18 @@ def rag(served_minutes: int, commitment_minutes: int | None, green_percent: int,
 
 # ---- Reading and writing hours -------------------------------------------------------------------
 
-_DECIMAL_HOURS = re.compile(r"^(\d{1,2})(?:\.(\d{1,2}))?$")
-_HOURS_AND_MINUTES = re.compile(r"^(\d{1,2}):([0-5]\d)$")
-_WORDS = re.compile(r"^(?:(\d{1,2})\s*(?:h|hr|hrs|hour|hours))?\s*(?:(\d{1,3})\s*(?:m|min|mins|minute|minutes))?$")
+# Duty is logged in hours under 100 a time; longer is a slip of the keyboard (the form says what to type).
+_MOST_MINUTES = 100 * 60
 
 
 def parse_hours(text: str) -> int | None:
     """Read a length of time as minutes: '4', '4.5', '4:30', '4h 30m', '4 hours 30 minutes', '45 minutes'.
 
-    None if it is not one (the caller says what to type). Fractions of an hour round to the nearest minute.
+    None if it is not one (the caller says what to type). The one reader of typed hours is
+    ``matching.deployments.hours.parse_minutes`` (the sergeant's "hours served" too); duty adds its limit.
     """
-    value = " ".join((text or "").strip().lower().split())
-    if not value:
-        return None
-    if match := _DECIMAL_HOURS.match(value):
-        whole, fraction = match.groups()
-        return int(whole) * 60 + (round(int(fraction) * 60 / 10 ** len(fraction)) if fraction else 0)
-    if match := _HOURS_AND_MINUTES.match(value):
-        return int(match[1]) * 60 + int(match[2])
-    match = _WORDS.match(value)
-    if match and (match[1] or match[2]):
-        return int(match[1] or 0) * 60 + int(match[2] or 0)
-    return None
+    minutes = parse_minutes(text)
+    return minutes if minutes is not None and minutes < _MOST_MINUTES else None
 
 
 def hours_text(minutes: int) -> str:
