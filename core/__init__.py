@@ -82,6 +82,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from matching.hours.demo import load_duty_hours
     from matching.hours.services import volunteer_year
     from matching.hours.views import bp as hours_bp
+    from matching.insight.views import bp as insight_bp
     from matching.notifications import delivery as notification_delivery
     from matching.notifications.events import offers_unavailable
     from matching.notifications.views import bp as notifications_bp
@@ -144,6 +145,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(ranking_bp)
     app.register_blueprint(calendar_bp)
     app.register_blueprint(hours_bp)
+    app.register_blueprint(insight_bp)
     app.cli.add_command(volunteers_cli)
     app.cli.add_command(match_cli)
     app.cli.add_command(vetting_cli)

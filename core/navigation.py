@@ -17,6 +17,7 @@ NAV_ITEMS: list[tuple[str, str]] = [
     ("teams.index", "Ward team"),  # sergeants and coordinators: PCSOs and ward officers
     ("volunteers.profile", "Your profile"),
     ("directory.index", "Volunteers"),
+    ("insight.index", "Dashboards"),  # coordinators and sergeants (their wards)
     ("hours.specials", "Specials' hours"),  # coordinators: hours against the monthly commitment
     ("hours.approvals", "Duty hours"),  # sergeants and coordinators: specials' hours to approve
     ("partners.index", "Partners"),
