@@ -1,8 +1,14 @@
-"""Generic error pages in the service's style; refused access goes into the security log."""
+"""Generic error pages in the service's style; refused access goes into the security log.
+
+Under a path prefix given to ``init_app`` (the JSON API's /api/), errors are answered by that feature's own
+function instead (application/problem+json): a machine reading the API gets no HTML page.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from collections.abc import Callable, Mapping
+
+from flask import Flask, Response, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -21,9 +27,20 @@ _TITLES = {
 }
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, answers_under: Mapping[str, Callable[[int, BaseException], Response]] | None = None) -> None:
+    """``answers_under``: a path prefix → the function (status, error) that answers errors under it."""
+    own_answers = dict(answers_under or {})
+
+    def _own(code: int, error: BaseException) -> Response | None:
+        for prefix, answer in own_answers.items():
+            if request.path.startswith(prefix):
+                return answer(code, error)
+        return None
+
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
+        if (own := _own(400, error)) is not None:
+            return own
         return render_template(
             "errors/error.html",
             code=400,
@@ -33,6 +50,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(error: RequestEntityTooLarge):
+        if (own := _own(413, error)) is not None:
+            return own
         # Nothing of the body has been read or saved; say what this page takes, so the person can act.
         return render_template(
             "errors/error.html",
@@ -45,6 +64,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
         code = error.code or 500
+        if (own := _own(code, error)) is not None:
+            return own
         if code == 403:
             user_id = current_user.id if current_user.is_authenticated else None
             log_event(get_session(), "access_refused", user_id, f"{request.method} {request.path}")
@@ -54,4 +75,6 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        if (own := _own(500, error)) is not None:
+            return own
         return render_template("errors/error.html", code=500, title=_TITLES[500], message=None), 500
