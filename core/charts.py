@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -84,6 +85,11 @@ class Chart:
     def data_uri(self) -> str:
         return svg_data_uri(self)
 
+    @property
+    def alt(self) -> str:
+        """The image's text alternative: what the chart is and what it shows, in words."""
+        return f"{self.title}. {self.summary}"
+
 
 @dataclass(frozen=True)
 class Section:
@@ -151,6 +157,10 @@ def _render(chart: Chart) -> str:
     except KeyError:
         raise ValueError(f"unknown chart kind {chart.kind!r}") from None
     many = len(chart.labels) > 14
+    # Labels that would run into each other across the chart's width (about 7 px a character) are slanted.
+    crowded = many or sum(len(label) + 2 for label in chart.labels) * 7 > 880
+    # pygal leaves room for one row of the legend below the chart; a second row needs the space added.
+    legend_rows = -(-len(chart.series) // 4) if len(chart.series) > 1 else 0
     drawing = kind(
         js=[],  # no script, and nothing fetched from outside the app
         style=_STYLE,
@@ -162,10 +172,12 @@ def _render(chart: Chart) -> str:
         show_legend=len(chart.series) > 1,
         truncate_label=-1,
         truncate_legend=-1,
-        x_label_rotation=0 if not many or chart.kind == "hbar" else 60,
+        x_label_rotation=60 if crowded and chart.kind != "hbar" else 0,
         show_minor_x_labels=not many,
+        margin_bottom=10 + 26 * max(0, legend_rows - 1),
         x_labels_major_every=4 if many else None,
         y_title=chart.y_title or None,
+        y_labels=_whole_number_ticks(chart),
         print_values=False,
         include_x_axis=True,
         min_scale=2,
@@ -173,11 +185,45 @@ def _render(chart: Chart) -> str:
         no_data_text="No data",
         tooltip_fancy_mode=False,
     )
+    drawing.add_xml_filter(_without_script_or_comments)
     drawing.title = chart.title
-    drawing.x_labels = list(chart.labels)
+    # pygal draws a horizontal chart's first label at the bottom: reversed, it reads top down, as its table does.
+    order = slice(None, None, -1) if chart.kind == "hbar" else slice(None)
+    drawing.x_labels = list(chart.labels)[order]
     for series in chart.series:
-        drawing.add(series.name, list(series.values))
+        drawing.add(series.name, list(series.values)[order])
     return drawing.render(is_unicode=True)
+
+
+# Steps for a count's axis: at most eight ticks, each a number people count in.
+_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 25000, 50000)
+
+
+def _whole_number_ticks(chart: Chart) -> list[int] | None:
+    """The value axis of a chart of counts (places, volunteers): whole numbers from 0, never "0.4 places".
+    None (pygal's own scale) when a value is a fraction, negative or too large for our steps."""
+    values = [value for series in chart.series for value in series.values if value is not None]
+    if any(not isinstance(value, int) or value < 0 for value in values):
+        return None
+    if chart.kind == "stacked":
+        top = max((sum(s.values[i] or 0 for s in chart.series) for i in range(len(chart.labels))), default=0)
+    else:
+        top = max(values, default=0)
+    top = max(top, 1)
+    step = next((step for step in _STEPS if top <= 8 * step), None)
+    if step is None:
+        return None
+    return list(range(0, -(-top // step) * step + 1, step))  # up to the first step at or above the top
+
+
+def _without_script_or_comments(root):
+    """pygal writes its configuration as an inline ``<script>`` even with ``js=[]``, and comments naming its
+    web site: an ``<img>`` would neither run nor fetch them, but the picture we serve holds neither."""
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if not isinstance(child.tag, str) or child.tag.rsplit("}", 1)[-1] == "script":
+                parent.remove(child)
+    return root
 
 
 def svg_data_uri(chart: Chart) -> str:
@@ -226,3 +272,94 @@ def _csv_cell(cell: Cell) -> Value:
     if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + cell
     return cell
+
+
+# ---- A page as JSON (matching/insight/page_cache.py keeps pages worked out for a few minutes) ------------------
+
+
+def page_to_json(page: Page) -> str:
+    """The page as JSON: plain data, read back by ``page_from_json`` (never pickle: the database is not code)."""
+    return json.dumps(
+        {
+            "title": page.title,
+            "freshness": page.freshness,
+            "sections": [
+                {
+                    "id": s.id,
+                    "heading": s.heading,
+                    "paragraphs": list(s.paragraphs),
+                    "bullets": list(s.bullets),
+                    "chart": None
+                    if s.chart is None
+                    else {
+                        "title": s.chart.title,
+                        "summary": s.chart.summary,
+                        "labels": list(s.chart.labels),
+                        "series": [[series.name, list(series.values)] for series in s.chart.series],
+                        "kind": s.chart.kind,
+                        "y_title": s.chart.y_title,
+                    },
+                    "tables": [
+                        {
+                            "id": t.id,
+                            "caption": t.caption,
+                            "headers": list(t.headers),
+                            "rows": [[_cell_to_json(cell) for cell in row] for row in t.rows],
+                            "numeric": sorted(t.numeric),
+                            "empty_text": t.empty_text,
+                        }
+                        for t in s.tables
+                    ],
+                }
+                for s in page.sections
+            ],
+        },
+        separators=(",", ":"),
+    )
+
+
+def page_from_json(text: str) -> Page:
+    data = json.loads(text)
+    return Page(
+        title=data["title"],
+        freshness=data["freshness"],
+        sections=tuple(
+            Section(
+                id=s["id"],
+                heading=s["heading"],
+                paragraphs=tuple(s["paragraphs"]),
+                bullets=tuple(s["bullets"]),
+                chart=None
+                if s["chart"] is None
+                else Chart(
+                    title=s["chart"]["title"],
+                    summary=s["chart"]["summary"],
+                    labels=tuple(s["chart"]["labels"]),
+                    series=tuple(Series(name, tuple(values)) for name, values in s["chart"]["series"]),
+                    kind=s["chart"]["kind"],
+                    y_title=s["chart"]["y_title"],
+                ),
+                tables=tuple(
+                    Table(
+                        id=t["id"],
+                        caption=t["caption"],
+                        headers=tuple(t["headers"]),
+                        rows=tuple(tuple(_cell_from_json(cell) for cell in row) for row in t["rows"]),
+                        numeric=frozenset(t["numeric"]),
+                        empty_text=t["empty_text"],
+                    )
+                    for t in s["tables"]
+                ),
+            )
+            for s in data["sections"]
+        ),
+    )
+
+
+def _cell_to_json(cell: Cell) -> object:
+    # A tag as a one-key object; every other cell is a JSON scalar already.
+    return {"tag": cell.text, "colour": cell.colour} if isinstance(cell, Tag) else cell
+
+
+def _cell_from_json(value: object) -> Cell:
+    return Tag(value["tag"], value["colour"]) if isinstance(value, dict) else value  # type: ignore[return-value]

@@ -54,6 +54,8 @@ class BaseConfig:
     # Flask-WTF: CSRF on every POST; a token lasts as long as the longest session.
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = 12 * 3600
+    # INSIGHT_PAGE_SECONDS (see _from_env): five minutes, as the dashboards' summaries are refreshed.
+    INSIGHT_PAGE_SECONDS = 300
 
     @classmethod
     def validate(cls, settings: dict) -> None:
@@ -146,7 +148,15 @@ def _from_env() -> dict:
         # The matcher ranks lower, for this many days after the deployment, a volunteer who did not attend
         # without notice or whose sergeant would not ask for them again (unless a coordinator clears it).
         "RANKING_PENALTY_DAYS": int(env.get("RANKING_PENALTY_DAYS", "90")),
-    }
+        # The JSON API (matching/api): calls each token may make in a calendar minute, counted in the database
+        # so every app server shares the count. A force system paging through a year of offers at 200 a page
+        # needs about 500 calls: a few minutes at this rate, while one runaway script cannot swamp the service.
+        "API_RATE_LIMIT_PER_MINUTE": int(env.get("API_RATE_LIMIT_PER_MINUTE", "120")),
+    } | (
+        # How long a dashboard page, once worked out for a period and area, is served again to anyone asking for
+        # the same (matching/insight/page_cache.py); the page says when its figures were worked out. 0: never.
+        {"INSIGHT_PAGE_SECONDS": int(env["INSIGHT_PAGE_SECONDS"])} if env.get("INSIGHT_PAGE_SECONDS") else {}
+    )
 
 
 class DevelopmentConfig(BaseConfig):
@@ -157,6 +167,9 @@ class DevelopmentConfig(BaseConfig):
 class TestingConfig(BaseConfig):
     ENV_NAME = "testing"
     TESTING = True
+    # Tests change rows between two looks at a page: each look works its figures out afresh (one test turns
+    # the cache on to test it).
+    INSIGHT_PAGE_SECONDS = 0
     SESSION_COOKIE_SECURE = False
 
 

@@ -5,9 +5,11 @@ from core.auth import models as auth_models  # noqa: F401
 from core.db import Base
 from core.geography import models as geography_models  # noqa: F401
 from matching import models as matching_models  # noqa: F401
+from matching.api import models as api_models  # noqa: F401
 from matching.calendar import models as calendar_models  # noqa: F401
 from matching.deployments import models as deployments_models  # noqa: F401
 from matching.hours import models as hours_models  # noqa: F401
+from matching.insight import models as insight_models  # noqa: F401
 from matching.notifications import models as notifications_models  # noqa: F401
 from matching.teams import models as teams_models  # noqa: F401
 from vetting import models as vetting_models  # noqa: F401

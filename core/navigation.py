@@ -31,6 +31,7 @@ NAV_ITEMS: list[tuple[str, str]] = [
     ("vetting.task_types", "Task types"),
     ("vetting.clearance_types", "Clearance types"),
     ("auth.accounts", "Accounts"),
+    ("api_tokens.index", "API tokens"),  # coordinators: tokens for force systems to read the JSON API
 ]
 
 

@@ -151,6 +151,17 @@ def expire_offers() -> None:
         expire_and_rematch(make_session, settings_from_config(app.config), offer_sender(app))
 
 
+@huey.periodic_task(crontab(minute="*/5"))
+def refresh_dashboards() -> None:
+    """Every five minutes: work out the coverage and "why unfilled" dashboards' summaries again, so their pages
+    only sum them (a year of London's requests read live was too slow). Without a worker, a page refreshes
+    them itself once they are half an hour old (matching.insight.summaries.ensure)."""
+    from matching.insight.summaries import refresh
+
+    with _app() as app, session_factory(app)() as session:
+        refresh(session, utcnow())
+
+
 # ---- Email, one message per task ----------------------------------------------------------------
 
 mail_log = logging.getLogger("sng.mail")

@@ -59,7 +59,8 @@ class Scope:
 
     def query_args(self) -> dict[str, str]:
         """The filter as query arguments, for links (CSV downloads, the report) that keep it."""
-        args = {"period": self.period}
+        # The default period is the filter's first option, whose value is empty: a link leaves it out.
+        args = {} if self.period == DEFAULT_PERIOD else {"period": self.period}
         for name in ("bcu", "borough", "ward"):
             value = getattr(self, f"{name}_id")
             if value is not None:
@@ -105,6 +106,8 @@ class DashboardFilterForm(BaseForm):
     bcu = FilterSelectField("BCU", "All BCUs", "Choose a BCU from the list")
     borough = FilterSelectField("Borough", "All boroughs", "Choose a borough from the list")
     ward = FilterSelectField("Ward", "All wards", "Choose a ward from the list")
+    # Said under the ward select when it offers no wards yet (London-wide: see WARDS_OFFERED_AT_ONCE).
+    ward_hint: str | None = None
 
 
 def _visible_wards(db: Session, user: User) -> list[tuple[int, str, int, str, int, str]]:
@@ -120,6 +123,31 @@ def _visible_wards(db: Session, user: User) -> list[tuple[int, str, int, str, in
     return [tuple(row) for row in db.execute(query).all()]
 
 
+# Up to this many wards are offered at once (a sergeant's, a borough's, a BCU's); London's 600 are not: a
+# select of 600 options is no way to find one, and drawing it cost a coordinator's page a quarter of a second.
+WARDS_OFFERED_AT_ONCE = 80
+
+
+def _ward_options(wards: list[tuple], args) -> list[tuple]:
+    """The wards the ward select offers: all the viewer's if few, else those of the borough or BCU asked for
+    (or of the ward asked for's borough, so a link to one ward shows it chosen)."""
+    if len(wards) <= WARDS_OFFERED_AT_ONCE:
+        return wards
+
+    def number(name: str) -> int | None:
+        value = args.get(name, "")
+        return int(value) if value.isdigit() and len(value) < 10 else None
+
+    ward, borough, bcu = number("ward"), number("borough"), number("bcu")
+    if borough is None and ward is not None:
+        borough = next((row[2] for row in wards if row[0] == ward), None)
+    if borough is not None:
+        return [row for row in wards if row[2] == borough]
+    if bcu is not None:
+        return [row for row in wards if row[4] == bcu]
+    return []
+
+
 def resolve(db: Session, user: User, args, now: dt.datetime) -> tuple[DashboardFilterForm, Scope]:
     """The filter form (bound to the query arguments, with its errors) and the scope it chooses.
 
@@ -128,6 +156,9 @@ def resolve(db: Session, user: User, args, now: dt.datetime) -> tuple[DashboardF
     only ever gets their own wards, whatever the arguments say.
     """
     today = london_today(now)
+    if args.get("period") == DEFAULT_PERIOD:  # the default named (an old link, the API's wording): not an error
+        args = args.copy()
+        args["period"] = ""
     form = DashboardFilterForm(args)
     form.period.set_options(
         [SelectChoice(key, label) for key, (label, _days) in ROLLING.items() if key != DEFAULT_PERIOD]
@@ -140,7 +171,9 @@ def resolve(db: Session, user: User, args, now: dt.datetime) -> tuple[DashboardF
     boroughs = dict.fromkeys((row[2], row[3], row[4]) for row in wards)
     form.bcu.set_options([SelectChoice(str(i), name) for i, name in bcus])
     form.borough.set_options([SelectChoice(str(i), name) for i, name, _b in boroughs])
-    form.ward.set_options([SelectChoice(str(row[0]), f"{row[1]} ({row[3]})") for row in wards])
+    form.ward.set_options([SelectChoice(str(row[0]), f"{row[1]} ({row[3]})") for row in _ward_options(wards, args)])
+    if len(form.ward.choices) == 1:
+        form.ward_hint = "Choose a BCU or a borough and select Show to choose one of its wards"
     form.validate()
 
     def chosen(field) -> int | None:

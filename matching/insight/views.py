@@ -7,7 +7,7 @@ still shows figures for the default of the field in error.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_login import current_user
 
 from core.auth.models import Role
@@ -16,7 +16,7 @@ from core.permissions import allow
 from core.timeutil import london_today
 
 # Each dashboard's module registers it when imported.
-from matching.insight import coverage, people, skills, unfilled, vetting_figures  # noqa: F401
+from matching.insight import coverage, page_cache, people, skills, unfilled, vetting_figures  # noqa: F401
 from matching.insight.registry import DASHBOARDS, in_order
 from matching.insight.scope import resolve
 
@@ -48,7 +48,7 @@ def show(slug: str):
     db = get_session()
     now = utcnow()
     form, scope = resolve(db, current_user, request.args, now)
-    page = dashboard.build(db, scope, now)
+    page = page_cache.page(db, dashboard, scope, now, current_app.config["INSIGHT_PAGE_SECONDS"])
     return render_template("insight/dashboard.html", dashboard=dashboard, form=form, scope=scope, page=page)
 
 
@@ -59,7 +59,7 @@ def table_csv(slug: str, table_id: str):
     db = get_session()
     now = utcnow()
     _form, scope = resolve(db, current_user, request.args, now)
-    table = dashboard.build(db, scope, now).table(table_id)
+    table = page_cache.page(db, dashboard, scope, now, current_app.config["INSIGHT_PAGE_SECONDS"]).table(table_id)
     if table is None:
         abort(404)
     filename = f"{slug}-{table_id}-{london_today(now).isoformat()}.csv"
@@ -68,3 +68,7 @@ def table_csv(slug: str, table_id: str):
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+# The monthly BCU report's page registers on this blueprint (imported last: it needs ``bp``).
+from matching.insight import report_views  # noqa: E402, F401

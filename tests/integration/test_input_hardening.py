@@ -615,6 +615,11 @@ ROUTES["volunteers.partners.forms.DeclineForm"] = lambda w: Target(
     f"/partner/claims/{_claim(w).id}/decline", PR, {"reason": "Not known to us in this role"}
 )
 ROUTES["matching.calendar.forms.CalendarLinkForm"] = lambda w: Target("/calendar", V, {"understood": "y"})
+ROUTES["matching.api.forms.NewTokenForm"] = lambda w: Target(
+    "/api-tokens/new",
+    C,
+    {"name": "Duty system", "scopes": ["requests:read"], **date_fields("expires_on", _soon())},
+)
 
 
 def _duty(w: World) -> DutyHours:
@@ -639,6 +644,12 @@ ROUTES["matching.hours.forms.RejectForm"] = lambda w: Target(
     f"/hours/duty/{_duty(w).id}/reject", S, {"reason": "The duty sheet shows four hours"}
 )
 ROUTES["matching.hours.forms.BcuFilterForm"] = lambda w: Target("/hours/specials", C, {"bcu": ""}, get=True)
+ROUTES["matching.insight.scope.DashboardFilterForm"] = lambda w: Target(
+    "/dashboards/coverage", C, {"period": "13w", "bcu": "", "borough": "", "ward": ""}, get=True
+)
+ROUTES["matching.insight.report.ReportForm"] = lambda w: Target(
+    "/dashboards/report", C, {"month": f"{london_today():%Y-%m}", "bcu": ""}, get=True
+)
 
 
 def _ended_booking(w: World) -> Offer:

@@ -10,6 +10,7 @@ from core.auth.models import Role
 from core.db import utcnow
 from core.geography.models import Borough, Ward
 from core.permissions import PUBLIC, access_of
+from matching.api.models import ApiToken
 from matching.deployments.models import Deployment
 from matching.hours.models import DutyHours, DutyKind
 from matching.models import MatchRun, Offer, RunScope, RunStatus, SupportRequest
@@ -137,6 +138,22 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "hours.volunteer": frozenset({C}),
     "hours.specials": frozenset({C}),
     "hours.specials_csv": frozenset({C}),
+    "insight.index": frozenset({Role.SERGEANT, C}),
+    "insight.show": frozenset({Role.SERGEANT, C}),
+    "insight.table_csv": frozenset({Role.SERGEANT, C}),
+    "insight.report": frozenset({Role.SERGEANT, C}),
+    # The JSON API: public to the session layer, its own bearer token checked instead (tests/integration/test_api.py).
+    "api.list_requests": PUBLIC,
+    "api.show_request": PUBLIC,
+    "api.list_offers": PUBLIC,
+    "api.list_deployments": PUBLIC,
+    "api.list_volunteers": PUBLIC,
+    "api.coverage": PUBLIC,
+    "api.openapi": PUBLIC,
+    "api_tokens.index": frozenset({C}),
+    "api_tokens.new": frozenset({C}),
+    "api_tokens.show": frozenset({C}),
+    "api_tokens.revoke": frozenset({C}),
     "runs.index": frozenset({C}),
     "runs.show": frozenset({C}),
     "runs.again": frozenset({C}),
@@ -306,7 +323,21 @@ def test_role_by_route_table(app, db, role):
     )
     db.add(welfare)
     db.commit()
+    # An API token, for its page and its revocation page (issued by a coordinator, as the pages do).
+    api_token = ApiToken(
+        name="Walk system",
+        token_hash="0" * 64,
+        display_prefix="sng_walk",
+        scopes="requests:read",
+        created_by_id=make_user(db, C).id,
+        expires_at=utcnow() + dt.timedelta(days=30),
+    )
+    db.add(api_token)
+    db.commit()
     ids = {
+        "token_id": api_token.id,
+        "slug": "coverage",  # a dashboard, and one of its tables as CSV
+        "table_id": "coverage-by-week",
         "deployment_id": welfare.id,
         "entry_id": duty.id,
         "offer_id": offer.id,
@@ -359,6 +390,8 @@ def test_role_by_route_table(app, db, role):
         if expected == PUBLIC:
             # A calendar feed link nobody was given is a bare 404 (tests/integration/test_calendar_feeds.py).
             allowed = (200, 302, 404) if rule.endpoint == "calendar.feed" else (200, 302)
+            if rule.endpoint.startswith("api.") and rule.endpoint != "api.openapi":
+                allowed = (401,)  # a session, whoever's, is no API token
             assert response.status_code in allowed, (rule.endpoint, response.status_code)
         elif role is None:
             assert response.status_code == 302 and "/sign-in" in response.location, rule.endpoint
