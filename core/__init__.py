@@ -70,6 +70,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from core.cli import register_cli
     from core.permissions import enforce_access
     from core.seams import Seams, install
+    from matching.api.problems import for_error as api_problem
+    from matching.api.token_views import bp as api_tokens_bp
+    from matching.api.views import bp as api_bp
     from matching.calendar.views import bp as calendar_bp
     from matching.cli import match_cli
     from matching.demo import load_local_team, load_requests, match_demo_fortnight
@@ -79,6 +82,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from matching.deployments.ranking_views import home as ranking_home
     from matching.deployments.services import volunteer_record
     from matching.deployments.subject_access import deployment_sections
+    from matching.history_demo import load_history
     from matching.hours.demo import load_duty_hours
     from matching.hours.services import volunteer_year
     from matching.hours.views import bp as hours_bp
@@ -146,6 +150,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(calendar_bp)
     app.register_blueprint(hours_bp)
     app.register_blueprint(insight_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(api_tokens_bp)
     app.cli.add_command(volunteers_cli)
     app.cli.add_command(match_cli)
     app.cli.add_command(vetting_cli)
@@ -223,12 +229,14 @@ def create_app(overrides: dict | None = None) -> Flask:
                 load_duty_hours,  # the demo specials' patrols and training, for the commitment table
                 load_past_deployments,  # after the local team: deployments of the past week to confirm
             ],
+            demo_history=load_history,
             after_demo=[match_demo_fortnight],
         ),
     )
     # Notifications recorded in a transaction go to the mail task once it commits, never if it rolls back.
     notification_delivery.install(app, lambda notification_id: _deliver_notification(notification_id))
-    errors.init_app(app)
+    # The JSON API answers its errors as application/problem+json, never an HTML page.
+    errors.init_app(app, answers_under={"/api/": api_problem})
     register_cli(app)
     return app
 

@@ -76,23 +76,39 @@ demo_cli = AppGroup("demo", help="Demonstration data.")
 )
 @click.option("--seed", default=2026, show_default=True, type=int)
 @click.option("--if-empty", is_flag=True, help="Do nothing if the database already has accounts.")
-def demo_load(scale: int, seed: int, if_empty: bool) -> None:
+@click.option(
+    "--history-days",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 3 * 365),
+    help="Days of past requests, offers, deployments and vetting decisions (the dashboards' benchmark: 365).",
+)
+def demo_load(scale: int, seed: int, if_empty: bool, history_days: int) -> None:
     """Load deterministic, realistic demo data (refused in production)."""
     from core.demo import DemoRefused, load_demo
 
     if current_app.config["ENV_NAME"] == "production":
         raise click.ClickException("Demo data is never loaded into a production database.")
+    loaders = list(seams().demo_loaders)
+    history: list[str] = []
+    if history_days:
+        # Last, over everything the other loaders made (it dates their volunteers' joining and reviews).
+        loaders.append(
+            lambda session, rng, today: history.append(seams().demo_history(session, rng, today, history_days))
+        )
     try:
         summary = load_demo(
             get_session(),
             scale=scale,
             seed=seed,
             if_empty=if_empty,
-            feature_loaders=seams().demo_loaders,
+            feature_loaders=loaders,
         )
     except DemoRefused as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(summary)
+    for line in history:
+        click.echo(line)
     if not isinstance(summary, str):  # loaded now (not skipped by --if-empty): let features act on it
         for step in seams().after_demo:
             click.echo(step(current_app))

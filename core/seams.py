@@ -106,6 +106,9 @@ class Seams:
 
     # `flask demo load`: each feature's data, then what to do once it is all saved.
     demo_loaders: Sequence[DemoLoader]
+    # `flask demo load --history-days D`: D days of history (requests, offers, deployments, runs, joiners and
+    # leavers, vetting decisions) after the loaders, in the same transaction → a line for the log.
+    demo_history: Callable[[Session, random.Random, dt.date, int], str]
     after_demo: Sequence[Callable[[Flask], str]]
 
 
