@@ -55,7 +55,7 @@ instance:
 
 run: install instance
 	FLASK_ENV=development $(FLASK) db upgrade
-	FLASK_ENV=development $(FLASK) demo load --if-empty
+	FLASK_ENV=development $(FLASK) demo load --if-empty --history-days 182
 	@# The background worker (Huey, queue in instance/huey.sqlite3) runs beside the server and stops with it.
 	FLASK_ENV=development $(FLASK) match worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	FLASK_ENV=development $(FLASK) run --host 127.0.0.1 --port 5000

@@ -81,6 +81,9 @@ class Chart:
     series: tuple[Series, ...]
     kind: str = "bar"
     y_title: str = ""
+    # The SVG as drawn before, when the chart is read back from a kept page (page_from_json): drawing it again
+    # costs 50-150 ms a chart. Not part of the chart's identity.
+    svg: str | None = field(default=None, compare=False, hash=False, repr=False)
 
     def data_uri(self) -> str:
         return svg_data_uri(self)
@@ -147,7 +150,7 @@ _KINDS = {"bar": pygal.Bar, "stacked": pygal.StackedBar, "hbar": pygal.Horizonta
 
 def render_svg(chart: Chart) -> str:
     """The chart as an SVG document (memoised: a chart is a pure function of its data)."""
-    return _render(chart)
+    return chart.svg if chart.svg is not None else _render(chart)
 
 
 @lru_cache(maxsize=256)
@@ -216,12 +219,18 @@ def _whole_number_ticks(chart: Chart) -> list[int] | None:
     return list(range(0, -(-top // step) * step + 1, step))  # up to the first step at or above the top
 
 
+# Dropped from pygal's SVG: its configuration as an inline script (written even with ``js=[]``), and each
+# value's tooltip text (``desc``), which only its script shows — 40% of a weekly chart's bytes; the table
+# beside the chart has every figure.
+_DROPPED = frozenset({"script", "desc"})
+
+
 def _without_script_or_comments(root):
-    """pygal writes its configuration as an inline ``<script>`` even with ``js=[]``, and comments naming its
-    web site: an ``<img>`` would neither run nor fetch them, but the picture we serve holds neither."""
+    """pygal writes an inline ``<script>``, tooltips for it and comments naming its web site: an ``<img>`` would
+    neither run nor show them, and the picture we serve holds none of them."""
     for parent in list(root.iter()):
         for child in list(parent):
-            if not isinstance(child.tag, str) or child.tag.rsplit("}", 1)[-1] == "script":
+            if not isinstance(child.tag, str) or child.tag.rsplit("}", 1)[-1] in _DROPPED:
                 parent.remove(child)
     return root
 
@@ -298,6 +307,7 @@ def page_to_json(page: Page) -> str:
                         "series": [[series.name, list(series.values)] for series in s.chart.series],
                         "kind": s.chart.kind,
                         "y_title": s.chart.y_title,
+                        "svg": render_svg(s.chart),
                     },
                     "tables": [
                         {
@@ -338,6 +348,7 @@ def page_from_json(text: str) -> Page:
                     series=tuple(Series(name, tuple(values)) for name, values in s["chart"]["series"]),
                     kind=s["chart"]["kind"],
                     y_title=s["chart"]["y_title"],
+                    svg=s["chart"].get("svg"),
                 ),
                 tables=tuple(
                     Table(

@@ -165,6 +165,17 @@ def expire_offers() -> None:
         click.echo(f"{stopped} matching run(s) had stopped without finishing: marked failed.")
 
 
+@match_cli.command("refresh-dashboards")
+def refresh_dashboards() -> None:
+    """Work out the coverage and "why unfilled" dashboards' summaries now (the worker does it every five
+    minutes; this is for cron without one, and for a benchmark that should not wait for the first)."""
+    from matching.insight.summaries import refresh
+
+    with session_factory()() as session:
+        done = refresh(session, utcnow())
+    click.echo(f"Dashboards' summaries worked out in {done.seconds:.1f} s ({done.covers_from} to {done.covers_to}).")
+
+
 @match_cli.command("worker")
 @click.option("--workers", default=1, show_default=True, help="Worker threads (a run uses up to two cores).")
 def worker(workers: int) -> None:

@@ -38,7 +38,7 @@ from matching import tasks
 from matching.deployments.models import Deployment, DeploymentOutcome
 from matching.insight import coverage, summaries, unfilled
 from matching.insight.coverage import CoverageRow, weekly_coverage
-from matching.insight.models import CoverageDay, UnfilledPlaceRow, UnfilledSkill
+from matching.insight.models import CoverageDay, InsightRefresh, UnfilledPlaceRow, UnfilledSkill
 from matching.insight.scope import Scope
 from matching.models import (
     MatchRun,
@@ -492,3 +492,10 @@ def test_a_period_the_summaries_do_not_cover_is_read_live(db, world):
     assert [r for r in weekly_coverage(db, scope, _now(monday)) if r.asked] == [
         CoverageRow(long_ago, Priority.ROUTINE, 2, 0, 0, 0, 2, 0, 0)
     ]
+
+
+def test_the_command_works_the_summaries_out_for_cron_without_a_worker(app, db):
+    result = app.test_cli_runner().invoke(args=["match", "refresh-dashboards"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Dashboards' summaries worked out in ")
+    assert db.execute(select(InsightRefresh.name)).scalars().all() != []
