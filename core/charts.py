@@ -160,8 +160,9 @@ def _render(chart: Chart) -> str:
     except KeyError:
         raise ValueError(f"unknown chart kind {chart.kind!r}") from None
     many = len(chart.labels) > 14
-    # Labels that would run into each other across the chart's width (about 7 px a character) are slanted.
-    crowded = many or sum(len(label) + 2 for label in chart.labels) * 7 > 880
+    # Labels are slanted when the longest (about 8 px a character at 14 px) is wider than its share of the
+    # chart's width: upright, it would run into its neighbours.
+    crowded = many or max((len(label) for label in chart.labels), default=0) * 8 > 880 / max(1, len(chart.labels)) - 8
     # pygal leaves room for one row of the legend below the chart; a second row needs the space added.
     legend_rows = -(-len(chart.series) // 4) if len(chart.series) > 1 else 0
     drawing = kind(

@@ -26,12 +26,13 @@ from sqlalchemy.orm import Session
 
 from core.charts import Chart, Page, Section, Series, Table, Tag, chart_from_table
 from core.geography.models import Borough, Ward
-from core.timeutil import format_datetime, london_to_utc, london_today
+from core.timeutil import london_to_utc, london_today
 from core.wording import plural
 from matching.deployments.models import Deployment, DeploymentOutcome
 from matching.hours import rules
 from matching.hours.models import DutyHours, DutyState
 from matching.hours.services import TABLE_MONTHS, commitment_of
+from matching.insight import rules as insight_rules
 from matching.insight.registry import Dashboard, register
 from matching.insight.scope import Scope
 from matching.models import MatchRun, Offer, RunStatus
@@ -457,7 +458,7 @@ def build_people(db: Session, scope: Scope, now: dt.datetime, green_percent: int
     )
     return Page(
         title="People",
-        freshness=f"Live figures, as of {format_datetime(now)}.",
+        freshness=insight_rules.freshness(now) + ".",
         sections=sections,
     )
 

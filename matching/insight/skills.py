@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.charts import Chart, Page, Section, Series, Table
-from core.timeutil import format_datetime
 from core.wording import agree, plural
+from matching.insight import rules
 from matching.insight.registry import Dashboard, register
 from matching.insight.scope import Scope
 from matching.models import RequestSkill, RequestStatus, SupportRequest
@@ -191,7 +191,7 @@ def build(db: Session, scope: Scope, now: dt.datetime) -> Page:
     )
     return Page(
         title="Skills",
-        freshness=f"Live figures, as of {format_datetime(now)}. Volunteers are counted as they are now.",
+        freshness=rules.freshness(now) + ". Volunteers are counted as they are now.",
         sections=(section,),
     )
 

@@ -22,8 +22,9 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from core.charts import Chart, Page, Section, Series, Table, chart_from_table
-from core.timeutil import format_datetime, london_to_utc, london_today
+from core.timeutil import london_to_utc, london_today
 from core.wording import agree, plural
+from matching.insight import rules
 from matching.insight.buckets import bucket_index
 from matching.insight.registry import Dashboard, register
 from matching.insight.scope import Scope
@@ -348,7 +349,7 @@ def build(db: Session, scope: Scope, now: dt.datetime) -> Page:
     )
     return Page(
         title="Vetting",
-        freshness=f"Live figures, as of {format_datetime(now)}. Counts only: vetting detail is for vetting officers.",
+        freshness=rules.freshness(now) + ". Counts only: vetting detail is for vetting officers.",
         sections=sections,
     )
 

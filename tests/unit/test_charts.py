@@ -193,6 +193,9 @@ def test_labels_that_would_run_into_each_other_are_slanted():
         for month in ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
     )
     assert not _slanted(Chart("Clearances expiring", "S", months, (Series("RV", tuple(range(12))),)))
+    # Few labels, but one long: "November 2026" ran into "December 2026 (part)" on the people page.
+    people = ("June 2026 (part)", "July 2026", "August 2026", "September 2026", "October 2026", "November 2026")
+    assert _slanted(Chart("Joined", "S", (*people, "December 2026 (part)"), (Series("Joined", tuple(range(7))),)))
 
 
 def test_a_page_read_back_from_its_json_is_the_same_page():
