@@ -28,12 +28,14 @@ from volunteers.models import Volunteer, VolunteerSkill, VolunteerStatus
 LISTED_VOLUNTEER_STATUSES = (VolunteerStatus.ACTIVE, VolunteerStatus.PAUSED, VolunteerStatus.LEFT)
 
 
-def _day_bounds(query: Mapping[str, Any]) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """``from``/``to`` (London days, both included) as UTC bounds [start, end)."""
+def _in_days(statement: Select, column, query: Mapping[str, Any]) -> Select:
+    """``statement`` limited to ``column`` within ``from``/``to`` (London days, both included): UTC [start, end)."""
     first, last = query.get("from_"), query.get("to")
-    start = london_to_utc(first, dt.time(0, 0)) if first else None
-    end = london_to_utc(last + dt.timedelta(days=1), dt.time(0, 0)) if last else None
-    return start, end
+    if first:
+        statement = statement.where(column >= london_to_utc(first, dt.time(0, 0)))
+    if last:
+        statement = statement.where(column < london_to_utc(last + dt.timedelta(days=1), dt.time(0, 0)))
+    return statement
 
 
 def _page(statement: Select, id_column, after: int | None, limit: int) -> Select:
@@ -68,11 +70,7 @@ def _requests() -> Select:
 
 def requests_page(session: Session, query: Mapping[str, Any], after: int | None, limit: int) -> list[dict]:
     statement = _requests()
-    start, end = _day_bounds(query)
-    if start is not None:
-        statement = statement.where(SupportRequest.window_start >= start)
-    if end is not None:
-        statement = statement.where(SupportRequest.window_start < end)
+    statement = _in_days(statement, SupportRequest.window_start, query)
     if query.get("ward") is not None:
         statement = statement.where(SupportRequest.ward_id == query["ward"])
     if query.get("status") is not None:
@@ -130,11 +128,7 @@ def offers_page(session: Session, query: Mapping[str, Any], after: int | None, l
         statement = statement.join(SupportRequest, SupportRequest.id == Offer.request_id).where(
             SupportRequest.ward_id == query["ward"]
         )
-    start, end = _day_bounds(query)
-    if start is not None:
-        statement = statement.where(Offer.starts_at >= start)
-    if end is not None:
-        statement = statement.where(Offer.starts_at < end)
+    statement = _in_days(statement, Offer.starts_at, query)
     for name, column in (("request", Offer.request_id), ("volunteer", Offer.volunteer_id), ("status", Offer.status)):
         if query.get(name) is not None:
             statement = statement.where(column == query[name])
@@ -158,11 +152,7 @@ def deployments_page(session: Session, query: Mapping[str, Any], after: int | No
         statement = statement.join(SupportRequest, SupportRequest.id == Deployment.request_id).where(
             SupportRequest.ward_id == query["ward"]
         )
-    start, end = _day_bounds(query)
-    if start is not None:
-        statement = statement.where(Offer.starts_at >= start)
-    if end is not None:
-        statement = statement.where(Offer.starts_at < end)
+    statement = _in_days(statement, Offer.starts_at, query)
     if query.get("volunteer") is not None:
         statement = statement.where(Deployment.volunteer_id == query["volunteer"])
     if query.get("outcome") is not None:
